@@ -1,0 +1,420 @@
+#include "clients/cli/cli.h"
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "clients/cli/domain_list.h"
+#include "clients/cli/options.h"
+#include "clients/cli/render.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
+#include "mtasts/v1/service.grpc.pb.h"
+
+namespace mtasts::cli {
+namespace {
+
+using ::mtasts::v1::CheckDomainRequest;
+using ::mtasts::v1::CheckOptions;
+using ::mtasts::v1::DomainReport;
+using ::mtasts::v1::FleetEvent;
+using ::mtasts::v1::FleetRequest;
+using ::mtasts::v1::FleetSummary;
+using ::mtasts::v1::MtaStsChecker;
+
+using FleetStream = grpc::ClientReaderWriter<FleetRequest, FleetEvent>;
+
+// The writer thread redraws the progress line at most this often; the reader
+// redraws it after every result line it prints.
+constexpr absl::Duration kProgressInterval = absl::Milliseconds(100);
+
+void PrintUsageError(absl::string_view message, std::ostream& err) {
+  err << "mtasts: " << message << "\nRun 'mtasts --help' for usage.\n";
+}
+
+std::string RpcErrorText(const grpc::Status& status) {
+  return absl::StrCat(StatusCodeName(status.error_code()), ": ",
+                      status.error_message());
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& flag,
+                                     const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, ": cannot open ", path, ": ", std::strerror(errno)));
+  }
+  std::ostringstream contents;
+  contents << file.rdbuf();
+  return contents.str();
+}
+
+// Insecure unless --tls (or a flag implying it) was given. Unreadable PEM
+// files are usage errors: nothing was sent yet.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(
+    const CliOptions& opts) {
+  if (!opts.tls) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  if (!opts.ca_file.empty()) {
+    absl::StatusOr<std::string> roots = ReadFile("--ca-file", opts.ca_file);
+    if (!roots.ok()) return roots.status();
+    ssl.pem_root_certs = *std::move(roots);
+  }
+  if (!opts.cert_file.empty()) {
+    absl::StatusOr<std::string> cert = ReadFile("--cert", opts.cert_file);
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key = ReadFile("--key", opts.key_file);
+    if (!key.ok()) return key.status();
+    ssl.pem_cert_chain = *std::move(cert);
+    ssl.pem_private_key = *std::move(key);
+  }
+  return grpc::SslCredentials(ssl);
+}
+
+void FillCheckOptions(const CliOptions& opts, CheckOptions* options) {
+  for (const std::string& check : opts.checks) options->add_checks(check);
+  options->set_skip_mx_probe(opts.skip_mx_probe);
+}
+
+// One line of JSON. Fails only for values JSON cannot carry, such as a
+// Timestamp outside years 1-9999 from a misbehaving server.
+absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions json;
+  json.preserve_proto_field_names = true;
+  json.always_print_primitive_fields = true;
+  std::string text;
+  auto status = google::protobuf::util::MessageToJsonString(message, &text, json);
+  if (!status.ok()) {
+    return absl::InternalError(absl::StrCat(
+        "cannot print ", message.GetTypeName(), " as JSON: ",
+        std::string(status.message())));
+  }
+  return text;
+}
+
+int RunCheck(const CliOptions& opts, MtaStsChecker::Stub& stub,
+             std::ostream& out, std::ostream& err, bool color) {
+  CheckDomainRequest request;
+  request.set_domain(opts.target);
+  FillCheckOptions(opts, request.mutable_options());
+
+  grpc::ClientContext context;
+  if (opts.timeout.has_value()) {
+    context.set_deadline(absl::ToChronoTime(absl::Now() + *opts.timeout));
+  }
+  DomainReport report;
+  grpc::Status status = stub.CheckDomain(&context, request, &report);
+  if (!status.ok()) {
+    err << "mtasts: check " << opts.target << " failed: "
+        << RpcErrorText(status) << "\n";
+    return kExitRpcError;
+  }
+
+  if (opts.json) {
+    absl::StatusOr<std::string> json = ToJson(report);
+    if (!json.ok()) {
+      err << "mtasts: " << json.status().message() << "\n";
+      return kExitRpcError;
+    }
+    out << *json << "\n";
+  } else {
+    out << RenderReport(report, color);
+  }
+  out.flush();
+  if (opts.fail_under.has_value() && report.score() < *opts.fail_under) {
+    err << "mtasts: " << report.domain() << " scored " << report.score()
+        << ", below --fail-under " << *opts.fail_under << "\n";
+    return kExitFailUnder;
+  }
+  return kExitOk;
+}
+
+// One "mtasts fleet" run: a writer thread streams the domain list into the
+// call line by line, this thread prints events as they arrive. Write() blocks
+// while the server is not reading (it stops at its in-flight limit), so the
+// list is never read further ahead than the transport's window.
+class FleetRun {
+ public:
+  // list must outlive the run. list_name is used in messages.
+  FleetRun(const CliOptions& opts, std::istream& list, std::string list_name,
+           std::ostream& out, std::ostream& err, bool color, bool progress)
+      : opts_(opts),
+        list_(list),
+        list_name_(std::move(list_name)),
+        out_(out),
+        err_(err),
+        color_(color),
+        progress_(progress) {}
+
+  int Run(MtaStsChecker::Stub& stub) {
+    grpc::ClientContext context;
+    if (opts_.timeout.has_value()) {
+      context.set_deadline(absl::ToChronoTime(absl::Now() + *opts_.timeout));
+    }
+    std::unique_ptr<FleetStream> stream = stub.StreamFleet(&context);
+    std::thread writer([this, &stream, &context] {
+      SendAll(*stream, context);
+    });
+
+    std::optional<FleetSummary> summary;
+    int64_t below = 0;
+    FleetEvent event;
+    while (stream->Read(&event)) {
+      switch (event.event_case()) {
+        case FleetEvent::kResult:
+          if (opts_.fail_under.has_value() &&
+              event.result().report().score() < *opts_.fail_under) {
+            ++below;
+          }
+          ++done_;
+          Print(opts_.json ? JsonLine(event)
+                           : RenderFleetResult(event.result(), color_));
+          break;
+        case FleetEvent::kError:
+          ++done_;
+          ++errors_;
+          Print(opts_.json ? JsonLine(event)
+                           : RenderFleetError(event.error(), color_));
+          break;
+        case FleetEvent::kSummary:
+          summary = event.summary();
+          if (opts_.json) Print(JsonLine(event));
+          break;
+        default:
+          // An event kind newer than this client: JSON users may know it.
+          if (opts_.json) Print(JsonLine(event));
+          break;
+      }
+    }
+    // Read() returning false means the call is over, so a Write() in progress
+    // fails promptly; the writer can only still be waiting for a line of
+    // input (an interactive stdin), which ends with the user's EOF.
+    writer.join();
+    grpc::Status status = stream->Finish();
+
+    absl::MutexLock lock(&mu_);
+    ClearProgressLocked();
+    if (input_error_.has_value()) {
+      err_ << "mtasts: " << *input_error_ << "\n";
+      return kExitUsage;
+    }
+    if (!status.ok()) {
+      err_ << "mtasts: fleet stream failed after " << sent_ << " sent, "
+           << done_ << " answered: " << RpcErrorText(status) << "\n";
+      return kExitRpcError;
+    }
+    if (!opts_.json) {
+      if (summary.has_value()) {
+        out_ << RenderFleetSummary(*summary, color_);
+      } else {
+        err_ << "mtasts: the server sent no summary\n";
+      }
+    }
+    out_.flush();
+    if (skipped_ > 0) {
+      err_ << "mtasts: " << skipped_ << " malformed line(s) of " << list_name_
+           << " skipped\n";
+    }
+    if (below > 0) {
+      err_ << "mtasts: " << below << " domain(s) scored below --fail-under "
+           << *opts_.fail_under << "\n";
+      return kExitFailUnder;
+    }
+    return kExitOk;
+  }
+
+ private:
+  // Runs on the writer thread.
+  void SendAll(FleetStream& stream, grpc::ClientContext& context) {
+    std::string line;
+    int64_t line_number = 0;
+    while (std::getline(list_, line)) {
+      ++line_number;
+      absl::StatusOr<std::optional<DomainListEntry>> entry =
+          ParseDomainListLine(line, line_number);
+      if (!entry.ok()) {
+        ++skipped_;
+        Warn(absl::StrCat(list_name_, ":", line_number, ": ",
+                          entry.status().message(), "; line skipped"));
+        continue;
+      }
+      if (!entry->has_value()) continue;
+      FleetRequest request;
+      request.set_domain((*entry)->domain);
+      request.set_tag((*entry)->tag);
+      FillCheckOptions(opts_, request.mutable_options());
+      // False: the call has ended; Finish() on the reader side says why.
+      if (!stream.Write(request)) return;
+      ++sent_;
+      MaybeDrawProgress();
+    }
+    if (list_.bad()) {
+      // A half-read list must not look complete: cancel rather than
+      // half-close, so that the server sends no summary.
+      {
+        absl::MutexLock lock(&mu_);
+        input_error_ = absl::StrCat("error reading ", list_name_, " after line ",
+                                    line_number, ": ", std::strerror(errno));
+      }
+      context.TryCancel();
+      return;
+    }
+    stream.WritesDone();
+  }
+
+  // The event as a JSON line; an empty string (nothing printed) and a warning
+  // when it has no JSON form.
+  std::string JsonLine(const FleetEvent& event) {
+    absl::StatusOr<std::string> json = ToJson(event);
+    if (!json.ok()) {
+      Warn(std::string(json.status().message()));
+      return "";
+    }
+    return *json + "\n";
+  }
+
+  // Prints one complete line (or lines) to out_, keeping the progress line
+  // on the terminal below it.
+  void Print(const std::string& text) {
+    absl::MutexLock lock(&mu_);
+    ClearProgressLocked();
+    // Flushed per line so that a pipe sees events as they arrive.
+    out_ << text << std::flush;
+    DrawProgressLocked();
+  }
+
+  void Warn(const std::string& text) {
+    absl::MutexLock lock(&mu_);
+    ClearProgressLocked();
+    err_ << "mtasts: " << text << "\n";
+    DrawProgressLocked();
+  }
+
+  void MaybeDrawProgress() {
+    if (!progress_) return;
+    absl::MutexLock lock(&mu_);
+    if (absl::Now() - last_draw_ < kProgressInterval) return;
+    DrawProgressLocked();
+  }
+
+  void DrawProgressLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!progress_) return;
+    std::string line = absl::StrCat("sent ", sent_.load(), ", done ",
+                                    done_.load());
+    if (errors_ > 0) absl::StrAppend(&line, " (", errors_.load(), " errors)");
+    err_ << "\r" << line << std::flush;
+    progress_width_ = line.size();
+    last_draw_ = absl::Now();
+  }
+
+  // Overwrites the progress line with spaces rather than an erase-line
+  // escape, so stderr stays free of escapes.
+  void ClearProgressLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (progress_width_ == 0) return;
+    err_ << "\r" << std::string(progress_width_, ' ') << "\r" << std::flush;
+    progress_width_ = 0;
+  }
+
+  const CliOptions& opts_;
+  std::istream& list_;        // Read only by the writer thread.
+  const std::string list_name_;
+  std::ostream& out_;         // Written under mu_.
+  std::ostream& err_;         // Written under mu_.
+  const bool color_;
+  const bool progress_;
+
+  std::atomic<int64_t> sent_{0};
+  std::atomic<int64_t> done_{0};
+  std::atomic<int64_t> errors_{0};
+  std::atomic<int64_t> skipped_{0};
+
+  absl::Mutex mu_;
+  size_t progress_width_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time last_draw_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  std::optional<std::string> input_error_ ABSL_GUARDED_BY(mu_);
+};
+
+int RunFleet(const CliOptions& opts, MtaStsChecker::Stub& stub,
+             std::istream& in, std::ostream& out, std::ostream& err,
+             bool color, bool progress) {
+  if (opts.target == "-") {
+    return FleetRun(opts, in, "<stdin>", out, err, color, progress).Run(stub);
+  }
+  // ifstream opens a directory without complaint; reading it then fails.
+  struct stat info;
+  if (stat(opts.target.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
+    PrintUsageError(absl::StrCat("fleet: ", opts.target, " is a directory"),
+                    err);
+    return kExitUsage;
+  }
+  std::ifstream file(opts.target);
+  if (!file) {
+    PrintUsageError(absl::StrCat("fleet: cannot open ", opts.target, ": ",
+                                 std::strerror(errno)),
+                    err);
+    return kExitUsage;
+  }
+  return FleetRun(opts, file, opts.target, out, err, color, progress)
+      .Run(stub);
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv, std::istream& in, std::ostream& out,
+           std::ostream& err, Terminal terminal) {
+  std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  if (args.empty()) {
+    err << kUsage;
+    return kExitUsage;
+  }
+  absl::StatusOr<CliOptions> opts = ParseArgs(args, Environment::FromProcess());
+  if (!opts.ok()) {
+    PrintUsageError(opts.status().message(), err);
+    return kExitUsage;
+  }
+  if (opts->command == Command::kHelp) {
+    out << kUsage;
+    return kExitOk;
+  }
+
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      MakeCredentials(*opts);
+  if (!credentials.ok()) {
+    PrintUsageError(credentials.status().message(), err);
+    return kExitUsage;
+  }
+  std::unique_ptr<MtaStsChecker::Stub> stub =
+      MtaStsChecker::NewStub(grpc::CreateChannel(opts->server, *credentials));
+
+  // JSON is for programs: never coloured, whatever the terminal.
+  bool color = opts->color_allowed && !opts->json && terminal.stdout_is_tty;
+  if (opts->command == Command::kCheck) {
+    return RunCheck(*opts, *stub, out, err, color);
+  }
+  return RunFleet(*opts, *stub, in, out, err, color, terminal.stderr_is_tty);
+}
+
+int RunCli(int argc, char** argv, std::istream& in, std::ostream& out,
+           std::ostream& err, bool is_tty) {
+  Terminal terminal;
+  terminal.stdout_is_tty = is_tty;
+  terminal.stderr_is_tty = is_tty;
+  return RunCli(argc, argv, in, out, err, terminal);
+}
+
+}  // namespace mtasts::cli

@@ -1,0 +1,106 @@
+// CheckRun: one domain's checks, on one reactor thread.
+//
+// The run resolves the shared inputs (the MX set, once), starts each selected
+// check as soon as the inputs it declared are ready, and lets them run
+// concurrently. It finishes when every check has reported and the MX host
+// addresses for the evidence are in, or when the deadline hits: then checks
+// still running report INCONCLUSIVE with a CHECK_TIMED_OUT finding. Cancel()
+// stops all of its DNS queries at once (one c-ares channel per run).
+//
+// Lifetime: owned by shared_ptr; the reactor keeps it alive while it runs and
+// drops it after delivering the report. Everything but the factory and
+// Cancel() runs on the run's reactor thread.
+#ifndef MTASTS_ENGINE_CHECK_RUN_H_
+#define MTASTS_ENGINE_CHECK_RUN_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "checks/check.h"
+#include "checks/scoring/weights.h"
+#include "engine/engine.h"
+#include "mtasts/v1/report.pb.h"
+#include "mtasts/v1/service.pb.h"
+#include "net/dns_resolver.h"
+#include "net/reactor.h"
+
+namespace mtasts::engine {
+
+struct RunParams {
+  std::string ascii_domain;
+  std::string unicode_domain;
+  v1::CheckOptions options;
+  absl::Time deadline;
+  const std::vector<std::unique_ptr<checks::Check>>* checks;  // engine-owned
+  const checks::Weights* weights;                             // engine-owned
+  const net::DnsOptions* dns;                                 // engine-owned
+  int max_mx_hosts = 32;
+};
+
+class CheckRun : public checks::CheckContext,
+                 public RunHandle,
+                 public std::enable_shared_from_this<CheckRun> {
+ public:
+  // Creates the run and posts its start to `reactor`. Thread-safe.
+  static std::shared_ptr<CheckRun> Start(net::Reactor* reactor, RunParams params,
+                                         Engine::ReportCallback done);
+
+  // RunHandle. Thread-safe.
+  void Cancel() override;
+
+  // CheckContext.
+  const std::string& domain() const override { return params_.ascii_domain; }
+  const v1::CheckOptions& options() const override { return params_.options; }
+  net::Reactor& reactor() override { return *reactor_; }
+  net::DnsSession& dns() override { return *dns_; }
+  const checks::MxSet& mx_set() const override { return mx_set_; }
+  v1::Evidence& evidence() override { return *report_.mutable_evidence(); }
+  void RecordLookup(const net::DnsResult& result) override;
+  absl::Time deadline() const override { return params_.deadline; }
+
+  CheckRun(net::Reactor* reactor, RunParams params, Engine::ReportCallback done);
+
+ private:
+  struct Slot {
+    const checks::Check* check = nullptr;
+    bool selected = false;  // requested and runnable
+    bool started = false;
+    bool finished = false;
+    absl::Time started_at;
+    checks::CheckVerdict verdict;
+    absl::Duration duration;
+  };
+
+  void StartOnReactor();
+  void OnMxLookup(net::DnsResult result);
+  void OnMxHostAddresses(size_t host_index, net::DnsResult result);
+  void StartReadyChecks();
+  void OnCheckDone(size_t slot, checks::CheckVerdict verdict);
+  void MaybeFinish();
+  void OnDeadline();
+  void CancelOnReactor();
+  void Finish();
+  void Deliver(absl::StatusOr<v1::DomainReport> result);
+  v1::CheckResult ResultFor(const std::string& name) const;
+
+  net::Reactor* const reactor_;
+  RunParams params_;
+  Engine::ReportCallback done_;
+  std::unique_ptr<net::DnsSession> dns_;
+  v1::DomainReport report_;
+  std::vector<Slot> slots_;
+  checks::MxSet mx_set_;
+  bool mx_ready_ = false;
+  int address_lookups_pending_ = 0;
+  bool finished_ = false;  // no further state changes; delivery is under way
+  net::TimerId deadline_timer_ = 0;
+  absl::Time started_at_;
+  std::shared_ptr<CheckRun> self_;  // keeps the run alive until delivery
+};
+
+}  // namespace mtasts::engine
+
+#endif  // MTASTS_ENGINE_CHECK_RUN_H_

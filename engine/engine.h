@@ -1,0 +1,80 @@
+// Engine: runs domain checks on a fixed pool of reactor threads.
+//
+// One CheckRun per domain (check_run.h). The engine owns the reactors, the
+// registered checks and the scoring weights; the server asks it to start runs
+// and gets each report through a callback.
+//
+//   auto engine = Engine::Create(options);
+//   auto handle = (*engine)->Start(domain, request_options, deadline,
+//       [](absl::StatusOr<v1::DomainReport> report) { ... });  // reactor thread
+//   handle->Cancel();  // any thread: stops the run's network work
+#ifndef MTASTS_ENGINE_ENGINE_H_
+#define MTASTS_ENGINE_ENGINE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "checks/check.h"
+#include "checks/scoring/weights.h"
+#include "mtasts/v1/report.pb.h"
+#include "mtasts/v1/service.pb.h"
+#include "net/dns_resolver.h"
+#include "net/reactor.h"
+
+namespace mtasts::engine {
+
+struct EngineOptions {
+  int reactor_threads = 2;
+  net::DnsOptions dns;
+  checks::Weights weights;
+  int max_mx_hosts = 32;
+  // The checks to register; empty: checks::BuiltinChecks().
+  std::vector<std::unique_ptr<checks::Check>> checks;
+};
+
+// Cancels a run from any thread. Cancelling a finished run does nothing.
+class RunHandle {
+ public:
+  virtual ~RunHandle() = default;
+  virtual void Cancel() = 0;
+};
+
+class Engine {
+ public:
+  // Called exactly once on a reactor thread: the report, or CANCELLED after
+  // Cancel(), or INTERNAL when the run could not start (DNS channel creation).
+  using ReportCallback = absl::AnyInvocable<void(absl::StatusOr<v1::DomainReport>)>;
+
+  static absl::StatusOr<std::unique_ptr<Engine>> Create(EngineOptions options);
+  // Stops the reactors; runs still in flight are dropped without callbacks, so
+  // callers stop starting runs and wait for their callbacks first.
+  ~Engine();
+
+  // Names of the registered checks.
+  std::vector<std::string> RegisteredChecks() const;
+
+  // Starts checking `ascii_domain` (already normalized: A-labels, lower case,
+  // no trailing dot). Unfinished checks report INCONCLUSIVE at `deadline`.
+  // Thread-safe. Unknown names in options.checks must have been rejected by
+  // the caller (ValidateOptions).
+  std::shared_ptr<RunHandle> Start(std::string ascii_domain, std::string unicode_domain,
+                                   v1::CheckOptions options, absl::Time deadline,
+                                   ReportCallback done);
+
+  // INVALID_ARGUMENT naming the first unknown check in options.checks.
+  absl::Status ValidateOptions(const v1::CheckOptions& options) const;
+
+ private:
+  explicit Engine(EngineOptions options, std::unique_ptr<net::ReactorPool> pool);
+
+  EngineOptions options_;
+  std::unique_ptr<net::ReactorPool> pool_;
+};
+
+}  // namespace mtasts::engine
+
+#endif  // MTASTS_ENGINE_ENGINE_H_

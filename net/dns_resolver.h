@@ -1,0 +1,77 @@
+// Asynchronous DNS over c-ares, driven by a Reactor (c-ares' sockets on our
+// epoll loop through ARES_OPT_SOCK_STATE_CB and ares_process_fd; its timeouts on
+// a reactor timer; never ares_process polling).
+//
+// A DnsSession is one c-ares channel, owned by one CheckRun and living on one
+// reactor: Cancel() (or destroying the session) stops every query it has in
+// flight, so a cancelled RPC stops its network work.
+//
+//   auto session = DnsSession::Create(reactor, options);   // on reactor thread
+//   (*session)->Query("_mta-sts.example.com", RrType::kTxt,
+//                     [](DnsResult r) { ... });             // later, reactor thread
+//
+// Answers distinguish NXDOMAIN, NODATA, SERVFAIL, REFUSED and timeout; a
+// truncated UDP answer is retried over TCP (c-ares does this; `used_tcp` says
+// so); CNAME chains are followed up to `max_cname_depth`, loops detected; TXT
+// records made of several character-strings are joined without separators
+// (RFC 7208 §3.3, RFC 8461 §3.1).
+#ifndef MTASTS_NET_DNS_RESOLVER_H_
+#define MTASTS_NET_DNS_RESOLVER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "net/dns_types.h"
+#include "net/reactor.h"
+
+namespace mtasts::net {
+
+struct DnsServer {
+  std::string host;  // IPv4 or IPv6 literal
+  int port = 53;
+};
+
+// Parses "ip[:port],[v6]:port,..." into servers. Empty input: empty list.
+absl::StatusOr<std::vector<DnsServer>> ParseDnsServers(const std::string& csv);
+
+struct DnsOptions {
+  std::vector<DnsServer> servers;          // empty: system resolver configuration
+  absl::Duration attempt_timeout = absl::Seconds(2);
+  int tries = 2;
+  int max_cname_depth = 8;
+  // Bounds on remote input: records beyond these are dropped and `detail` says so.
+  int max_records = 32;
+  int max_txt_record_bytes = 4096;
+};
+
+class DnsSession {
+ public:
+  using Callback = absl::AnyInvocable<void(DnsResult)>;
+
+  // Reactor thread only. Errors: c-ares init failure (INTERNAL), bad servers
+  // (INVALID_ARGUMENT).
+  static absl::StatusOr<std::unique_ptr<DnsSession>> Create(Reactor* reactor,
+                                                            const DnsOptions& options);
+  virtual ~DnsSession() = default;  // cancels everything in flight
+
+  // Starts a lookup. `done` runs exactly once, on the reactor thread, never
+  // inside this call, unless the session is cancelled or destroyed first (then
+  // it never runs). Reactor thread only.
+  virtual void Query(const std::string& name, RrType type, Callback done) = 0;
+
+  // Stops all queries in flight; their callbacks never run, nor do those of
+  // later Query() calls. Reactor thread only.
+  virtual void Cancel() = 0;
+
+  // Queries started and not yet completed (for tests and metrics).
+  virtual int InFlight() const = 0;
+};
+
+}  // namespace mtasts::net
+
+#endif  // MTASTS_NET_DNS_RESOLVER_H_

@@ -1,0 +1,179 @@
+// mtasts_server: the MTA-STS checking service.
+//
+//   bazel run //server:mtasts_server -- --listen=127.0.0.1:50051
+//
+// SIGINT/SIGTERM: stop accepting, let calls in flight finish for up to the
+// shutdown grace (config limits.shutdown_grace, default 10s), then cancel them.
+#include <arpa/inet.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/time_util.h"
+#include "net/dns_resolver.h"
+#include "server/server.h"
+#include "server/server_config.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address, host:port");
+ABSL_FLAG(std::string, dns_servers, "",
+          "Comma-separated DNS servers, ip[:port] or [ipv6]:port; empty: the system "
+          "resolver configuration (/etc/resolv.conf)");
+ABSL_FLAG(int, max_inflight, 0, "Domains in flight in the whole server (0: config or 2000)");
+ABSL_FLAG(int, fleet_max_inflight, 0, "Domains in flight per fleet stream (0: config or 100)");
+ABSL_FLAG(absl::Duration, check_timeout, absl::ZeroDuration(),
+          "Overall time per domain, e.g. 15s (0: config or 15s)");
+ABSL_FLAG(std::string, config, "",
+          "Text-format mtasts.v1.ServerConfig with scoring weights and limits");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain for TLS on the gRPC port");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle; when set, clients must present a certificate it signed (mTLS)");
+ABSL_FLAG(std::string, allow_targets, "",
+          "Comma-separated CIDRs the address guard lets checks connect to even though they "
+          "are not public (for labs and tests); empty by default");
+ABSL_FLAG(std::string, ca_file, "",
+          "PEM trust store for the checks' TLS validation; empty: the system's");
+ABSL_FLAG(int, reactor_threads, 2, "Reactor threads driving all network I/O");
+
+namespace {
+
+int signal_pipe[2] = {-1, -1};
+
+void OnSignal(int) {
+  const char byte = 1;
+  // write() is async-signal-safe; the main thread waits on the pipe.
+  [[maybe_unused]] ssize_t n = write(signal_pipe[1], &byte, 1);
+}
+
+// CIDR syntax only; the address guard that applies the list arrives with the
+// first check that opens connections to remote hosts.
+bool ValidCidr(absl::string_view cidr, std::string* error) {
+  std::vector<std::string> parts = absl::StrSplit(cidr, '/');
+  if (parts.size() != 2) {
+    *error = absl::StrCat("\"", cidr, "\" is not a CIDR (address/prefix)");
+    return false;
+  }
+  unsigned char buf[16];
+  int max_prefix;
+  if (inet_pton(AF_INET, parts[0].c_str(), buf) == 1) {
+    max_prefix = 32;
+  } else if (inet_pton(AF_INET6, parts[0].c_str(), buf) == 1) {
+    max_prefix = 128;
+  } else {
+    *error = absl::StrCat("\"", parts[0], "\" is not an IPv4 or IPv6 address");
+    return false;
+  }
+  int prefix;
+  if (!absl::SimpleAtoi(parts[1], &prefix) || prefix < 0 || prefix > max_prefix) {
+    *error = absl::StrCat("prefix length in \"", cidr, "\" must be 0-", max_prefix);
+    return false;
+  }
+  return true;
+}
+
+int Fail(const std::string& message) {
+  fprintf(stderr, "mtasts_server: %s\n", message.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "MTA-STS checking service (gRPC: mtasts.v1.MtaStsChecker).\n"
+      "  mtasts_server --listen=127.0.0.1:50051 [--dns_servers=127.0.0.1:53]");
+  absl::ParseCommandLine(argc, argv);
+
+  mtasts::server::ServerSettings settings;
+  settings.listen = absl::GetFlag(FLAGS_listen);
+  settings.reactor_threads = absl::GetFlag(FLAGS_reactor_threads);
+  if (settings.reactor_threads < 1 || settings.reactor_threads > 64) {
+    return Fail("--reactor_threads must be 1-64");
+  }
+  auto servers = mtasts::net::ParseDnsServers(absl::GetFlag(FLAGS_dns_servers));
+  if (!servers.ok()) return Fail(absl::StrCat("--dns_servers: ", servers.status().message()));
+  settings.dns_servers = *servers;
+
+  if (!absl::GetFlag(FLAGS_config).empty()) {
+    auto config = mtasts::server::LoadServerConfig(absl::GetFlag(FLAGS_config));
+    if (!config.ok()) return Fail(std::string(config.status().message()));
+    settings.config = *config;
+  }
+  // Flags win over the config file.
+  mtasts::v1::Limits* limits = settings.config.mutable_limits();
+  if (int v = absl::GetFlag(FLAGS_max_inflight); v != 0) {
+    if (v < 0) return Fail("--max_inflight must be positive");
+    limits->set_max_inflight(v);
+  }
+  if (int v = absl::GetFlag(FLAGS_fleet_max_inflight); v != 0) {
+    if (v < 0) return Fail("--fleet_max_inflight must be positive");
+    limits->set_fleet_max_inflight(v);
+  }
+  if (absl::Duration d = absl::GetFlag(FLAGS_check_timeout); d != absl::ZeroDuration()) {
+    if (d < absl::ZeroDuration()) return Fail("--check_timeout must be positive");
+    *limits->mutable_check_timeout() =
+        google::protobuf::util::TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(d));
+  }
+  settings.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  settings.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  settings.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+
+  const std::string allow = absl::GetFlag(FLAGS_allow_targets);
+  if (!allow.empty()) {
+    for (absl::string_view cidr : absl::StrSplit(allow, ',', absl::SkipWhitespace())) {
+      std::string error;
+      if (!ValidCidr(absl::StripAsciiWhitespace(cidr), &error)) {
+        return Fail(absl::StrCat("--allow_targets: ", error));
+      }
+    }
+  }
+  const std::string ca_file = absl::GetFlag(FLAGS_ca_file);
+  if (!ca_file.empty() && access(ca_file.c_str(), R_OK) != 0) {
+    return Fail(absl::StrCat("--ca_file: cannot read ", ca_file));
+  }
+
+  // Thousands of checks in flight hold thousands of sockets.
+  rlimit files;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+  signal(SIGPIPE, SIG_IGN);
+  if (pipe(signal_pipe) != 0) return Fail("pipe() failed");
+  struct sigaction action = {};
+  action.sa_handler = OnSignal;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+
+  auto server = mtasts::server::MtaStsServer::Start(settings);
+  if (!server.ok()) return Fail(std::string(server.status().message()));
+  fprintf(stderr,
+          "{\"event\":\"serving\",\"listen\":\"%s\",\"port\":%d,\"dns_servers\":\"%s\"}\n",
+          settings.listen.c_str(), (*server)->port(),
+          absl::GetFlag(FLAGS_dns_servers).empty() ? "system"
+                                                   : absl::GetFlag(FLAGS_dns_servers).c_str());
+
+  char byte;
+  while (read(signal_pipe[0], &byte, 1) < 0 && errno == EINTR) {
+  }
+  const absl::Duration grace =
+      mtasts::server::ResolveLimits(settings.config.limits()).shutdown_grace;
+  fprintf(stderr, "{\"event\":\"shutting_down\",\"grace_ms\":%lld}\n",
+          static_cast<long long>(absl::ToInt64Milliseconds(grace)));
+  (*server)->Shutdown(grace);
+  server->reset();
+  fprintf(stderr, "{\"event\":\"stopped\"}\n");
+  return 0;
+}

@@ -1,0 +1,138 @@
+#include "server/server.h"
+
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace mtasts::server {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", what, " ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+absl::Duration FromProto(const google::protobuf::Duration& d, absl::Duration fallback) {
+  const int64_t nanos = google::protobuf::util::TimeUtil::DurationToNanoseconds(d);
+  return nanos > 0 ? absl::Nanoseconds(nanos) : fallback;
+}
+
+int OrDefault(int value, int fallback) { return value > 0 ? value : fallback; }
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+    const ServerSettings& s) {
+  if (s.tls_cert_file.empty() && s.tls_key_file.empty() && s.tls_client_ca_file.empty()) {
+    return grpc::InsecureServerCredentials();
+  }
+  if (s.tls_cert_file.empty() || s.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("--tls_cert and --tls_key must be given together");
+  }
+  auto cert = ReadFile(s.tls_cert_file, "TLS certificate");
+  if (!cert.ok()) return cert.status();
+  auto key = ReadFile(s.tls_key_file, "TLS key");
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions options;
+  options.pem_key_cert_pairs.push_back({*key, *cert});
+  if (!s.tls_client_ca_file.empty()) {
+    auto ca = ReadFile(s.tls_client_ca_file, "client CA");
+    if (!ca.ok()) return ca.status();
+    options.pem_root_certs = *ca;
+    options.client_certificate_request =
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(options);
+}
+
+}  // namespace
+
+EffectiveLimits ResolveLimits(const v1::Limits& l) {
+  EffectiveLimits e;
+  e.dns_timeout = FromProto(l.dns_timeout(), e.dns_timeout);
+  e.dns_tries = OrDefault(l.dns_tries(), e.dns_tries);
+  e.max_cname_depth = OrDefault(l.max_cname_depth(), e.max_cname_depth);
+  e.check_timeout = FromProto(l.check_timeout(), e.check_timeout);
+  e.max_inflight = OrDefault(l.max_inflight(), e.max_inflight);
+  e.fleet_max_inflight = OrDefault(l.fleet_max_inflight(), e.fleet_max_inflight);
+  e.max_txt_record_bytes = OrDefault(l.max_txt_record_bytes(), e.max_txt_record_bytes);
+  e.max_txt_records = OrDefault(l.max_txt_records(), e.max_txt_records);
+  e.max_mx_hosts = OrDefault(l.max_mx_hosts(), e.max_mx_hosts);
+  e.shutdown_grace = FromProto(l.shutdown_grace(), e.shutdown_grace);
+  return e;
+}
+
+absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings settings) {
+  auto weights = checks::WeightsFromConfig(settings.config.weights());
+  if (!weights.ok()) return weights.status();
+  const EffectiveLimits limits = ResolveLimits(settings.config.limits());
+  auto credentials = Credentials(settings);
+  if (!credentials.ok()) return credentials.status();
+
+  engine::EngineOptions engine_options;
+  engine_options.reactor_threads = settings.reactor_threads;
+  engine_options.dns.servers = settings.dns_servers;
+  engine_options.dns.attempt_timeout = limits.dns_timeout;
+  engine_options.dns.tries = limits.dns_tries;
+  engine_options.dns.max_cname_depth = limits.max_cname_depth;
+  engine_options.dns.max_records = limits.max_txt_records;
+  engine_options.dns.max_txt_record_bytes = limits.max_txt_record_bytes;
+  engine_options.weights = *weights;
+  engine_options.max_mx_hosts = limits.max_mx_hosts;
+  auto engine = engine::Engine::Create(std::move(engine_options));
+  if (!engine.ok()) return engine.status();
+
+  std::unique_ptr<MtaStsServer> server(new MtaStsServer());
+  if (settings.log != nullptr) server->log_ = std::make_unique<CallLog>(settings.log);
+  server->engine_ = *std::move(engine);
+  ServiceOptions service_options;
+  service_options.max_inflight = limits.max_inflight;
+  service_options.fleet_max_inflight = limits.fleet_max_inflight;
+  service_options.check_timeout = limits.check_timeout;
+  service_options.log = server->log_.get();
+  server->service_ = std::make_unique<MtaStsService>(server->engine_.get(), service_options);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(settings.listen, *credentials, &server->port_);
+  builder.RegisterService(server->service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", settings.listen,
+                                               " (address in use or invalid)"));
+  }
+  return server;
+}
+
+void MtaStsServer::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (auto* health = server_->GetHealthCheckService()) health->SetServingStatus(false);
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+}
+
+MtaStsServer::~MtaStsServer() {
+  if (server_ != nullptr) Shutdown(absl::ZeroDuration());
+  // Every call is done; fleet runs cancelled at the end of their stream may
+  // still be calling back. Wait (bounded) until none is admitted any more,
+  // then stop the reactors before the service goes.
+  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  while (service_ != nullptr && service_->InFlight() > 0 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  server_.reset();
+  engine_.reset();
+  service_.reset();
+}
+
+}  // namespace mtasts::server

@@ -1,0 +1,78 @@
+// MtaStsServer: the whole service in one object (engine, gRPC server with
+// reflection and health), so main.cc and the integration tests start exactly
+// the same thing.
+#ifndef MTASTS_SERVER_SERVER_H_
+#define MTASTS_SERVER_SERVER_H_
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "engine/engine.h"
+#include "grpcpp/server.h"
+#include "mtasts/v1/config.pb.h"
+#include "net/dns_resolver.h"
+#include "server/call_log.h"
+#include "server/service.h"
+
+namespace mtasts::server {
+
+struct ServerSettings {
+  std::string listen = "127.0.0.1:50051";  // port 0 picks a free port
+  std::vector<net::DnsServer> dns_servers;  // empty: system resolver configuration
+  v1::ServerConfig config;                  // weights and limits (zero: defaults)
+  // TLS for the gRPC port; all empty: plaintext. client_ca set: mutual TLS.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  int reactor_threads = 2;
+  FILE* log = stderr;  // call log; null: off
+};
+
+class MtaStsServer {
+ public:
+  // Builds the engine and starts serving. Errors: bad settings or unreadable
+  // TLS files (INVALID_ARGUMENT), port in use (UNAVAILABLE).
+  static absl::StatusOr<std::unique_ptr<MtaStsServer>> Start(ServerSettings settings);
+  ~MtaStsServer();  // Shutdown(0) if not done
+
+  // The port actually bound.
+  int port() const { return port_; }
+  MtaStsService& service() { return *service_; }
+
+  // Stops accepting calls, lets calls in flight finish for up to `grace`, then
+  // cancels them (their runs stop their network work) and waits for them.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  MtaStsServer() = default;
+
+  std::unique_ptr<CallLog> log_;
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<MtaStsService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+// Effective limits: config values where set, else the built-in defaults.
+struct EffectiveLimits {
+  absl::Duration dns_timeout = absl::Seconds(2);
+  int dns_tries = 2;
+  int max_cname_depth = 8;
+  absl::Duration check_timeout = absl::Seconds(15);
+  int max_inflight = 2000;
+  int fleet_max_inflight = 100;
+  int max_txt_record_bytes = 4096;
+  int max_txt_records = 32;
+  int max_mx_hosts = 32;
+  absl::Duration shutdown_grace = absl::Seconds(10);
+};
+EffectiveLimits ResolveLimits(const v1::Limits& limits);
+
+}  // namespace mtasts::server
+
+#endif  // MTASTS_SERVER_SERVER_H_

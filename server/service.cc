@@ -1,0 +1,415 @@
+#include "server/service.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "google/protobuf/util/time_util.h"
+#include "server/grpc_status.h"
+
+namespace mtasts::server {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+// Time kept back from the caller's deadline so the partial report still gets
+// back before the caller gives up.
+absl::Duration AnswerMargin(absl::Duration remaining) {
+  return std::min(absl::Milliseconds(250), remaining / 10);
+}
+
+absl::Time CallDeadline(const grpc::CallbackServerContext* context) {
+  const auto deadline = context->deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
+  return absl::FromChrono(deadline);
+}
+
+std::string Peer(const grpc::CallbackServerContext* context) { return context->peer(); }
+
+}  // namespace
+
+MtaStsService::MtaStsService(engine::Engine* engine, ServiceOptions options)
+    : engine_(engine), options_(options) {}
+
+bool MtaStsService::TryAdmit() {
+  int current = inflight_.load();
+  while (current < options_.max_inflight) {
+    if (inflight_.compare_exchange_weak(current, current + 1)) return true;
+  }
+  return false;
+}
+
+void MtaStsService::Release() { inflight_.fetch_sub(1); }
+
+absl::StatusOr<AdmittedDomain> MtaStsService::Validate(const std::string& domain,
+                                                       const v1::CheckOptions& options,
+                                                       absl::Time call_deadline) const {
+  auto name = NormalizeDomain(domain);
+  if (!name.ok()) return name.status();
+  absl::Status options_ok = engine_->ValidateOptions(options);
+  if (!options_ok.ok()) return options_ok;
+
+  const absl::Time now = absl::Now();
+  absl::Duration budget = options_.check_timeout;
+  if (options.has_timeout()) {
+    if (!TimeUtil::IsDurationValid(options.timeout()) ||
+        options.timeout().seconds() < 0 || options.timeout().nanos() < 0) {
+      return absl::InvalidArgumentError("options.timeout must be a positive duration");
+    }
+    const absl::Duration requested =
+        absl::Nanoseconds(TimeUtil::DurationToNanoseconds(options.timeout()));
+    if (requested > absl::ZeroDuration()) budget = std::min(budget, requested);
+  }
+  absl::Time deadline = now + budget;
+  if (call_deadline != absl::InfiniteFuture()) {
+    const absl::Duration remaining = call_deadline - now;
+    if (remaining <= absl::ZeroDuration()) {
+      return absl::DeadlineExceededError("the call's deadline has already passed");
+    }
+    deadline = std::min(deadline, call_deadline - AnswerMargin(remaining));
+  }
+  return AdmittedDomain{*std::move(name), options, deadline};
+}
+
+// --- CheckDomain -----------------------------------------------------------
+
+namespace {
+
+class CheckDomainReactor final : public grpc::ServerUnaryReactor {
+ public:
+  CheckDomainReactor(MtaStsService* service, grpc::CallbackServerContext* context,
+                     const v1::CheckDomainRequest* request, v1::DomainReport* response)
+      : service_(service), response_(response), peer_(Peer(context)),
+        domain_(request->domain()) {
+    auto admitted = service_->Validate(request->domain(), request->options(),
+                                       CallDeadline(context));
+    if (!admitted.ok()) {
+      Complete(ToGrpcStatus(admitted.status()), -1);
+      return;
+    }
+    if (!service_->TryAdmit()) {
+      Complete(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            absl::StrCat("server is at its limit of ",
+                                         service_->options().max_inflight,
+                                         " domains in flight; retry later")),
+               -1);
+      return;
+    }
+    domain_ = admitted->name.ascii;
+    // OnDone cannot run before this handler returns, so `this` outlives the
+    // assignment below even if the run finishes first.
+    auto handle = service_->engine().Start(
+        admitted->name.ascii, admitted->name.unicode, admitted->options, admitted->deadline,
+        [this](absl::StatusOr<v1::DomainReport> report) {
+          service_->Release();
+          if (!report.ok()) {
+            Complete(ToGrpcStatus(report.status()), -1);
+            return;
+          }
+          const int score = report->score();
+          *response_ = *std::move(report);
+          Complete(grpc::Status::OK, score);
+        });
+    absl::MutexLock lock(&mu_);
+    handle_ = std::move(handle);
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    if (handle_) handle_->Cancel();
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  // Logs and finishes; `this` may be gone as soon as Finish is called.
+  void Complete(grpc::Status status, int score) {
+    if (service_->options().log != nullptr) {
+      CallLog::Record record;
+      record.rpc = "CheckDomain";
+      record.peer = peer_;
+      record.duration = absl::Now() - started_;
+      record.code = StatusCodeName(status.error_code());
+      record.strings.emplace_back("domain", domain_);
+      if (score >= 0) record.numbers.emplace_back("score", score);
+      service_->options().log->Write(record);
+    }
+    Finish(std::move(status));
+  }
+
+  MtaStsService* const service_;
+  v1::DomainReport* const response_;
+  const std::string peer_;
+  std::string domain_;
+  const absl::Time started_ = absl::Now();
+  absl::Mutex mu_;
+  std::shared_ptr<engine::RunHandle> handle_;
+};
+
+// --- StreamFleet -------------------------------------------------------------
+
+// Reads entries one at a time and stops reading while `fleet_max_inflight`
+// entries are running or waiting to be written, so a fast sender is held back
+// by flow control and a slow reader cannot make the server buffer reports.
+// Lifetime: deleted when gRPC is done with it AND every run has called back.
+class FleetReactor final : public grpc::ServerBidiReactor<v1::FleetRequest, v1::FleetEvent> {
+ public:
+  FleetReactor(MtaStsService* service, grpc::CallbackServerContext* context)
+      : service_(service), context_(context), peer_(Peer(context)) {
+    summary_.mutable_score_histogram()->Resize(10, 0);
+    absl::MutexLock lock(&mu_);
+    MaybeReadLocked();
+  }
+
+  void OnReadDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    reading_ = false;
+    if (!ok) {
+      read_done_ = true;
+      MaybeFinishLocked();
+      return;
+    }
+    summary_.set_received(summary_.received() + 1);
+    HandleEntryLocked(request_);
+    MaybeReadLocked();
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) {
+      // The client is gone; stop everything.
+      CancelRunsLocked();
+      FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "stream write failed"));
+      return;
+    }
+    if (writing_summary_) {
+      FinishLocked(grpc::Status::OK);
+      return;
+    }
+    --occupied_;
+    MaybeWriteLocked();
+    MaybeReadLocked();
+    MaybeFinishLocked();
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    CancelRunsLocked();
+    if (!writing_) FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled"));
+  }
+
+  void OnDone() override {
+    bool destroy;
+    {
+      absl::MutexLock lock(&mu_);
+      grpc_done_ = true;
+      CancelRunsLocked();
+      destroy = runs_outstanding_ == 0;
+    }
+    if (destroy) delete this;
+  }
+
+ private:
+  void HandleEntryLocked(const v1::FleetRequest& entry) {
+    auto admitted =
+        service_->Validate(entry.domain(), entry.options(), CallDeadline(context_));
+    if (!admitted.ok()) {
+      QueueErrorLocked(entry, ToGrpcStatus(admitted.status()));
+      return;
+    }
+    if (!service_->TryAdmit()) {
+      QueueErrorLocked(entry, grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                           "server is at its in-flight limit; resend later"));
+      return;
+    }
+    ++occupied_;
+    ++runs_outstanding_;
+    const uint64_t id = next_run_id_++;
+    std::string tag = entry.tag();
+    // The engine never calls back inside Start, so holding mu_ here is safe.
+    handles_[id] = service_->engine().Start(
+        admitted->name.ascii, admitted->name.unicode, admitted->options, admitted->deadline,
+        [this, id, tag = std::move(tag), domain = entry.domain()](
+            absl::StatusOr<v1::DomainReport> report) mutable {
+          OnRunDone(id, std::move(tag), std::move(domain), std::move(report));
+        });
+  }
+
+  void OnRunDone(uint64_t id, std::string tag, std::string domain,
+                 absl::StatusOr<v1::DomainReport> report) {
+    // Released last, after `this` may be gone: shutdown waits for the count to
+    // drop to zero before it destroys the engine and the service.
+    MtaStsService* const service = service_;
+    bool destroy = false;
+    {
+      absl::MutexLock lock(&mu_);
+      --runs_outstanding_;
+      handles_.erase(id);
+      if (finished_ || cancelled_) {
+        destroy = grpc_done_ && runs_outstanding_ == 0;
+      } else if (!report.ok()) {
+        --occupied_;  // QueueErrorLocked takes its own slot
+        v1::FleetRequest entry;
+        entry.set_tag(tag);
+        entry.set_domain(domain);
+        QueueErrorLocked(entry, ToGrpcStatus(report.status()));
+      } else {
+        CountLocked(tag, *report);
+        v1::FleetEvent event;
+        v1::FleetResult* result = event.mutable_result();
+        result->set_tag(std::move(tag));
+        *result->mutable_report() = *std::move(report);
+        queue_.push_back(std::move(event));
+        MaybeWriteLocked();
+      }
+    }
+    if (destroy) delete this;
+    service->Release();
+  }
+
+  void QueueErrorLocked(const v1::FleetRequest& entry, const grpc::Status& status) {
+    ++occupied_;
+    summary_.set_errors(summary_.errors() + 1);
+    v1::FleetEvent event;
+    v1::FleetError* error = event.mutable_error();
+    error->set_tag(entry.tag());
+    error->set_domain(entry.domain());
+    error->set_code(status.error_code());
+    error->set_message(status.error_message());
+    queue_.push_back(std::move(event));
+    MaybeWriteLocked();
+  }
+
+  void CountLocked(const std::string& tag, const v1::DomainReport& report) {
+    summary_.set_reported(summary_.reported() + 1);
+    ++by_grade_[report.grade()];
+    ++by_state_[report.state()];
+    const int bucket = std::clamp(report.score() / 10, 0, 9);
+    summary_.set_score_histogram(bucket, summary_.score_histogram(bucket) + 1);
+    score_sum_ += report.score();
+    v1::DomainDuration slow;
+    slow.set_domain(report.domain());
+    slow.set_tag(tag);
+    *slow.mutable_duration() = report.duration();
+    slowest_.push_back(std::move(slow));
+    std::sort(slowest_.begin(), slowest_.end(), [](const auto& a, const auto& b) {
+      return TimeUtil::DurationToNanoseconds(a.duration()) >
+             TimeUtil::DurationToNanoseconds(b.duration());
+    });
+    if (slowest_.size() > kSlowest) slowest_.resize(kSlowest);
+  }
+
+  void MaybeReadLocked() {
+    if (reading_ || read_done_ || finished_ || cancelled_) return;
+    if (occupied_ >= service_->options().fleet_max_inflight) return;
+    reading_ = true;
+    StartRead(&request_);
+  }
+
+  void MaybeWriteLocked() {
+    if (writing_ || finished_ || cancelled_ || queue_.empty()) return;
+    writing_ = true;
+    current_ = std::move(queue_.front());
+    queue_.pop_front();
+    StartWrite(&current_);
+  }
+
+  void MaybeFinishLocked() {
+    if (!read_done_ || occupied_ > 0 || writing_ || writing_summary_ || finished_ ||
+        cancelled_) {
+      return;
+    }
+    for (const auto& [grade, count] : by_grade_) {
+      v1::GradeCount* c = summary_.add_by_grade();
+      c->set_grade(grade);
+      c->set_count(count);
+    }
+    for (const auto& [state, count] : by_state_) {
+      v1::StateCount* c = summary_.add_by_state();
+      c->set_state(state);
+      c->set_count(count);
+    }
+    summary_.set_mean_score(summary_.reported() > 0 ? score_sum_ / summary_.reported() : 0);
+    for (auto& slow : slowest_) *summary_.add_slowest() = std::move(slow);
+    const absl::Duration elapsed = absl::Now() - started_;
+    *summary_.mutable_duration() =
+        TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(elapsed));
+    writing_summary_ = true;
+    writing_ = true;
+    *current_.mutable_summary() = summary_;
+    StartWrite(&current_);
+  }
+
+  void CancelRunsLocked() {
+    for (auto& [id, handle] : handles_) handle->Cancel();
+  }
+
+  void FinishLocked(grpc::Status status) {
+    if (finished_) return;
+    finished_ = true;
+    if (service_->options().log != nullptr) {
+      CallLog::Record record;
+      record.rpc = "StreamFleet";
+      record.peer = peer_;
+      record.duration = absl::Now() - started_;
+      record.code = StatusCodeName(status.error_code());
+      record.numbers.emplace_back("domains", summary_.received());
+      record.numbers.emplace_back("reported", summary_.reported());
+      record.numbers.emplace_back("errors", summary_.errors());
+      service_->options().log->Write(record);
+    }
+    Finish(std::move(status));
+  }
+
+  static constexpr size_t kSlowest = 10;
+
+  MtaStsService* const service_;
+  grpc::CallbackServerContext* const context_;
+  const std::string peer_;
+  const absl::Time started_ = absl::Now();
+
+  absl::Mutex mu_;
+  v1::FleetRequest request_;   // the one read in flight
+  v1::FleetEvent current_;     // the one write in flight
+  std::deque<v1::FleetEvent> queue_;
+  std::map<uint64_t, std::shared_ptr<engine::RunHandle>> handles_;
+  uint64_t next_run_id_ = 0;
+  int occupied_ = 0;          // entries running or with an event not yet written
+  int runs_outstanding_ = 0;  // engine callbacks still to come
+  bool reading_ = false;
+  bool read_done_ = false;
+  bool writing_ = false;
+  bool writing_summary_ = false;
+  bool finished_ = false;
+  bool cancelled_ = false;
+  bool grpc_done_ = false;
+
+  v1::FleetSummary summary_;
+  std::map<v1::Grade, int> by_grade_;
+  std::map<v1::MtaStsState, int> by_state_;
+  double score_sum_ = 0;
+  std::vector<v1::DomainDuration> slowest_;
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* MtaStsService::CheckDomain(grpc::CallbackServerContext* context,
+                                                     const v1::CheckDomainRequest* request,
+                                                     v1::DomainReport* response) {
+  return new CheckDomainReactor(this, context, request, response);
+}
+
+grpc::ServerBidiReactor<v1::FleetRequest, v1::FleetEvent>* MtaStsService::StreamFleet(
+    grpc::CallbackServerContext* context) {
+  return new FleetReactor(this, context);
+}
+
+}  // namespace mtasts::server
