@@ -98,11 +98,12 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
   json.preserve_proto_field_names = true;
   json.always_print_primitive_fields = true;
   std::string text;
-  auto status = google::protobuf::util::MessageToJsonString(message, &text, json);
+  auto status =
+      google::protobuf::util::MessageToJsonString(message, &text, json);
   if (!status.ok()) {
-    return absl::InternalError(absl::StrCat(
-        "cannot print ", message.GetTypeName(), " as JSON: ",
-        std::string(status.message())));
+    return absl::InternalError(
+        absl::StrCat("cannot print ", message.GetTypeName(),
+                     " as JSON: ", std::string(status.message())));
   }
   return text;
 }
@@ -120,8 +121,8 @@ int RunCheck(const CliOptions& opts, MtaStsChecker::Stub& stub,
   DomainReport report;
   grpc::Status status = stub.CheckDomain(&context, request, &report);
   if (!status.ok()) {
-    err << "mtasts: check " << opts.target << " failed: "
-        << RpcErrorText(status) << "\n";
+    err << "mtasts: check " << opts.target
+        << " failed: " << RpcErrorText(status) << "\n";
     return kExitRpcError;
   }
 
@@ -167,9 +168,8 @@ class FleetRun {
       context.set_deadline(absl::ToChronoTime(absl::Now() + *opts_.timeout));
     }
     std::unique_ptr<FleetStream> stream = stub.StreamFleet(&context);
-    std::thread writer([this, &stream, &context] {
-      SendAll(*stream, context);
-    });
+    std::thread writer(
+        [this, &stream, &context] { SendAll(*stream, context); });
 
     std::optional<FleetSummary> summary;
     int64_t below = 0;
@@ -258,9 +258,14 @@ class FleetRun {
       request.set_domain((*entry)->domain);
       request.set_tag((*entry)->tag);
       FillCheckOptions(opts_, request.mutable_options());
-      // False: the call has ended; Finish() on the reader side says why.
-      if (!stream.Write(request)) return;
+      // Counted before Write() returns: the server may answer first, and the
+      // progress line must never show more done than sent.
       ++sent_;
+      // False: the call has ended; Finish() on the reader side says why.
+      if (!stream.Write(request)) {
+        --sent_;
+        return;
+      }
       MaybeDrawProgress();
     }
     if (list_.bad()) {
@@ -268,8 +273,9 @@ class FleetRun {
       // half-close, so that the server sends no summary.
       {
         absl::MutexLock lock(&mu_);
-        input_error_ = absl::StrCat("error reading ", list_name_, " after line ",
-                                    line_number, ": ", std::strerror(errno));
+        input_error_ =
+            absl::StrCat("error reading ", list_name_, " after line ",
+                         line_number, ": ", std::strerror(errno));
       }
       context.TryCancel();
       return;
@@ -314,8 +320,8 @@ class FleetRun {
 
   void DrawProgressLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (!progress_) return;
-    std::string line = absl::StrCat("sent ", sent_.load(), ", done ",
-                                    done_.load());
+    std::string line =
+        absl::StrCat("sent ", sent_.load(), ", done ", done_.load());
     if (errors_ > 0) absl::StrAppend(&line, " (", errors_.load(), " errors)");
     err_ << "\r" << line << std::flush;
     progress_width_ = line.size();
@@ -331,10 +337,10 @@ class FleetRun {
   }
 
   const CliOptions& opts_;
-  std::istream& list_;        // Read only by the writer thread.
+  std::istream& list_;  // Read only by the writer thread.
   const std::string list_name_;
-  std::ostream& out_;         // Written under mu_.
-  std::ostream& err_;         // Written under mu_.
+  std::ostream& out_;  // Written under mu_.
+  std::ostream& err_;  // Written under mu_.
   const bool color_;
   const bool progress_;
 
@@ -350,8 +356,8 @@ class FleetRun {
 };
 
 int RunFleet(const CliOptions& opts, MtaStsChecker::Stub& stub,
-             std::istream& in, std::ostream& out, std::ostream& err,
-             bool color, bool progress) {
+             std::istream& in, std::ostream& out, std::ostream& err, bool color,
+             bool progress) {
   if (opts.target == "-") {
     return FleetRun(opts, in, "<stdin>", out, err, color, progress).Run(stub);
   }
@@ -369,8 +375,7 @@ int RunFleet(const CliOptions& opts, MtaStsChecker::Stub& stub,
                     err);
     return kExitUsage;
   }
-  return FleetRun(opts, file, opts.target, out, err, color, progress)
-      .Run(stub);
+  return FleetRun(opts, file, opts.target, out, err, color, progress).Run(stub);
 }
 
 }  // namespace

@@ -17,8 +17,8 @@ absl::StatusOr<std::optional<DomainListEntry>> ParseDomainListLine(
     line = line.substr(0, hash);
   }
   // SkipWhitespace also drops the '\r' of CRLF files.
-  std::vector<absl::string_view> columns =
-      absl::StrSplit(line, absl::ByAnyChar(" \t\r\v\f"), absl::SkipWhitespace());
+  std::vector<absl::string_view> columns = absl::StrSplit(
+      line, absl::ByAnyChar(" \t\r\v\f"), absl::SkipWhitespace());
   if (columns.empty()) return std::nullopt;
   if (columns.size() > 2) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -26,8 +26,8 @@ absl::StatusOr<std::optional<DomainListEntry>> ParseDomainListLine(
   }
   DomainListEntry entry;
   entry.domain = std::string(columns[0]);
-  entry.tag = columns.size() == 2 ? std::string(columns[1])
-                                  : absl::StrCat(line_number);
+  entry.tag =
+      columns.size() == 2 ? std::string(columns[1]) : absl::StrCat(line_number);
   return entry;
 }
 

@@ -39,7 +39,10 @@ TEST(DomainListTest, TrailingCommentAndCrlfAreDropped) {
 }
 
 TEST(DomainListTest, ByteOrderMarkOnFirstLineIsDropped) {
-  auto entry = ParseDomainListLine("\xEF\xBB\xBF" "example.com", 1);
+  auto entry = ParseDomainListLine(
+      "\xEF\xBB\xBF"
+      "example.com",
+      1);
   ASSERT_TRUE(entry.ok());
   ASSERT_TRUE(entry->has_value());
   EXPECT_EQ((*entry)->domain, "example.com");
@@ -55,7 +58,8 @@ TEST(DomainListTest, UnicodeDomainPassesThroughForTheServer) {
 TEST(DomainListTest, ThreeColumnsAreInvalidArgument) {
   auto entry = ParseDomainListLine("example.com acme extra", 9);
   EXPECT_EQ(entry.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(entry.status().message().find("3 columns"), absl::string_view::npos);
+  EXPECT_NE(entry.status().message().find("3 columns"),
+            absl::string_view::npos);
 }
 
 }  // namespace

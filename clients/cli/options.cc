@@ -103,9 +103,9 @@ absl::StatusOr<std::vector<std::string>> ParseChecks(absl::string_view text) {
 }
 
 bool IsValueFlag(absl::string_view name) {
-  return name == "--server" || name == "--timeout" ||
-         name == "--fail-under" || name == "--checks" ||
-         name == "--ca-file" || name == "--cert" || name == "--key";
+  return name == "--server" || name == "--timeout" || name == "--fail-under" ||
+         name == "--checks" || name == "--ca-file" || name == "--cert" ||
+         name == "--key";
 }
 
 }  // namespace
@@ -145,8 +145,7 @@ absl::StatusOr<CliOptions> ParseArgs(const std::vector<std::string>& args,
         value = args[++i];
       }
     } else if (value.has_value()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(name, " takes no value"));
+      return absl::InvalidArgumentError(absl::StrCat(name, " takes no value"));
     }
 
     if (name == "-h" || name == "--help") {

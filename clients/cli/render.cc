@@ -174,9 +174,10 @@ void AppendFinding(const DomainReport& report, const Finding& finding,
                    bool color, std::string* out) {
   constexpr absl::string_view kIndent = "                ";
   std::string tag = absl::StrCat("[", SeverityLabel(finding.severity()), "]");
-  absl::StrAppend(out, "      ",
-                  PaintPadded(tag, 10, SeverityColor(finding.severity()), color),
-                  finding.title());
+  absl::StrAppend(
+      out, "      ",
+      PaintPadded(tag, 10, SeverityColor(finding.severity()), color),
+      finding.title());
   std::string code = mtasts::v1::FindingCode_Name(finding.code());
   if (!code.empty()) absl::StrAppend(out, "  ", Paint(code, kDim, color));
   absl::StrAppend(out, "\n");
@@ -196,11 +197,10 @@ void AppendFinding(const DomainReport& report, const Finding& finding,
 
 void AppendCheck(const DomainReport& report, const CheckResult& check,
                  size_t name_width, bool color, std::string* out) {
-  std::string points =
-      check.points_possible() > 0
-          ? absl::StrCat(Points(check.points_earned()), "/",
-                         Points(check.points_possible()))
-          : "-";
+  std::string points = check.points_possible() > 0
+                           ? absl::StrCat(Points(check.points_earned()), "/",
+                                          Points(check.points_possible()))
+                           : "-";
   absl::StrAppend(
       out, "  ",
       PaintPadded(CheckStatusLabel(check.status()), 13,
@@ -217,8 +217,8 @@ void AppendCheck(const DomainReport& report, const CheckResult& check,
   }
 }
 
-void AppendBlock(absl::string_view heading, absl::string_view body,
-                 bool color, std::string* out) {
+void AppendBlock(absl::string_view heading, absl::string_view body, bool color,
+                 std::string* out) {
   absl::StrAppend(out, "\n", Paint(heading, kBold, color), "\n");
   for (absl::string_view line : absl::StrSplit(body, '\n')) {
     // Policy files are CRLF-terminated (RFC 8461 §3.2); show them plainly.
@@ -255,25 +255,27 @@ std::string RenderReport(const DomainReport& report, bool color) {
   std::string out;
   absl::StrAppend(&out, Paint(DomainWithUnicode(report), kBold, color), "\n");
   absl::StrAppend(
-      &out, "  Score ", Paint(absl::StrCat(report.score(), "/100"), kBold, color),
-      "   Grade ",
+      &out, "  Score ",
+      Paint(absl::StrCat(report.score(), "/100"), kBold, color), "   Grade ",
       Paint(GradeLabel(report.grade()), GradeColor(report.grade()), color),
       "   State ",
       Paint(StateLabel(report.state()), StateColor(report.state()), color));
   if (report.has_duration()) {
-    absl::StrAppend(&out, "   ",
-                    Paint(absl::StrCat("(", HumanDuration(report.duration()), ")"),
-                          kDim, color));
+    absl::StrAppend(
+        &out, "   ",
+        Paint(absl::StrCat("(", HumanDuration(report.duration()), ")"), kDim,
+              color));
   }
   absl::StrAppend(&out, "\n");
   if (report.has_checked_at()) {
     absl::Time at = absl::FromUnixSeconds(report.checked_at().seconds()) +
                     absl::Nanoseconds(report.checked_at().nanos());
     absl::StrAppend(
-        &out, Paint(absl::StrCat("  Checked ", absl::FormatTime(
-                                                   "%Y-%m-%d %H:%M:%S UTC", at,
-                                                   absl::UTCTimeZone())),
-                    kDim, color),
+        &out,
+        Paint(absl::StrCat("  Checked ",
+                           absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", at,
+                                            absl::UTCTimeZone())),
+              kDim, color),
         "\n");
   }
 
@@ -305,9 +307,9 @@ std::string RenderReport(const DomainReport& report, bool color) {
   }
 
   if (!report.suggested_txt().empty()) {
-    AppendBlock(absl::StrCat("Suggested TXT record at _mta-sts.",
-                             report.domain(), ":"),
-                report.suggested_txt(), color, &out);
+    AppendBlock(
+        absl::StrCat("Suggested TXT record at _mta-sts.", report.domain(), ":"),
+        report.suggested_txt(), color, &out);
   }
   if (!report.suggested_policy().empty()) {
     AppendBlock(absl::StrCat("Suggested policy at https://mta-sts.",
@@ -320,17 +322,16 @@ std::string RenderReport(const DomainReport& report, bool color) {
 
 std::string RenderFleetResult(const FleetResult& result, bool color) {
   const DomainReport& report = result.report();
-  return absl::StrCat(
-      PaintPadded(GradeLabel(report.grade()), 2, GradeColor(report.grade()),
-                  color),
-      absl::StrFormat("%3d  ", report.score()),
-      PaintPadded(StateLabel(report.state()), 13, StateColor(report.state()),
-                  color),
-      DomainWithUnicode(report), " [", result.tag(), "]\n");
+  return absl::StrCat(PaintPadded(GradeLabel(report.grade()), 2,
+                                  GradeColor(report.grade()), color),
+                      absl::StrFormat("%3d  ", report.score()),
+                      PaintPadded(StateLabel(report.state()), 13,
+                                  StateColor(report.state()), color),
+                      DomainWithUnicode(report), " [", result.tag(), "]\n");
 }
 
 std::string RenderFleetError(const FleetError& error, bool color) {
-  return absl::StrCat("-    -  ", PaintPadded("ERROR", 13, kRed, color),
+  return absl::StrCat("-   -  ", PaintPadded("ERROR", 13, kRed, color),
                       error.domain(), " [", error.tag(), "] ",
                       StatusCodeName(error.code()), ": ", error.message(),
                       "\n");
@@ -347,25 +348,27 @@ std::string RenderFleetSummary(const FleetSummary& summary, bool color) {
   }
   absl::StrAppend(&out, "\n");
   if (summary.reported() > 0) {
-    absl::StrAppend(&out, absl::StrFormat("  Mean score %.1f\n",
-                                          summary.mean_score()));
+    absl::StrAppend(
+        &out, absl::StrFormat("  Mean score %.1f\n", summary.mean_score()));
   }
 
   if (!summary.by_grade().empty()) {
     absl::StrAppend(&out, "  Grades ");
     for (const auto& g : summary.by_grade()) {
-      absl::StrAppend(&out, "  ",
-                      Paint(GradeLabel(g.grade()), GradeColor(g.grade()), color),
-                      " ", g.count());
+      absl::StrAppend(
+          &out, "  ",
+          Paint(GradeLabel(g.grade()), GradeColor(g.grade()), color), " ",
+          g.count());
     }
     absl::StrAppend(&out, "\n");
   }
   if (!summary.by_state().empty()) {
     absl::StrAppend(&out, "  States ");
     for (const auto& s : summary.by_state()) {
-      absl::StrAppend(&out, "  ",
-                      Paint(StateLabel(s.state()), StateColor(s.state()), color),
-                      " ", s.count());
+      absl::StrAppend(
+          &out, "  ",
+          Paint(StateLabel(s.state()), StateColor(s.state()), color), " ",
+          s.count());
     }
     absl::StrAppend(&out, "\n");
   }
@@ -380,16 +383,18 @@ std::string RenderFleetSummary(const FleetSummary& summary, bool color) {
       int n = summary.score_histogram(i);
       int bar = n == 0 ? 0 : std::max(1, n * kBarWidth / most);
       // score_histogram[9] also counts 100 (service.proto).
-      std::string range = i == 9 ? "90-100" : absl::StrCat(10 * i, "-", 10 * i + 9);
-      absl::StrAppend(&out, absl::StrFormat("    %6s %6d ", range, n),
-                      std::string(bar, '#'), "\n");
+      std::string range =
+          i == 9 ? "90-100" : absl::StrCat(10 * i, "-", 10 * i + 9);
+      absl::StrAppend(&out, absl::StrFormat("    %6s %6d", range, n),
+                      bar > 0 ? " " : "", std::string(bar, '#'), "\n");
     }
   }
 
   if (!summary.slowest().empty()) {
     absl::StrAppend(&out, "  Slowest\n");
     for (const auto& d : summary.slowest()) {
-      absl::StrAppend(&out, absl::StrFormat("    %9s  ", HumanDuration(d.duration())),
+      absl::StrAppend(&out,
+                      absl::StrFormat("    %9s  ", HumanDuration(d.duration())),
                       d.domain(), " [", d.tag(), "]\n");
     }
   }

@@ -129,8 +129,8 @@ TEST(RenderTest, LongSummaryIsWrapped) {
   report.set_summary(std::string(30, 'a') + " " + std::string(30, 'b') + " " +
                      std::string(30, 'c'));
   std::string text = RenderReport(report, /*color=*/false);
-  EXPECT_THAT(text, HasSubstr(std::string(30, 'b') + "\n  " +
-                              std::string(30, 'c')));
+  EXPECT_THAT(text,
+              HasSubstr(std::string(30, 'b') + "\n  " + std::string(30, 'c')));
 }
 
 TEST(RenderTest, ColorOnlyWhenAsked) {
@@ -150,12 +150,13 @@ TEST(RenderTest, FleetLines) {
     }
   )pb");
   EXPECT_EQ(RenderFleetResult(result, false),
-            "A   95  ENFORCED     example.com [acme-17]\n");
-  auto error = Parse<FleetError>(R"pb(
-    tag: "3" domain: "bad..example" code: 3 message: "empty label"
-  )pb");
+            "A  95  ENFORCED     example.com [acme-17]\n");
+  auto error = Parse<FleetError>(
+      R"pb(
+        tag: "3" domain: "bad..example" code: 3 message: "empty label"
+      )pb");
   EXPECT_EQ(RenderFleetError(error, false),
-            "-    -  ERROR        bad..example [3] INVALID_ARGUMENT: empty "
+            "-   -  ERROR        bad..example [3] INVALID_ARGUMENT: empty "
             "label\n");
 }
 
@@ -170,7 +171,11 @@ TEST(RenderTest, FleetSummary) {
     by_state { state: MTA_STS_STATE_ABSENT count: 1 }
     score_histogram: [ 1, 0, 0, 0, 0, 0, 0, 0, 0, 2 ]
     mean_score: 66.666
-    slowest { domain: "slow.example" tag: "9" duration { seconds: 3 } }
+    slowest {
+      domain: "slow.example"
+      tag: "9"
+      duration { seconds: 3 }
+    }
     duration { seconds: 75 }
   )pb");
   std::string text = RenderFleetSummary(summary, false);
