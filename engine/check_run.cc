@@ -272,7 +272,7 @@ void CheckRun::OnDeadline() {
     slot.verdict.summary = "Did not finish before the deadline; left out of the score.";
     slot.verdict.findings.push_back(checks::MakeFinding(
         v1::CHECK_TIMED_OUT,
-        absl::StrCat("The ", slot.check->name(), " check ",
+        absl::StrCat("The ", std::string(slot.check->name()), " check ",
                      slot.started ? "was still waiting for answers"
                                   : "was still waiting for the MX lookup",
                      " when the ", absl::FormatDuration(params_.deadline - started_at_),
@@ -328,7 +328,7 @@ void CheckRun::Finish() {
   finished_ = true;
   if (deadline_timer_ != 0) reactor_->CancelTimer(deadline_timer_);
   deadline_timer_ = 0;
-  for (const std::string& name : checks::AllCheckNames()) {
+  for (const std::string& name : checks::scoring::AllCheckNames()) {
     *report_.add_checks() = ResultFor(name);
   }
   std::vector<v1::Finding> domain_findings(report_.domain_findings().begin(),
@@ -337,7 +337,7 @@ void CheckRun::Finish() {
   report_.clear_domain_findings();
   for (auto& finding : domain_findings) *report_.add_domain_findings() = std::move(finding);
   *report_.mutable_duration() = ToProto(absl::Now() - started_at_);
-  checks::Aggregate(&report_);
+  checks::scoring::Aggregate(&report_);
   // Delivered from a fresh reaction: Finish can run inside a c-ares callback,
   // and the run (with its c-ares channel) may be destroyed right after delivery.
   reactor_->Post([self = shared_from_this()]() mutable {

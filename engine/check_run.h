@@ -35,7 +35,7 @@ struct RunParams {
   v1::CheckOptions options;
   absl::Time deadline;
   const std::vector<std::unique_ptr<checks::Check>>* checks;  // engine-owned
-  const checks::Weights* weights;                             // engine-owned
+  const checks::scoring::Weights* weights;                             // engine-owned
   const net::DnsOptions* dns;                                 // engine-owned
   int max_mx_hosts = 32;
 };
@@ -65,7 +65,7 @@ class CheckRun : public checks::CheckContext,
 
  private:
   struct Slot {
-    const checks::Check* check = nullptr;
+    checks::Check* check = nullptr;
     bool selected = false;  // requested and runnable
     bool started = false;
     bool finished = false;

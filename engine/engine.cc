@@ -33,7 +33,7 @@ std::vector<std::string> Engine::RegisteredChecks() const {
 }
 
 absl::Status Engine::ValidateOptions(const v1::CheckOptions& options) const {
-  const auto& known = checks::AllCheckNames();
+  const auto& known = checks::scoring::AllCheckNames();
   for (const std::string& name : options.checks()) {
     if (std::find(known.begin(), known.end(), name) == known.end()) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -30,7 +30,7 @@ namespace mtasts::engine {
 struct EngineOptions {
   int reactor_threads = 2;
   net::DnsOptions dns;
-  checks::Weights weights;
+  checks::scoring::Weights weights;
   int max_mx_hosts = 32;
   // The checks to register; empty: checks::BuiltinChecks().
   std::vector<std::unique_ptr<checks::Check>> checks;

@@ -71,7 +71,7 @@ EffectiveLimits ResolveLimits(const v1::Limits& l) {
 }
 
 absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings settings) {
-  auto weights = checks::WeightsFromConfig(settings.config.weights());
+  auto weights = checks::scoring::WeightsFromConfig(settings.config.weights());
   if (!weights.ok()) return weights.status();
   const EffectiveLimits limits = ResolveLimits(settings.config.limits());
   auto credentials = Credentials(settings);

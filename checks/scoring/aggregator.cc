@@ -28,6 +28,8 @@ using v1::MtaStsState;
 constexpr int kNumChecks = 7;
 // Sort key of checks whose name is not in AllCheckNames().
 constexpr int kUnknownCheckOrder = kNumChecks;
+// Sort key of the report's domain_findings: before every check.
+constexpr int kDomainOrder = -1;
 
 // RFC 8461 §3.2 recommends a max_age of weeks for a policy in force; a day
 // keeps testing and none easy to change.
@@ -242,23 +244,26 @@ std::string ResultsSentence(const DomainReport& report) {
                       absl::StrJoin(parts, "; "), ".");
 }
 
-// The most severe finding (MEDIUM or above) of a check that WARNed or FAILed;
-// empty when none, or when it only repeats the state sentence.
+// The most severe finding (MEDIUM or above) about the domain as a whole or of
+// a check that WARNed or FAILed; empty when none, or when it only repeats the
+// state sentence. Ties go to the domain, then to the earlier check.
 std::string WorstProblemSentence(const DomainReport& report, MtaStsState state) {
   const v1::Finding* worst = nullptr;
-  const CheckResult* worst_check = nullptr;
-  for (const CheckResult& c : report.checks()) {  // canonical order: ties go early
+  std::string where;
+  const auto consider = [&](const v1::Finding& f, absl::string_view place) {
+    if (f.severity() < v1::SEVERITY_MEDIUM || f.title().empty()) return;
+    if (worst == nullptr || f.severity() > worst->severity()) {
+      worst = &f;
+      where = std::string(place);
+    }
+  };
+  for (const v1::Finding& f : report.domain_findings()) consider(f, "domain-wide");
+  for (const CheckResult& c : report.checks()) {
     if (c.status() != v1::CHECK_STATUS_WARN &&
         c.status() != v1::CHECK_STATUS_FAIL) {
       continue;
     }
-    for (const v1::Finding& f : c.findings()) {
-      if (f.severity() < v1::SEVERITY_MEDIUM || f.title().empty()) continue;
-      if (worst == nullptr || f.severity() > worst->severity()) {
-        worst = &f;
-        worst_check = &c;
-      }
-    }
+    for (const v1::Finding& f : c.findings()) consider(f, absl::StrCat("in ", c.check()));
   }
   if (worst == nullptr) return "";
   if (state == v1::MTA_STS_STATE_ABSENT && worst->code() == v1::TXT_MISSING) {
@@ -267,7 +272,7 @@ std::string WorstProblemSentence(const DomainReport& report, MtaStsState state) 
   absl::string_view title = absl::StripAsciiWhitespace(worst->title());
   absl::ConsumeSuffix(&title, ".");
   return absl::StrCat("The most serious problem (", SeverityWord(worst->severity()),
-                      ", in ", worst_check->check(), "): ", title, ".");
+                      ", ", where, "): ", title, ".");
 }
 
 std::string NotRunSentence(const DomainReport& report) {
@@ -290,8 +295,8 @@ std::string LeftOutSentence(const DomainReport& report) {
   if (!inconclusive.empty()) {
     parts.push_back(absl::StrCat(
         JoinNames(inconclusive), inconclusive.size() == 1 ? " was" : " were",
-        " inconclusive (the checker could not tell, for reasons of its own "
-        "vantage point or deadline)"));
+        " inconclusive (the checker could not tell from its vantage point or "
+        "in the time it had)"));
   }
   std::vector<std::string> skipped = NamesWith(report, v1::CHECK_STATUS_SKIPPED);
   if (!skipped.empty()) {
@@ -417,14 +422,13 @@ void AddStructural(const DomainReport& report, MtaStsState state,
              "; start in testing mode and switch to enforce once TLS reports "
              "show no failures.")});
   }
-  if (null_mx && state != v1::MTA_STS_STATE_ABSENT &&
-      state != v1::MTA_STS_STATE_DISABLED) {
+  if (null_mx && state != v1::MTA_STS_STATE_ABSENT) {
     out->push_back(
         {v1::SEVERITY_LOW, OrderOf("policy_content"),
          "The domain publishes a null MX and accepts no mail, so MTA-STS "
-         "protects nothing here: to withdraw it, publish the suggested mode "
-         "none policy with a new id, wait for the old policy's max_age, then "
-         "remove the TXT record and the policy (RFC 8461 §8.3)."});
+         "protects nothing here: to withdraw it, serve a mode none policy (as "
+         "suggested) under a new id, wait for the previous policy's max_age, "
+         "then remove the TXT record and the policy (RFC 8461 §8.3)."});
   }
   if (state == v1::MTA_STS_STATE_TESTING) {
     out->push_back(
@@ -462,13 +466,23 @@ void AddStructural(const DomainReport& report, MtaStsState state,
 // Severity desc, then check order, then the order found; each text once.
 std::vector<std::string> Recommendations(const DomainReport& report,
                                          MtaStsState state) {
+  // A domain that accepts no mail needs neither MTA-STS nor TLS reports, so
+  // advice to publish them would be noise.
+  const bool null_mx = report.evidence().mx_kind() == v1::MX_KIND_NULL;
   std::vector<Recommendation> all;
-  for (const CheckResult& c : report.checks()) {
-    for (const v1::Finding& f : c.findings()) {
-      absl::string_view text = absl::StripAsciiWhitespace(f.recommendation());
-      if (text.empty()) continue;
-      all.push_back({f.severity(), OrderOf(c.check()), std::string(text)});
+  const auto add = [&](const v1::Finding& f, int order) {
+    if (null_mx &&
+        (f.code() == v1::TXT_MISSING || f.code() == v1::TLSRPT_MISSING)) {
+      return;
     }
+    absl::string_view text = absl::StripAsciiWhitespace(f.recommendation());
+    if (!text.empty()) all.push_back({f.severity(), order, std::string(text)});
+  };
+  // Domain-wide findings (the domain's existence, its MX set) come before the
+  // checks' at equal severity: every check stands on them.
+  for (const v1::Finding& f : report.domain_findings()) add(f, kDomainOrder);
+  for (const CheckResult& c : report.checks()) {
+    for (const v1::Finding& f : c.findings()) add(f, OrderOf(c.check()));
   }
   AddStructural(report, state, &all);
   std::stable_sort(all.begin(), all.end(),

@@ -29,7 +29,21 @@ namespace mtasts::checks::scoring {
 //    (PASS, WARN, FAIL); 0 and GRADE_F when no check has one (the summary
 //    then says that nothing could be judged).
 //  - state: see StateOf().
-//  - summary, recommendations, suggested_policy, suggested_txt: overwritten.
+//  - summary: 2 to 5 sentences: the state; the score with each judged
+//    check's outcome (or that nothing could be judged); the most serious
+//    problem; the checks NOT RUN, by name; those left out of the score.
+//  - recommendations: the recommendations of domain_findings and of every
+//    check's findings, plus a few that follow
+//    from the state (deploy, move to enforce, publish TLS-RPT, withdraw),
+//    most severe first, then in check order; each text once.
+//  - suggested_policy: LF-terminated lines, one "mx:" per distinct MX host of
+//    evidence.mx_hosts (never a wildcard), mode kept from a valid policy or
+//    else "testing"; "mode: none" for a null MX or no MX records; empty when
+//    the MX set is unknown.
+//  - suggested_txt: "v=STSv1; id=<checked_at, YYYYMMDDHHMMSS UTC>", always a
+//    fresh id; empty without checked_at.
+//  Both suggestions are empty for a null-MX domain that publishes nothing:
+//  it accepts no mail, so there is nothing for MTA-STS to protect.
 // Reads the findings and evidence; never changes them. Idempotent.
 void Aggregate(v1::DomainReport* report);
 

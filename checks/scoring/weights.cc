@@ -15,8 +15,8 @@ constexpr std::array<std::string_view, 7> kCheckNames = {
 
 // Member pointers in kCheckNames order, so names and fields cannot drift apart.
 constexpr std::array<int Weights::*, 7> kFields = {
-    &Weights::txt,    &Weights::policy_fetch, &Weights::policy_content,
-    &Weights::mx_match, &Weights::mx_tls,     &Weights::tls_rpt,
+    &Weights::txt,      &Weights::policy_fetch, &Weights::policy_content,
+    &Weights::mx_match, &Weights::mx_tls,       &Weights::tls_rpt,
     &Weights::dnssec};
 
 }  // namespace
@@ -28,8 +28,8 @@ int Weights::PointsFor(std::string_view check) const {
 
 absl::StatusOr<Weights> WeightsFromConfig(const v1::ScoringWeights& config) {
   const std::array<int, 7> configured = {
-      config.txt(),    config.policy_fetch(), config.policy_content(),
-      config.mx_match(), config.mx_tls(),     config.tls_rpt(),
+      config.txt(),      config.policy_fetch(), config.policy_content(),
+      config.mx_match(), config.mx_tls(),       config.tls_rpt(),
       config.dnssec()};
   Weights weights;
   for (size_t i = 0; i < kCheckNames.size(); ++i) {
@@ -45,7 +45,11 @@ absl::StatusOr<Weights> WeightsFromConfig(const v1::ScoringWeights& config) {
   return weights;
 }
 
-absl::Span<const std::string_view> AllCheckNames() { return kCheckNames; }
+const std::vector<std::string>& AllCheckNames() {
+  static const auto* names =
+      new std::vector<std::string>(kCheckNames.begin(), kCheckNames.end());
+  return *names;
+}
 
 std::optional<int> CheckIndex(std::string_view check) {
   for (size_t i = 0; i < kCheckNames.size(); ++i) {

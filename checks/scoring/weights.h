@@ -11,10 +11,11 @@
 #define MTASTS_CHECKS_SCORING_WEIGHTS_H_
 
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/types/span.h"
 #include "mtasts/v1/config.pb.h"
 
 namespace mtasts::checks::scoring {
@@ -39,8 +40,11 @@ struct Weights {
 absl::StatusOr<Weights> WeightsFromConfig(const v1::ScoringWeights& config);
 
 // The seven check names in report order: txt, policy_fetch, policy_content,
-// mx_match, mx_tls, tls_rpt, dnssec. The views point at static storage.
-absl::Span<const std::string_view> AllCheckNames();
+// mx_match, mx_tls, tls_rpt, dnssec. Static, never destroyed. std::string
+// rather than a view: Debian's Abseil is built with its own absl::string_view
+// (ABSL_OPTION_USE_STD_STRING_VIEW 0), and StrCat/StrJoin accept std::string
+// but not std::string_view.
+const std::vector<std::string>& AllCheckNames();
 
 // Position of `check` in AllCheckNames(); nullopt for an unknown name.
 std::optional<int> CheckIndex(std::string_view check);

@@ -1,0 +1,74 @@
+#include "server/server_config.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include "gtest/gtest.h"
+#include "server/server.h"
+
+namespace mtasts::server {
+namespace {
+
+TEST(ServerConfigTest, ParsesWeightsAndLimits) {
+  auto config = ParseServerConfig(R"(
+    weights { policy_content: 40 tls_rpt: 5 }
+    limits { dns_timeout { seconds: 3 } max_cname_depth: 6 fleet_max_inflight: 7 }
+  )");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->weights().policy_content(), 40);
+  EXPECT_EQ(config->weights().tls_rpt(), 5);
+  const EffectiveLimits limits = ResolveLimits(config->limits());
+  EXPECT_EQ(limits.dns_timeout, absl::Seconds(3));
+  EXPECT_EQ(limits.max_cname_depth, 6);
+  EXPECT_EQ(limits.fleet_max_inflight, 7);
+  // Unset fields keep the defaults.
+  EXPECT_EQ(limits.check_timeout, absl::Seconds(15));
+  EXPECT_EQ(limits.max_inflight, 2000);
+  EXPECT_EQ(limits.dns_tries, 2);
+}
+
+TEST(ServerConfigTest, EmptyConfigMeansDefaults) {
+  auto config = ParseServerConfig("");
+  ASSERT_TRUE(config.ok());
+  const EffectiveLimits limits = ResolveLimits(config->limits());
+  EXPECT_EQ(limits.max_txt_record_bytes, 4096);
+  EXPECT_EQ(limits.max_mx_hosts, 32);
+  EXPECT_EQ(limits.shutdown_grace, absl::Seconds(10));
+}
+
+TEST(ServerConfigTest, SyntaxErrorNamesTheLine) {
+  auto config = ParseServerConfig("weights {\n  txt: fifteen\n}\n");
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(config.status().message().find("line 2"), std::string::npos)
+      << config.status().message();
+}
+
+TEST(ServerConfigTest, UnknownFieldIsAnError) {
+  auto config = ParseServerConfig("limits { max_everything: 3 }");
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ServerConfigTest, NegativeValuesAreRejectedByName) {
+  auto config = ParseServerConfig("limits { max_inflight: -1 }");
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(config.status().message().find("limits.max_inflight"), std::string::npos);
+  config = ParseServerConfig("limits { dns_timeout { seconds: -2 } }");
+  ASSERT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(config.status().message().find("limits.dns_timeout"), std::string::npos);
+}
+
+TEST(ServerConfigTest, MissingFileIsNotFound) {
+  auto config = LoadServerConfig("/nonexistent/mtasts.textproto");
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(ServerConfigTest, LoadsFromFile) {
+  const std::string path = ::testing::TempDir() + "/config.textproto";
+  std::ofstream(path) << "limits { check_timeout { seconds: 20 } }\n";
+  auto config = LoadServerConfig(path);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(ResolveLimits(config->limits()).check_timeout, absl::Seconds(20));
+}
+
+}  // namespace
+}  // namespace mtasts::server
