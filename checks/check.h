@@ -28,6 +28,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
+#include "checks/verdict.h"
 #include "mtasts/v1/report.pb.h"
 #include "mtasts/v1/service.pb.h"
 #include "net/dns_resolver.h"
@@ -45,17 +46,6 @@ struct MxSet {
   net::DnsResult lookup;              // the raw MX lookup
   std::vector<net::MxRecord> hosts;   // sorted by preference, then name; no null MX
   bool null_mx = false;               // RFC 7505 "0 ." present
-};
-
-// What a check reports.
-struct CheckVerdict {
-  v1::CheckStatus status = v1::CHECK_STATUS_INCONCLUSIVE;
-  // Share of the check's points earned, 0 to 1. Ignored for INCONCLUSIVE,
-  // SKIPPED and NOT_RUN, whose points leave the score's denominator.
-  double fraction = 0;
-  std::vector<v1::Finding> findings;
-  // One sentence for the report ("One valid v=STSv1 record, id 2024a.").
-  std::string summary;
 };
 
 // Everything a check may use during a run. Owned by the CheckRun; valid until

@@ -1,13 +1,18 @@
 // The one table of finding texts: for every FindingCode, its default severity,
 // title, explanation and recommendation for a mail administrator, and the
 // RFC 8460 result type a sender would report. docs/findings.md is generated
-// from it (tools/gen_findings_doc) and a test keeps the two in step.
+// from it (tools/gen_findings_doc) and a test keeps the two in step. Also the
+// small helpers every check uses to build findings: quoting observed values
+// into details, and a list that sorts findings most severe first.
 #ifndef MTASTS_CHECKS_FINDINGS_TABLE_H_
 #define MTASTS_CHECKS_FINDINGS_TABLE_H_
 
+#include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "mtasts/v1/findings.pb.h"
 
 namespace mtasts::checks {
@@ -24,7 +29,8 @@ struct FindingInfo {
 
 // Every code except FINDING_CODE_UNSPECIFIED, in enum order.
 const std::vector<FindingInfo>& AllFindings();
-// The entry for `code`; FINDING_CODE_UNSPECIFIED's placeholder for unknown codes.
+// The entry for `code`; FINDING_CODE_UNSPECIFIED's placeholder for unknown
+// codes.
 const FindingInfo& InfoFor(v1::FindingCode code);
 
 // Builds a finding from the table. `detail` says what was observed for this
@@ -38,6 +44,45 @@ v1::Finding MakeFinding(v1::FindingCode code, v1::Severity severity,
 
 // docs/findings.md as it should read.
 std::string RenderFindingsMarkdown();
+
+// `value` in double quotes for a finding's detail: at most `max_chars`
+// characters (then "..."), with '"' and '\\' backslash-escaped and anything
+// but printable ASCII as \xNN, so details stay readable and valid UTF-8
+// whatever a remote party published.
+std::string QuoteForDetail(absl::string_view value, size_t max_chars = 100);
+// Quoted values separated by ", ", the first `max_items` only, then
+// "and N more".
+std::string QuoteListForDetail(const std::vector<absl::string_view>& values,
+                               size_t max_items = 5);
+
+// `text` unchanged when it is valid UTF-8 without control characters (tab
+// allowed); otherwise with each offending byte written as \xNN. For values
+// that go into the report as seen (TXT records, names): proto3 strings must
+// be valid UTF-8, or clients in other languages fail to parse the report.
+std::string SanitizeForReport(absl::string_view text);
+
+// Collects the findings of one judgement, all about one subject.
+//   FindingList findings("_mta-sts.example.com");
+//   findings.Add(v1::TXT_MISSING, "_mta-sts.example.com does not exist");
+//   verdict.findings = std::move(findings).Take();
+class FindingList {
+ public:
+  explicit FindingList(std::string subject) : subject_(std::move(subject)) {}
+
+  // Adds MakeFinding(code, [severity,] detail, subject).
+  void Add(v1::FindingCode code, std::string detail);
+  void Add(v1::FindingCode code, v1::Severity severity, std::string detail);
+  // The most severe severity added so far; SEVERITY_UNSPECIFIED when none.
+  v1::Severity Worst() const;
+  bool Has(v1::FindingCode code) const;
+  // The findings, most severe first (stable: equal severities keep their
+  // order). Consumes the list.
+  std::vector<v1::Finding> Take() &&;
+
+ private:
+  std::string subject_;
+  std::vector<v1::Finding> findings_;
+};
 
 }  // namespace mtasts::checks
 

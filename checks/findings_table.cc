@@ -1,0 +1,683 @@
+#include "checks/findings_table.h"
+
+#include <algorithm>
+#include <iterator>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace mtasts::checks {
+namespace {
+
+using v1::FindingCode;
+using v1::Severity;
+
+// The table, in enum order. Texts are written for a mail administrator: what
+// the problem means for mail, then what to publish instead, with record text.
+//
+// tlsrpt_result_type: none of the codes below has one. A sender reports a
+// result type (RFC 8460 §4.3) only for a TLS negotiation or for a policy it
+// found and then failed to fetch or apply. A missing, duplicated or invalid
+// _mta-sts record makes it conclude "no MTA-STS policy" (RFC 8461 §3.1) and
+// skip discovery, which it does not report; a missing or invalid _smtp._tls
+// record leaves it nowhere to report to; MX and engine findings concern DNS
+// and our own run, not TLS. Codes of the policy and TLS checks carry them.
+const FindingInfo kTable[] = {
+    // --- engine ---
+    {v1::CHECK_TIMED_OUT, v1::SEVERITY_MEDIUM, "engine",
+     "A check did not finish in time",
+     "The check was still waiting for the domain's DNS servers or hosts when "
+     "the run's deadline passed, so its result is unknown. Sending MTAs use "
+     "short timeouts too: servers this slow may make them give up as well.",
+     "Run the check again. If it keeps timing out, make sure every "
+     "authoritative name server of the domain answers (test each with `dig "
+     "@ns1.example.com _mta-sts.example.com TXT`) and that "
+     "mta-sts.example.com and the MX hosts answer within a few seconds.",
+     ""},
+    {v1::CHECK_INPUT_UNAVAILABLE, v1::SEVERITY_INFO, "engine",
+     "A check could not run because a lookup it needs failed",
+     "This check depends on another lookup (for example the domain's MX "
+     "records), which failed; the finding about that lookup says why.",
+     "Fix the failed lookup named in the other finding; this check runs once "
+     "it succeeds.",
+     ""},
+
+    // --- mx: the shared MX lookup ---
+    {v1::MX_NONE, v1::SEVERITY_MEDIUM, "mx", "No MX records",
+     "The domain publishes no MX record, so senders deliver to the domain's "
+     "own address records (the implicit MX of RFC 5321 §5.1). An MTA-STS "
+     "policy then has to list the domain name itself as an mx pattern, and "
+     "the web or apex host rarely is meant to receive mail.",
+     "Publish MX records naming your mail servers, for example `example.com. "
+     "3600 IN MX 10 mail.example.com.`, and list the same host names in the "
+     "policy's `mx:` lines. If the domain receives no mail, publish a null MX "
+     "instead: `example.com. 3600 IN MX 0 .`",
+     ""},
+    {v1::MX_NULL, v1::SEVERITY_INFO, "mx",
+     "Null MX: the domain accepts no mail",
+     "The domain publishes a null MX (`0 .`, RFC 7505), which tells senders "
+     "that it accepts no mail. MTA-STS protects mail delivery, so it has "
+     "nothing to protect here.",
+     "Nothing to do if the domain is not meant to receive mail. If it is, "
+     "replace the null MX with MX records naming your mail servers, for "
+     "example `example.com. 3600 IN MX 10 mail.example.com.`",
+     ""},
+    {v1::MX_TARGET_IS_CNAME, v1::SEVERITY_MEDIUM, "mx",
+     "An MX record points at an alias (CNAME)",
+     "RFC 2181 §10.3 and RFC 5321 §5.1 require an MX record to name a host "
+     "with its own address records, not an alias. Some senders refuse or "
+     "mishandle such MX hosts, and MTA-STS matches policy patterns and "
+     "verifies certificates against the name in the MX record, not the "
+     "alias's target.",
+     "Point the MX record at the canonical host name (the CNAME's target), "
+     "for example `example.com. 3600 IN MX 10 mx1.provider.example.`, and "
+     "make the policy's `mx:` lines and the server's certificate cover that "
+     "name.",
+     ""},
+    {v1::MX_LOOKUP_FAILED, v1::SEVERITY_HIGH, "mx", "The MX lookup failed",
+     "The query for the domain's MX records returned SERVFAIL or REFUSED, or "
+     "timed out. Senders that get the same answer cannot find the mail "
+     "servers: they queue the mail and retry, and bounce it if the failure "
+     "lasts.",
+     "Make sure every authoritative name server of the domain answers MX "
+     "queries (test each with `dig @ns1.example.com example.com MX`). A "
+     "SERVFAIL from a validating resolver often means broken DNSSEC: expired "
+     "signatures, or a DS record at the registrar that matches none of the "
+     "zone's keys.",
+     ""},
+    {v1::DOMAIN_NOT_FOUND, v1::SEVERITY_HIGH, "mx", "The domain does not exist",
+     "DNS answers NXDOMAIN for the domain: senders bounce mail addressed to "
+     "it at once.",
+     "Check the spelling of the domain. If it should exist, check its "
+     "delegation at the registrar (the NS records in the parent zone) and "
+     "that its name servers serve the zone.",
+     ""},
+    {v1::MX_NULL_MIXED, v1::SEVERITY_HIGH, "mx",
+     "A null MX is published beside other MX records",
+     "RFC 7505 §3 says a domain that publishes a null MX (`0 .`) must publish "
+     "no other MX record. Senders disagree on what such a mixed set means: "
+     "some treat the domain as accepting no mail, others try the other hosts.",
+     "Decide whether the domain receives mail. If it does, delete the `MX 0 "
+     ".` record; if it does not, delete the other MX records and keep only "
+     "`example.com. 3600 IN MX 0 .`",
+     ""},
+
+    // --- txt: _mta-sts TXT record, RFC 8461 §3.1 ---
+    {v1::TXT_VALID, v1::SEVERITY_INFO, "txt",
+     "A valid v=STSv1 record is published",
+     "Exactly one TXT record at _mta-sts.<domain> begins with v=STSv1 and "
+     "follows the RFC 8461 §3.1 syntax, so senders go on to fetch the policy. "
+     "They fetch it again only when the id changes.",
+     "Change the id (for example to the current date and time: `v=STSv1; "
+     "id=20240131T120000;`) every time you edit the policy file, or senders "
+     "keep using their cached copy.",
+     ""},
+    {v1::TXT_MISSING, v1::SEVERITY_MEDIUM, "txt", "No MTA-STS TXT record",
+     "No TXT record at _mta-sts.<domain> begins with v=STSv1, so senders "
+     "conclude that the domain has no MTA-STS policy (RFC 8461 §3.1) and "
+     "deliver over whatever TLS they can negotiate, or none: an attacker on "
+     "the path can strip STARTTLS unnoticed.",
+     "Publish the policy file at "
+     "https://mta-sts.example.com/.well-known/mta-sts.txt (one field per "
+     "line: `version: STSv1`, `mode: testing`, `mx: mail.example.com`, "
+     "`max_age: 86400`), then the TXT record `_mta-sts.example.com. 3600 IN "
+     "TXT \"v=STSv1; id=20240131T120000;\"`. Move to `mode: enforce` once TLS "
+     "reports show no failures.",
+     ""},
+    {v1::TXT_LOOKUP_FAILED, v1::SEVERITY_HIGH, "txt",
+     "The _mta-sts TXT lookup failed",
+     "The TXT query for _mta-sts.<domain> returned SERVFAIL or REFUSED, or "
+     "timed out. That is not the same as an absent record: senders cannot "
+     "tell whether a policy exists, so those without a cached policy deliver "
+     "without MTA-STS protection, and an attacker can provoke the same "
+     "failure.",
+     "Make sure every authoritative name server answers the query, with the "
+     "record or with a proper NXDOMAIN or empty answer (test each with `dig "
+     "@ns1.example.com _mta-sts.example.com TXT`). With DNSSEC, check the "
+     "signatures and the DS record at the registrar.",
+     ""},
+    {v1::TXT_MULTIPLE_RECORDS, v1::SEVERITY_HIGH, "txt",
+     "More than one v=STSv1 record",
+     "RFC 8461 §3.1: when more than one TXT record at _mta-sts.<domain> "
+     "begins with v=STSv1, senders must assume that the domain has no "
+     "MTA-STS policy. This usually happens when a new record is added instead "
+     "of the old one being edited.",
+     "Keep exactly one record, for example `v=STSv1; id=20240131T120000;`, "
+     "and delete the others. To announce a policy change, edit that record's "
+     "id instead of adding a record.",
+     ""},
+    {v1::TXT_IGNORED_RECORD, v1::SEVERITY_INFO, "txt",
+     "A TXT record that is not an STS record was ignored",
+     "Senders ignore TXT records at _mta-sts.<domain> that do not begin with "
+     "v=STSv1 (RFC 8461 §3.1); they do no harm.",
+     "Nothing to do. Records meant for other purposes (such as SPF or a "
+     "verification token) belong at other names, since nothing reads them "
+     "at _mta-sts.",
+     ""},
+    {v1::TXT_VERSION_MISCASED, v1::SEVERITY_HIGH, "txt",
+     "The version tag is not exactly \"v=STSv1\"",
+     "The record looks like an MTA-STS record, but its version is spelled "
+     "with different letter case (such as `V=STSv1` or `v=stsv1`). The "
+     "version is case-sensitive (RFC 8461 §3.1: %s\"v=STSv1\"), so senders "
+     "ignore the record.",
+     "Begin the record with exactly `v=STSv1;`, for example `v=STSv1; "
+     "id=20240131T120000;`.",
+     ""},
+    {v1::TXT_VERSION_NOT_FIRST, v1::SEVERITY_HIGH, "txt",
+     "v=STSv1 is not at the start of the record",
+     "The record contains v=STSv1, but not as its first characters. Senders "
+     "consider only records that begin with v=STSv1 (RFC 8461 §3.1), so they "
+     "ignore this one.",
+     "Put the version first, with nothing (not even a space) before it: "
+     "`v=STSv1; id=20240131T120000;`.",
+     ""},
+    {v1::TXT_SYNTAX_ERROR, v1::SEVERITY_HIGH, "txt",
+     "The v=STSv1 record does not follow the RFC 8461 syntax",
+     "RFC 8461 §3.1 defines the record as `v=STSv1` followed by `;`-separated "
+     "`name=value` fields in printable ASCII, each with a value. A record "
+     "that does not follow it is invalid and senders treat the domain as "
+     "having no MTA-STS policy; some senders parse leniently, but a record "
+     "that only they accept protects nothing against the others.",
+     "Publish the record in its plain form: `v=STSv1; id=20240131T120000;` "
+     "(fields separated by `;`, no spaces around `=`, printable ASCII only, "
+     "no empty fields or values).",
+     ""},
+    {v1::TXT_ID_MISSING, v1::SEVERITY_HIGH, "txt",
+     "The v=STSv1 record has no id",
+     "The id field is required (RFC 8461 §3.1): senders compare it with the "
+     "id of the policy they cached to learn that the policy changed. Without "
+     "it the record is invalid and senders treat the domain as having no "
+     "MTA-STS policy.",
+     "Add an id of 1 to 32 letters and digits: `v=STSv1; "
+     "id=20240131T120000;`. Field names are case-sensitive: write `id`, not "
+     "`ID`.",
+     ""},
+    {v1::TXT_ID_INVALID, v1::SEVERITY_HIGH, "txt",
+     "The id is not 1 to 32 letters and digits",
+     "RFC 8461 §3.1 allows only 1 to 32 ASCII letters and digits in the id: "
+     "no punctuation (`-`, `+`, `.`, `:`), no spaces. With any other id the "
+     "record is invalid and senders treat the domain as having no MTA-STS "
+     "policy.",
+     "Use a timestamp without separators, for example `v=STSv1; "
+     "id=20240131T120000;`, and change it whenever you change the policy.",
+     ""},
+    {v1::TXT_ID_DUPLICATED, v1::SEVERITY_LOW, "txt",
+     "The id field appears more than once",
+     "The record has more than one id field. This checker keeps the first, "
+     "as RFC 8461 does for repeated policy fields; senders that keep another "
+     "one or reject the record behave differently, and an edit to one copy "
+     "may go unnoticed.",
+     "Keep a single id field: `v=STSv1; id=20240131T120000;`.", ""},
+    {v1::TXT_UNKNOWN_FIELD, v1::SEVERITY_INFO, "txt",
+     "Unknown field in the v=STSv1 record",
+     "RFC 8461 §3.1 allows extension fields, and senders ignore those they do "
+     "not know. None besides id is defined today, so such a field usually is "
+     "a typo or a leftover.",
+     "Nothing is required. If the field was meant as the id, spell it `id` in "
+     "lower case; otherwise you may remove it.",
+     ""},
+    {v1::TXT_CNAME_FOLLOWED, v1::SEVERITY_INFO, "txt",
+     "_mta-sts is an alias (CNAME)",
+     "The TXT record was found through a CNAME at _mta-sts.<domain>. RFC 8461 "
+     "§8.2 allows this to delegate the record to a provider that manages the "
+     "policy; senders follow the alias.",
+     "Nothing to do if you meant to delegate MTA-STS to that provider. The "
+     "provider then controls the id, and so when senders fetch your policy "
+     "again.",
+     ""},
+    {v1::TXT_SPACE_AROUND_EQUALS, v1::SEVERITY_HIGH, "txt",
+     "Whitespace around \"=\" in the STS record",
+     "RFC 8461 §3.1 allows spaces only around the `;` separators, never "
+     "around `=`: `id = 2024` is invalid, and `v = STSv1` does not begin with "
+     "v=STSv1. Senders that follow the syntax treat such a record as invalid "
+     "or do not recognise it as an STS record at all.",
+     "Remove the spaces: `v=STSv1; id=20240131T120000;`.", ""},
+    {v1::TXT_VERSION_SPACE_BEFORE_SEMICOLON, v1::SEVERITY_MEDIUM, "txt",
+     "Whitespace between v=STSv1 and the first \";\"",
+     "The RFC 8461 §3.1 syntax allows spaces before `;`, but the same section "
+     "tells senders to discard records that do not begin with `v=STSv1;` "
+     "(erratum 6285 notes the conflict). Senders that apply that sentence "
+     "literally ignore this record.",
+     "Write the semicolon straight after the version: `v=STSv1; "
+     "id=20240131T120000;`.",
+     ""},
+
+    // --- tls_rpt: _smtp._tls TXT record, RFC 8460 §3 ---
+    {v1::TLSRPT_VALID, v1::SEVERITY_INFO, "tls_rpt",
+     "A valid v=TLSRPTv1 record is published",
+     "Exactly one TXT record at _smtp._tls.<domain> begins with v=TLSRPTv1 "
+     "and names at least one usable destination, so senders that support TLS "
+     "reporting (RFC 8460) send it daily reports of their TLS successes and "
+     "failures.",
+     "Read the reports, above all before moving an MTA-STS policy from `mode: "
+     "testing` to `mode: enforce`.",
+     ""},
+    {v1::TLSRPT_MISSING, v1::SEVERITY_MEDIUM, "tls_rpt", "No TLS-RPT record",
+     "No TXT record at _smtp._tls.<domain> begins with v=TLSRPTv1, so senders "
+     "do not report TLS failures to the domain (RFC 8460 §3): certificate, "
+     "STARTTLS or MTA-STS problems that make them defer or bounce mail go "
+     "unnoticed.",
+     "Publish `_smtp._tls.example.com. 3600 IN TXT \"v=TLSRPTv1; "
+     "rua=mailto:tlsrpt@example.com\"`, with a mailbox (or an `https:` "
+     "endpoint) that receives the reports.",
+     ""},
+    {v1::TLSRPT_LOOKUP_FAILED, v1::SEVERITY_HIGH, "tls_rpt",
+     "The _smtp._tls TXT lookup failed",
+     "The TXT query for _smtp._tls.<domain> returned SERVFAIL or REFUSED, or "
+     "timed out. That is not the same as an absent record: reporters that "
+     "get the same answer cannot learn where to send reports, so TLS "
+     "failures go unreported.",
+     "Make sure every authoritative name server answers the query (test each "
+     "with `dig @ns1.example.com _smtp._tls.example.com TXT`). With DNSSEC, "
+     "check the signatures and the DS record at the registrar.",
+     ""},
+    {v1::TLSRPT_MULTIPLE_RECORDS, v1::SEVERITY_HIGH, "tls_rpt",
+     "More than one v=TLSRPTv1 record",
+     "RFC 8460 §3: when more than one TXT record at _smtp._tls.<domain> "
+     "begins with v=TLSRPTv1, senders must assume that the domain does not "
+     "implement TLS reporting, so no reports are sent.",
+     "Merge them into one record; one rua field may list several "
+     "destinations separated by commas: `v=TLSRPTv1; "
+     "rua=mailto:tlsrpt@example.com,https://tlsrpt.example.com/v1`.",
+     ""},
+    {v1::TLSRPT_IGNORED_RECORD, v1::SEVERITY_INFO, "tls_rpt",
+     "A TXT record that is not a TLS-RPT record was ignored",
+     "Reporters ignore TXT records at _smtp._tls.<domain> that do not begin "
+     "with v=TLSRPTv1 (RFC 8460 §3). That is harmless for unrelated records, "
+     "but a record meant as the TLS-RPT record (with the version not first, "
+     "or spaces around `=`) receives no reports.",
+     "Nothing to do if the record is unrelated. If it was meant as your "
+     "TLS-RPT record, begin it with exactly `v=TLSRPTv1;`, for example "
+     "`v=TLSRPTv1; rua=mailto:tlsrpt@example.com`.",
+     ""},
+    {v1::TLSRPT_VERSION_MISCASED, v1::SEVERITY_HIGH, "tls_rpt",
+     "The version tag is not exactly \"v=TLSRPTv1\"",
+     "The record looks like a TLS-RPT record, but its version is spelled with "
+     "different letter case (such as `V=TLSRPTv1` or `v=tlsrptv1`). The "
+     "version is case-sensitive (RFC 8460 §3: %s\"v=TLSRPTv1\"), so reporters "
+     "ignore the record.",
+     "Begin the record with exactly `v=TLSRPTv1;`, for example `v=TLSRPTv1; "
+     "rua=mailto:tlsrpt@example.com`.",
+     ""},
+    {v1::TLSRPT_SYNTAX_ERROR, v1::SEVERITY_HIGH, "tls_rpt",
+     "The v=TLSRPTv1 record does not follow the RFC 8460 syntax",
+     "RFC 8460 §3 defines the record as `v=TLSRPTv1` followed by "
+     "`;`-separated `name=value` fields in printable ASCII, each with a "
+     "value, with no spaces around `=`. Reporters that follow the syntax "
+     "ignore a record that does not, and send no reports.",
+     "Publish the record in its plain form: `v=TLSRPTv1; "
+     "rua=mailto:tlsrpt@example.com` (fields separated by `;`, no spaces "
+     "around `=`, printable ASCII only, no empty fields or values).",
+     ""},
+    {v1::TLSRPT_RUA_MISSING, v1::SEVERITY_HIGH, "tls_rpt",
+     "The TLS-RPT record has no rua field",
+     "The rua field, which says where reports go, is required (RFC 8460 §3). "
+     "Without it reporters have nowhere to send reports.",
+     "Add the destination: `v=TLSRPTv1; rua=mailto:tlsrpt@example.com`. "
+     "Field names are case-sensitive: write `rua`, not `RUA`.",
+     ""},
+    {v1::TLSRPT_RUA_NO_SCHEME, v1::SEVERITY_HIGH, "tls_rpt",
+     "An rua destination has no URI scheme",
+     "Each rua destination must be a URI with a scheme (RFC 8460 §3), such as "
+     "`mailto:tlsrpt@example.com`. A bare address such as "
+     "`tlsrpt@example.com` is not a URI: reporters skip it, and the reports "
+     "meant for it are never sent.",
+     "Prefix e-mail addresses with `mailto:`: `v=TLSRPTv1; "
+     "rua=mailto:tlsrpt@example.com`.",
+     ""},
+    {v1::TLSRPT_RUA_UNSUPPORTED_SCHEME, v1::SEVERITY_HIGH, "tls_rpt",
+     "An rua destination uses a scheme other than mailto: or https:",
+     "RFC 8460 §3 defines delivery of reports by e-mail (`mailto:`) and by "
+     "HTTPS POST (`https:`) only. Reporters skip destinations with any other "
+     "scheme, plain `http:` included.",
+     "Use a `mailto:` address or an `https:` URL, for example "
+     "`rua=https://tlsrpt.example.com/v1/report` instead of `http://...`.",
+     ""},
+    {v1::TLSRPT_RUA_INVALID_URI, v1::SEVERITY_HIGH, "tls_rpt",
+     "An rua destination is not a valid URI",
+     "Each rua destination must be a URI (RFC 3986) in which commas and "
+     "exclamation points are percent-encoded (RFC 8460 §3), since a `,` "
+     "separates destinations and a `;` ends the field; a `mailto:` URI needs "
+     "an address with a domain and an `https:` URI needs a host. Reporters "
+     "skip destinations that are not valid URIs.",
+     "Write each destination as a complete URI without spaces, encoding `,` "
+     "as `%2C`, `!` as `%21` and `;` as `%3B`, for example "
+     "`rua=mailto:tlsrpt@example.com,https://tlsrpt.example.com/v1/report`.",
+     ""},
+    {v1::TLSRPT_RUA_REPEATED, v1::SEVERITY_INFO, "tls_rpt",
+     "rua appears more than once",
+     "The record has more than one rua field. The RFC 8460 §3 syntax allows "
+     "that, and this checker merges their destinations, but a reporter may "
+     "use only one of the fields.",
+     "List all destinations in one field, separated by commas: `v=TLSRPTv1; "
+     "rua=mailto:tlsrpt@example.com,https://tlsrpt.example.com/v1/report`.",
+     ""},
+    {v1::TLSRPT_UNKNOWN_FIELD, v1::SEVERITY_INFO, "tls_rpt",
+     "Unknown field in the TLS-RPT record",
+     "RFC 8460 §3 allows extension fields, and reporters ignore those they do "
+     "not know. None besides rua is defined today, so such a field usually "
+     "is a typo (or `ruf=` copied from DMARC) or a leftover.",
+     "Nothing is required. If the field was meant as rua, spell it `rua` in "
+     "lower case; otherwise you may remove it.",
+     ""},
+    {v1::TLSRPT_CNAME_FOLLOWED, v1::SEVERITY_INFO, "tls_rpt",
+     "_smtp._tls is an alias (CNAME)",
+     "The TLS-RPT record was found through a CNAME at _smtp._tls.<domain>, "
+     "which lets a reporting provider manage it; reporters follow the alias.",
+     "Nothing to do if you meant to delegate TLS reporting to that provider.",
+     ""},
+    {v1::TLSRPT_RUA_EMPTY, v1::SEVERITY_HIGH, "tls_rpt",
+     "An rua field is empty",
+     "The record has `rua=` with no destination after it. RFC 8460 §3 "
+     "requires at least one URI, so an empty rua gives reporters nowhere to "
+     "send reports.",
+     "Put the destination after `rua=`: `v=TLSRPTv1; "
+     "rua=mailto:tlsrpt@example.com`.",
+     ""},
+    {v1::TLSRPT_RUA_DUPLICATE_URI, v1::SEVERITY_LOW, "tls_rpt",
+     "The same rua destination is listed twice",
+     "A destination appears more than once in rua; reporters may send two "
+     "copies of every report to it.",
+     "List each destination once: `v=TLSRPTv1; "
+     "rua=mailto:tlsrpt@example.com`.",
+     ""},
+    {v1::TLSRPT_VERSION_SPACE_BEFORE_SEMICOLON, v1::SEVERITY_MEDIUM, "tls_rpt",
+     "Whitespace between v=TLSRPTv1 and the first \";\"",
+     "The RFC 8460 §3 syntax allows spaces before `;`, but the same section "
+     "tells reporters to discard records that do not begin with "
+     "`v=TLSRPTv1;`. Reporters that apply that sentence literally ignore this "
+     "record and send no reports.",
+     "Write the semicolon straight after the version: `v=TLSRPTv1; "
+     "rua=mailto:tlsrpt@example.com`.",
+     ""},
+};
+
+const FindingInfo kUnknown = {
+    v1::FINDING_CODE_UNSPECIFIED,
+    v1::SEVERITY_UNSPECIFIED,
+    "unknown",
+    "Unknown finding",
+    "This server has no description of this finding code.",
+    "",
+    ""};
+
+// Headings of docs/findings.md, one per check name in the table.
+struct CheckHeading {
+  const char* check;
+  const char* heading;
+};
+const CheckHeading kHeadings[] = {
+    {"engine", "Engine: any check"},
+    {"mx", "MX lookup: the domain as a whole"},
+    {"txt", "txt: the _mta-sts TXT record (RFC 8461 §3.1)"},
+    {"tls_rpt", "tls_rpt: the _smtp._tls TXT record (RFC 8460 §3)"},
+};
+
+std::string HeadingFor(const char* check) {
+  for (const CheckHeading& h : kHeadings) {
+    if (absl::string_view(h.check) == check) return h.heading;
+  }
+  return check;
+}
+
+const char* SeverityWord(Severity severity) {
+  switch (severity) {
+    case v1::SEVERITY_INFO:
+      return "info";
+    case v1::SEVERITY_LOW:
+      return "low";
+    case v1::SEVERITY_MEDIUM:
+      return "medium";
+    case v1::SEVERITY_HIGH:
+      return "high";
+    case v1::SEVERITY_CRITICAL:
+      return "critical";
+    default:
+      return "unspecified";
+  }
+}
+
+// Ends `text` with a full stop unless it already ends a sentence.
+std::string AsSentence(std::string text) {
+  if (!text.empty()) {
+    char last = text.back();
+    if (last != '.' && last != '!' && last != '?' && last != ':') {
+      text.push_back('.');
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
+const std::vector<FindingInfo>& AllFindings() {
+  static const auto* const kAll =
+      new std::vector<FindingInfo>(std::begin(kTable), std::end(kTable));
+  return *kAll;
+}
+
+const FindingInfo& InfoFor(FindingCode code) {
+  static const auto* const kIndex = [] {
+    auto* index = new absl::flat_hash_map<int, const FindingInfo*>();
+    for (const FindingInfo& info : kTable) index->emplace(info.code, &info);
+    return index;
+  }();
+  auto it = kIndex->find(code);
+  return it == kIndex->end() ? kUnknown : *it->second;
+}
+
+v1::Finding MakeFinding(FindingCode code, std::string detail,
+                        std::string subject) {
+  return MakeFinding(code, InfoFor(code).severity, std::move(detail),
+                     std::move(subject));
+}
+
+v1::Finding MakeFinding(FindingCode code, Severity severity, std::string detail,
+                        std::string subject) {
+  const FindingInfo& info = InfoFor(code);
+  v1::Finding finding;
+  finding.set_code(code);
+  finding.set_severity(severity);
+  finding.set_title(info.title);
+  if (detail.empty()) {
+    finding.set_detail(info.explanation);
+  } else {
+    finding.set_detail(
+        absl::StrCat(AsSentence(std::move(detail)), " ", info.explanation));
+  }
+  finding.set_recommendation(info.recommendation);
+  finding.set_tlsrpt_result_type(info.tlsrpt_result_type);
+  finding.set_subject(std::move(subject));
+  return finding;
+}
+
+std::string RenderFindingsMarkdown() {
+  std::string out;
+  absl::StrAppend(
+      &out, "# Findings\n\n",
+      "<!-- Generated from checks/findings_table.cc; do not edit. Regenerate "
+      "with\n     bazel run //tools:gen_findings_doc > docs/findings.md "
+      "-->\n\n",
+      "Every finding in a report carries a stable code (the enum\n",
+      "`mtasts.v1.FindingCode`; switch on it, not on the title), a "
+      "severity, a\n",
+      "one-line title, a plain-English explanation and a recommendation. "
+      "In a report\n",
+      "the finding's `detail` starts with what was observed for the domain "
+      "and goes\n",
+      "on with the explanation below. The severity listed is the default; "
+      "a check\n",
+      "may raise or lower it for one domain (an ignored record that was "
+      "meant as\n",
+      "the real one, say).\n\n",
+      "Severities: **info** nothing to fix; **low** worth tidying up; "
+      "**medium**\n",
+      "weakens protection or reporting; **high** MTA-STS or TLS reporting "
+      "does not\n",
+      "work as published; **critical** compliant senders fail to deliver "
+      "mail, or\n",
+      "protection is void.\n\n",
+      "The TLS-RPT result type is what a sending MTA puts in its RFC 8460 "
+      "report\n",
+      "for the same problem. A sender reports only TLS negotiations and "
+      "policies\n",
+      "it found but could not fetch or apply; a missing or invalid TXT "
+      "record is\n",
+      "\"no policy\" to it, and is not reported.\n\n");
+
+  absl::StrAppend(&out, "| Code | Number | Check | Severity | Title |\n",
+                  "|---|---|---|---|---|\n");
+  for (const FindingInfo& info : AllFindings()) {
+    absl::StrAppend(&out, "| [`", v1::FindingCode_Name(info.code), "`](#",
+                    absl::AsciiStrToLower(v1::FindingCode_Name(info.code)),
+                    ") | ", static_cast<int>(info.code), " | ", info.check,
+                    " | ", SeverityWord(info.severity), " | ", info.title,
+                    " |\n");
+  }
+
+  std::string current_check;
+  for (const FindingInfo& info : AllFindings()) {
+    if (current_check != info.check) {
+      current_check = info.check;
+      absl::StrAppend(&out, "\n## ", HeadingFor(info.check), "\n");
+    }
+    absl::StrAppend(
+        &out, "\n### ", v1::FindingCode_Name(info.code), "\n\n", "`",
+        v1::FindingCode_Name(info.code), "` = ", static_cast<int>(info.code),
+        " · severity **", SeverityWord(info.severity),
+        "** · TLS-RPT result type: ",
+        *info.tlsrpt_result_type == '\0'
+            ? std::string("none")
+            : absl::StrCat("`", info.tlsrpt_result_type, "`"),
+        "\n\n", "**", info.title, "**\n\n", info.explanation, "\n\n",
+        "*What to do:* ",
+        *info.recommendation == '\0' ? "nothing." : info.recommendation, "\n");
+  }
+  return out;
+}
+
+std::string QuoteForDetail(absl::string_view value, size_t max_chars) {
+  std::string out = "\"";
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (i == max_chars) {
+      out += "...";
+      break;
+    }
+    const unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c >= 0x20 && c < 0x7f) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      absl::StrAppend(&out, "\\x", absl::Hex(c, absl::kZeroPad2));
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string QuoteListForDetail(const std::vector<absl::string_view>& values,
+                               size_t max_items) {
+  std::string out;
+  for (size_t i = 0; i < values.size() && i < max_items; ++i) {
+    absl::StrAppend(&out, i == 0 ? "" : ", ", QuoteForDetail(values[i]));
+  }
+  if (values.size() > max_items) {
+    absl::StrAppend(&out, " and ", values.size() - max_items, " more");
+  }
+  return out;
+}
+
+namespace {
+
+// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629 §4: no overlong
+// forms, no surrogates, nothing above U+10FFFF), or 0.
+size_t Utf8SequenceLength(absl::string_view s, size_t i) {
+  const auto byte = [&s](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xbf;  // range of the second byte
+  if (c >= 0xc2 && c <= 0xdf) {
+    len = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3;
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (size_t k = 2; k < len; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return 0;
+  }
+  return len;
+}
+
+bool IsControl(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }
+
+}  // namespace
+
+std::string SanitizeForReport(absl::string_view text) {
+  bool clean = true;
+  for (size_t i = 0; i < text.size() && clean;) {
+    const size_t len = Utf8SequenceLength(text, i);
+    clean = len != 0 && !(len == 1 && IsControl(text[i]));
+    i += len;
+  }
+  if (clean) return std::string(text);
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    const size_t len = Utf8SequenceLength(text, i);
+    if (len == 0 || (len == 1 && IsControl(text[i]))) {
+      absl::StrAppend(
+          &out, "\\x",
+          absl::Hex(static_cast<unsigned char>(text[i]), absl::kZeroPad2));
+      ++i;
+    } else {
+      out.append(text.data() + i, len);
+      i += len;
+    }
+  }
+  return out;
+}
+
+void FindingList::Add(FindingCode code, std::string detail) {
+  findings_.push_back(MakeFinding(code, std::move(detail), subject_));
+}
+
+void FindingList::Add(FindingCode code, Severity severity, std::string detail) {
+  findings_.push_back(MakeFinding(code, severity, std::move(detail), subject_));
+}
+
+Severity FindingList::Worst() const {
+  Severity worst = v1::SEVERITY_UNSPECIFIED;
+  for (const v1::Finding& f : findings_) worst = std::max(worst, f.severity());
+  return worst;
+}
+
+bool FindingList::Has(FindingCode code) const {
+  return std::any_of(findings_.begin(), findings_.end(),
+                     [code](const v1::Finding& f) { return f.code() == code; });
+}
+
+std::vector<v1::Finding> FindingList::Take() && {
+  std::stable_sort(findings_.begin(), findings_.end(),
+                   [](const v1::Finding& a, const v1::Finding& b) {
+                     return a.severity() > b.severity();
+                   });
+  return std::move(findings_);
+}
+
+}  // namespace mtasts::checks

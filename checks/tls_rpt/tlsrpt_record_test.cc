@@ -1,0 +1,659 @@
+#include "checks/tls_rpt/tlsrpt_record.h"
+
+#include <algorithm>
+#include <initializer_list>
+#include <ostream>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "mtasts/v1/report.pb.h"
+#include "net/dns_types.h"
+
+namespace mtasts::checks {
+namespace {
+
+using net::DnsOutcome;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr char kName[] = "_smtp._tls.example.com";
+
+// One TXT record as the resolver receives it: one or more character-strings,
+// which it joins without spaces (RFC 8460 §3) before the judge sees them.
+struct Txt {
+  Txt(const char* s) : strings{s} {}             // NOLINT: implicit on purpose
+  Txt(std::string s) : strings{std::move(s)} {}  // NOLINT
+  std::vector<std::string> strings;
+  std::string Joined() const { return absl::StrJoin(strings, ""); }
+};
+Txt Strings(std::initializer_list<const char*> parts) {
+  Txt txt("");
+  txt.strings.assign(parts.begin(), parts.end());
+  return txt;
+}
+
+struct TlsRptCase {
+  std::string name;
+  std::vector<Txt> records;
+  v1::CheckStatus status;
+  std::set<v1::FindingCode> codes;
+  std::vector<std::string> rua;  // expected evidence rua (valid, merged)
+  DnsOutcome outcome = DnsOutcome::kAnswer;
+  std::vector<std::string> cname_chain = {};
+};
+
+void PrintTo(const TlsRptCase& c, std::ostream* os) { *os << c.name; }
+
+net::DnsResult LookupFor(const TlsRptCase& c) {
+  net::DnsResult lookup;
+  lookup.name = kName;
+  lookup.type = net::RrType::kTxt;
+  lookup.outcome = c.outcome;
+  lookup.cname_chain = c.cname_chain;
+  for (const Txt& txt : c.records) lookup.txt.push_back(txt.Joined());
+  return lookup;
+}
+
+std::set<std::string> CodeNames(const std::set<v1::FindingCode>& codes) {
+  std::set<std::string> names;
+  for (v1::FindingCode code : codes) names.insert(v1::FindingCode_Name(code));
+  return names;
+}
+std::set<std::string> CodeNames(const CheckVerdict& verdict) {
+  std::set<std::string> names;
+  for (const v1::Finding& f : verdict.findings) {
+    names.insert(v1::FindingCode_Name(f.code()));
+  }
+  return names;
+}
+std::string Describe(const CheckVerdict& verdict) {
+  std::string out = absl::StrCat("summary: ", verdict.summary, "\n");
+  for (const v1::Finding& f : verdict.findings) {
+    absl::StrAppend(&out, "  ", v1::FindingCode_Name(f.code()), " (",
+                    v1::Severity_Name(f.severity()), "): ", f.detail(), "\n");
+  }
+  return out;
+}
+
+bool PrintableAscii(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 0x20 && c < 0x7f) || c == '\t';
+  });
+}
+
+constexpr char kMailA[] = "mailto:a@example.com";
+constexpr char kHttps[] = "https://r.example.com/v1/tlsrpt";
+
+std::string ManyUris(int n) {
+  std::vector<std::string> uris;
+  for (int i = 0; i < n; ++i)
+    uris.push_back(absl::StrCat("mailto:r", i, "@example.com"));
+  return "v=TLSRPTv1; rua=" + absl::StrJoin(uris, ",");
+}
+std::vector<std::string> ManyUriList(int n) {
+  std::vector<std::string> uris;
+  for (int i = 0; i < n; ++i)
+    uris.push_back(absl::StrCat("mailto:r", i, "@example.com"));
+  return uris;
+}
+
+const TlsRptCase kCases[] = {
+    // --- RFC 8460 §3 examples and plain valid records ---
+    {"RfcExampleMailto",
+     {"v=TLSRPTv1;rua=mailto:reports@example.com"},
+     v1::CHECK_STATUS_PASS,
+     {v1::TLSRPT_VALID},
+     {"mailto:reports@example.com"}},
+    {"RfcExampleHttps",
+     {"v=TLSRPTv1; rua=https://reporting.example.com/v1/tlsrpt"},
+     v1::CHECK_STATUS_PASS,
+     {v1::TLSRPT_VALID},
+     {"https://reporting.example.com/v1/tlsrpt"}},
+    {"TwoUris",
+     {"v=TLSRPTv1; rua=mailto:a@example.com,https://r.example.com/v1/tlsrpt"},
+     v1::CHECK_STATUS_PASS,
+     {v1::TLSRPT_VALID},
+     {kMailA, kHttps}},
+    {"SpacesAroundComma",
+     {"v=TLSRPTv1; rua=mailto:a@example.com \t,  "
+      "https://r.example.com/v1/tlsrpt"},
+     v1::CHECK_STATUS_PASS,
+     {v1::TLSRPT_VALID},
+     {kMailA, kHttps}},
+    {"TrailingSemicolon",
+     {"v=TLSRPTv1; rua=mailto:a@example.com;"},
+     v1::CHECK_STATUS_PASS,
+     {v1::TLSRPT_VALID},
+     {kMailA}},
+    {"HttpsWithPortQueryFragment",
+     {"v=TLSRPTv1; rua=https://r.example.com:8443/v1?x=y&z=%2C#f"},
+     v1::CHECK_STATUS_PASS,
+     {v1::TLSRPT_VALID},
+     {"https://r.example.com:8443/v1?x=y&z=%2C#f"}},
+    {"HttpsIpv6Literal",
+     {"v=TLSRPTv1; rua=https://[2001:db8::1]/r"},
+     v1::CHECK_STATUS_PASS,
+     {v1::TLSRPT_VALID},
+     {"https://[2001:db8::1]/r"}},
+    {"HttpsUserinfo",
+     {"v=TLSRPTv1; rua=https://u:p@r.example.com/"},
+     v1::CHECK_STATUS_PASS,
+     {v1::TLSRPT_VALID},
+     {"https://u:p@r.example.com/"}},
+    {"MailtoWithHeaders",
+     {"v=TLSRPTv1; rua=mailto:a@example.com?subject=tls"},
+     v1::CHECK_STATUS_PASS,
+     {v1::TLSRPT_VALID},
+     {"mailto:a@example.com?subject=tls"}},
+    {"SchemeUpperCase",
+     {"v=TLSRPTv1; rua=MAILTO:a@example.com"},
+     v1::CHECK_STATUS_PASS,
+     {v1::TLSRPT_VALID},
+     {"MAILTO:a@example.com"}},
+    {"EncodedCommaAndBang",
+     {"v=TLSRPTv1; rua=https://r.example.com/a%2Cb%21c"},
+     v1::CHECK_STATUS_PASS,
+     {v1::TLSRPT_VALID},
+     {"https://r.example.com/a%2Cb%21c"}},
+    {"MultiStringRecordJoinedWithoutSpaces",
+     {Strings({"v=TLSRPTv1; rua=mailto:tls", "rpt@example.com"})},
+     v1::CHECK_STATUS_PASS,
+     {v1::TLSRPT_VALID},
+     {"mailto:tlsrpt@example.com"}},
+
+    // --- Other records beside it ---
+    {"SpfBesideTlsRptRecord",
+     {"v=spf1 -all", "v=TLSRPTv1; rua=mailto:a@example.com"},
+     v1::CHECK_STATUS_PASS,
+     {v1::TLSRPT_VALID, v1::TLSRPT_IGNORED_RECORD},
+     {kMailA}},
+    {"OnlyUnrelatedRecord",
+     {"v=DMARC1; p=none"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_IGNORED_RECORD, v1::TLSRPT_MISSING},
+     {}},
+    {"TwoTlsRptRecords",
+     {"v=TLSRPTv1; rua=mailto:a@example.com",
+      "v=TLSRPTv1; rua=mailto:b@example.com"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_MULTIPLE_RECORDS},
+     {}},
+
+    // --- Version ---
+    {"VersionCapitalV",
+     {"V=TLSRPTv1; rua=mailto:a@example.com"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_VERSION_MISCASED, v1::TLSRPT_MISSING},
+     {}},
+    {"VersionLowerCase",
+     {"v=tlsrptv1; rua=mailto:a@example.com"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_VERSION_MISCASED, v1::TLSRPT_MISSING},
+     {}},
+    {"MiscasedBesideValid",
+     {"v=TLSRPTv1; rua=mailto:a@example.com",
+      "v=TLSRPTV1; rua=mailto:b@example.com"},
+     v1::CHECK_STATUS_WARN,
+     {v1::TLSRPT_VALID, v1::TLSRPT_VERSION_MISCASED},
+     {kMailA}},
+    {"VersionNotFirst",
+     {"rua=mailto:a@example.com; v=TLSRPTv1"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_IGNORED_RECORD, v1::TLSRPT_MISSING},
+     {}},
+    {"VersionSpacedEquals",
+     {"v = TLSRPTv1; rua=mailto:a@example.com"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_IGNORED_RECORD, v1::TLSRPT_MISSING},
+     {}},
+    {"SpaceBeforeFirstSemicolon",
+     {"v=TLSRPTv1 ; rua=mailto:a@example.com"},
+     v1::CHECK_STATUS_WARN,
+     {v1::TLSRPT_VALID, v1::TLSRPT_VERSION_SPACE_BEFORE_SEMICOLON},
+     {kMailA}},
+    {"VersionOnly",
+     {"v=TLSRPTv1"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_RUA_MISSING},
+     {}},
+    {"VersionTwo",
+     {"v=TLSRPTv10; rua=mailto:a@example.com"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_SYNTAX_ERROR},
+     {}},
+
+    // --- rua presence ---
+    {"RuaMissing",
+     {"v=TLSRPTv1; ruf=mailto:a@example.com"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_UNKNOWN_FIELD, v1::TLSRPT_RUA_MISSING},
+     {}},
+    {"RuaUpperCase",
+     {"v=TLSRPTv1; RUA=mailto:a@example.com"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_UNKNOWN_FIELD, v1::TLSRPT_RUA_MISSING},
+     {}},
+    {"RuaEmpty",
+     {"v=TLSRPTv1; rua="},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_RUA_EMPTY},
+     {}},
+    {"RuaEmptyBesideGoodRua",
+     {"v=TLSRPTv1; rua=; rua=mailto:a@example.com"},
+     v1::CHECK_STATUS_WARN,
+     {v1::TLSRPT_VALID, v1::TLSRPT_RUA_EMPTY, v1::TLSRPT_RUA_REPEATED},
+     {kMailA}},
+    {"RuaRepeatedIsMerged",
+     {"v=TLSRPTv1; rua=mailto:a@example.com; "
+      "rua=https://r.example.com/v1/tlsrpt"},
+     v1::CHECK_STATUS_PASS,
+     {v1::TLSRPT_VALID, v1::TLSRPT_RUA_REPEATED},
+     {kMailA, kHttps}},
+    {"SpaceAroundEquals",
+     {"v=TLSRPTv1; rua = mailto:a@example.com"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_SYNTAX_ERROR},
+     {}},
+
+    // --- Schemes ---
+    {"RuaWithoutScheme",
+     {"v=TLSRPTv1; rua=tlsrpt@example.com"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_RUA_NO_SCHEME},
+     {}},
+    {"SecondRuaWithoutScheme",
+     {"v=TLSRPTv1; rua=mailto:a@example.com,b@example.com"},
+     v1::CHECK_STATUS_WARN,
+     {v1::TLSRPT_VALID, v1::TLSRPT_RUA_NO_SCHEME},
+     {kMailA}},
+    {"BareHostName",
+     {"v=TLSRPTv1; rua=reports.example.com"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_RUA_NO_SCHEME},
+     {}},
+    {"HttpScheme",
+     {"v=TLSRPTv1; rua=http://r.example.com/v1"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_RUA_UNSUPPORTED_SCHEME},
+     {}},
+    {"HttpBesideHttps",
+     {"v=TLSRPTv1; "
+      "rua=http://r.example.com/v1,https://r.example.com/v1/tlsrpt"},
+     v1::CHECK_STATUS_WARN,
+     {v1::TLSRPT_VALID, v1::TLSRPT_RUA_UNSUPPORTED_SCHEME},
+     {kHttps}},
+    {"FtpScheme",
+     {"v=TLSRPTv1; rua=ftp://r.example.com/"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_RUA_UNSUPPORTED_SCHEME},
+     {}},
+
+    // --- URI syntax ---
+    {"UnencodedCommaInHttpsUri",
+     {"v=TLSRPTv1; rua=https://r.example.com/report?a=1,2"},
+     v1::CHECK_STATUS_WARN,
+     {v1::TLSRPT_VALID, v1::TLSRPT_RUA_INVALID_URI},
+     {"https://r.example.com/report?a=1"}},
+    {"UnencodedCommaInMailtoUri",
+     {"v=TLSRPTv1; rua=mailto:a@example.com,b"},
+     v1::CHECK_STATUS_WARN,
+     {v1::TLSRPT_VALID, v1::TLSRPT_RUA_INVALID_URI},
+     {kMailA}},
+    {"UnencodedBang",
+     {"v=TLSRPTv1; rua=mailto:a@example.com!10m"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_RUA_INVALID_URI},
+     {}},
+    {"UnencodedSemicolon",
+     {"v=TLSRPTv1; rua=https://r.example.com/a;b"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_SYNTAX_ERROR},
+     {}},
+    {"SpaceInsteadOfComma",
+     {"v=TLSRPTv1; rua=mailto:a@example.com mailto:b@example.com"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_RUA_INVALID_URI},
+     {}},
+    {"TrailingComma",
+     {"v=TLSRPTv1; rua=mailto:a@example.com,"},
+     v1::CHECK_STATUS_WARN,
+     {v1::TLSRPT_VALID, v1::TLSRPT_RUA_INVALID_URI},
+     {kMailA}},
+    {"BadPercentEncoding",
+     {"v=TLSRPTv1; rua=https://r.example.com/%zz"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_RUA_INVALID_URI},
+     {}},
+    {"TruncatedPercentEncoding",
+     {"v=TLSRPTv1; rua=https://r.example.com/%2"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_RUA_INVALID_URI},
+     {}},
+    {"QuoteInUri",
+     {"v=TLSRPTv1; rua=mailto:\"a\"@example.com"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_RUA_INVALID_URI},
+     {}},
+    {"MailtoWithoutDomain",
+     {"v=TLSRPTv1; rua=mailto:tlsrpt@"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_RUA_INVALID_URI},
+     {}},
+    {"MailtoWithoutAt",
+     {"v=TLSRPTv1; rua=mailto:tlsrpt"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_RUA_INVALID_URI},
+     {}},
+    {"MailtoWithoutLocalPart",
+     {"v=TLSRPTv1; rua=mailto:@example.com"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_RUA_INVALID_URI},
+     {}},
+    {"MailtoEmpty",
+     {"v=TLSRPTv1; rua=mailto:"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_RUA_INVALID_URI},
+     {}},
+    {"MailtoSingleLabelDomain",
+     {"v=TLSRPTv1; rua=mailto:a@localhost"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_RUA_INVALID_URI},
+     {}},
+    {"MailtoBadDomainLabel",
+     {"v=TLSRPTv1; rua=mailto:a@-bad.example.com"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_RUA_INVALID_URI},
+     {}},
+    {"HttpsWithoutHost",
+     {"v=TLSRPTv1; rua=https:///v1/tlsrpt"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_RUA_INVALID_URI},
+     {}},
+    {"HttpsWithoutSlashes",
+     {"v=TLSRPTv1; rua=https:r.example.com"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_RUA_INVALID_URI},
+     {}},
+    {"HttpsBadPort",
+     {"v=TLSRPTv1; rua=https://r.example.com:x443/"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_RUA_INVALID_URI},
+     {}},
+    {"DuplicateUri",
+     {"v=TLSRPTv1; rua=mailto:a@example.com,mailto:a@example.com"},
+     v1::CHECK_STATUS_WARN,
+     {v1::TLSRPT_VALID, v1::TLSRPT_RUA_DUPLICATE_URI},
+     {kMailA}},
+    {"DuplicateUriAcrossRepeatedRua",
+     {"v=TLSRPTv1; rua=mailto:a@example.com; rua=MAILTO:a@example.com"},
+     v1::CHECK_STATUS_WARN,
+     {v1::TLSRPT_VALID, v1::TLSRPT_RUA_DUPLICATE_URI, v1::TLSRPT_RUA_REPEATED},
+     {kMailA}},
+    {"UrisBeyondCapAreNotJudged",
+     {Txt(ManyUris(40))},
+     v1::CHECK_STATUS_WARN,
+     {v1::TLSRPT_VALID, v1::TLSRPT_RUA_INVALID_URI},
+     ManyUriList(32)},
+
+    // --- Other fields and characters ---
+    {"ExtensionField",
+     {"v=TLSRPTv1; rua=mailto:a@example.com; ext.1=x:y"},
+     v1::CHECK_STATUS_PASS,
+     {v1::TLSRPT_VALID, v1::TLSRPT_UNKNOWN_FIELD},
+     {kMailA}},
+    {"ExtensionEmptyValue",
+     {"v=TLSRPTv1; rua=mailto:a@example.com; ext="},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_SYNTAX_ERROR},
+     {}},
+    {"EmptyField",
+     {"v=TLSRPTv1;; rua=mailto:a@example.com"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_SYNTAX_ERROR},
+     {}},
+    {"FieldWithoutEquals",
+     {"v=TLSRPTv1; rua=mailto:a@example.com; junk"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_SYNTAX_ERROR},
+     {}},
+    {"TrailingWhitespace",
+     {"v=TLSRPTv1; rua=mailto:a@example.com "},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_SYNTAX_ERROR},
+     {}},
+    {"NonAscii",
+     {"v=TLSRPTv1; rua=mailto:t@ex\xc3\xa4mple.com"},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_SYNTAX_ERROR},
+     {}},
+    {"OversizedRecord",
+     {Txt("v=TLSRPTv1; rua=mailto:a@example.com; x=" +
+          std::string(kMaxTlsRptRecordBytes, 'a'))},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_SYNTAX_ERROR},
+     {}},
+
+    // --- DNS outcomes ---
+    {"NxDomain",
+     {},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_MISSING},
+     {},
+     DnsOutcome::kNxDomain},
+    {"NoData",
+     {},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_MISSING},
+     {},
+     DnsOutcome::kNoData},
+    {"ServFail",
+     {},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_LOOKUP_FAILED},
+     {},
+     DnsOutcome::kServFail},
+    {"Refused",
+     {},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_LOOKUP_FAILED},
+     {},
+     DnsOutcome::kRefused},
+    {"Timeout",
+     {},
+     v1::CHECK_STATUS_FAIL,
+     {v1::TLSRPT_LOOKUP_FAILED},
+     {},
+     DnsOutcome::kTimeout},
+    {"Cancelled",
+     {},
+     v1::CHECK_STATUS_INCONCLUSIVE,
+     {},
+     {},
+     DnsOutcome::kCancelled},
+    {"CnameToProvider",
+     {"v=TLSRPTv1; rua=mailto:a@example.com"},
+     v1::CHECK_STATUS_PASS,
+     {v1::TLSRPT_VALID, v1::TLSRPT_CNAME_FOLLOWED},
+     {kMailA},
+     DnsOutcome::kAnswer,
+     {"_smtp._tls.provider.example"}},
+};
+
+class TlsRptRecordTest : public ::testing::TestWithParam<TlsRptCase> {};
+
+TEST_P(TlsRptRecordTest, Judges) {
+  const TlsRptCase& c = GetParam();
+  const net::DnsResult lookup = LookupFor(c);
+  v1::TlsRptEvidence evidence;
+  // Stale values are replaced.
+  evidence.set_valid(true);
+  evidence.add_rua("mailto:stale@example.com");
+  evidence.add_records("stale");
+
+  const CheckVerdict verdict = JudgeTlsRptLookup(lookup, &evidence);
+
+  EXPECT_EQ(v1::CheckStatus_Name(verdict.status),
+            v1::CheckStatus_Name(c.status))
+      << Describe(verdict);
+  EXPECT_EQ(CodeNames(verdict), CodeNames(c.codes)) << Describe(verdict);
+  EXPECT_EQ(
+      std::vector<std::string>(evidence.rua().begin(), evidence.rua().end()),
+      c.rua)
+      << Describe(verdict);
+  const bool usable =
+      c.status == v1::CHECK_STATUS_PASS || c.status == v1::CHECK_STATUS_WARN;
+  EXPECT_EQ(evidence.valid(), usable);
+
+  switch (verdict.status) {
+    case v1::CHECK_STATUS_PASS:
+      EXPECT_EQ(verdict.fraction, 1);
+      break;
+    case v1::CHECK_STATUS_WARN:
+      EXPECT_GT(verdict.fraction, 0);
+      EXPECT_LT(verdict.fraction, 1);
+      break;
+    default:
+      EXPECT_EQ(verdict.fraction, 0);
+  }
+  ASSERT_FALSE(verdict.summary.empty());
+  EXPECT_EQ(verdict.summary.back(), '.');
+  EXPECT_EQ(verdict.summary.find(". "), std::string::npos) << verdict.summary;
+  EXPECT_THAT(verdict.summary, HasSubstr(kName));
+
+  for (size_t i = 0; i < verdict.findings.size(); ++i) {
+    const v1::Finding& f = verdict.findings[i];
+    EXPECT_EQ(f.subject(), kName);
+    EXPECT_FALSE(f.title().empty());
+    EXPECT_FALSE(f.detail().empty());
+    if (i > 0) {
+      EXPECT_GE(verdict.findings[i - 1].severity(), f.severity());
+    }
+  }
+
+  if (c.outcome == DnsOutcome::kAnswer) {
+    const size_t kept = std::min(c.records.size(), kMaxTlsRptRecordsExamined);
+    ASSERT_EQ(evidence.records_size(), static_cast<int>(kept));
+    for (size_t i = 0; i < kept; ++i) {
+      const std::string joined = c.records[i].Joined();
+      if (PrintableAscii(joined) && joined.size() <= kMaxTlsRptRecordBytes) {
+        EXPECT_EQ(evidence.records(i), joined);
+      }
+    }
+  } else {
+    EXPECT_EQ(evidence.records_size(), 0);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Rfc8460, TlsRptRecordTest, ::testing::ValuesIn(kCases),
+                         [](const ::testing::TestParamInfo<TlsRptCase>& info) {
+                           return info.param.name;
+                         });
+
+// --- What the details and summaries say ---
+
+CheckVerdict Judge(std::vector<std::string> records,
+                   DnsOutcome outcome = DnsOutcome::kAnswer) {
+  net::DnsResult lookup;
+  lookup.name = kName;
+  lookup.type = net::RrType::kTxt;
+  lookup.outcome = outcome;
+  lookup.txt = std::move(records);
+  return JudgeTlsRptLookup(lookup, nullptr);
+}
+
+const v1::Finding& FindingWith(const CheckVerdict& verdict,
+                               v1::FindingCode code) {
+  for (const v1::Finding& f : verdict.findings) {
+    if (f.code() == code) return f;
+  }
+  ADD_FAILURE() << "no " << v1::FindingCode_Name(code) << "\n"
+                << Describe(verdict);
+  static const v1::Finding kNone;
+  return kNone;
+}
+
+TEST(TlsRptRecordDetailTest, WarnSummarySaysWhichUrisReportersSkip) {
+  CheckVerdict v =
+      Judge({"v=TLSRPTv1; rua=mailto:a@example.com,tlsrpt@example.net"});
+  EXPECT_EQ(v.status, v1::CHECK_STATUS_WARN);
+  EXPECT_THAT(v.summary,
+              AllOf(HasSubstr("reports go to mailto:a@example.com"),
+                    HasSubstr("reporters skip \"tlsrpt@example.net\"")));
+  EXPECT_THAT(FindingWith(v, v1::TLSRPT_RUA_NO_SCHEME).detail(),
+              HasSubstr("without \"mailto:\""));
+  EXPECT_EQ(FindingWith(v, v1::TLSRPT_RUA_NO_SCHEME).severity(),
+            v1::SEVERITY_HIGH);
+}
+
+TEST(TlsRptRecordDetailTest, FailSummaryListsSkippedUris) {
+  CheckVerdict v = Judge({"v=TLSRPTv1; rua=tlsrpt@example.com"});
+  EXPECT_THAT(v.summary, HasSubstr("reporters skip \"tlsrpt@example.com\""));
+}
+
+TEST(TlsRptRecordDetailTest, UnencodedCommaIsNamed) {
+  CheckVerdict v =
+      Judge({"v=TLSRPTv1; rua=https://r.example.com/report?a=1,2"});
+  EXPECT_THAT(FindingWith(v, v1::TLSRPT_RUA_INVALID_URI).detail(),
+              AllOf(HasSubstr("\"2\""), HasSubstr("unencoded \",\""),
+                    HasSubstr("%2C")));
+}
+
+TEST(TlsRptRecordDetailTest, UnencodedBangIsNamed) {
+  CheckVerdict v = Judge({"v=TLSRPTv1; rua=mailto:a@example.com!10m"});
+  EXPECT_THAT(FindingWith(v, v1::TLSRPT_RUA_INVALID_URI).detail(),
+              AllOf(HasSubstr("unencoded \"!\""), HasSubstr("%21")));
+}
+
+TEST(TlsRptRecordDetailTest, HttpIsCalledOut) {
+  CheckVerdict v = Judge({"v=TLSRPTv1; rua=http://r.example.com/"});
+  EXPECT_THAT(FindingWith(v, v1::TLSRPT_RUA_UNSUPPORTED_SCHEME).detail(),
+              HasSubstr("only posted over https:"));
+}
+
+TEST(TlsRptRecordDetailTest, AbsenceAndFailureAreDistinct) {
+  CheckVerdict nx = Judge({}, DnsOutcome::kNxDomain);
+  CheckVerdict timeout = Judge({}, DnsOutcome::kTimeout);
+  EXPECT_THAT(nx.summary, HasSubstr("NXDOMAIN"));
+  EXPECT_THAT(timeout.summary, HasSubstr("TIMEOUT"));
+  EXPECT_THAT(FindingWith(timeout, v1::TLSRPT_LOOKUP_FAILED).detail(),
+              HasSubstr("no name server answered in time"));
+}
+
+TEST(TlsRptRecordDetailTest, NearMissSeverityDependsOnValidRecord) {
+  CheckVerdict alone = Judge({"rua=mailto:a@example.com; v=TLSRPTv1"});
+  EXPECT_EQ(FindingWith(alone, v1::TLSRPT_IGNORED_RECORD).severity(),
+            v1::SEVERITY_HIGH);
+  CheckVerdict spf =
+      Judge({"v=spf1 -all", "v=TLSRPTv1; rua=mailto:a@example.com"});
+  EXPECT_EQ(FindingWith(spf, v1::TLSRPT_IGNORED_RECORD).severity(),
+            v1::SEVERITY_INFO);
+  EXPECT_EQ(spf.status, v1::CHECK_STATUS_PASS);
+}
+
+TEST(TlsRptRecordDetailTest, RepeatedRuaMergesInOrder) {
+  net::DnsResult lookup;
+  lookup.name = kName;
+  lookup.type = net::RrType::kTxt;
+  lookup.outcome = DnsOutcome::kAnswer;
+  lookup.txt = {
+      "v=TLSRPTv1; rua=mailto:b@example.com; ext=1; "
+      "rua=https://r.example.com/x,mailto:a@example.com;"};
+  v1::TlsRptEvidence evidence;
+  CheckVerdict v = JudgeTlsRptLookup(lookup, &evidence);
+  EXPECT_EQ(v.status, v1::CHECK_STATUS_PASS);
+  EXPECT_THAT(evidence.rua(),
+              ElementsAre("mailto:b@example.com", "https://r.example.com/x",
+                          "mailto:a@example.com"));
+  EXPECT_THAT(FindingWith(v, v1::TLSRPT_RUA_REPEATED).detail(),
+              HasSubstr("2 rua fields"));
+}
+
+}  // namespace
+}  // namespace mtasts::checks

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the coverage-guided libFuzzer binaries of the TXT record judges with
+# clang, outside Bazel (the Bazel toolchain here is gcc, which has no
+# -fsanitize=fuzzer). In `bazel test` the same fuzz targets run as plain
+# tests through //tools:fuzz_driver instead.
+#
+#   tools/build_fuzzers.sh                 # -> bazel-fuzz/<name>
+#   bazel-fuzz/sts_record_fuzzer -max_total_time=60 checks/txt/testdata/fuzz_seeds
+#   bazel-fuzz/tlsrpt_record_fuzzer -max_total_time=60 checks/tls_rpt/testdata/fuzz_seeds
+#
+# Needs clang and libclang-rt-14-dev (libFuzzer, ASan, UBSan) from Debian.
+# The generated protobuf sources come from a normal Bazel build. Libraries
+# (protobuf, Abseil) are Debian's, not instrumented: only our code is.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CXX="${CXX:-clang++}"
+OUT=bazel-fuzz
+SANITIZE="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
+CXXFLAGS=(-std=c++17 -g -O1 -fno-omit-frame-pointer -I. -Ibazel-bin/proto)
+
+bazel build //proto/mtasts/v1:mtasts_cc_proto
+GEN=bazel-bin/proto/mtasts/v1
+mkdir -p "$OUT/obj"
+read -r -a LIBS <<<"$(pkg-config --libs absl_strings absl_flat_hash_map absl_flat_hash_set protobuf)"
+
+# Generated code and libraries: no fuzzer instrumentation, ASan only.
+for pb in findings report; do
+  "$CXX" "${CXXFLAGS[@]}" -fsanitize=address -c "$GEN/$pb.pb.cc" -o "$OUT/obj/$pb.pb.o"
+done
+# Our code: coverage-instrumented.
+for src in checks/findings_table.cc checks/txt/sts_record.cc checks/tls_rpt/tlsrpt_record.cc; do
+  "$CXX" "${CXXFLAGS[@]}" $SANITIZE -c "$src" -o "$OUT/obj/$(basename "$src" .cc).o"
+done
+
+link() {  # name, fuzzer source, judge object
+  "$CXX" "${CXXFLAGS[@]}" $SANITIZE "$2" "$OUT/obj/$3.o" "$OUT/obj/findings_table.o" \
+    "$OUT/obj/findings.pb.o" "$OUT/obj/report.pb.o" "${LIBS[@]}" -o "$OUT/$1"
+  echo "built $OUT/$1"
+}
+link sts_record_fuzzer checks/txt/sts_record_fuzzer.cc sts_record
+link tlsrpt_record_fuzzer checks/tls_rpt/tlsrpt_record_fuzzer.cc tlsrpt_record
