@@ -52,21 +52,38 @@ void SortFindings(std::vector<v1::Finding>& findings) {
 
 }  // namespace
 
-std::shared_ptr<CheckRun> CheckRun::Start(net::Reactor* reactor, RunParams params,
-                                          Engine::ReportCallback done) {
+namespace {
+
+// Locks the run only on its reactor thread, so the caller's thread never
+// holds (and so never drops) the last reference.
+class WeakRunHandle : public RunHandle {
+ public:
+  WeakRunHandle(net::Reactor* reactor, std::weak_ptr<CheckRun> run)
+      : reactor_(reactor), run_(std::move(run)) {}
+  void Cancel() override { CheckRun::CancelWeak(reactor_, run_); }
+
+ private:
+  net::Reactor* const reactor_;
+  const std::weak_ptr<CheckRun> run_;
+};
+
+}  // namespace
+
+std::shared_ptr<RunHandle> CheckRun::Start(net::Reactor* reactor, RunParams params,
+                                           Engine::ReportCallback done) {
   auto run = std::make_shared<CheckRun>(reactor, std::move(params), std::move(done));
   run->self_ = run;
-  reactor->Post([run] { run->StartOnReactor(); });
-  return run;
+  std::weak_ptr<CheckRun> weak = run;
+  reactor->Post([run = std::move(run)] { run->StartOnReactor(); });
+  return std::make_shared<WeakRunHandle>(reactor, std::move(weak));
 }
 
 CheckRun::CheckRun(net::Reactor* reactor, RunParams params, Engine::ReportCallback done)
     : reactor_(reactor), params_(std::move(params)), done_(std::move(done)) {}
 
-void CheckRun::Cancel() {
-  std::weak_ptr<CheckRun> weak = weak_from_this();
-  reactor_->Post([weak] {
-    if (auto run = weak.lock()) run->CancelOnReactor();
+void CheckRun::CancelWeak(net::Reactor* reactor, std::weak_ptr<CheckRun> run) {
+  reactor->Post([run = std::move(run)] {
+    if (auto locked = run.lock()) locked->CancelOnReactor();
   });
 }
 

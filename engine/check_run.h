@@ -40,16 +40,16 @@ struct RunParams {
   int max_mx_hosts = 32;
 };
 
-class CheckRun : public checks::CheckContext,
-                 public RunHandle,
-                 public std::enable_shared_from_this<CheckRun> {
+class CheckRun : public checks::CheckContext, public std::enable_shared_from_this<CheckRun> {
  public:
-  // Creates the run and posts its start to `reactor`. Thread-safe.
-  static std::shared_ptr<CheckRun> Start(net::Reactor* reactor, RunParams params,
-                                         Engine::ReportCallback done);
+  // Creates the run and posts its start to `reactor`. Thread-safe. The handle
+  // holds the run only weakly: the run (and its c-ares channel) must die on
+  // its reactor thread, never where a caller drops its handle.
+  static std::shared_ptr<RunHandle> Start(net::Reactor* reactor, RunParams params,
+                                          Engine::ReportCallback done);
 
-  // RunHandle. Thread-safe.
-  void Cancel() override;
+  // Cancels `run` if it still exists. Thread-safe; a no-op once it delivered.
+  static void CancelWeak(net::Reactor* reactor, std::weak_ptr<CheckRun> run);
 
   // CheckContext.
   const std::string& domain() const override { return params_.ascii_domain; }

@@ -15,6 +15,21 @@
 // so); CNAME chains are followed up to `max_cname_depth`, loops detected; TXT
 // records made of several character-strings are joined without separators
 // (RFC 7208 §3.3, RFC 8461 §3.1).
+//
+// Details worth knowing:
+//  - CNAMEs: when a server returns an alias without the target's records (a
+//    non-recursive server), the session asks for the target itself; every
+//    hop counts towards max_cname_depth. Asking for RrType::kCname returns
+//    the alias itself in `cname_chain` and follows nothing.
+//  - `used_tcp` is set when a UDP reply to this lookup's question came back
+//    truncated (TC, or over 512 bytes): lookups of the same name and type in
+//    one session share the flag.
+//  - SERVFAIL and REFUSED are reported as the first server answered them;
+//    the session does not fail over to the next server for them (c-ares 1.18
+//    would, but then loses the rcode). Timeouts and unreachable servers do
+//    move on to the next server.
+//  - `ttl` is the minimum over the CNAMEs followed and the records kept (0
+//    for anything but kAnswer).
 #ifndef MTASTS_NET_DNS_RESOLVER_H_
 #define MTASTS_NET_DNS_RESOLVER_H_
 
@@ -36,7 +51,10 @@ struct DnsServer {
   int port = 53;
 };
 
-// Parses "ip[:port],[v6]:port,..." into servers. Empty input: empty list.
+// Parses "ip[:port],[v6]:port,..." into servers (port 53 when omitted; a
+// bare IPv6 literal without brackets takes no port). Empty input: empty list.
+// Errors: INVALID_ARGUMENT naming the bad entry (not an IP literal, bad port,
+// empty entry).
 absl::StatusOr<std::vector<DnsServer>> ParseDnsServers(const std::string& csv);
 
 struct DnsOptions {
@@ -54,10 +72,13 @@ class DnsSession {
   using Callback = absl::AnyInvocable<void(DnsResult)>;
 
   // Reactor thread only. Errors: c-ares init failure (INTERNAL), bad servers
-  // (INVALID_ARGUMENT).
+  // or options (INVALID_ARGUMENT), called off the reactor thread
+  // (FAILED_PRECONDITION).
   static absl::StatusOr<std::unique_ptr<DnsSession>> Create(Reactor* reactor,
                                                             const DnsOptions& options);
-  virtual ~DnsSession() = default;  // cancels everything in flight
+  // Cancels everything in flight. Reactor thread only, and before the reactor
+  // is destroyed.
+  virtual ~DnsSession() = default;
 
   // Starts a lookup. `done` runs exactly once, on the reactor thread, never
   // inside this call, unless the session is cancelled or destroyed first (then

@@ -12,9 +12,12 @@
 // Thread-safety: Post() and InReactorThread() from any thread; everything else
 // only on the reactor's own thread. Destruction stops the thread after running
 // nothing further: callbacks still queued or armed are destroyed, not run.
+// Destroy a reactor from another thread (never from its own: it joins it), and
+// only after the objects living on it (sessions, watched fds) are gone.
 #ifndef MTASTS_NET_REACTOR_H_
 #define MTASTS_NET_REACTOR_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -52,7 +55,8 @@ class Reactor {
   virtual bool InReactorThread() const = 0;
 
   // Arms a one-shot timer. Reactor thread only. The callback runs on the reactor
-  // thread at or after `when`.
+  // thread at or after `when`, never inside this call (a `when` in the past runs
+  // in the next turn of the loop). Timers due at the same time run in arming order.
   virtual TimerId RunAt(absl::Time when, absl::AnyInvocable<void()> fn) = 0;
   TimerId RunAfter(absl::Duration delay, absl::AnyInvocable<void()> fn) {
     return RunAt(absl::Now() + delay, std::move(fn));
@@ -62,6 +66,10 @@ class Reactor {
 
   // Starts, changes or stops watching `fd` (EPOLLIN/EPOLLOUT mask; level-triggered).
   // The handler is not owned and must outlive the watch. Reactor thread only.
+  // Watch on a watched fd changes its mask and handler. After Unwatch no event
+  // for that fd reaches the old handler, even one already read in this turn.
+  // Errors: INVALID_ARGUMENT (bad fd), NOT_FOUND (Unwatch of an fd not
+  // watched), INTERNAL (other epoll_ctl failures).
   virtual absl::Status Watch(int fd, uint32_t events, FdHandler* handler) = 0;
   virtual absl::Status Unwatch(int fd) = 0;
 };
@@ -69,6 +77,8 @@ class Reactor {
 // A fixed set of reactors; work is spread over them round-robin.
 class ReactorPool {
  public:
+  // Starts `threads` reactors (threads "reactor-0", "reactor-1", ...).
+  // Errors: INVALID_ARGUMENT when threads < 1; those of Reactor::Create.
   static absl::StatusOr<std::unique_ptr<ReactorPool>> Create(int threads);
   // The next reactor, round-robin. Thread-safe. Never null.
   Reactor* Next();

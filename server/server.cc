@@ -110,6 +110,10 @@ absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings
     return absl::UnavailableError(absl::StrCat("cannot listen on ", settings.listen,
                                                " (address in use or invalid)"));
   }
+  // "" (the whole server) is SERVING by default; name our service as well.
+  if (auto* health = server->server_->GetHealthCheckService()) {
+    health->SetServingStatus(v1::MtaStsChecker::service_full_name(), true);
+  }
   return server;
 }
 

@@ -25,8 +25,9 @@ class ErrorCollector : public google::protobuf::io::ErrorCollector {
 };
 
 absl::Status CheckDuration(const google::protobuf::Duration& d, const char* field) {
-  if (d.seconds() < 0 || d.nanos() < 0 ||
-      !google::protobuf::util::TimeUtil::IsDurationValid(d)) {
+  // google.protobuf.Duration's own range: ±10,000 years, nanos below 1e9.
+  if (d.seconds() < 0 || d.nanos() < 0 || d.seconds() > 315576000000 ||
+      d.nanos() > 999999999) {
     return absl::InvalidArgumentError(absl::StrCat("config: ", field, " must not be negative"));
   }
   return absl::OkStatus();

@@ -58,8 +58,9 @@ absl::StatusOr<AdmittedDomain> MtaStsService::Validate(const std::string& domain
   const absl::Time now = absl::Now();
   absl::Duration budget = options_.check_timeout;
   if (options.has_timeout()) {
-    if (!TimeUtil::IsDurationValid(options.timeout()) ||
-        options.timeout().seconds() < 0 || options.timeout().nanos() < 0) {
+    const auto& t = options.timeout();
+    if (t.seconds() < 0 || t.nanos() < 0 || t.nanos() > 999999999 ||
+        t.seconds() > 315576000000) {
       return absl::InvalidArgumentError("options.timeout must be a positive duration");
     }
     const absl::Duration requested =

@@ -1,0 +1,810 @@
+#include "net/dns_resolver.h"
+
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <ares.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <mutex>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+
+namespace mtasts::net {
+namespace {
+
+constexpr int kDnsHeaderSize = 12;       // RFC 1035 §4.1.1
+constexpr size_t kClassicUdpLimit = 512;  // RFC 1035 §4.2.1
+constexpr size_t kMaxNameLength = 253;    // RFC 1035 §2.3.4, text form
+constexpr size_t kMaxLabelLength = 63;
+
+absl::Status InitAresLibrary() {
+  static std::once_flag once;
+  static int status = ARES_SUCCESS;
+  // ares_library_init is not thread-safe and must run once per process.
+  std::call_once(once, [] { status = ares_library_init(ARES_LIB_INIT_ALL); });
+  if (status != ARES_SUCCESS) {
+    return absl::InternalError(absl::StrCat("ares_library_init: ", ares_strerror(status)));
+  }
+  return absl::OkStatus();
+}
+
+int AresType(RrType type) {
+  switch (type) {
+    case RrType::kA: return ns_t_a;
+    case RrType::kAaaa: return ns_t_aaaa;
+    case RrType::kMx: return ns_t_mx;
+    case RrType::kTxt: return ns_t_txt;
+    case RrType::kCname: return ns_t_cname;
+  }
+  return ns_t_a;
+}
+
+// Lower case, without the trailing dot of an absolute name.
+std::string NormalizeName(absl::string_view name) {
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  return absl::AsciiStrToLower(name);
+}
+
+// RFC 1035 §2.3.4 limits; c-ares would refuse some of these itself, but with
+// a bare ARES_EBADNAME.
+absl::Status ValidateName(absl::string_view name) {
+  if (name.empty()) return absl::InvalidArgumentError("empty domain name");
+  if (name.size() > kMaxNameLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("domain name longer than ", kMaxNameLength, " bytes"));
+  }
+  for (absl::string_view label : absl::StrSplit(name, '.')) {
+    if (label.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("empty label in \"", name, "\""));
+    }
+    if (label.size() > kMaxLabelLength) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("label longer than ", kMaxLabelLength, " bytes in \"", name, "\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool IsIpv4(const std::string& s) {
+  in_addr addr;
+  return inet_pton(AF_INET, s.c_str(), &addr) == 1;
+}
+
+bool IsIpv6(const std::string& s) {
+  in6_addr addr;
+  return inet_pton(AF_INET6, s.c_str(), &addr) == 1;
+}
+
+// RFC 2181 §8: a TTL with the top bit set is treated as zero.
+uint32_t SaneTtl(uint32_t ttl) { return (ttl & 0x80000000u) != 0 ? 0 : ttl; }
+
+// One answer-section record, as far as chain following needs it.
+struct AnswerRr {
+  std::string owner;   // lower case, no trailing dot
+  uint16_t type = 0;
+  uint32_t ttl = 0;
+  std::string target;  // CNAME only, lower case
+};
+
+bool ExpandName(const unsigned char* at, const unsigned char* abuf, int alen,
+                std::string* out, long* enclen) {
+  char* name = nullptr;
+  if (ares_expand_name(at, abuf, alen, &name, enclen) != ARES_SUCCESS) return false;
+  if (out != nullptr) *out = absl::AsciiStrToLower(name);
+  ares_free_string(name);
+  return true;
+}
+
+// Walks the answer section of `abuf`. c-ares' ares_parse_*_reply functions hide
+// the CNAME records (and their TTLs) and none of them detects a CNAME loop, so
+// the chain is read here; record contents still come from c-ares' parsers.
+// Bounded by the buffer: every record consumes at least 11 bytes.
+absl::StatusOr<std::vector<AnswerRr>> WalkAnswer(const unsigned char* abuf, int alen) {
+  if (abuf == nullptr || alen < kDnsHeaderSize) {
+    return absl::DataLossError("answer shorter than a DNS header");
+  }
+  auto u16 = [abuf](long at) { return static_cast<uint16_t>(abuf[at] << 8 | abuf[at + 1]); };
+  const int qdcount = u16(4);
+  const int ancount = u16(6);
+  long pos = kDnsHeaderSize;
+  for (int i = 0; i < qdcount; ++i) {
+    long enclen = 0;
+    if (!ExpandName(abuf + pos, abuf, alen, nullptr, &enclen)) {
+      return absl::DataLossError("bad name in question section");
+    }
+    pos += enclen + 4;
+    if (pos > alen) return absl::DataLossError("question section truncated");
+  }
+  std::vector<AnswerRr> rrs;
+  for (int i = 0; i < ancount; ++i) {
+    AnswerRr rr;
+    long enclen = 0;
+    if (pos >= alen || !ExpandName(abuf + pos, abuf, alen, &rr.owner, &enclen)) {
+      return absl::DataLossError("bad owner name in answer section");
+    }
+    pos += enclen;
+    if (pos + 10 > alen) return absl::DataLossError("answer record truncated");
+    rr.type = u16(pos);
+    const uint16_t rr_class = u16(pos + 2);
+    rr.ttl = SaneTtl(static_cast<uint32_t>(u16(pos + 4)) << 16 | u16(pos + 6));
+    const long rdlength = u16(pos + 8);
+    pos += 10;
+    if (pos + rdlength > alen) return absl::DataLossError("answer RDATA truncated");
+    if (rr_class == ns_c_in) {
+      if (rr.type == ns_t_cname) {
+        long target_len = 0;
+        if (!ExpandName(abuf + pos, abuf, alen, &rr.target, &target_len) ||
+            target_len > rdlength) {
+          return absl::DataLossError("bad CNAME target");
+        }
+      }
+      rrs.push_back(std::move(rr));
+    }
+    pos += rdlength;
+  }
+  return rrs;
+}
+
+class AresSession final : public DnsSession, private FdHandler {
+ public:
+  AresSession(Reactor* reactor, const DnsOptions& options)
+      : reactor_(reactor), options_(options) {}
+
+  ~AresSession() override {
+    assert(reactor_->InReactorThread());
+    alive_.reset();
+    cancelled_ = true;
+    if (timer_ != 0) reactor_->CancelTimer(timer_);
+    timer_ = 0;
+    if (channel_ != nullptr) {
+      // Reports ARES_EDESTRUCTION to every query (ignored) and closes the
+      // sockets, which unwatches them through OnSockState.
+      ares_destroy(channel_);
+    }
+    for (int fd : watched_fds_) reactor_->Unwatch(fd).IgnoreError();
+    watched_fds_.clear();
+    lookups_.clear();
+  }
+
+  absl::Status Init() {
+    ares_options opts;
+    memset(&opts, 0, sizeof(opts));
+    int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
+               ARES_OPT_FLAGS | ARES_OPT_NOROTATE;
+    opts.sock_state_cb = &AresSession::OnSockState;
+    opts.sock_state_cb_data = this;
+    opts.timeout = static_cast<int>(
+        std::min<int64_t>(absl::ToInt64Milliseconds(options_.attempt_timeout), INT_MAX));
+    opts.tries = options_.tries;
+    // NOCHECKRESP: c-ares 1.18 otherwise treats SERVFAIL/REFUSED as a broken
+    // server, retries, and ends the query with ECONNREFUSED, losing the rcode
+    // we must report. We give up failover to a second server on SERVFAIL.
+    // No EDNS: answers over 512 bytes come back truncated and c-ares retries
+    // them over TCP (RFC 7766 §5), which every server supports.
+    opts.flags = ARES_FLAG_NOCHECKRESP;
+    const int status = ares_init_options(&channel_, &opts, mask);
+    if (status != ARES_SUCCESS) {
+      channel_ = nullptr;
+      return absl::InternalError(absl::StrCat("ares_init_options: ", ares_strerror(status)));
+    }
+    ares_set_socket_functions(channel_, &kSocketFunctions, this);
+    if (!options_.servers.empty()) return SetServers();
+    return absl::OkStatus();
+  }
+
+  void Query(const std::string& name, RrType type, Callback done) override {
+    assert(reactor_->InReactorThread());
+    if (cancelled_) return;  // contract: callbacks of later queries never run
+    auto owned = std::make_unique<Lookup>();
+    Lookup* lookup = owned.get();
+    lookup->session = this;
+    lookup->id = next_lookup_id_++;
+    lookup->result.name = NormalizeName(name);
+    lookup->result.type = type;
+    lookup->done = std::move(done);
+    lookups_.emplace(lookup->id, std::move(owned));
+
+    absl::Status valid = ValidateName(lookup->result.name);
+    if (!valid.ok()) {
+      Finish(lookup, DnsOutcome::kError, std::string(valid.message()));
+      return;
+    }
+    lookup->current = lookup->result.name;
+    lookup->seen.insert(lookup->current);
+    StartAresQuery(lookup);
+    RearmTimer();
+  }
+
+  void Cancel() override {
+    assert(reactor_->InReactorThread());
+    cancelled_ = true;
+    // Reports ARES_ECANCELLED to every query (ignored) and, with no query
+    // left, closes the channel's sockets: no retries go out after this.
+    ares_cancel(channel_);
+    // Also drops results already waiting in the reactor's queue.
+    lookups_.clear();
+    RearmTimer();
+  }
+
+  int InFlight() const override { return static_cast<int>(lookups_.size()); }
+
+ private:
+  struct Lookup {
+    AresSession* session = nullptr;
+    uint64_t id = 0;
+    DnsResult result;
+    std::string current;                    // name the c-ares query asks for
+    absl::flat_hash_set<std::string> seen;  // names on the chain, for loops
+    uint32_t min_ttl = UINT32_MAX;
+    Callback done;
+  };
+
+  absl::Status SetServers() {
+    std::vector<ares_addr_port_node> nodes(options_.servers.size());
+    for (size_t i = 0; i < options_.servers.size(); ++i) {
+      const DnsServer& server = options_.servers[i];
+      ares_addr_port_node& node = nodes[i];
+      memset(&node, 0, sizeof(node));
+      node.next = i + 1 < nodes.size() ? &nodes[i + 1] : nullptr;
+      node.udp_port = server.port;
+      node.tcp_port = server.port;
+      if (inet_pton(AF_INET, server.host.c_str(), &node.addr.addr4) == 1) {
+        node.family = AF_INET;
+      } else {
+        in6_addr addr6;
+        if (inet_pton(AF_INET6, server.host.c_str(), &addr6) != 1) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("DNS server \"", server.host, "\" is not an IP address"));
+        }
+        node.family = AF_INET6;
+        memcpy(&node.addr.addr6, &addr6, sizeof(addr6));
+      }
+    }
+    const int status = ares_set_servers_ports(channel_, nodes.data());
+    if (status != ARES_SUCCESS) {
+      return absl::InternalError(
+          absl::StrCat("ares_set_servers_ports: ", ares_strerror(status)));
+    }
+    return absl::OkStatus();
+  }
+
+  void StartAresQuery(Lookup* lookup) {
+    // May call OnAnswer before returning (a name c-ares cannot encode, no
+    // server): Finish() defers delivery, so Query() still never calls back.
+    ares_query(channel_, lookup->current.c_str(), ns_c_in, AresType(lookup->result.type),
+               &AresSession::OnAnswer, lookup);
+  }
+
+  // Arms the reactor timer for c-ares' next timeout; after every call into
+  // c-ares, since any of them can add, end or retry queries.
+  void RearmTimer() {
+    if (timer_ != 0) reactor_->CancelTimer(timer_);
+    timer_ = 0;
+    timeval tv;
+    const timeval* next = ares_timeout(channel_, nullptr, &tv);
+    if (next == nullptr) return;  // no query in flight
+    // ares_timeout() truncates to milliseconds; waking before c-ares deems the
+    // query timed out would only spin, so wait at least 1 ms.
+    const absl::Duration wait = std::max(absl::DurationFromTimeval(*next), absl::Milliseconds(1));
+    timer_ = reactor_->RunAfter(wait, [this] {
+      timer_ = 0;
+      ares_process_fd(channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+      RearmTimer();
+    });
+  }
+
+  void OnFdReady(int fd, uint32_t events) override {
+    // Errors and hang-ups are handed to c-ares as readiness: its read or write
+    // then fails and it moves the query to the next try or server.
+    const uint32_t kError = EPOLLERR | EPOLLHUP;
+    const ares_socket_t read_fd = (events & (EPOLLIN | kError)) ? fd : ARES_SOCKET_BAD;
+    const ares_socket_t write_fd = (events & (EPOLLOUT | kError)) ? fd : ARES_SOCKET_BAD;
+    ares_process_fd(channel_, read_fd, write_fd);
+    RearmTimer();
+  }
+
+  // ARES_OPT_SOCK_STATE_CB: c-ares says which of its sockets it wants to read
+  // or write; (0, 0) comes just before it closes one.
+  static void OnSockState(void* data, ares_socket_t fd, int readable, int writable) {
+    auto* self = static_cast<AresSession*>(data);
+    if (!readable && !writable) {
+      if (self->watched_fds_.erase(fd) > 0) self->reactor_->Unwatch(fd).IgnoreError();
+      return;
+    }
+    const uint32_t events = (readable ? EPOLLIN : 0u) | (writable ? EPOLLOUT : 0u);
+    // On failure the socket is simply not watched and the query ends with
+    // c-ares' own timeout, reported as kTimeout.
+    if (self->reactor_->Watch(fd, events, self).ok()) self->watched_fds_.insert(fd);
+  }
+
+  static void OnAnswer(void* arg, int status, int /*timeouts*/, unsigned char* abuf,
+                       int alen) {
+    auto* lookup = static_cast<Lookup*>(arg);
+    // Cancel() and the destructor discard the lookups themselves.
+    if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION) return;
+    lookup->session->HandleAnswer(lookup, status, abuf, alen);
+  }
+
+  void HandleAnswer(Lookup* lookup, int status, const unsigned char* abuf, int alen) {
+    const std::string where =
+        lookup->current == lookup->result.name
+            ? std::string()
+            : absl::StrCat(" at CNAME target ", lookup->current);
+    switch (status) {
+      case ARES_SUCCESS:
+        AnalyzeAnswer(lookup, abuf, alen);
+        return;
+      case ARES_ENODATA:  // NOERROR without answer records (RFC 2308 §2.2)
+        Finish(lookup, DnsOutcome::kNoData, where.empty() ? "" : absl::StrCat("NODATA", where));
+        return;
+      case ARES_ENOTFOUND: {
+        // RFC 6604 §3: with CNAMEs, NXDOMAIN is about the end of the chain,
+        // which the answer section shows.
+        std::string end = lookup->current;
+        if (abuf != nullptr && lookup->result.type != RrType::kCname) {
+          absl::StatusOr<std::vector<AnswerRr>> rrs = WalkAnswer(abuf, alen);
+          if (rrs.ok()) {
+            absl::Status chain = FollowChain(lookup, *rrs, &end);
+            if (!chain.ok()) {
+              Finish(lookup, DnsOutcome::kError, std::string(chain.message()));
+              return;
+            }
+          }
+        }
+        Finish(lookup, DnsOutcome::kNxDomain,
+               end == lookup->result.name ? "" : absl::StrCat("NXDOMAIN at CNAME target ", end));
+        return;
+      }
+      case ARES_ESERVFAIL:
+        Finish(lookup, DnsOutcome::kServFail, absl::StrCat("server answered SERVFAIL", where));
+        return;
+      case ARES_EREFUSED:
+        Finish(lookup, DnsOutcome::kRefused, absl::StrCat("server answered REFUSED", where));
+        return;
+      case ARES_ETIMEOUT:
+        // c-ares doubles the attempt timeout on each round over the servers.
+        Finish(lookup, DnsOutcome::kTimeout,
+               absl::StrCat("no answer", where, " after ", options_.tries,
+                            " tries per server (first timeout ",
+                            absl::FormatDuration(options_.attempt_timeout), ")"));
+        return;
+      default:
+        Finish(lookup, DnsOutcome::kError, absl::StrCat(ares_strerror(status), where));
+        return;
+    }
+  }
+
+  // Follows CNAMEs in `rrs` from *end (in place), adding targets to the chain.
+  absl::Status FollowChain(Lookup* lookup, const std::vector<AnswerRr>& rrs,
+                           std::string* end) {
+    for (;;) {
+      auto cname = std::find_if(rrs.begin(), rrs.end(), [&](const AnswerRr& rr) {
+        return rr.type == ns_t_cname && rr.owner == *end;
+      });
+      if (cname == rrs.end()) return absl::OkStatus();
+      lookup->min_ttl = std::min(lookup->min_ttl, cname->ttl);
+      if (!lookup->seen.insert(cname->target).second) {
+        return absl::DataLossError(absl::StrCat(
+            "CNAME loop: ", absl::StrJoin(lookup->result.cname_chain, " -> "),
+            lookup->result.cname_chain.empty() ? "" : " -> ", cname->target, " (from ",
+            lookup->result.name, ")"));
+      }
+      lookup->result.cname_chain.push_back(cname->target);
+      if (static_cast<int>(lookup->result.cname_chain.size()) > options_.max_cname_depth) {
+        return absl::DataLossError(
+            absl::StrCat("CNAME chain longer than ", options_.max_cname_depth));
+      }
+      *end = cname->target;
+    }
+  }
+
+  void AnalyzeAnswer(Lookup* lookup, const unsigned char* abuf, int alen) {
+    absl::StatusOr<std::vector<AnswerRr>> rrs = WalkAnswer(abuf, alen);
+    if (!rrs.ok()) {
+      Finish(lookup, DnsOutcome::kError,
+             absl::StrCat("malformed DNS answer: ", rrs.status().message()));
+      return;
+    }
+    const RrType type = lookup->result.type;
+    const int wire_type = AresType(type);
+    std::string end = lookup->current;
+    if (type == RrType::kCname) {
+      // Asked for the CNAME itself: it is the answer, not something to chase.
+      for (const AnswerRr& rr : *rrs) {
+        if (rr.type == ns_t_cname && rr.owner == end) {
+          lookup->result.cname_chain.push_back(rr.target);
+          lookup->min_ttl = std::min(lookup->min_ttl, rr.ttl);
+          Finish(lookup, DnsOutcome::kAnswer, "");
+          return;
+        }
+      }
+      Finish(lookup, DnsOutcome::kNoData, "");
+      return;
+    }
+    absl::Status chain = FollowChain(lookup, *rrs, &end);
+    if (!chain.ok()) {
+      Finish(lookup, DnsOutcome::kError, std::string(chain.message()));
+      return;
+    }
+    int count = 0;
+    uint32_t min_ttl = lookup->min_ttl;
+    for (const AnswerRr& rr : *rrs) {
+      if (rr.type == wire_type && rr.owner == end) {
+        ++count;
+        min_ttl = std::min(min_ttl, rr.ttl);
+      }
+    }
+    if (count == 0) {
+      if (end != lookup->current) {
+        // The server gave the alias but not the target's records (an
+        // authoritative server outside the target's zone does, RFC 1034
+        // §4.3.2): ask for the target. The chain length bounds these rounds.
+        lookup->current = end;
+        StartAresQuery(lookup);
+        return;
+      }
+      Finish(lookup, DnsOutcome::kNoData, "");
+      return;
+    }
+    lookup->min_ttl = min_ttl;
+    absl::Status parsed = ParseRecords(lookup, abuf, alen, count);
+    if (!parsed.ok()) {
+      Finish(lookup, DnsOutcome::kError, std::string(parsed.message()));
+      return;
+    }
+    const DnsResult& r = lookup->result;
+    if (type == RrType::kA || type == RrType::kAaaa) {
+      // ares_parse_a(aaaa)_reply follows the chain itself; nothing at its end
+      // means records only under other owners.
+      if (r.addresses.empty()) {
+        Finish(lookup, DnsOutcome::kNoData, "");
+        return;
+      }
+    }
+    Finish(lookup, DnsOutcome::kAnswer, "");
+  }
+
+  // Fills the asked type's field from c-ares' parsers, applying the bounds.
+  // `count` is the number of records of the type the walker saw. (c-ares' MX
+  // and TXT parsers take every record of the type in the answer section, as
+  // stub resolvers do; servers put only the chain's records there.)
+  absl::Status ParseRecords(Lookup* lookup, const unsigned char* abuf, int alen, int count) {
+    DnsResult& r = lookup->result;
+    const size_t max_records = static_cast<size_t>(options_.max_records);
+    size_t total = 0;  // records found, before max_records
+    switch (r.type) {
+      case RrType::kA: {
+        std::vector<ares_addrttl> addrs(count);
+        int n = count;
+        const int status = ares_parse_a_reply(abuf, alen, nullptr, addrs.data(), &n);
+        if (status == ARES_ENODATA) return absl::OkStatus();
+        if (status != ARES_SUCCESS) {
+          return absl::DataLossError(absl::StrCat("bad A answer: ", ares_strerror(status)));
+        }
+        total = static_cast<size_t>(n);
+        for (int i = 0; i < n && r.addresses.size() < max_records; ++i) {
+          char text[INET_ADDRSTRLEN];
+          inet_ntop(AF_INET, &addrs[i].ipaddr, text, sizeof(text));
+          r.addresses.emplace_back(text);
+        }
+        break;
+      }
+      case RrType::kAaaa: {
+        std::vector<ares_addr6ttl> addrs(count);
+        int n = count;
+        const int status = ares_parse_aaaa_reply(abuf, alen, nullptr, addrs.data(), &n);
+        if (status == ARES_ENODATA) return absl::OkStatus();
+        if (status != ARES_SUCCESS) {
+          return absl::DataLossError(absl::StrCat("bad AAAA answer: ", ares_strerror(status)));
+        }
+        total = static_cast<size_t>(n);
+        for (int i = 0; i < n && r.addresses.size() < max_records; ++i) {
+          char text[INET6_ADDRSTRLEN];
+          inet_ntop(AF_INET6, &addrs[i].ip6addr, text, sizeof(text));
+          r.addresses.emplace_back(text);
+        }
+        break;
+      }
+      case RrType::kMx: {
+        ares_mx_reply* head = nullptr;
+        const int status = ares_parse_mx_reply(abuf, alen, &head);
+        if (status != ARES_SUCCESS) {
+          if (head != nullptr) ares_free_data(head);
+          return absl::DataLossError(absl::StrCat("bad MX answer: ", ares_strerror(status)));
+        }
+        for (ares_mx_reply* mx = head; mx != nullptr; mx = mx->next) {
+          ++total;
+          if (r.mx.size() >= max_records) continue;
+          // RFC 7505: the null MX "0 ." expands to "" and stays "".
+          r.mx.push_back(MxRecord{mx->priority, NormalizeName(mx->host)});
+        }
+        ares_free_data(head);
+        break;
+      }
+      case RrType::kTxt: {
+        ares_txt_ext* head = nullptr;
+        const int status = ares_parse_txt_reply_ext(abuf, alen, &head);
+        if (status != ARES_SUCCESS) {
+          if (head != nullptr) ares_free_data(head);
+          return absl::DataLossError(absl::StrCat("bad TXT answer: ", ares_strerror(status)));
+        }
+        // c-ares gives one node per character-string; record_start marks the
+        // first string of each record. RFC 7208 §3.3 / RFC 8461 §3.1: a
+        // record's strings are joined without separators.
+        std::vector<std::string> records;
+        for (ares_txt_ext* t = head; t != nullptr; t = t->next) {
+          if (t->record_start || records.empty()) records.emplace_back();
+          records.back().append(reinterpret_cast<const char*>(t->txt), t->length);
+        }
+        ares_free_data(head);
+        int too_long = 0;
+        for (std::string& record : records) {
+          if (record.size() > static_cast<size_t>(options_.max_txt_record_bytes)) {
+            ++too_long;
+            continue;
+          }
+          ++total;
+          if (r.txt.size() < max_records) r.txt.push_back(std::move(record));
+        }
+        if (too_long > 0) {
+          AddDetail(&r, absl::StrCat("dropped ", too_long, " TXT record(s) longer than ",
+                                     options_.max_txt_record_bytes, " bytes"));
+        }
+        break;
+      }
+      case RrType::kCname:
+        break;  // handled by AnalyzeAnswer
+    }
+    if (total > max_records) {
+      AddDetail(&r, absl::StrCat("kept the first ", max_records, " of ", total,
+                                 " records (max_records)"));
+    }
+    return absl::OkStatus();
+  }
+
+  static void AddDetail(DnsResult* r, absl::string_view detail) {
+    if (detail.empty()) return;
+    if (!r->detail.empty()) r->detail += "; ";
+    r->detail.append(detail.data(), detail.size());
+  }
+
+  // Ends `lookup` (the c-ares side is done) and schedules its callback. The
+  // callback always runs from the reactor queue: never inside Query(), and
+  // never inside a c-ares callback, where destroying the session would
+  // destroy the channel under c-ares' feet.
+  void Finish(Lookup* lookup, DnsOutcome outcome, absl::string_view detail) {
+    DnsResult& r = lookup->result;
+    r.outcome = outcome;
+    AddDetail(&r, detail);
+    r.ttl = outcome == DnsOutcome::kAnswer && lookup->min_ttl != UINT32_MAX ? lookup->min_ttl : 0;
+    reactor_->Post([alive = std::weak_ptr<bool>(alive_), this, id = lookup->id] {
+      if (alive.expired()) return;  // session destroyed meanwhile
+      auto it = lookups_.find(id);
+      if (it == lookups_.end()) return;  // cancelled meanwhile
+      std::unique_ptr<Lookup> done = std::move(it->second);
+      lookups_.erase(it);
+      // Last use of `this`: the callback may destroy the session.
+      done->done(std::move(done->result));
+    });
+  }
+
+  // --- ares_set_socket_functions: plain syscalls, plus a look at UDP replies.
+  //
+  // `used_tcp` must say that this query's UDP answer was truncated. c-ares
+  // does not tell, so we read the header of every UDP reply it receives: TC
+  // set (or a reply over 512 bytes, c-ares' other trigger for TCP) means c-ares
+  // retries that question over TCP. Matching is by question (name and type),
+  // so two lookups of the same name and type in one session are marked
+  // together.
+
+  static ares_socket_t SocketFn(int domain, int type, int protocol, void* data) {
+    auto* self = static_cast<AresSession*>(data);
+    // c-ares leaves user-created sockets unconfigured (configure_socket()
+    // returns early when sock_funcs->asocket is set), so non-blocking mode,
+    // close-on-exec and TCP_NODELAY are ours to set.
+    const int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    if (fd < 0) return ARES_SOCKET_BAD;
+    if ((type & 0xf) == SOCK_DGRAM) {
+      self->udp_fds_.insert(fd);
+    } else {
+      self->udp_fds_.erase(fd);
+      // One small query per write: no point in Nagle's delay.
+      const int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    return fd;
+  }
+
+  static int CloseFn(ares_socket_t fd, void* data) {
+    static_cast<AresSession*>(data)->udp_fds_.erase(fd);
+    return close(fd);
+  }
+
+  static int ConnectFn(ares_socket_t fd, const sockaddr* addr, ares_socklen_t len, void*) {
+    return connect(fd, addr, len);
+  }
+
+  static ares_ssize_t RecvFromFn(ares_socket_t fd, void* buf, size_t len, int flags,
+                                 sockaddr* from, ares_socklen_t* from_len, void* data) {
+    const ssize_t n = recvfrom(fd, buf, len, flags, from, from_len);
+    auto* self = static_cast<AresSession*>(data);
+    if (n > 0 && self->udp_fds_.contains(fd)) {
+      const int saved_errno = errno;
+      self->NoteUdpReply(static_cast<const unsigned char*>(buf), static_cast<size_t>(n));
+      errno = saved_errno;
+    }
+    return n;
+  }
+
+  static ares_ssize_t SendvFn(ares_socket_t fd, const iovec* iov, int iovcnt, void*) {
+    // sendmsg rather than c-ares' writev: MSG_NOSIGNAL, so a TCP server that
+    // closed on us yields EPIPE instead of killing the process with SIGPIPE.
+    msghdr msg;
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = const_cast<iovec*>(iov);
+    msg.msg_iovlen = static_cast<size_t>(iovcnt);
+    return sendmsg(fd, &msg, MSG_NOSIGNAL);
+  }
+
+  void NoteUdpReply(const unsigned char* buf, size_t len) {
+    if (len < kDnsHeaderSize) return;
+    const bool truncated = (buf[2] & 0x02) != 0;  // TC, RFC 1035 §4.1.1
+    if (!truncated && len <= kClassicUdpLimit) return;
+    const int qdcount = buf[4] << 8 | buf[5];
+    if (qdcount < 1) return;
+    std::string qname;
+    long enclen = 0;
+    const int alen = static_cast<int>(std::min<size_t>(len, INT_MAX));
+    if (!ExpandName(buf + kDnsHeaderSize, buf, alen, &qname, &enclen)) return;
+    const size_t type_at = kDnsHeaderSize + static_cast<size_t>(enclen);
+    if (type_at + 2 > len) return;
+    const int qtype = buf[type_at] << 8 | buf[type_at + 1];
+    for (auto& [id, lookup] : lookups_) {
+      if (lookup->current == qname && AresType(lookup->result.type) == qtype) {
+        lookup->result.used_tcp = true;
+      }
+    }
+  }
+
+  static constexpr ares_socket_functions kSocketFunctions = {
+      &AresSession::SocketFn, &AresSession::CloseFn, &AresSession::ConnectFn,
+      &AresSession::RecvFromFn, &AresSession::SendvFn};
+
+  Reactor* const reactor_;
+  const DnsOptions options_;
+  ares_channel channel_ = nullptr;
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Lookup>> lookups_;
+  uint64_t next_lookup_id_ = 1;
+  absl::flat_hash_set<int> watched_fds_;
+  absl::flat_hash_set<int> udp_fds_;
+  TimerId timer_ = 0;
+  bool cancelled_ = false;
+  // Expires with the session; results queued on the reactor check it.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+absl::Status ValidateOptions(const DnsOptions& options) {
+  if (options.tries < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("tries must be >= 1, got ", options.tries));
+  }
+  if (options.attempt_timeout < absl::Milliseconds(1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("attempt_timeout must be >= 1ms, got ",
+                     absl::FormatDuration(options.attempt_timeout)));
+  }
+  if (options.max_cname_depth < 0 || options.max_records < 1 ||
+      options.max_txt_record_bytes < 1) {
+    return absl::InvalidArgumentError(
+        "max_cname_depth must be >= 0, max_records and max_txt_record_bytes >= 1");
+  }
+  for (const DnsServer& server : options.servers) {
+    if (!IsIpv4(server.host) && !IsIpv6(server.host)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("DNS server \"", server.host, "\" is not an IP address"));
+    }
+    if (server.port < 1 || server.port > 65535) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("DNS server port ", server.port, " out of range"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BadServer(absl::string_view entry, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat("DNS server \"", entry, "\": ", why));
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<DnsServer>> ParseDnsServers(const std::string& csv) {
+  std::vector<DnsServer> servers;
+  if (absl::StripAsciiWhitespace(csv).empty()) return servers;
+  for (absl::string_view raw : absl::StrSplit(csv, ',')) {
+    const absl::string_view entry = absl::StripAsciiWhitespace(raw);
+    if (entry.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("empty entry in DNS server list \"", csv, "\""));
+    }
+    DnsServer server;
+    absl::string_view port;
+    bool has_port = false;
+    if (entry.front() == '[') {
+      // "[v6]" or "[v6]:port" (RFC 3986 §3.2.2 bracket form).
+      const size_t close = entry.find(']');
+      if (close == absl::string_view::npos) return BadServer(entry, "missing ']'");
+      server.host = std::string(entry.substr(1, close - 1));
+      const absl::string_view rest = entry.substr(close + 1);
+      if (!rest.empty()) {
+        if (rest.front() != ':') return BadServer(entry, "expected ':port' after ']'");
+        port = rest.substr(1);
+        has_port = true;
+      }
+      if (!IsIpv6(server.host)) return BadServer(entry, "not an IPv6 address");
+    } else if (std::count(entry.begin(), entry.end(), ':') == 1) {
+      const size_t colon = entry.find(':');
+      server.host = std::string(entry.substr(0, colon));
+      port = entry.substr(colon + 1);
+      has_port = true;
+      if (!IsIpv4(server.host)) {
+        return BadServer(entry, "not an IPv4 address (write IPv6 as [addr]:port)");
+      }
+    } else {
+      server.host = std::string(entry);
+      if (absl::StrContains(entry, ':')) {
+        if (!IsIpv6(server.host)) {
+          return BadServer(entry, "not an IPv6 address (a port needs [addr]:port)");
+        }
+      } else if (!IsIpv4(server.host)) {
+        return BadServer(entry, "not an IP address");
+      }
+    }
+    if (has_port) {
+      const bool digits = !port.empty() && port.size() <= 5 &&
+                          std::all_of(port.begin(), port.end(), absl::ascii_isdigit);
+      const int value = digits ? std::stoi(std::string(port)) : 0;
+      if (value < 1 || value > 65535) {
+        return BadServer(entry, "port must be a number from 1 to 65535");
+      }
+      server.port = value;
+    }
+    servers.push_back(std::move(server));
+  }
+  return servers;
+}
+
+absl::StatusOr<std::unique_ptr<DnsSession>> DnsSession::Create(Reactor* reactor,
+                                                               const DnsOptions& options) {
+  if (reactor == nullptr) return absl::InvalidArgumentError("null reactor");
+  if (!reactor->InReactorThread()) {
+    return absl::FailedPreconditionError("DnsSession::Create off the reactor thread");
+  }
+  absl::Status status = ValidateOptions(options);
+  if (!status.ok()) return status;
+  status = InitAresLibrary();
+  if (!status.ok()) return status;
+  auto session = std::make_unique<AresSession>(reactor, options);
+  status = session->Init();
+  if (!status.ok()) return status;
+  return std::unique_ptr<DnsSession>(std::move(session));
+}
+
+}  // namespace mtasts::net

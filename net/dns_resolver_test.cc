@@ -1,0 +1,686 @@
+#include "net/dns_resolver.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "net/dns_types.h"
+#include "net/reactor.h"
+#include "tests/fakes/fake_dns_server.h"
+
+namespace mtasts::net {
+
+// Readable failure messages (found by ADL, so outside the unnamed namespace).
+void PrintTo(const DnsResult& r, std::ostream* os) {
+  *os << "{" << r.name << " " << RrTypeName(r.type) << " " << DnsOutcomeName(r.outcome)
+      << " detail=\"" << r.detail << "\" chain=[" << absl::StrJoin(r.cname_chain, ",")
+      << "] txt=[" << absl::StrJoin(r.txt, "|") << "] addresses=["
+      << absl::StrJoin(r.addresses, ",") << "] mx=" << r.mx.size()
+      << " used_tcp=" << r.used_tcp << " ttl=" << r.ttl << "}";
+}
+
+namespace {
+
+using ::mtasts::fakes::DnsRecord;
+using ::mtasts::fakes::DnsReply;
+using ::mtasts::fakes::DnsType;
+using ::mtasts::fakes::FakeDnsServer;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+constexpr absl::Duration kWait = absl::Seconds(5);
+
+MATCHER_P(HasOutcome, expected, "") {
+  if (arg.outcome == expected) return true;
+  *result_listener << "outcome " << DnsOutcomeName(arg.outcome) << " (detail \""
+                   << arg.detail << "\"), expected " << DnsOutcomeName(expected);
+  return false;
+}
+
+MATCHER_P2(HasStatus, code, substring, "") {
+  if (arg.code() == code && absl::StrContains(arg.message(), substring)) return true;
+  *result_listener << "status " << arg;
+  return false;
+}
+
+// Collects callback results from the reactor thread.
+class Results {
+ public:
+  DnsSession::Callback Add() {
+    return [this](DnsResult r) {
+      absl::MutexLock lock(&mu_);
+      results_.push_back(std::move(r));
+    };
+  }
+  bool WaitFor(size_t n, absl::Duration timeout = kWait) {
+    absl::MutexLock lock(&mu_);
+    auto ready = [&] { return results_.size() >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
+  }
+  std::vector<DnsResult> Get() {
+    absl::MutexLock lock(&mu_);
+    return results_;
+  }
+  size_t size() {
+    absl::MutexLock lock(&mu_);
+    return results_.size();
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<DnsResult> results_;
+};
+
+class DnsResolverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<FakeDnsServer>> dns = FakeDnsServer::Start();
+    ASSERT_TRUE(dns.ok()) << dns.status();
+    dns_ = *std::move(dns);
+    absl::StatusOr<std::unique_ptr<Reactor>> reactor = Reactor::Create("dns-test");
+    ASSERT_TRUE(reactor.ok()) << reactor.status();
+    reactor_ = *std::move(reactor);
+    options_.servers = {DnsServer{"127.0.0.1", dns_->port()}};
+    options_.attempt_timeout = absl::Milliseconds(200);
+    options_.tries = 1;
+  }
+
+  void TearDown() override {
+    if (reactor_ != nullptr) OnReactor([&] { session_.reset(); });
+    reactor_.reset();
+  }
+
+  // Runs `fn` on the reactor thread and waits for it.
+  void OnReactor(absl::AnyInvocable<void()> fn) {
+    absl::Notification done;
+    reactor_->Post([&] {
+      fn();
+      done.Notify();
+    });
+    ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
+  }
+
+  void MakeSession() {
+    OnReactor([&] {
+      absl::StatusOr<std::unique_ptr<DnsSession>> session =
+          DnsSession::Create(reactor_.get(), options_);
+      ASSERT_TRUE(session.ok()) << session.status();
+      session_ = *std::move(session);
+    });
+  }
+
+  DnsResult Resolve(const std::string& name, RrType type) {
+    if (session_ == nullptr) MakeSession();
+    Results results;
+    OnReactor([&] { session_->Query(name, type, results.Add()); });
+    EXPECT_TRUE(results.WaitFor(1)) << "no result for " << name;
+    std::vector<DnsResult> got = results.Get();
+    return got.empty() ? DnsResult() : got[0];
+  }
+
+  std::unique_ptr<FakeDnsServer> dns_;
+  std::unique_ptr<Reactor> reactor_;
+  DnsOptions options_;
+  std::unique_ptr<DnsSession> session_;  // reactor thread only
+};
+
+TEST_F(DnsResolverTest, ARecords) {
+  dns_->AddRecord("mx1.example.test", DnsRecord::A("192.0.2.10", 120));
+  dns_->AddRecord("mx1.example.test", DnsRecord::A("192.0.2.11", 60));
+  DnsResult r = Resolve("MX1.Example.TEST.", RrType::kA);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kAnswer));
+  EXPECT_EQ(r.name, "mx1.example.test");
+  EXPECT_EQ(r.type, RrType::kA);
+  EXPECT_THAT(r.addresses, ElementsAre("192.0.2.10", "192.0.2.11"));
+  EXPECT_EQ(r.ttl, 60u);
+  EXPECT_THAT(r.cname_chain, IsEmpty());
+  EXPECT_FALSE(r.used_tcp);
+  EXPECT_EQ(r.detail, "");
+}
+
+TEST_F(DnsResolverTest, AaaaRecords) {
+  dns_->AddRecord("v6.test", DnsRecord::Aaaa("2001:db8::25", 300));
+  DnsResult r = Resolve("v6.test", RrType::kAaaa);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kAnswer));
+  EXPECT_THAT(r.addresses, ElementsAre("2001:db8::25"));
+  EXPECT_EQ(r.ttl, 300u);
+}
+
+TEST_F(DnsResolverTest, MxRecordsIncludingNullMx) {
+  dns_->AddRecord("example.test", DnsRecord::Mx(10, "MX1.Example.Test."));
+  dns_->AddRecord("example.test", DnsRecord::Mx(20, "mx2.example.test"));
+  dns_->AddRecord("nullmx.test", DnsRecord::Mx(0, "."));
+  DnsResult r = Resolve("example.test", RrType::kMx);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kAnswer));
+  EXPECT_THAT(r.mx, ElementsAre(MxRecord{10, "mx1.example.test"},
+                                MxRecord{20, "mx2.example.test"}));
+  DnsResult null_mx = Resolve("nullmx.test", RrType::kMx);
+  EXPECT_THAT(null_mx, HasOutcome(DnsOutcome::kAnswer));
+  EXPECT_THAT(null_mx.mx, ElementsAre(MxRecord{0, ""}));
+}
+
+TEST_F(DnsResolverTest, TxtStringsJoinedWithoutSeparator) {
+  dns_->AddRecord("_mta-sts.example.test", DnsRecord::Txt({"v=STSv1; ", "id=2024", "0101"}));
+  DnsResult r = Resolve("_mta-sts.example.test", RrType::kTxt);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kAnswer));
+  EXPECT_THAT(r.txt, ElementsAre("v=STSv1; id=20240101"));
+}
+
+TEST_F(DnsResolverTest, MultipleTxtRecordsStaySeparate) {
+  dns_->AddRecord("multi.test", DnsRecord::Txt({"v=STSv1; id=1"}));
+  dns_->AddRecord("multi.test", DnsRecord::Txt({"v=spf1 ", "-all"}));
+  dns_->AddRecord("multi.test", DnsRecord::Txt({""}));
+  DnsResult r = Resolve("multi.test", RrType::kTxt);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kAnswer));
+  EXPECT_THAT(r.txt, ElementsAre("v=STSv1; id=1", "v=spf1 -all", ""));
+}
+
+TEST_F(DnsResolverTest, NxDomain) {
+  DnsResult r = Resolve("nowhere.test", RrType::kTxt);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kNxDomain));
+  EXPECT_THAT(r.txt, IsEmpty());
+  EXPECT_EQ(r.ttl, 0u);
+}
+
+TEST_F(DnsResolverTest, NoData) {
+  dns_->AddRecord("only-a.test", DnsRecord::A("192.0.2.1"));
+  EXPECT_THAT(Resolve("only-a.test", RrType::kTxt), HasOutcome(DnsOutcome::kNoData));
+  // NOERROR with records of another type only is NODATA too.
+  dns_->SetReply("odd.test", DnsType::kMx, DnsReply::Records({DnsRecord::A("192.0.2.2")}));
+  EXPECT_THAT(Resolve("odd.test", RrType::kMx), HasOutcome(DnsOutcome::kNoData));
+}
+
+TEST_F(DnsResolverTest, ServFailIsReportedOnFirstAnswer) {
+  options_.tries = 2;
+  dns_->SetReply("broken.test", DnsType::kTxt, DnsReply::ServFail());
+  DnsResult r = Resolve("broken.test", RrType::kTxt);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kServFail));
+  EXPECT_THAT(r.detail, HasSubstr("SERVFAIL"));
+  EXPECT_EQ(dns_->queries_for("broken.test"), 1);
+}
+
+TEST_F(DnsResolverTest, Refused) {
+  dns_->SetReply("closed.test", DnsType::kMx, DnsReply::Refused());
+  EXPECT_THAT(Resolve("closed.test", RrType::kMx), HasOutcome(DnsOutcome::kRefused));
+}
+
+TEST_F(DnsResolverTest, OtherRcodeIsError) {
+  dns_->SetReply("notimp.test", DnsType::kA, DnsReply::WithRcode(fakes::DnsRcode::kNotImp));
+  DnsResult r = Resolve("notimp.test", RrType::kA);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kError));
+  EXPECT_FALSE(r.detail.empty());
+}
+
+TEST_F(DnsResolverTest, TimeoutAfterTries) {
+  options_.attempt_timeout = absl::Milliseconds(100);
+  options_.tries = 1;
+  dns_->SetReply("void.test", DnsType::kTxt, DnsReply::Drop());
+  const absl::Time start = absl::Now();
+  DnsResult r = Resolve("void.test", RrType::kTxt);
+  const absl::Duration elapsed = absl::Now() - start;
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kTimeout));
+  EXPECT_GE(elapsed, absl::Milliseconds(100));
+  EXPECT_LT(elapsed, absl::Seconds(1));
+  EXPECT_EQ(dns_->queries_for("void.test"), 1);
+}
+
+TEST_F(DnsResolverTest, TimeoutRetriesThenGivesUp) {
+  // c-ares doubles the timeout each round: 60 + 120 ms.
+  options_.attempt_timeout = absl::Milliseconds(60);
+  options_.tries = 2;
+  dns_->SetReply("void.test", DnsType::kA, DnsReply::Drop());
+  EXPECT_THAT(Resolve("void.test", RrType::kA), HasOutcome(DnsOutcome::kTimeout));
+  EXPECT_EQ(dns_->queries_for("void.test"), 2);
+}
+
+TEST_F(DnsResolverTest, SlowAnswerWithinTimeout) {
+  dns_->SetReply("slow.test", DnsType::kA,
+                 DnsReply::Records({DnsRecord::A("192.0.2.5")}).Delayed(absl::Milliseconds(50)));
+  DnsResult r = Resolve("slow.test", RrType::kA);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kAnswer));
+  EXPECT_THAT(r.addresses, ElementsAre("192.0.2.5"));
+}
+
+TEST_F(DnsResolverTest, UnreachableServerIsError) {
+  // A loopback UDP port nobody listens on: ICMP port unreachable.
+  const int probe = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(probe, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(getsockname(probe, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  close(probe);
+  options_.servers = {DnsServer{"127.0.0.1", ntohs(addr.sin_port)}};
+  DnsResult r = Resolve("example.test", RrType::kA);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kError));
+  EXPECT_FALSE(r.detail.empty());
+}
+
+TEST_F(DnsResolverTest, TruncatedAnswerRetriedOverTcp) {
+  dns_->SetReply("big.test", DnsType::kTxt,
+                 DnsReply::Records({DnsRecord::Txt({"v=STSv1; id=1"})}).TruncatedOverUdp());
+  dns_->AddRecord("small.test", DnsRecord::Txt({"v=STSv1; id=2"}));
+  MakeSession();
+  Results results;
+  OnReactor([&] {
+    session_->Query("big.test", RrType::kTxt, results.Add());
+    session_->Query("small.test", RrType::kTxt, results.Add());
+  });
+  ASSERT_TRUE(results.WaitFor(2));
+  for (const DnsResult& r : results.Get()) {
+    EXPECT_THAT(r, HasOutcome(DnsOutcome::kAnswer));
+    if (r.name == "big.test") {
+      EXPECT_TRUE(r.used_tcp);
+      EXPECT_THAT(r.txt, ElementsAre("v=STSv1; id=1"));
+    } else {
+      EXPECT_FALSE(r.used_tcp);  // same session, not truncated
+    }
+  }
+  EXPECT_EQ(dns_->tcp_queries(), 1);
+  EXPECT_EQ(dns_->queries_for("big.test"), 2);  // UDP, then TCP
+}
+
+TEST_F(DnsResolverTest, OversizedAnswerComesOverTcp) {
+  std::vector<DnsRecord> records;
+  for (int i = 0; i < 20; ++i) {
+    records.push_back(DnsRecord::Txt({std::string(100, static_cast<char>('a' + i))}));
+  }
+  dns_->SetReply("large.test", DnsType::kTxt, DnsReply::Records(records));
+  DnsResult r = Resolve("large.test", RrType::kTxt);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kAnswer));
+  EXPECT_EQ(r.txt.size(), 20u);
+  EXPECT_TRUE(r.used_tcp);
+}
+
+TEST_F(DnsResolverTest, CnameChainReturnedByServer) {
+  dns_->SetReply("www.test", DnsType::kA,
+                 DnsReply::Records({DnsRecord::Cname("Web.Test.", 30),
+                                    DnsRecord::Cname("cdn.test", 600).WithOwner("web.test"),
+                                    DnsRecord::A("192.0.2.80", 120).WithOwner("cdn.test")}));
+  DnsResult r = Resolve("www.test", RrType::kA);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kAnswer));
+  EXPECT_THAT(r.cname_chain, ElementsAre("web.test", "cdn.test"));
+  EXPECT_THAT(r.addresses, ElementsAre("192.0.2.80"));
+  EXPECT_EQ(r.ttl, 30u);  // the shortest link
+  EXPECT_EQ(dns_->total_queries(), 1);
+}
+
+TEST_F(DnsResolverTest, CnameChasedWhenServerReturnsOnlyTheAlias) {
+  dns_->AddRecord("_mta-sts.alias.test", DnsRecord::Cname("_mta-sts.Target.Test."));
+  dns_->AddRecord("_mta-sts.target.test", DnsRecord::Cname("final.test"));
+  dns_->AddRecord("final.test", DnsRecord::Txt({"v=STSv1; id=7"}));
+  DnsResult r = Resolve("_mta-sts.alias.test", RrType::kTxt);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kAnswer));
+  EXPECT_THAT(r.cname_chain, ElementsAre("_mta-sts.target.test", "final.test"));
+  EXPECT_THAT(r.txt, ElementsAre("v=STSv1; id=7"));
+  EXPECT_EQ(r.name, "_mta-sts.alias.test");
+  EXPECT_EQ(dns_->queries_for("_mta-sts.target.test", DnsType::kTxt), 1);
+  EXPECT_EQ(dns_->queries_for("final.test", DnsType::kTxt), 1);
+}
+
+TEST_F(DnsResolverTest, CnameToMissingNameIsNxDomain) {
+  dns_->AddRecord("dangling.test", DnsRecord::Cname("missing.test"));
+  DnsResult r = Resolve("dangling.test", RrType::kMx);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kNxDomain));
+  EXPECT_THAT(r.cname_chain, ElementsAre("missing.test"));
+  EXPECT_THAT(r.detail, HasSubstr("missing.test"));
+}
+
+TEST_F(DnsResolverTest, CnameTargetServFail) {
+  dns_->AddRecord("alias.test", DnsRecord::Cname("sick.test"));
+  dns_->SetReply("sick.test", DnsType::kA, DnsReply::ServFail());
+  DnsResult r = Resolve("alias.test", RrType::kA);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kServFail));
+  EXPECT_THAT(r.detail, HasSubstr("sick.test"));
+}
+
+TEST_F(DnsResolverTest, AskingForCnameItself) {
+  dns_->AddRecord("alias.test", DnsRecord::Cname("target.test", 90));
+  DnsResult r = Resolve("alias.test", RrType::kCname);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kAnswer));
+  EXPECT_THAT(r.cname_chain, ElementsAre("target.test"));
+  EXPECT_EQ(r.ttl, 90u);
+  EXPECT_EQ(dns_->total_queries(), 1);
+}
+
+TEST_F(DnsResolverTest, CnameLoopAcrossQueries) {
+  dns_->AddRecord("a.loop.test", DnsRecord::Cname("b.loop.test"));
+  dns_->AddRecord("b.loop.test", DnsRecord::Cname("a.loop.test"));
+  DnsResult r = Resolve("a.loop.test", RrType::kTxt);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kError));
+  EXPECT_THAT(r.detail, HasSubstr("CNAME loop"));
+  EXPECT_EQ(dns_->total_queries(), 2);
+}
+
+TEST_F(DnsResolverTest, CnameLoopInOneAnswer) {
+  dns_->SetReply("x.loop.test", DnsType::kA,
+                 DnsReply::Records({DnsRecord::Cname("y.loop.test"),
+                                    DnsRecord::Cname("x.loop.test").WithOwner("y.loop.test")}));
+  DnsResult r = Resolve("x.loop.test", RrType::kA);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kError));
+  EXPECT_THAT(r.detail, HasSubstr("CNAME loop"));
+  EXPECT_EQ(dns_->total_queries(), 1);
+}
+
+TEST_F(DnsResolverTest, CnameChainTooLong) {
+  options_.max_cname_depth = 2;
+  // c0 -> c1 -> c2 -> c3 (3 hops), chased one query at a time.
+  for (int i = 0; i < 3; ++i) {
+    dns_->AddRecord(absl::StrCat("c", i, ".test"), DnsRecord::Cname(absl::StrCat("c", i + 1, ".test")));
+  }
+  dns_->AddRecord("c3.test", DnsRecord::A("192.0.2.3"));
+  DnsResult r = Resolve("c0.test", RrType::kA);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kError));
+  EXPECT_THAT(r.detail, HasSubstr("CNAME chain longer than 2"));
+  EXPECT_EQ(dns_->queries_for("c3.test"), 0);  // stopped before the third hop
+
+  // Two hops are within the limit.
+  DnsResult ok = Resolve("c1.test", RrType::kA);
+  EXPECT_THAT(ok, HasOutcome(DnsOutcome::kAnswer));
+  EXPECT_THAT(ok.cname_chain, ElementsAre("c2.test", "c3.test"));
+
+  // The same chain in one answer is bounded the same way.
+  dns_->SetReply("d0.test", DnsType::kA,
+                 DnsReply::Records({DnsRecord::Cname("d1.test"),
+                                    DnsRecord::Cname("d2.test").WithOwner("d1.test"),
+                                    DnsRecord::Cname("d3.test").WithOwner("d2.test"),
+                                    DnsRecord::A("192.0.2.3").WithOwner("d3.test")}));
+  EXPECT_THAT(Resolve("d0.test", RrType::kA).detail, HasSubstr("CNAME chain longer than 2"));
+}
+
+TEST_F(DnsResolverTest, CancelStopsCallbacksAndRetries) {
+  options_.attempt_timeout = absl::Milliseconds(100);
+  options_.tries = 3;  // uncancelled: queries at 0, 100 and 300 ms
+  dns_->SetReply("void.test", DnsType::kTxt, DnsReply::Drop());
+  MakeSession();
+  Results results;
+  OnReactor([&] { session_->Query("void.test", RrType::kTxt, results.Add()); });
+  ASSERT_TRUE(dns_->WaitForQueries(1, kWait));
+  int in_flight = -1;
+  OnReactor([&] {
+    session_->Cancel();
+    in_flight = session_->InFlight();
+    // Queries after Cancel() never call back either.
+    session_->Query("other.test", RrType::kA, results.Add());
+  });
+  EXPECT_EQ(in_flight, 0);
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(dns_->queries_for("void.test"), 1);
+  EXPECT_EQ(dns_->queries_for("other.test"), 0);
+  EXPECT_EQ(results.size(), 0u);
+}
+
+TEST_F(DnsResolverTest, CancelDropsResultsAlreadyQueued) {
+  MakeSession();
+  Results results;
+  OnReactor([&] {
+    // An invalid name completes at once, its result queued on the reactor.
+    session_->Query("bad..name", RrType::kA, results.Add());
+    session_->Cancel();
+  });
+  OnReactor([] {});
+  EXPECT_EQ(results.size(), 0u);
+}
+
+TEST_F(DnsResolverTest, DestroyWithQueriesInFlight) {
+  dns_->SetReply("void.test", DnsType::kA, DnsReply::Drop());
+  dns_->SetReply("slow.test", DnsType::kA,
+                 DnsReply::Records({DnsRecord::A("192.0.2.1")}).Delayed(absl::Milliseconds(30)));
+  dns_->AddRecord("fast.test", DnsRecord::A("192.0.2.2"));
+  MakeSession();
+  Results results;
+  OnReactor([&] {
+    for (const char* name : {"void.test", "slow.test", "fast.test", "bad..name"}) {
+      session_->Query(name, RrType::kA, results.Add());
+    }
+    EXPECT_EQ(session_->InFlight(), 4);
+    // Hold the reactor until the answers sit unread in the socket (and the
+    // invalid name's result in the reactor queue), then destroy.
+    EXPECT_TRUE(dns_->WaitForQueries(3, kWait));
+    absl::SleepFor(absl::Milliseconds(50));
+    EXPECT_EQ(dns_->outstanding(), 0);
+    session_.reset();
+  });
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(results.size(), 0u);
+
+  // Again with a TCP connection open and its answer pending.
+  dns_->SetReply("tcp.test", DnsType::kA,
+                 DnsReply::Records({DnsRecord::A("192.0.2.3")})
+                     .TruncatedOverUdp()
+                     .Delayed(absl::Milliseconds(100)));
+  MakeSession();
+  OnReactor([&] { session_->Query("tcp.test", RrType::kA, results.Add()); });
+  const absl::Time deadline = absl::Now() + kWait;
+  while (dns_->tcp_queries() == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(dns_->tcp_queries(), 1);
+  OnReactor([&] { session_.reset(); });
+  absl::SleepFor(absl::Milliseconds(150));
+  EXPECT_EQ(results.size(), 0u);
+
+  // The reactor is still healthy.
+  MakeSession();
+  EXPECT_THAT(Resolve("fast.test", RrType::kA), HasOutcome(DnsOutcome::kAnswer));
+}
+
+TEST_F(DnsResolverTest, DestroyFromOwnCallback) {
+  dns_->AddRecord("fast.test", DnsRecord::A("192.0.2.2"));
+  dns_->SetReply("void.test", DnsType::kA, DnsReply::Drop());
+  MakeSession();
+  absl::Notification done;
+  std::atomic<int> calls{0};
+  OnReactor([&] {
+    session_->Query("void.test", RrType::kA, [&](DnsResult) { ++calls; });
+    session_->Query("fast.test", RrType::kA, [&](DnsResult r) {
+      ++calls;
+      EXPECT_THAT(r, HasOutcome(DnsOutcome::kAnswer));
+      session_.reset();
+      done.Notify();
+    });
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST_F(DnsResolverTest, CallbackNeverRunsInsideQuery) {
+  dns_->AddRecord("fast.test", DnsRecord::A("192.0.2.2"));
+  MakeSession();
+  Results results;
+  std::atomic<bool> inside{false};
+  std::atomic<bool> ran_inside{false};
+  auto check = [&](DnsSession::Callback inner) {
+    return [&, inner = std::move(inner)](DnsResult r) mutable {
+      if (inside) ran_inside = true;
+      inner(std::move(r));
+    };
+  };
+  OnReactor([&] {
+    inside = true;
+    session_->Query("bad..name", RrType::kA, check(results.Add()));
+    session_->Query(std::string(64, 'x') + ".test", RrType::kA, check(results.Add()));
+    session_->Query("", RrType::kA, check(results.Add()));
+    session_->Query("fast.test", RrType::kA, check(results.Add()));
+    inside = false;
+  });
+  ASSERT_TRUE(results.WaitFor(4));
+  EXPECT_FALSE(ran_inside);
+  std::vector<DnsResult> got = results.Get();
+  int errors = 0;
+  for (const DnsResult& r : got) {
+    if (r.name == "fast.test") {
+      EXPECT_THAT(r, HasOutcome(DnsOutcome::kAnswer));
+    } else {
+      EXPECT_THAT(r, HasOutcome(DnsOutcome::kError));
+      ++errors;
+    }
+  }
+  EXPECT_EQ(errors, 3);
+  EXPECT_EQ(dns_->total_queries(), 1);  // invalid names never hit the wire
+}
+
+TEST_F(DnsResolverTest, InFlightCountsUntilDelivered) {
+  dns_->SetReply("slow.test", DnsType::kA,
+                 DnsReply::Records({DnsRecord::A("192.0.2.1")}).Delayed(absl::Milliseconds(50)));
+  MakeSession();
+  Results results;
+  int in_flight = -1;
+  OnReactor([&] {
+    for (int i = 0; i < 3; ++i) session_->Query("slow.test", RrType::kA, results.Add());
+    in_flight = session_->InFlight();
+  });
+  EXPECT_EQ(in_flight, 3);
+  ASSERT_TRUE(results.WaitFor(3));
+  OnReactor([&] { in_flight = session_->InFlight(); });
+  EXPECT_EQ(in_flight, 0);
+}
+
+TEST_F(DnsResolverTest, MaxRecordsBound) {
+  options_.max_records = 3;
+  for (int i = 1; i <= 5; ++i) dns_->AddRecord("many.test", DnsRecord::A(absl::StrCat("192.0.2.", i)));
+  for (int i = 1; i <= 4; ++i) dns_->AddRecord("many.test", DnsRecord::Mx(i, absl::StrCat("mx", i, ".test")));
+  DnsResult a = Resolve("many.test", RrType::kA);
+  EXPECT_THAT(a, HasOutcome(DnsOutcome::kAnswer));
+  EXPECT_THAT(a.addresses, ElementsAre("192.0.2.1", "192.0.2.2", "192.0.2.3"));
+  EXPECT_THAT(a.detail, HasSubstr("3 of 5 records (max_records)"));
+  DnsResult mx = Resolve("many.test", RrType::kMx);
+  EXPECT_EQ(mx.mx.size(), 3u);
+  EXPECT_THAT(mx.detail, HasSubstr("3 of 4"));
+}
+
+TEST_F(DnsResolverTest, OverlongTxtRecordsDropped) {
+  options_.max_txt_record_bytes = 50;
+  dns_->AddRecord("txt.test", DnsRecord::Txt({std::string(30, 'a'), std::string(30, 'b')}));
+  dns_->AddRecord("txt.test", DnsRecord::Txt({"v=STSv1; id=1"}));
+  DnsResult r = Resolve("txt.test", RrType::kTxt);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kAnswer));
+  EXPECT_THAT(r.txt, ElementsAre("v=STSv1; id=1"));
+  EXPECT_THAT(r.detail, HasSubstr("dropped 1 TXT record(s) longer than 50 bytes"));
+}
+
+TEST_F(DnsResolverTest, MalformedRecordIsError) {
+  // A character-string claiming 5 bytes with 2 present.
+  dns_->SetReply("junk.test", DnsType::kTxt,
+                 DnsReply::Records({DnsRecord::Raw(16, std::string("\x05" "ab", 3))}));
+  DnsResult r = Resolve("junk.test", RrType::kTxt);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kError));
+  EXPECT_THAT(r.detail, HasSubstr("TXT"));
+}
+
+TEST_F(DnsResolverTest, ManyConcurrentQueriesInOneSession) {
+  dns_->SetHandler([](const fakes::DnsQuery& q) {
+    const int n = std::stoi(q.name.substr(1, q.name.find('.') - 1));
+    return DnsReply::Records({DnsRecord::Txt({absl::StrCat("v=STSv1; id=", n)})})
+        .Delayed(absl::Milliseconds(n % 40));
+  });
+  constexpr int kQueries = 300;
+  options_.tries = 3;  // a reply lost to a full socket buffer is retried
+  MakeSession();
+  Results results;
+  OnReactor([&] {
+    for (int i = 0; i < kQueries; ++i) {
+      session_->Query(absl::StrCat("d", i, ".fleet.test"), RrType::kTxt, results.Add());
+    }
+  });
+  ASSERT_TRUE(results.WaitFor(kQueries));
+  for (const DnsResult& r : results.Get()) {
+    ASSERT_THAT(r, HasOutcome(DnsOutcome::kAnswer));
+    const std::string n = r.name.substr(1, r.name.find('.') - 1);
+    EXPECT_THAT(r.txt, ElementsAre(absl::StrCat("v=STSv1; id=", n)));
+  }
+  EXPECT_EQ(dns_->total_queries(), kQueries);
+}
+
+TEST_F(DnsResolverTest, CreateValidatesOptionsAndThread) {
+  OnReactor([&] {
+    DnsOptions bad = options_;
+    bad.tries = 0;
+    EXPECT_THAT(DnsSession::Create(reactor_.get(), bad).status(),
+                HasStatus(absl::StatusCode::kInvalidArgument, "tries"));
+    bad = options_;
+    bad.servers = {DnsServer{"dns.example", 53}};
+    EXPECT_THAT(DnsSession::Create(reactor_.get(), bad).status(),
+                HasStatus(absl::StatusCode::kInvalidArgument, "dns.example"));
+    bad = options_;
+    bad.servers = {DnsServer{"127.0.0.1", 0}};
+    EXPECT_THAT(DnsSession::Create(reactor_.get(), bad).status(),
+                HasStatus(absl::StatusCode::kInvalidArgument, "port"));
+    bad = options_;
+    bad.attempt_timeout = absl::ZeroDuration();
+    EXPECT_THAT(DnsSession::Create(reactor_.get(), bad).status(),
+                HasStatus(absl::StatusCode::kInvalidArgument, "attempt_timeout"));
+    // No servers: the system configuration (not queried here).
+    DnsOptions system = options_;
+    system.servers.clear();
+    EXPECT_TRUE(DnsSession::Create(reactor_.get(), system).ok());
+    // IPv6 server literals are accepted.
+    DnsOptions v6 = options_;
+    v6.servers = {DnsServer{"::1", 5353}, DnsServer{"127.0.0.1", 53}};
+    EXPECT_TRUE(DnsSession::Create(reactor_.get(), v6).ok());
+  });
+  EXPECT_THAT(DnsSession::Create(reactor_.get(), options_).status(),
+              HasStatus(absl::StatusCode::kFailedPrecondition, "reactor thread"));
+  EXPECT_THAT(DnsSession::Create(nullptr, options_).status(),
+              HasStatus(absl::StatusCode::kInvalidArgument, "reactor"));
+}
+
+TEST(ParseDnsServersTest, ParsesAllForms) {
+  absl::StatusOr<std::vector<DnsServer>> servers =
+      ParseDnsServers(" 1.2.3.4, 127.0.0.1:5353,[::1]:53 ,[2001:db8::1],::2");
+  ASSERT_TRUE(servers.ok()) << servers.status();
+  ASSERT_EQ(servers->size(), 5u);
+  EXPECT_EQ((*servers)[0].host, "1.2.3.4");
+  EXPECT_EQ((*servers)[0].port, 53);
+  EXPECT_EQ((*servers)[1].host, "127.0.0.1");
+  EXPECT_EQ((*servers)[1].port, 5353);
+  EXPECT_EQ((*servers)[2].host, "::1");
+  EXPECT_EQ((*servers)[2].port, 53);
+  EXPECT_EQ((*servers)[3].host, "2001:db8::1");
+  EXPECT_EQ((*servers)[3].port, 53);
+  EXPECT_EQ((*servers)[4].host, "::2");
+  EXPECT_EQ((*servers)[4].port, 53);
+}
+
+TEST(ParseDnsServersTest, EmptyInputIsEmptyList) {
+  EXPECT_THAT(*ParseDnsServers(""), IsEmpty());
+  EXPECT_THAT(*ParseDnsServers("  "), IsEmpty());
+}
+
+TEST(ParseDnsServersTest, RejectsBadEntries) {
+  const absl::StatusCode kInvalid = absl::StatusCode::kInvalidArgument;
+  EXPECT_THAT(ParseDnsServers("1.2.3.4,,5.6.7.8").status(), HasStatus(kInvalid, "empty entry"));
+  EXPECT_THAT(ParseDnsServers("dns.google").status(), HasStatus(kInvalid, "dns.google"));
+  EXPECT_THAT(ParseDnsServers("1.2.3.4:0").status(), HasStatus(kInvalid, "port"));
+  EXPECT_THAT(ParseDnsServers("1.2.3.4:65536").status(), HasStatus(kInvalid, "port"));
+  EXPECT_THAT(ParseDnsServers("1.2.3.4:+53").status(), HasStatus(kInvalid, "port"));
+  EXPECT_THAT(ParseDnsServers("1.2.3.4:").status(), HasStatus(kInvalid, "port"));
+  EXPECT_THAT(ParseDnsServers("1.2.3.256").status(), HasStatus(kInvalid, "1.2.3.256"));
+  EXPECT_THAT(ParseDnsServers("[::1").status(), HasStatus(kInvalid, "']'"));
+  EXPECT_THAT(ParseDnsServers("[::1]53").status(), HasStatus(kInvalid, ":port"));
+  EXPECT_THAT(ParseDnsServers("[1.2.3.4]:53").status(), HasStatus(kInvalid, "IPv6"));
+  EXPECT_THAT(ParseDnsServers("::1:53:x").status(), HasStatus(kInvalid, "IPv6"));
+}
+
+}  // namespace
+}  // namespace mtasts::net

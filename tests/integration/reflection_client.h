@@ -1,0 +1,37 @@
+// A client that knows nothing of our .proto files and learns everything from
+// the server's reflection service, as grpcurl does: list services, fetch the
+// descriptors, build request and response types at run time, call by name.
+#ifndef MTASTS_TESTS_INTEGRATION_REFLECTION_CLIENT_H_
+#define MTASTS_TESTS_INTEGRATION_REFLECTION_CLIENT_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/channel.h"
+
+namespace mtasts::testing {
+
+class ReflectionClient {
+ public:
+  explicit ReflectionClient(std::shared_ptr<grpc::Channel> channel);
+  ~ReflectionClient();
+
+  // Fully qualified service names the server lists.
+  absl::StatusOr<std::vector<std::string>> ListServices();
+  // Method names of `service`, from its reflected descriptor.
+  absl::StatusOr<std::vector<std::string>> ListMethods(const std::string& service);
+  // Calls service/method with a JSON request; returns the JSON response
+  // (proto3 JSON with original field names), or the call's error status.
+  absl::StatusOr<std::string> CallJson(const std::string& service, const std::string& method,
+                                       const std::string& request_json);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mtasts::testing
+
+#endif  // MTASTS_TESTS_INTEGRATION_REFLECTION_CLIENT_H_

@@ -1,0 +1,398 @@
+// The real server (engine, reactors, c-ares) against the scripted fake DNS
+// server, through a real gRPC channel on loopback: what a caller sees.
+#include <algorithm>
+#include <atomic>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "gtest/gtest.h"
+#include "mtasts/v1/service.grpc.pb.h"
+#include "tests/integration/test_lab.h"
+
+namespace mtasts::testing {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAreArray;
+
+const v1::CheckResult& Check(const v1::DomainReport& report, const std::string& name) {
+  for (const auto& c : report.checks()) {
+    if (c.check() == name) return c;
+  }
+  static const v1::CheckResult kMissing;
+  ADD_FAILURE() << "no check " << name;
+  return kMissing;
+}
+
+std::set<v1::FindingCode> Codes(const v1::CheckResult& result) {
+  std::set<v1::FindingCode> codes;
+  for (const auto& f : result.findings()) codes.insert(f.code());
+  return codes;
+}
+
+std::set<v1::FindingCode> DomainCodes(const v1::DomainReport& report) {
+  std::set<v1::FindingCode> codes;
+  for (const auto& f : report.domain_findings()) codes.insert(f.code());
+  return codes;
+}
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { lab_ = TestLab::Start(LabOptions{}); }
+
+  // A domain with everything this version checks in order; without the
+  // _mta-sts TXT record when a test scripts that name itself.
+  void PublishGoodDomain(const std::string& domain, bool with_sts_record = true) {
+    lab_->dns().Mx(domain, {{10, "mx1." + domain}, {20, "mx2." + domain}});
+    lab_->dns().A("mx1." + domain, {"192.0.2.1"});
+    lab_->dns().A("mx2." + domain, {"192.0.2.2"});
+    lab_->dns().Aaaa("mx1." + domain, {"2001:db8::1"});
+    if (with_sts_record) lab_->dns().Txt("_mta-sts." + domain, {{"v=STSv1; id=20261128T000000;"}});
+    lab_->dns().Txt("_smtp._tls." + domain, {{"v=TLSRPTv1; rua=mailto:tlsrpt@" + domain}});
+  }
+
+  std::unique_ptr<TestLab> lab_;
+};
+
+TEST_F(ServiceTest, GoodDomainScoresFullMarksOverTheChecksThatRan) {
+  PublishGoodDomain("good.example");
+  auto report = lab_->Check("good.example");
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->domain(), "good.example");
+  EXPECT_EQ(report->unicode_domain(), "good.example");
+  EXPECT_EQ(Check(*report, "txt").status(), v1::CHECK_STATUS_PASS);
+  EXPECT_EQ(Check(*report, "tls_rpt").status(), v1::CHECK_STATUS_PASS);
+  EXPECT_EQ(Check(*report, "txt").points_possible(), 15);
+  EXPECT_EQ(Check(*report, "txt").points_earned(), 15);
+  EXPECT_EQ(Check(*report, "tls_rpt").points_earned(), 10);
+  for (const char* name : {"policy_fetch", "policy_content", "mx_match", "mx_tls", "dnssec"}) {
+    EXPECT_EQ(Check(*report, name).status(), v1::CHECK_STATUS_NOT_RUN) << name;
+    EXPECT_EQ(Check(*report, name).points_possible(), 0) << name;
+  }
+  EXPECT_EQ(report->score(), 100);
+  EXPECT_EQ(report->grade(), v1::GRADE_A);
+  EXPECT_EQ(report->state(), v1::MTA_STS_STATE_UNDETERMINED);
+  EXPECT_THAT(report->summary(), HasSubstr("policy_fetch"));  // names what did not run
+  EXPECT_EQ(report->evidence().sts_id(), "20261128T000000");
+  EXPECT_THAT(report->evidence().tls_rpt().rua(), Contains("mailto:tlsrpt@good.example"));
+  ASSERT_EQ(report->evidence().mx_hosts_size(), 2);
+  EXPECT_EQ(report->evidence().mx_hosts(0).name(), "mx1.good.example");
+  EXPECT_EQ(report->evidence().mx_hosts(0).preference(), 10u);
+  EXPECT_THAT(report->evidence().mx_hosts(0).addresses(),
+              UnorderedElementsAreArray({"192.0.2.1", "2001:db8::1"}));
+  EXPECT_EQ(report->evidence().mx_kind(), v1::MX_KIND_HOSTS);
+  EXPECT_THAT(report->suggested_policy(), HasSubstr("mx: mx1.good.example"));
+  EXPECT_THAT(report->suggested_txt(), HasSubstr("v=STSv1; id="));
+  EXPECT_GT(report->evidence().dns_lookups_size(), 4);
+}
+
+TEST_F(ServiceTest, NxdomainAtMtaStsIsAbsentNotBroken) {
+  PublishGoodDomain("absent.example");
+  lab_->dns().Rcode("_mta-sts.absent.example", DnsRcode::kNxDomain);
+  auto report = lab_->Check("absent.example");
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->state(), v1::MTA_STS_STATE_ABSENT);
+  EXPECT_EQ(Check(*report, "txt").status(), v1::CHECK_STATUS_FAIL);
+  EXPECT_THAT(Codes(Check(*report, "txt")), Contains(v1::TXT_MISSING));
+  EXPECT_EQ(report->score(), 40);  // tls_rpt 10 of 25
+}
+
+TEST_F(ServiceTest, ServfailAtMtaStsIsALookupFailureNotAbsence) {
+  PublishGoodDomain("servfail.example");
+  lab_->dns().Rcode("_mta-sts.servfail.example", DnsRcode::kServFail);
+  auto report = lab_->Check("servfail.example");
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(Codes(Check(*report, "txt")), Contains(v1::TXT_LOOKUP_FAILED));
+  EXPECT_THAT(Codes(Check(*report, "txt")), ::testing::Not(Contains(v1::TXT_MISSING)));
+  EXPECT_EQ(report->state(), v1::MTA_STS_STATE_BROKEN);
+}
+
+TEST_F(ServiceTest, RefusedAndNodataAreNamed) {
+  PublishGoodDomain("refused.example");
+  lab_->dns().Rcode("_smtp._tls.refused.example", DnsRcode::kRefused);
+  lab_->dns().NoData("_mta-sts.refused.example");
+  auto report = lab_->Check("refused.example");
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(Codes(Check(*report, "tls_rpt")), Contains(v1::TLSRPT_LOOKUP_FAILED));
+  EXPECT_THAT(Codes(Check(*report, "txt")), Contains(v1::TXT_MISSING));
+  bool saw_refused = false;
+  for (const auto& l : report->evidence().dns_lookups()) {
+    if (l.name() == "_smtp._tls.refused.example") saw_refused = l.outcome() == v1::DNS_OUTCOME_REFUSED;
+  }
+  EXPECT_TRUE(saw_refused);
+}
+
+TEST_F(ServiceTest, DnsTimeoutIsALookupFailure) {
+  PublishGoodDomain("slow.example");
+  lab_->dns().Drop("_mta-sts.slow.example");
+  auto report = lab_->Check("slow.example");
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(Codes(Check(*report, "txt")), Contains(v1::TXT_LOOKUP_FAILED));
+  bool saw_timeout = false;
+  for (const auto& l : report->evidence().dns_lookups()) {
+    if (l.name() == "_mta-sts.slow.example") saw_timeout = l.outcome() == v1::DNS_OUTCOME_TIMEOUT;
+  }
+  EXPECT_TRUE(saw_timeout);
+}
+
+TEST_F(ServiceTest, TruncatedAnswerIsRetriedOverTcp) {
+  PublishGoodDomain("tc.example");
+  lab_->dns().Truncate("_mta-sts.tc.example");
+  auto report = lab_->Check("tc.example");
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(Check(*report, "txt").status(), v1::CHECK_STATUS_PASS);
+  bool used_tcp = false;
+  for (const auto& l : report->evidence().dns_lookups()) {
+    if (l.name() == "_mta-sts.tc.example") used_tcp = l.used_tcp();
+  }
+  EXPECT_TRUE(used_tcp);
+  EXPECT_GE(lab_->dns().TcpQueries(), 1);
+}
+
+TEST_F(ServiceTest, MultiStringTxtIsJoinedWithoutSpaces) {
+  PublishGoodDomain("split.example");
+  lab_->dns().Txt("_mta-sts.split.example", {{"v=STSv1; ", "id=abc", "123"}});
+  auto report = lab_->Check("split.example");
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->evidence().sts_id(), "abc123");
+  EXPECT_THAT(report->evidence().sts_records(), Contains("v=STSv1; id=abc123"));
+}
+
+TEST_F(ServiceTest, CnameAtMtaStsIsFollowedAndReported) {
+  PublishGoodDomain("delegated.example", /*with_sts_record=*/false);
+  lab_->dns().Cname("_mta-sts.delegated.example", "sts.provider.example");
+  lab_->dns().Cname("sts.provider.example", "sts2.provider.example");
+  lab_->dns().Txt("sts2.provider.example", {{"v=STSv1; id=prov1"}});
+  auto report = lab_->Check("delegated.example");
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->evidence().sts_id(), "prov1");
+  EXPECT_THAT(Codes(Check(*report, "txt")), Contains(v1::TXT_CNAME_FOLLOWED));
+  EXPECT_THAT(report->evidence().sts_cname_chain(),
+              ::testing::ElementsAre("sts.provider.example", "sts2.provider.example"));
+}
+
+TEST_F(ServiceTest, CnameLoopIsALookupFailure) {
+  PublishGoodDomain("loop.example", /*with_sts_record=*/false);
+  lab_->dns().Cname("_mta-sts.loop.example", "a.loop.example");
+  lab_->dns().Cname("a.loop.example", "_mta-sts.loop.example");
+  auto report = lab_->Check("loop.example");
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(Codes(Check(*report, "txt")), Contains(v1::TXT_LOOKUP_FAILED));
+}
+
+TEST_F(ServiceTest, NullMxAndAliasMxAreInTheEvidence) {
+  lab_->dns().Mx("nullmx.example", {{0, ""}});
+  auto report = lab_->Check("nullmx.example");
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->evidence().mx_kind(), v1::MX_KIND_NULL);
+  EXPECT_THAT(DomainCodes(*report), Contains(v1::MX_NULL));
+
+  lab_->dns().Mx("alias.example", {{5, "mail.alias.example"}});
+  lab_->dns().Cname("mail.alias.example", "real.hoster.example");
+  lab_->dns().A("real.hoster.example", {"198.51.100.7"});
+  report = lab_->Check("alias.example");
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(report->evidence().mx_hosts_size(), 1);
+  EXPECT_THAT(report->evidence().mx_hosts(0).cname_chain(),
+              ::testing::ElementsAre("real.hoster.example"));
+  EXPECT_THAT(report->evidence().mx_hosts(0).addresses(), Contains("198.51.100.7"));
+  EXPECT_THAT(DomainCodes(*report), Contains(v1::MX_TARGET_IS_CNAME));
+}
+
+TEST_F(ServiceTest, NoMxAndNonexistentDomainAreExplained) {
+  lab_->dns().NoData("nomx.example", DnsType::kMx);
+  auto report = lab_->Check("nomx.example");
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->evidence().mx_kind(), v1::MX_KIND_NONE);
+  EXPECT_THAT(DomainCodes(*report), Contains(v1::MX_NONE));
+
+  report = lab_->Check("nowhere.example");  // the fake's default: NXDOMAIN
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(DomainCodes(*report), Contains(v1::DOMAIN_NOT_FOUND));
+  EXPECT_EQ(report->state(), v1::MTA_STS_STATE_ABSENT);
+}
+
+TEST_F(ServiceTest, IdnDomainIsCheckedAsALabelAndReportedInBothForms) {
+  PublishGoodDomain("xn--bcher-kva.example");
+  auto report = lab_->Check("Bücher.Example.");
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->domain(), "xn--bcher-kva.example");
+  EXPECT_EQ(report->unicode_domain(), "bücher.example");
+  EXPECT_EQ(Check(*report, "txt").status(), v1::CHECK_STATUS_PASS);
+}
+
+TEST_F(ServiceTest, RequestedChecksOnlyAndFastMode) {
+  PublishGoodDomain("subset.example");
+  v1::CheckOptions options;
+  options.add_checks("txt");
+  auto report = lab_->Check("subset.example", options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(Check(*report, "txt").status(), v1::CHECK_STATUS_PASS);
+  EXPECT_EQ(Check(*report, "tls_rpt").status(), v1::CHECK_STATUS_NOT_RUN);
+  EXPECT_THAT(Check(*report, "tls_rpt").summary(), HasSubstr("not among the checks requested"));
+  EXPECT_EQ(lab_->dns().QueriesFor("_smtp._tls.subset.example"), 0);
+  EXPECT_EQ(report->score(), 100);
+}
+
+TEST_F(ServiceTest, DeadlineMakesUnfinishedChecksInconclusive) {
+  PublishGoodDomain("stuck.example");
+  lab_->dns().Drop("_smtp._tls.stuck.example");
+  v1::CheckOptions options;
+  options.mutable_timeout()->set_nanos(400'000'000);
+  auto report = lab_->Check("stuck.example", options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  const v1::CheckResult& tls_rpt = Check(*report, "tls_rpt");
+  EXPECT_EQ(tls_rpt.status(), v1::CHECK_STATUS_INCONCLUSIVE);
+  EXPECT_THAT(Codes(tls_rpt), Contains(v1::CHECK_TIMED_OUT));
+  EXPECT_EQ(tls_rpt.points_possible(), 0);  // left out of the score
+  EXPECT_EQ(Check(*report, "txt").status(), v1::CHECK_STATUS_PASS);
+  EXPECT_EQ(report->score(), 100);
+}
+
+TEST_F(ServiceTest, CallDeadlineBoundsTheRun) {
+  PublishGoodDomain("deadline.example");
+  lab_->dns().Drop("_mta-sts.deadline.example");
+  const absl::Time start = absl::Now();
+  auto report = lab_->Check("deadline.example", {}, absl::Milliseconds(600));
+  // The server answers inside the caller's deadline with a partial report.
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(600));
+  EXPECT_EQ(Check(*report, "txt").status(), v1::CHECK_STATUS_INCONCLUSIVE);
+}
+
+struct BadInput {
+  std::string domain;
+  std::string message_part;
+};
+
+TEST_F(ServiceTest, BadInputIsInvalidArgumentAndTheServerKeepsServing) {
+  const std::vector<BadInput> cases = {
+      {"", "empty"},
+      {"192.0.2.1", "IP"},
+      {"[2001:db8::1]", "IP"},
+      {"https://example.com/", "URL"},
+      {"user@example.com", "e-mail"},
+      {"exa mple.com", "whitespace"},
+      {"example.com\n", "line feed"},
+      {std::string("exam\0ple.com", 12), "control"},
+      {std::string(250, 'a') + ".com", "253"},
+      {"a..example", "empty label"},
+      {"example.com:25", "port"},
+  };
+  for (const auto& c : cases) {
+    auto report = lab_->Check(c.domain);
+    EXPECT_EQ(report.status().code(), absl::StatusCode::kInvalidArgument) << c.domain;
+    EXPECT_THAT(std::string(report.status().message()), HasSubstr(c.message_part)) << c.domain;
+  }
+  v1::CheckOptions unknown;
+  unknown.add_checks("spf");
+  auto report = lab_->Check("example.com", unknown);
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(report.status().message()), HasSubstr("spf"));
+
+  PublishGoodDomain("after.example");
+  EXPECT_TRUE(lab_->Check("after.example").ok());
+}
+
+TEST_F(ServiceTest, ServerWideLimitRefusesWithResourceExhausted) {
+  auto lab = TestLab::Start(LabOptions{.max_inflight = 1});
+  lab->dns().Drop("_mta-sts.busy.example");
+  std::thread slow([&] {
+    v1::CheckOptions options;
+    options.mutable_timeout()->set_nanos(800'000'000);
+    (void)lab->Check("busy.example", options);
+  });
+  lab->dns().WaitForQueries("_mta-sts.busy.example", 1, absl::Seconds(5));
+  auto refused = lab->Check("other.example");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  slow.join();
+  EXPECT_TRUE(lab->Check("other.example").ok());  // capacity is back
+}
+
+TEST_F(ServiceTest, CancelledCallStopsItsDnsQueries) {
+  PublishGoodDomain("cancel.example");
+  lab_->dns().Drop("_mta-sts.cancel.example");
+  grpc::ClientContext context;
+  v1::CheckDomainRequest request;
+  request.set_domain("cancel.example");
+  v1::DomainReport response;
+  absl::Notification done;
+  grpc::Status status;
+  lab_->stub().async()->CheckDomain(&context, &request, &response, [&](grpc::Status s) {
+    status = s;
+    done.Notify();
+  });
+  lab_->dns().WaitForQueries("_mta-sts.cancel.example", 1, absl::Seconds(5));
+  context.TryCancel();
+  done.WaitForNotification();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+  // The resolver would retry a dropped query after its attempt timeout (the
+  // lab uses 200 ms and 3 tries); after the cancel nothing more arrives.
+  absl::SleepFor(absl::Milliseconds(100));
+  const int seen = lab_->dns().QueriesFor("_mta-sts.cancel.example");
+  absl::SleepFor(absl::Milliseconds(700));
+  EXPECT_EQ(lab_->dns().QueriesFor("_mta-sts.cancel.example"), seen);
+  EXPECT_EQ(lab_->server().service().InFlight(), 0);
+}
+
+TEST_F(ServiceTest, HealthIsServing) {
+  EXPECT_EQ(lab_->HealthStatus(""), "SERVING");
+  EXPECT_EQ(lab_->HealthStatus("mtasts.v1.MtaStsChecker"), "SERVING");
+}
+
+TEST_F(ServiceTest, ReflectionAloneIsEnoughToCallTheService) {
+  PublishGoodDomain("reflect.example");
+  ReflectionClient reflection(lab_->channel());
+  auto services = reflection.ListServices();
+  ASSERT_TRUE(services.ok()) << services.status();
+  EXPECT_THAT(*services, Contains("mtasts.v1.MtaStsChecker"));
+  EXPECT_THAT(*services, Contains("grpc.health.v1.Health"));
+  auto methods = reflection.ListMethods("mtasts.v1.MtaStsChecker");
+  ASSERT_TRUE(methods.ok()) << methods.status();
+  EXPECT_THAT(*methods, UnorderedElementsAreArray({"CheckDomain", "StreamFleet"}));
+  auto json = reflection.CallJson("mtasts.v1.MtaStsChecker", "CheckDomain",
+                                  R"({"domain": "reflect.example"})");
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_THAT(*json, HasSubstr("\"score\":100"));
+  EXPECT_THAT(*json, HasSubstr("\"grade\":\"GRADE_A\""));
+  EXPECT_THAT(*json, HasSubstr("\"check\":\"txt\""));
+  auto bad = reflection.CallJson("mtasts.v1.MtaStsChecker", "CheckDomain", R"({"domain": ""})");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ServiceTest, GracefulShutdownLetsCallsInFlightFinish) {
+  PublishGoodDomain("drain.example");
+  lab_->dns().Delay("_mta-sts.drain.example", absl::Milliseconds(300));
+  absl::StatusOr<v1::DomainReport> report;
+  std::thread call([&] { report = lab_->Check("drain.example"); });
+  lab_->dns().WaitForQueries("_mta-sts.drain.example", 1, absl::Seconds(5));
+  lab_->server().Shutdown(absl::Seconds(5));
+  call.join();
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(Check(*report, "txt").status(), v1::CHECK_STATUS_PASS);
+}
+
+TEST_F(ServiceTest, ShutdownCancelsCallsThatOutliveTheGrace) {
+  PublishGoodDomain("hang.example");
+  lab_->dns().Drop("_mta-sts.hang.example");
+  absl::StatusOr<v1::DomainReport> report;
+  std::thread call([&] { report = lab_->Check("hang.example"); });
+  lab_->dns().WaitForQueries("_mta-sts.hang.example", 1, absl::Seconds(5));
+  const absl::Time start = absl::Now();
+  lab_->server().Shutdown(absl::Milliseconds(100));
+  call.join();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  EXPECT_FALSE(report.ok());
+}
+
+}  // namespace
+}  // namespace mtasts::testing

@@ -1,0 +1,159 @@
+#include "tests/integration/test_lab.h"
+
+#include <chrono>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/time_util.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace mtasts::testing {
+
+using fakes::DnsRecord;
+using fakes::DnsReply;
+using google::protobuf::util::TimeUtil;
+
+void LabDns::Set(const std::string& name, DnsType type, std::vector<DnsRecord> records) {
+  {
+    absl::MutexLock lock(&mu_);
+    records_[{absl::AsciiStrToLower(name), static_cast<uint16_t>(type)}] = records;
+  }
+  server_->SetReply(name, type, DnsReply::Records(std::move(records)));
+}
+
+void LabDns::Mx(const std::string& name, std::vector<std::pair<int, std::string>> hosts) {
+  std::vector<DnsRecord> records;
+  for (const auto& [pref, host] : hosts) records.push_back(DnsRecord::Mx(pref, host));
+  Set(name, DnsType::kMx, std::move(records));
+}
+
+void LabDns::A(const std::string& name, std::vector<std::string> addresses) {
+  std::vector<DnsRecord> records;
+  for (const auto& a : addresses) records.push_back(DnsRecord::A(a));
+  Set(name, DnsType::kA, std::move(records));
+}
+
+void LabDns::Aaaa(const std::string& name, std::vector<std::string> addresses) {
+  std::vector<DnsRecord> records;
+  for (const auto& a : addresses) records.push_back(DnsRecord::Aaaa(a));
+  Set(name, DnsType::kAaaa, std::move(records));
+}
+
+void LabDns::Txt(const std::string& name, std::vector<std::vector<std::string>> txt) {
+  std::vector<DnsRecord> records;
+  for (auto& strings : txt) records.push_back(DnsRecord::Txt(std::move(strings)));
+  Set(name, DnsType::kTxt, std::move(records));
+}
+
+void LabDns::Cname(const std::string& name, const std::string& target) {
+  server_->SetReply(name, DnsType::kCname, DnsReply::Records({DnsRecord::Cname(target)}));
+}
+
+void LabDns::Rcode(const std::string& name, DnsRcode rcode, DnsType type) {
+  server_->SetReply(name, type, DnsReply::WithRcode(rcode));
+}
+
+void LabDns::NoData(const std::string& name, DnsType type) {
+  server_->SetReply(name, type, DnsReply::NoData());
+}
+
+void LabDns::Drop(const std::string& name, DnsType type) {
+  server_->SetReply(name, type, DnsReply::Drop());
+}
+
+void LabDns::Delay(const std::string& name, absl::Duration delay, DnsType type) {
+  absl::MutexLock lock(&mu_);
+  auto records = records_[{absl::AsciiStrToLower(name), static_cast<uint16_t>(type)}];
+  server_->SetReply(name, type, DnsReply::Records(std::move(records)).Delayed(delay));
+}
+
+void LabDns::Truncate(const std::string& name, DnsType type) {
+  absl::MutexLock lock(&mu_);
+  auto records = records_[{absl::AsciiStrToLower(name), static_cast<uint16_t>(type)}];
+  server_->SetReply(name, type, DnsReply::Records(std::move(records)).TruncatedOverUdp());
+}
+
+void LabDns::WaitForQueries(const std::string& name, int64_t n, absl::Duration timeout) const {
+  const absl::Time give_up = absl::Now() + timeout;
+  while (server_->queries_for(name) < n) {
+    if (absl::Now() > give_up) {
+      ADD_FAILURE() << "timed out waiting for " << n << " queries for " << name;
+      return;
+    }
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+}
+
+std::unique_ptr<TestLab> TestLab::Start(const LabOptions& options) {
+  auto lab = std::make_unique<TestLab>();
+  auto dns = fakes::FakeDnsServer::Start();
+  if (!dns.ok()) {
+    ADD_FAILURE() << dns.status();
+    return nullptr;
+  }
+  server::ServerSettings settings;
+  settings.listen = "127.0.0.1:0";
+  settings.dns_servers = {{"127.0.0.1", (*dns)->port()}};
+  settings.log = nullptr;
+  v1::Limits* limits = settings.config.mutable_limits();
+  if (options.max_inflight > 0) limits->set_max_inflight(options.max_inflight);
+  if (options.fleet_max_inflight > 0) limits->set_fleet_max_inflight(options.fleet_max_inflight);
+  *limits->mutable_check_timeout() =
+      TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(options.check_timeout));
+  *limits->mutable_dns_timeout() =
+      TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(options.dns_timeout));
+  limits->set_dns_tries(options.dns_tries);
+  lab->dns_ = std::make_unique<LabDns>(*std::move(dns));
+  auto server = server::MtaStsServer::Start(std::move(settings));
+  if (!server.ok()) {
+    ADD_FAILURE() << server.status();
+    return nullptr;
+  }
+  lab->server_ = *std::move(server);
+  lab->channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", lab->server_->port()),
+                                      grpc::InsecureChannelCredentials());
+  lab->stub_ = v1::MtaStsChecker::NewStub(lab->channel_);
+  return lab;
+}
+
+TestLab::~TestLab() {
+  stub_.reset();
+  channel_.reset();
+  server_.reset();
+  dns_.reset();
+}
+
+absl::StatusOr<v1::DomainReport> TestLab::Check(const std::string& domain,
+                                                const v1::CheckOptions& options,
+                                                absl::Duration deadline) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  v1::CheckDomainRequest request;
+  request.set_domain(domain);
+  *request.mutable_options() = options;
+  v1::DomainReport report;
+  grpc::Status status = stub_->CheckDomain(&context, request, &report);
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        status.error_message());
+  }
+  return report;
+}
+
+std::string TestLab::HealthStatus(const std::string& service) {
+  auto stub = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status status = stub->Check(&context, request, &response);
+  if (!status.ok()) return absl::StrCat("error ", status.error_code());
+  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
+}
+
+}  // namespace mtasts::testing
