@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure_deps.sh
-bazel build //server:mtasts_server //clients/cli:mtasts 2>&1 | grep -v -E '^[0-9.]+: src/main/tools/' >&2 || true
+bazel build //server:mtasts_server //clients/cli:mtasts
 exec bazel-bin/server/mtasts_server "$@"
