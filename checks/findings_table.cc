@@ -48,6 +48,16 @@ const FindingInfo kTable[] = {
      ""},
 
     // --- mx: the shared MX lookup ---
+    {v1::RESOLVER_UNREACHABLE, v1::SEVERITY_MEDIUM, "engine",
+     "The checker could not reach its own DNS resolver",
+     "The lookup was never answered because no DNS server configured for the "
+     "checker accepted the query (connection refused). This says nothing about "
+     "the domain, so the check is inconclusive and its points are left out of "
+     "the score.",
+     "Nothing to change on the domain. Whoever runs the checker: make sure the "
+     "servers given with --dns_servers (or in /etc/resolv.conf) are running and "
+     "reachable, then check again.",
+     ""},
     {v1::MX_NONE, v1::SEVERITY_MEDIUM, "mx", "No MX records",
      "The domain publishes no MX record, so senders deliver to the domain's "
      "own address records (the implicit MX of RFC 5321 §5.1). An MTA-STS "
@@ -678,6 +688,43 @@ std::vector<v1::Finding> FindingList::Take() && {
                      return a.severity() > b.severity();
                    });
   return std::move(findings_);
+}
+
+const char* DnsOutcomeWords(net::DnsOutcome outcome) {
+  switch (outcome) {
+    case net::DnsOutcome::kServFail:
+      return "SERVFAIL: a name server failed to answer (often a broken or "
+             "unreachable authoritative server, or a DNSSEC validation "
+             "failure)";
+    case net::DnsOutcome::kRefused:
+      return "REFUSED: the name server refused the query";
+    case net::DnsOutcome::kTimeout:
+      return "TIMEOUT: no name server answered in time";
+    case net::DnsOutcome::kError:
+      return "ERROR: the answer was malformed, or the CNAME chain looped or "
+             "was too long";
+    case net::DnsOutcome::kUnreachable:
+      return "UNREACHABLE: the checker's own DNS resolver could not be contacted";
+    default:
+      return net::DnsOutcomeName(outcome);
+  }
+}
+
+CheckVerdict InconclusiveLookupVerdict(const net::DnsResult& lookup, absl::string_view what) {
+  CheckVerdict verdict;
+  verdict.status = v1::CHECK_STATUS_INCONCLUSIVE;
+  if (lookup.outcome == net::DnsOutcome::kUnreachable) {
+    FindingList findings(lookup.name);
+    findings.Add(v1::RESOLVER_UNREACHABLE,
+                 absl::StrCat("The ", what, " could not be made: ", lookup.detail, "."));
+    verdict.findings = std::move(findings).Take();
+    verdict.summary = absl::StrCat("The ", what,
+                                   " never reached a DNS server, so nothing is known; "
+                                   "left out of the score.");
+  } else {
+    verdict.summary = absl::StrCat("The ", what, " was cancelled before it finished.");
+  }
+  return verdict;
 }
 
 }  // namespace mtasts::checks

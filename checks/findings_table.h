@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "checks/verdict.h"
 #include "mtasts/v1/findings.pb.h"
+#include "net/dns_types.h"
 
 namespace mtasts::checks {
 
@@ -65,6 +67,16 @@ std::string SanitizeForReport(absl::string_view text);
 //   FindingList findings("_mta-sts.example.com");
 //   findings.Add(v1::TXT_MISSING, "_mta-sts.example.com does not exist");
 //   verdict.findings = std::move(findings).Take();
+// A failed DNS outcome in words for a finding's detail, e.g. "TIMEOUT: no
+// name server answered in time".
+const char* DnsOutcomeWords(net::DnsOutcome outcome);
+
+// The verdict of a check whose lookup never reached a DNS server of ours
+// (DnsOutcome::kUnreachable) or was cancelled: INCONCLUSIVE, with a
+// RESOLVER_UNREACHABLE finding in the first case. `what` names the lookup,
+// e.g. "TXT lookup of _mta-sts.example.com".
+CheckVerdict InconclusiveLookupVerdict(const net::DnsResult& lookup, absl::string_view what);
+
 class FindingList {
  public:
   explicit FindingList(std::string subject) : subject_(std::move(subject)) {}

@@ -31,6 +31,7 @@ v1::DnsOutcome ToProto(net::DnsOutcome outcome) {
     case net::DnsOutcome::kServFail: return v1::DNS_OUTCOME_SERVFAIL;
     case net::DnsOutcome::kRefused: return v1::DNS_OUTCOME_REFUSED;
     case net::DnsOutcome::kTimeout: return v1::DNS_OUTCOME_TIMEOUT;
+    case net::DnsOutcome::kUnreachable: return v1::DNS_OUTCOME_RESOLVER_UNREACHABLE;
     case net::DnsOutcome::kError:
     case net::DnsOutcome::kCancelled: return v1::DNS_OUTCOME_ERROR;
   }
@@ -190,6 +191,12 @@ void CheckRun::OnMxLookup(net::DnsResult result) {
           v1::MX_NONE, absl::StrCat(params_.ascii_domain,
                                     " has no MX records; senders deliver to its own address "
                                     "(implicit MX, RFC 5321 §5.1).")));
+      break;
+    case net::DnsOutcome::kUnreachable:
+      add_domain_finding(checks::MakeFinding(
+          v1::RESOLVER_UNREACHABLE,
+          absl::StrCat("The MX lookup for ", params_.ascii_domain, " could not be made: ",
+                       result.detail, ".")));
       break;
     case net::DnsOutcome::kNxDomain:
       add_domain_finding(checks::MakeFinding(

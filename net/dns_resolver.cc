@@ -387,6 +387,12 @@ class AresSession final : public DnsSession, private FdHandler {
                             " tries per server (first timeout ",
                             absl::FormatDuration(options_.attempt_timeout), ")"));
         return;
+      case ARES_ECONNREFUSED:
+        // Every configured server refused the connection (ICMP port
+        // unreachable for UDP): our resolver is down, not the domain's DNS.
+        Finish(lookup, DnsOutcome::kUnreachable,
+               absl::StrCat("no configured DNS server could be contacted", where));
+        return;
       default:
         Finish(lookup, DnsOutcome::kError, absl::StrCat(ares_strerror(status), where));
         return;

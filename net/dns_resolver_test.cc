@@ -259,7 +259,7 @@ TEST_F(DnsResolverTest, SlowAnswerWithinTimeout) {
   EXPECT_THAT(r.addresses, ElementsAre("192.0.2.5"));
 }
 
-TEST_F(DnsResolverTest, UnreachableServerIsError) {
+TEST_F(DnsResolverTest, UnreachableServerIsUnreachableNotADomainFailure) {
   // A loopback UDP port nobody listens on: ICMP port unreachable.
   const int probe = socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_in addr{};
@@ -271,7 +271,7 @@ TEST_F(DnsResolverTest, UnreachableServerIsError) {
   close(probe);
   options_.servers = {DnsServer{"127.0.0.1", ntohs(addr.sin_port)}};
   DnsResult r = Resolve("example.test", RrType::kA);
-  EXPECT_THAT(r, HasOutcome(DnsOutcome::kError));
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kUnreachable));
   EXPECT_FALSE(r.detail.empty());
 }
 

@@ -29,9 +29,13 @@ enum class DnsOutcome {
   kRefused,
   kTimeout,   // every try timed out
   kError,     // malformed answer, CNAME loop or chain too long, other rcodes
+  // Our own resolver could not be reached at all (connection refused): says
+  // nothing about the domain, so checks treat it as inconclusive.
+  kUnreachable,
   kCancelled, // the session was cancelled; never delivered to callers' callbacks
 };
-// "ANSWER", "NXDOMAIN", "NODATA", "SERVFAIL", "REFUSED", "TIMEOUT", "ERROR", "CANCELLED".
+// "ANSWER", "NXDOMAIN", "NODATA", "SERVFAIL", "REFUSED", "TIMEOUT", "ERROR",
+// "UNREACHABLE", "CANCELLED".
 inline const char* DnsOutcomeName(DnsOutcome outcome) {
   switch (outcome) {
     case DnsOutcome::kAnswer: return "ANSWER";
@@ -41,6 +45,7 @@ inline const char* DnsOutcomeName(DnsOutcome outcome) {
     case DnsOutcome::kRefused: return "REFUSED";
     case DnsOutcome::kTimeout: return "TIMEOUT";
     case DnsOutcome::kError: return "ERROR";
+    case DnsOutcome::kUnreachable: return "UNREACHABLE";
     case DnsOutcome::kCancelled: return "CANCELLED";
   }
   return "?";

@@ -314,24 +314,6 @@ ParsedRecord ParseStsRecord(absl::string_view record, FindingList& findings) {
   return result;
 }
 
-const char* OutcomeWords(net::DnsOutcome outcome) {
-  switch (outcome) {
-    case net::DnsOutcome::kServFail:
-      return "SERVFAIL: a name server failed to answer (often a broken or "
-             "unreachable authoritative server, or a DNSSEC validation "
-             "failure)";
-    case net::DnsOutcome::kRefused:
-      return "REFUSED: the name server refused the query";
-    case net::DnsOutcome::kTimeout:
-      return "TIMEOUT: no name server answered in time";
-    case net::DnsOutcome::kError:
-      return "ERROR: the answer was malformed, or the CNAME chain looped or "
-             "was too long";
-    default:
-      return net::DnsOutcomeName(outcome);
-  }
-}
-
 }  // namespace
 
 CheckVerdict JudgeStsLookup(const net::DnsResult& lookup,
@@ -346,11 +328,9 @@ CheckVerdict JudgeStsLookup(const net::DnsResult& lookup,
   const std::string& name = lookup.name;
   FindingList findings(name);
 
-  if (lookup.outcome == net::DnsOutcome::kCancelled) {
-    verdict.status = v1::CHECK_STATUS_INCONCLUSIVE;
-    verdict.summary = absl::StrCat("The TXT lookup of ", name,
-                                   " was cancelled before it finished.");
-    return verdict;
+  if (lookup.outcome == net::DnsOutcome::kCancelled ||
+      lookup.outcome == net::DnsOutcome::kUnreachable) {
+    return InconclusiveLookupVerdict(lookup, absl::StrCat("TXT lookup of ", name));
   }
 
   std::vector<std::string> chain;
@@ -393,7 +373,7 @@ CheckVerdict JudgeStsLookup(const net::DnsResult& lookup,
     default: {
       std::string detail =
           absl::StrCat("The TXT lookup of ", name, " failed with ",
-                       OutcomeWords(lookup.outcome));
+                       DnsOutcomeWords(lookup.outcome));
       if (!lookup.detail.empty()) {
         absl::StrAppend(&detail, " (", QuoteForDetail(lookup.detail), ")");
       }

@@ -344,6 +344,20 @@ TEST_F(ServiceTest, CancelledCallStopsItsDnsQueries) {
   EXPECT_EQ(lab_->server().service().InFlight(), 0);
 }
 
+TEST(ServiceWithoutResolverTest, UnreachableResolverIsInconclusiveNotTheDomainsFault) {
+  auto lab = TestLab::Start(LabOptions{});
+  lab->dns().server().Stop();  // nothing listens there any more: refused
+  auto report = lab->Check("example.com");
+  ASSERT_TRUE(report.ok()) << report.status();
+  for (const char* name : {"txt", "tls_rpt"}) {
+    EXPECT_EQ(Check(*report, name).status(), v1::CHECK_STATUS_INCONCLUSIVE) << name;
+    EXPECT_THAT(Codes(Check(*report, name)), Contains(v1::RESOLVER_UNREACHABLE)) << name;
+  }
+  EXPECT_THAT(DomainCodes(*report), Contains(v1::RESOLVER_UNREACHABLE));
+  EXPECT_EQ(report->state(), v1::MTA_STS_STATE_UNDETERMINED);
+  EXPECT_THAT(report->summary(), HasSubstr("inconclusive"));
+}
+
 TEST_F(ServiceTest, HealthIsServing) {
   EXPECT_EQ(lab_->HealthStatus(""), "SERVING");
   EXPECT_EQ(lab_->HealthStatus("mtasts.v1.MtaStsChecker"), "SERVING");
