@@ -194,6 +194,11 @@ class FleetReactor final : public grpc::ServerBidiReactor<v1::FleetRequest, v1::
       FinishLocked(grpc::Status::OK);
       return;
     }
+    if (cancelled_) {
+      // OnCancel left the Finish to this write's completion.
+      FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled"));
+      return;
+    }
     --occupied_;
     MaybeWriteLocked();
     MaybeReadLocked();
@@ -246,9 +251,10 @@ class FleetReactor final : public grpc::ServerBidiReactor<v1::FleetRequest, v1::
 
   void OnRunDone(uint64_t id, std::string tag, std::string domain,
                  absl::StatusOr<v1::DomainReport> report) {
-    // Released last, after `this` may be gone: shutdown waits for the count to
-    // drop to zero before it destroys the engine and the service.
-    MtaStsService* const service = service_;
+    // Released before the event is queued, so a client that has its summary
+    // sees the capacity back. Shutdown stops the reactors (which waits for
+    // this callback to return) before it destroys the service.
+    service_->Release();
     bool destroy = false;
     {
       absl::MutexLock lock(&mu_);
@@ -273,7 +279,6 @@ class FleetReactor final : public grpc::ServerBidiReactor<v1::FleetRequest, v1::
       }
     }
     if (destroy) delete this;
-    service->Release();
   }
 
   void QueueErrorLocked(const v1::FleetRequest& entry, const grpc::Status& status) {

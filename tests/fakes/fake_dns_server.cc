@@ -470,14 +470,16 @@ class FakeDnsServer::Loop {
     query.name = Normalize(absl::StrJoin(q.labels, "."));
     query.type = q.qtype;
     query.over_tcp = reply_to.tcp;
-    server_->CountQuery(query);
-
     DnsReply reply;
     if ((q.flags & kOpcodeMask) != 0) {
       reply = DnsReply::WithRcode(DnsRcode::kNotImp);  // only QUERY (opcode 0)
     } else {
       reply = server_->Resolve(query);
     }
+    // Counted once its fate is known, in one step with becoming outstanding,
+    // so a test that saw the query arrive also sees it outstanding.
+    const bool delayed = !reply.drop && reply.delay > absl::ZeroDuration();
+    server_->CountQuery(query, delayed);
     if (reply.drop) {
       absl::MutexLock lock(&server_->stats_mu_);
       ++server_->dropped_;
@@ -491,8 +493,7 @@ class FakeDnsServer::Loop {
     // Only replies that wait for a delay are outstanding: an immediate reply
     // is never observable as in flight, so counting it would make
     // max_outstanding() overstate how much work a client kept pending.
-    if (reply.delay > absl::ZeroDuration()) {
-      server_->AdjustOutstanding(+1);
+    if (delayed) {
       pending_.emplace(absl::Now() + reply.delay, std::move(reply_to));
     } else {
       Deliver(std::move(reply_to), /*counted=*/false);
@@ -674,8 +675,12 @@ DnsReply FakeDnsServer::Resolve(const DnsQuery& query) {
   return (*handler)(query);
 }
 
-void FakeDnsServer::CountQuery(const DnsQuery& query) {
+void FakeDnsServer::CountQuery(const DnsQuery& query, bool outstanding) {
   absl::MutexLock lock(&stats_mu_);
+  if (outstanding) {
+    ++outstanding_;
+    max_outstanding_ = std::max(max_outstanding_, outstanding_);
+  }
   ++total_;
   if (query.over_tcp) ++tcp_;
   ++per_name_[query.name];

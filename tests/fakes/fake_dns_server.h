@@ -186,7 +186,8 @@ class FakeDnsServer {
 
   // Decides the reply to `query`; `raw_name` is the name as the client sent it.
   DnsReply Resolve(const DnsQuery& query);
-  void CountQuery(const DnsQuery& query);
+  // Counts an arrived query; `outstanding`: its reply waits for a delay.
+  void CountQuery(const DnsQuery& query, bool outstanding);
   void AdjustOutstanding(int delta);
 
   const int udp_fd_;
