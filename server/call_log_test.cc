@@ -1,0 +1,65 @@
+#include "server/call_log.h"
+
+#include <cstdio>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace mtasts::server {
+namespace {
+
+std::string Logged(const CallLog::Record& record) {
+  FILE* file = tmpfile();
+  CallLog log(file);
+  log.Write(record);
+  rewind(file);
+  std::string text(4096, '\0');
+  text.resize(fread(text.data(), 1, text.size(), file));
+  fclose(file);
+  return text;
+}
+
+TEST(CallLogTest, OneJsonLinePerCallWithTheFieldsOperatorsKeyOn) {
+  CallLog::Record record;
+  record.rpc = "CheckDomain";
+  record.peer = "ipv4:127.0.0.1:5000";
+  record.duration = absl::Milliseconds(41.25);
+  record.code = "OK";
+  record.strings.emplace_back("domain", "example.com");
+  record.numbers.emplace_back("score", 85);
+  const std::string line = Logged(record);
+  ASSERT_FALSE(line.empty());
+  EXPECT_EQ(line.find('\n'), line.size() - 1) << "exactly one line";
+  EXPECT_EQ(line.front(), '{');
+  for (const char* part : {"\"rpc\":\"CheckDomain\"", "\"peer\":\"ipv4:127.0.0.1:5000\"",
+                           "\"domain\":\"example.com\"", "\"score\":85",
+                           "\"duration_ms\":41.2", "\"code\":\"OK\"", "\"ts\":\""}) {
+    EXPECT_NE(line.find(part), std::string::npos) << part << " in " << line;
+  }
+}
+
+TEST(CallLogTest, CallerControlledStringsCannotBreakTheLine) {
+  CallLog::Record record;
+  record.rpc = "CheckDomain";
+  record.code = "INVALID_ARGUMENT";
+  record.strings.emplace_back("domain", std::string("evil\"}\n{\"x\\\x01", 12));
+  const std::string line = Logged(record);
+  EXPECT_EQ(line.find('\n'), line.size() - 1);
+  EXPECT_NE(line.find(R"("domain":"evil\"}\n{\"x\\\u0001")"), std::string::npos) << line;
+}
+
+TEST(CallLogTest, NullStreamDisablesLogging) {
+  CallLog log(nullptr);
+  log.Write(CallLog::Record{});  // must not crash
+}
+
+TEST(CallLogTest, StatusCodeNames) {
+  EXPECT_STREQ(StatusCodeName(0), "OK");
+  EXPECT_STREQ(StatusCodeName(3), "INVALID_ARGUMENT");
+  EXPECT_STREQ(StatusCodeName(8), "RESOURCE_EXHAUSTED");
+  EXPECT_STREQ(StatusCodeName(16), "UNAUTHENTICATED");
+  EXPECT_STREQ(StatusCodeName(99), "UNKNOWN");
+}
+
+}  // namespace
+}  // namespace mtasts::server

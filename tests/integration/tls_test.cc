@@ -1,0 +1,106 @@
+// The gRPC port over TLS and mutual TLS (--tls_cert, --tls_key,
+// --tls_client_ca), with the real server and a real channel.
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "mtasts/v1/service.grpc.pb.h"
+#include "server/server.h"
+#include "tests/fakes/fake_dns_server.h"
+
+namespace mtasts::testing {
+namespace {
+
+constexpr char kPki[] = "clients/cli/testdata/";
+
+std::string Read(const std::string& name) {
+  std::ifstream in(absl::StrCat(kPki, name));
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_FALSE(text.str().empty()) << name;
+  return text.str();
+}
+
+class TlsTest : public ::testing::Test {
+ protected:
+  void StartServer(bool require_client_cert) {
+    auto dns = fakes::FakeDnsServer::Start();
+    ASSERT_TRUE(dns.ok()) << dns.status();
+    dns_ = *std::move(dns);
+    server::ServerSettings settings;
+    settings.listen = "127.0.0.1:0";
+    settings.dns_servers = {{"127.0.0.1", dns_->port()}};
+    settings.log = nullptr;
+    settings.tls_cert_file = absl::StrCat(kPki, "server.pem");
+    settings.tls_key_file = absl::StrCat(kPki, "server.key.pem");
+    if (require_client_cert) settings.tls_client_ca_file = absl::StrCat(kPki, "ca.pem");
+    auto server = server::MtaStsServer::Start(settings);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+
+  grpc::Status Call(std::shared_ptr<grpc::ChannelCredentials> credentials) {
+    auto channel =
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()), credentials);
+    auto stub = v1::MtaStsChecker::NewStub(channel);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::CheckDomainRequest request;
+    request.set_domain("tls.example");
+    request.mutable_options()->add_checks("txt");
+    v1::DomainReport report;
+    grpc::Status status = stub->CheckDomain(&context, request, &report);
+    if (status.ok()) EXPECT_EQ(report.domain(), "tls.example");
+    return status;
+  }
+
+  std::shared_ptr<grpc::ChannelCredentials> Tls(bool with_client_cert) {
+    grpc::SslCredentialsOptions options;
+    options.pem_root_certs = Read("ca.pem");
+    if (with_client_cert) {
+      options.pem_cert_chain = Read("client.pem");
+      options.pem_private_key = Read("client.key.pem");
+    }
+    return grpc::SslCredentials(options);
+  }
+
+  std::unique_ptr<fakes::FakeDnsServer> dns_;
+  std::unique_ptr<server::MtaStsServer> server_;
+};
+
+TEST_F(TlsTest, ServerTlsAcceptsTlsClientsAndRefusesPlaintext) {
+  StartServer(/*require_client_cert=*/false);
+  EXPECT_TRUE(Call(Tls(/*with_client_cert=*/false)).ok());
+  EXPECT_EQ(Call(grpc::InsecureChannelCredentials()).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(TlsTest, MutualTlsRequiresAClientCertificateFromTheCa) {
+  StartServer(/*require_client_cert=*/true);
+  EXPECT_TRUE(Call(Tls(/*with_client_cert=*/true)).ok());
+  EXPECT_EQ(Call(Tls(/*with_client_cert=*/false)).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Call(grpc::InsecureChannelCredentials()).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST(TlsSettingsTest, UnreadableOrHalfTlsSettingsAreRejected) {
+  server::ServerSettings settings;
+  settings.listen = "127.0.0.1:0";
+  settings.log = nullptr;
+  settings.tls_cert_file = absl::StrCat(kPki, "server.pem");
+  EXPECT_EQ(server::MtaStsServer::Start(settings).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  settings.tls_key_file = "/nonexistent/key.pem";
+  auto started = server::MtaStsServer::Start(settings);
+  EXPECT_EQ(started.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(started.status().message().find("/nonexistent/key.pem"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mtasts::testing
