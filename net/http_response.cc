@@ -69,6 +69,22 @@ int HexValue(char c) {
   return -1;
 }
 
+// The response's first line is shown up to this many bytes when it is not
+// HTTP at all.
+constexpr size_t kNotHttpEcho = 32;
+
+// Could `s` still become "HTTP/..."?
+bool MayBeHttp(absl::string_view s) {
+  constexpr absl::string_view kHttp = "HTTP/";
+  const size_t n = std::min(s.size(), kHttp.size());
+  return s.substr(0, n) == kHttp.substr(0, n);
+}
+
+std::string NotHttp(absl::string_view line) {
+  return absl::StrCat("not an HTTP response: it begins with ",
+                      Quote(line.substr(0, kNotHttpEcho)));
+}
+
 bool AllDigits(absl::string_view s) {
   return std::all_of(s.begin(), s.end(),
                      [](char c) { return c >= '0' && c <= '9'; });
@@ -165,6 +181,10 @@ HttpResponseParser::State HttpResponseParser::FinishOnClose() {
              "connection closed before any response bytes arrived");
         break;
       }
+      if (!MayBeHttp(line_)) {
+        Fail(Error::kMalformed, NotHttp(line_));
+        break;
+      }
       [[fallthrough]];
     case Phase::kHeaderLine:
       Fail(Error::kTruncated,
@@ -239,23 +259,36 @@ bool HttpResponseParser::TakeLine(absl::string_view& in, size_t budget,
 }
 
 void HttpResponseParser::ConsumeStatusLine(absl::string_view& in) {
+  // Something else entirely (an SMTP banner, another protocol's error):
+  // say so as soon as the first bytes of the line show it, not after a
+  // timeout. The verdict and the bytes quoted depend only on the line's
+  // first kNotHttpEcho bytes, never on how they were split into reads: we
+  // decide once the line has ended or two more bytes (CR LF or not) are in.
+  // A line that cannot end within the header budget is left to the limit.
+  const size_t budget = limits_.max_header_bytes - head_bytes_;
+  const size_t window = std::min(kNotHttpEcho + 2, budget);
+  if (line_.size() < window) {
+    const size_t lf = in.find('\n');
+    const size_t available = lf == absl::string_view::npos ? in.size() : lf + 1;
+    std::string known = line_;
+    known.append(in.data(), std::min(available, window - line_.size()));
+    const bool ended = !known.empty() && known.back() == '\n';
+    if (!MayBeHttp(known) &&
+        (ended ||
+         (known.size() == window && window == kNotHttpEcho + 2))) {
+      if (ended) {
+        known.pop_back();
+        if (!known.empty() && known.back() == '\r') known.pop_back();
+      }
+      return Fail(Error::kMalformed, NotHttp(known));
+    }
+  }
   const size_t before = line_.size() + in.size();
   bool over;
-  const bool whole = TakeLine(in, limits_.max_header_bytes - head_bytes_, &over);
-  if (over) {
-    return Fail(Error::kHeadersTooLarge,
-                absl::StrCat("headers exceed ", limits_.max_header_bytes,
-                             " bytes"));
-  }
-  if (!whole) {
-    // Something else entirely (a TLS alert, an SMTP banner): say so now,
-    // not after a timeout.
-    constexpr absl::string_view kHttp = "HTTP/";
-    const size_t n = std::min(line_.size(), kHttp.size());
-    if (absl::string_view(line_).substr(0, n) != kHttp.substr(0, n)) {
-      Fail(Error::kMalformed,
-           absl::StrCat("not an HTTP response: it begins with ",
-                        Quote(line_)));
+  if (!TakeLine(in, budget, &over)) {
+    if (over) {
+      Fail(Error::kHeadersTooLarge,
+           absl::StrCat("headers exceed ", limits_.max_header_bytes, " bytes"));
     }
     return;
   }
@@ -267,9 +300,7 @@ void HttpResponseParser::ConsumeStatusLine(absl::string_view& in) {
 
 void HttpResponseParser::ParseStatusLine(absl::string_view line) {
   if (!absl::StartsWith(line, "HTTP/")) {
-    return Fail(Error::kMalformed,
-                absl::StrCat("not an HTTP response: status line ",
-                             Quote(line)));
+    return Fail(Error::kMalformed, NotHttp(line));
   }
   if (line.size() < 8 || !absl::ascii_isdigit(line[5]) || line[6] != '.' ||
       !absl::ascii_isdigit(line[7])) {

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Builds the coverage-guided libFuzzer binaries of the TXT record judges with
-# clang, outside Bazel (the Bazel toolchain here is gcc, which has no
+# Builds the coverage-guided libFuzzer binaries of the TXT record judges and
+# the HTTP response parser with clang, outside Bazel (the Bazel toolchain here is gcc, which has no
 # -fsanitize=fuzzer). In `bazel test` the same fuzz targets run as plain
 # tests through //tools:fuzz_driver instead.
 #
 #   tools/build_fuzzers.sh                 # -> bazel-fuzz/<name>
 #   bazel-fuzz/sts_record_fuzzer -max_total_time=60 checks/txt/testdata/fuzz_seeds
 #   bazel-fuzz/tlsrpt_record_fuzzer -max_total_time=60 checks/tls_rpt/testdata/fuzz_seeds
+#   bazel-fuzz/http_response_fuzzer -max_total_time=60 \
+#       -dict=net/testdata/http_fuzz.dict net/testdata/http_fuzz_seeds
 #
 # Needs clang and libclang-rt-14-dev (libFuzzer, ASan, UBSan) from Debian.
 # The generated protobuf sources come from a normal Bazel build. Libraries
@@ -40,3 +42,10 @@ link() {  # name, fuzzer source, judge object
 }
 link sts_record_fuzzer checks/txt/sts_record_fuzzer.cc sts_record
 link tlsrpt_record_fuzzer checks/tls_rpt/tlsrpt_record_fuzzer.cc tlsrpt_record
+
+# The HTTP response parser: Abseil only, no protos.
+"$CXX" "${CXXFLAGS[@]}" $SANITIZE -c net/http_response.cc -o "$OUT/obj/http_response.o"
+read -r -a HTTP_LIBS <<<"$(pkg-config --libs absl_strings absl_status absl_statusor)"
+"$CXX" "${CXXFLAGS[@]}" $SANITIZE net/http_response_fuzzer.cc "$OUT/obj/http_response.o" \
+  "${HTTP_LIBS[@]}" -o "$OUT/http_response_fuzzer"
+echo "built $OUT/http_response_fuzzer"
