@@ -1,0 +1,145 @@
+// One HTTPS GET over a TlsStream, on the Reactor: connect to an address the
+// caller resolved and guarded, verify TLS for `host`, send one HTTP/1.1 GET
+// with "Connection: close", read the response through HttpResponseParser
+// with hard limits, and report everything a finding needs.
+//
+//   HttpsLimits limits;                       // 16 KiB headers, 64 KiB body, ...
+//   std::unique_ptr<HttpsFetch> fetch = HttpsGet(
+//       reactor, tls_ctx, "192.0.2.1", 443, "mta-sts.example.com",
+//       "/.well-known/mta-sts.txt", limits,
+//       [](HttpsResult r) {                   // later, on the reactor thread
+//         if (!r.ok()) { /* r.error.failure, r.error.message, r.tls */ }
+//         else if (r.status_code == 200) { /* r.body, r.Header("content-type") */ }
+//       });
+//   // Destroying `fetch` (or fetch->Cancel()) stops it: the connection closes
+//   // and the callback never runs.
+//
+// What is sent (RFC 9110, RFC 9112):
+//   GET <path> HTTP/1.1
+//   Host: <host>[:<port> unless 443]
+//   User-Agent: mtasts-checker/1 (+MTA-STS policy check)
+//   Accept: text/plain
+//   Connection: close
+//
+// Redirects are never followed: a 3xx comes back as it is, with its
+// Location header (RFC 8461 §3.3: senders do not follow them either). Any
+// status is a successful fetch at this level; judging it is the caller's job.
+//
+// Time limits, each its own NetError::phase when it expires (kTimeout):
+//   connect_timeout      TCP connect                          (kConnect)
+//   handshake_timeout    TLS handshake                        (kTlsHandshake)
+//   first_byte_timeout   request sent -> first response byte  (kFirstByte)
+//   response_timeout     handshake done -> response complete  (kResponse);
+//                        a server dripping one byte at a time cannot hold the
+//                        request past it
+//   deadline             the caller's absolute deadline over everything
+//                        (kDeadlineExceeded)
+//
+// Threading: HttpsGet and the HttpsFetch handle belong to the reactor's
+// thread. The callback runs there, exactly once, never inside HttpsGet, and
+// never after the handle is destroyed or cancelled. It may destroy the handle.
+#ifndef MTASTS_NET_HTTPS_GET_H_
+#define MTASTS_NET_HTTPS_GET_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "net/http_response.h"
+#include "net/reactor.h"
+#include "net/tls_stream.h"
+
+namespace mtasts::net {
+
+// The User-Agent we send, so policy hosts can recognise (and allow) us.
+inline constexpr absl::string_view kHttpsUserAgent = "mtasts-checker/1 (+MTA-STS policy check)";
+
+struct HttpsLimits {
+  absl::Duration connect_timeout = absl::Seconds(5);
+  absl::Duration handshake_timeout = absl::Seconds(5);
+  absl::Duration first_byte_timeout = absl::Seconds(5);
+  absl::Duration response_timeout = absl::Seconds(10);
+  // Absolute deadline over the whole fetch (the caller's RPC deadline).
+  absl::Time deadline = absl::InfiniteFuture();
+  // Header block 16 KiB, body 64 KiB (RFC 8461 §3.3 suggests 64 KiB for policies).
+  HttpLimits http;
+};
+
+struct HttpsTimings {
+  absl::Duration connect = absl::ZeroDuration();        // TCP connect
+  absl::Duration tls_handshake = absl::ZeroDuration();
+  absl::Duration first_byte = absl::ZeroDuration();     // request sent -> first byte
+  absl::Duration total = absl::ZeroDuration();          // HttpsGet -> callback
+};
+
+// Everything known about one fetch, filled as far as it got.
+struct HttpsResult {
+  // What was asked.
+  std::string address;
+  uint16_t port = 0;
+  std::string host;
+  std::string path;
+
+  // kNone when a whole HTTP response arrived (whatever its status).
+  NetError error;
+  bool ok() const { return error.ok(); }
+
+  // TLS evidence: version, cipher, certificate chain (also after a failed
+  // verification, when the server presented one).
+  TlsInfo tls;
+
+  // The response, as far as it arrived; headers only once complete.
+  int status_code = 0;  // 0: no complete status line and headers
+  std::string reason;
+  int http_minor_version = 1;
+  std::vector<HttpHeader> headers;
+  // The body, de-chunked; at most HttpLimits::max_body_bytes (on
+  // kHttpBodyTooLarge, the first bytes that fitted).
+  std::string body;
+  uint64_t body_bytes_received = 0;  // including any over the limit
+  HttpResponseParser::Framing framing = HttpResponseParser::Framing::kUnknown;
+  // Parser observations that are not errors (bare LF line ends, ...).
+  std::vector<std::string> warnings;
+  // The response was read to the end of the connection and the server sent
+  // close_notify before closing. False when the body was delimited by its
+  // length (nothing more was read) or the server closed with a bare TCP FIN,
+  // which an attacker can forge to truncate a close-delimited body.
+  bool close_notify = false;
+
+  HttpsTimings timings;
+
+  // The first value of a header (case-insensitive name).
+  std::optional<std::string> Header(absl::string_view name) const;
+};
+
+// A fetch in flight. Destroying it cancels it.
+class HttpsFetch {
+ public:
+  virtual ~HttpsFetch() = default;
+  // Closes the connection now; the callback never runs. Idempotent.
+  virtual void Cancel() = 0;
+};
+
+using HttpsCallback = absl::AnyInvocable<void(HttpsResult)>;
+
+// Starts the fetch. Reactor thread only. `tls_ctx` must outlive this call
+// (the fetch keeps what it needs). Arguments that cannot be sent (not an IP
+// literal, a path not starting with "/", CR/LF in host or path) fail through
+// the callback with kLocalError.
+std::unique_ptr<HttpsFetch> HttpsGet(Reactor* reactor, const TlsClientContext* tls_ctx,
+                                     const std::string& address, uint16_t port,
+                                     const std::string& host, const std::string& path,
+                                     const HttpsLimits& limits, HttpsCallback callback);
+
+// The request HttpsGet sends (exposed for tests and logs).
+std::string BuildHttpsGetRequest(const std::string& host, uint16_t port,
+                                 const std::string& path);
+
+}  // namespace mtasts::net
+
+#endif  // MTASTS_NET_HTTPS_GET_H_

@@ -1,0 +1,524 @@
+#include "net/https_get.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "net/reactor.h"
+#include "net/tls_stream.h"
+#include "tests/fakes/fake_https_server.h"
+#include "tests/fakes/test_certs.h"
+
+namespace mtasts::net {
+namespace {
+
+using ::mtasts::fakes::CertSpec;
+using ::mtasts::fakes::FakeHttpResponse;
+using ::mtasts::fakes::FakeHttpsServer;
+using ::mtasts::fakes::FakeHttpsServerOptions;
+using ::mtasts::fakes::FakeTlsVersion;
+using ::mtasts::fakes::FullBacklogListener;
+using ::mtasts::fakes::TestCa;
+using ::mtasts::fakes::TestCert;
+using ::mtasts::fakes::UnusedLoopbackPort;
+using ::testing::HasSubstr;
+using ::testing::Optional;
+
+constexpr char kHost[] = "mta-sts.example.test";
+constexpr char kPath[] = "/.well-known/mta-sts.txt";
+constexpr char kPolicy[] = "version: STSv1\nmode: enforce\nmx: mx.example.test\nmax_age: 86400\n";
+constexpr absl::Duration kWait = absl::Seconds(10);
+
+MATCHER_P(FailsWith, failure, "") {
+  if (arg.failure == failure) return true;
+  *result_listener << "got " << arg.ToString();
+  return false;
+}
+
+void RunSync(Reactor* reactor, absl::AnyInvocable<void()> fn) {
+  absl::Notification done;
+  reactor->Post([&] {
+    fn();
+    done.Notify();
+  });
+  done.WaitForNotification();
+}
+
+// Short limits, so every timeout test is quick.
+HttpsLimits ShortLimits() {
+  HttpsLimits limits;
+  limits.connect_timeout = absl::Milliseconds(500);
+  limits.handshake_timeout = absl::Milliseconds(500);
+  limits.first_byte_timeout = absl::Milliseconds(500);
+  limits.response_timeout = absl::Seconds(2);
+  return limits;
+}
+
+class HttpsGetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    reactor_ = *Reactor::Create("https-test");
+    root_ = *TestCa::CreateRoot("Test Root CA");
+    ctx_ = *TlsClientContext::Create(*root_->WriteCertFile());
+    cert_ = *root_->Issue(CertSpec::ForHosts({kHost}));
+  }
+
+  void TearDown() override {
+    RunSync(reactor_.get(), [this] { fetch_.reset(); });
+    servers_.clear();
+    reactor_.reset();
+  }
+
+  FakeHttpsServer* Serve(FakeHttpsServerOptions options = {}) {
+    if (options.tls && options.certificates.empty()) options.certificates.push_back({"", cert_});
+    auto server = FakeHttpsServer::Start(options);
+    EXPECT_TRUE(server.ok()) << server.status();
+    servers_.push_back(*std::move(server));
+    return servers_.back().get();
+  }
+
+  FakeHttpsServer* ServeResponse(FakeHttpResponse response) {
+    FakeHttpsServer* server = Serve();
+    server->SetResponse(kPath, std::move(response));
+    return server;
+  }
+
+  // One fetch from 127.0.0.1:port; the handle stays in fetch_.
+  HttpsResult Fetch(int port, const HttpsLimits& limits = ShortLimits(),
+                    const std::string& path = kPath) {
+    HttpsResult out;
+    absl::Notification done;
+    RunSync(reactor_.get(), [&] {
+      fetch_ = HttpsGet(reactor_.get(), ctx_.get(), "127.0.0.1", static_cast<uint16_t>(port),
+                        kHost, path, limits, [&](HttpsResult r) {
+                          out = std::move(r);
+                          done.Notify();
+                        });
+    });
+    EXPECT_TRUE(done.WaitForNotificationWithTimeout(kWait));
+    return out;
+  }
+
+  std::unique_ptr<Reactor> reactor_;
+  std::unique_ptr<TestCa> root_;
+  std::unique_ptr<TlsClientContext> ctx_;
+  TestCert cert_;
+  std::unique_ptr<HttpsFetch> fetch_;  // reactor thread only
+  std::vector<std::unique_ptr<FakeHttpsServer>> servers_;
+};
+
+// --- Successful fetches. ---
+
+TEST_F(HttpsGetTest, FetchesThePolicyWithEvidenceAndTimings) {
+  FakeHttpsServer* server = ServeResponse(FakeHttpResponse::Text(kPolicy));
+  HttpsResult r = Fetch(server->port());
+  ASSERT_TRUE(r.ok()) << r.error.ToString();
+  EXPECT_EQ(r.status_code, 200);
+  EXPECT_EQ(r.reason, "OK");
+  EXPECT_EQ(r.http_minor_version, 1);
+  EXPECT_EQ(r.body, kPolicy);
+  EXPECT_EQ(r.body_bytes_received, sizeof(kPolicy) - 1);
+  EXPECT_THAT(r.Header("content-type"), Optional(std::string("text/plain")));
+  EXPECT_THAT(r.Header("CONTENT-LENGTH"), Optional(absl::StrCat(sizeof(kPolicy) - 1)));
+  EXPECT_EQ(r.framing, HttpResponseParser::Framing::kContentLength);
+  EXPECT_EQ(r.address, "127.0.0.1");
+  EXPECT_EQ(r.port, server->port());
+  EXPECT_EQ(r.host, kHost);
+  EXPECT_EQ(r.path, kPath);
+  // TLS evidence.
+  EXPECT_TRUE(r.tls.verified);
+  EXPECT_EQ(r.tls.version, "TLSv1.3");
+  EXPECT_FALSE(r.tls.cipher.empty());
+  ASSERT_TRUE(r.tls.certificate_presented());
+  EXPECT_EQ(r.tls.leaf().subject, "CN=mta-sts.example.test,O=mtasts tests");
+  EXPECT_EQ(r.tls.leaf().issuer, "CN=Test Root CA,O=mtasts tests");
+  EXPECT_EQ(r.tls.leaf().dns_names, std::vector<std::string>{kHost});
+  EXPECT_EQ(r.tls.leaf().not_after, cert_.not_after);
+  EXPECT_GE(r.tls.leaf().days_to_expiry, 89);
+  // Timings.
+  EXPECT_GT(r.timings.connect, absl::ZeroDuration());
+  EXPECT_GT(r.timings.tls_handshake, absl::ZeroDuration());
+  EXPECT_GT(r.timings.first_byte, absl::ZeroDuration());
+  EXPECT_GE(r.timings.total, r.timings.connect + r.timings.tls_handshake);
+  // What the server saw.
+  ASSERT_TRUE(server->WaitForRequests(1, kWait));
+  const auto requests = server->requests();
+  ASSERT_EQ(requests.size(), 1u);
+  const auto& req = requests[0];
+  EXPECT_EQ(req.method, "GET");
+  EXPECT_EQ(req.target, kPath);
+  EXPECT_EQ(req.version, "HTTP/1.1");
+  EXPECT_EQ(req.sni, kHost);
+  EXPECT_THAT(req.Header("host"), Optional(absl::StrCat(kHost, ":", server->port())));
+  EXPECT_THAT(req.Header("user-agent"),
+              Optional(std::string("mtasts-checker/1 (+MTA-STS policy check)")));
+  EXPECT_THAT(req.Header("accept"), Optional(std::string("text/plain")));
+  EXPECT_THAT(req.Header("connection"), Optional(std::string("close")));
+}
+
+TEST_F(HttpsGetTest, NotFoundIsReturnedAsIs) {
+  FakeHttpsServer* server = Serve();  // default: 404
+  HttpsResult r = Fetch(server->port());
+  ASSERT_TRUE(r.ok()) << r.error.ToString();
+  EXPECT_EQ(r.status_code, 404);
+  EXPECT_EQ(r.reason, "Not Found");
+  EXPECT_THAT(r.body, HasSubstr("404 Not Found"));
+}
+
+TEST_F(HttpsGetTest, ForbiddenHtmlIsReturnedWithItsBody) {
+  FakeHttpsServer* server = ServeResponse(FakeHttpResponse::Status(403, "Forbidden"));
+  HttpsResult r = Fetch(server->port());
+  ASSERT_TRUE(r.ok()) << r.error.ToString();
+  EXPECT_EQ(r.status_code, 403);
+  EXPECT_THAT(r.Header("content-type"), Optional(std::string("text/html")));
+  EXPECT_THAT(r.body, HasSubstr("<html>"));
+}
+
+TEST_F(HttpsGetTest, RedirectIsNotFollowed) {
+  FakeHttpsServer* server =
+      ServeResponse(FakeHttpResponse::Redirect(301, "https://elsewhere.example.test/policy"));
+  server->SetResponse("/policy", FakeHttpResponse::Text(kPolicy));
+  HttpsResult r = Fetch(server->port());
+  ASSERT_TRUE(r.ok()) << r.error.ToString();
+  EXPECT_EQ(r.status_code, 301);
+  EXPECT_THAT(r.Header("location"), Optional(std::string("https://elsewhere.example.test/policy")));
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(server->requests().size(), 1u);
+}
+
+TEST_F(HttpsGetTest, Found302IsNotFollowed) {
+  FakeHttpsServer* server = ServeResponse(FakeHttpResponse::Redirect(302, "/elsewhere"));
+  HttpsResult r = Fetch(server->port());
+  ASSERT_TRUE(r.ok()) << r.error.ToString();
+  EXPECT_EQ(r.status_code, 302);
+  EXPECT_THAT(r.Header("location"), Optional(std::string("/elsewhere")));
+  EXPECT_EQ(server->requests().size(), 1u);
+}
+
+TEST_F(HttpsGetTest, ChunkedBody) {
+  std::string body;
+  for (int i = 0; i < 300; ++i) absl::StrAppend(&body, "mx: mx", i, ".example.test\n");
+  FakeHttpResponse response = FakeHttpResponse::Text(body);
+  response.framing = FakeHttpResponse::Framing::kChunked;
+  response.chunk_size = 100;
+  FakeHttpsServer* server = ServeResponse(response);
+  HttpsResult r = Fetch(server->port());
+  ASSERT_TRUE(r.ok()) << r.error.ToString();
+  EXPECT_EQ(r.framing, HttpResponseParser::Framing::kChunked);
+  EXPECT_EQ(r.body, body);
+}
+
+TEST_F(HttpsGetTest, BodyUntilClose) {
+  FakeHttpResponse response = FakeHttpResponse::Text(kPolicy);
+  response.framing = FakeHttpResponse::Framing::kClose;
+  FakeHttpsServer* server = ServeResponse(response);
+  HttpsResult r = Fetch(server->port());
+  ASSERT_TRUE(r.ok()) << r.error.ToString();
+  EXPECT_EQ(r.framing, HttpResponseParser::Framing::kUntilClose);
+  EXPECT_EQ(r.body, kPolicy);
+  EXPECT_TRUE(r.close_notify);
+}
+
+TEST_F(HttpsGetTest, Tls12ServerWorks) {
+  FakeHttpsServerOptions options;
+  options.max_version = FakeTlsVersion::kTls1_2;
+  FakeHttpsServer* server = Serve(options);
+  server->SetResponse(kPath, FakeHttpResponse::Text(kPolicy));
+  HttpsResult r = Fetch(server->port());
+  ASSERT_TRUE(r.ok()) << r.error.ToString();
+  EXPECT_EQ(r.tls.version, "TLSv1.2");
+  EXPECT_EQ(r.body, kPolicy);
+}
+
+// --- Limits. ---
+
+TEST_F(HttpsGetTest, BodyOver64KiB) {
+  FakeHttpsServer* server = ServeResponse(FakeHttpResponse::Text(std::string(70000, 'a')));
+  HttpsResult r = Fetch(server->port());
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kHttpBodyTooLarge));
+  EXPECT_EQ(r.error.phase, NetPhase::kResponse);
+  EXPECT_THAT(r.error.message, HasSubstr("65536"));
+  EXPECT_EQ(r.status_code, 200);  // the head is reported
+  EXPECT_LE(r.body.size(), 65536u);
+}
+
+TEST_F(HttpsGetTest, ChunkedBodyOver64KiB) {
+  FakeHttpResponse response = FakeHttpResponse::Text(std::string(70000, 'a'));
+  response.framing = FakeHttpResponse::Framing::kChunked;
+  response.chunk_size = 8192;
+  FakeHttpsServer* server = ServeResponse(response);
+  HttpsResult r = Fetch(server->port());
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kHttpBodyTooLarge));
+}
+
+TEST_F(HttpsGetTest, BodyLimitIsConfigurable) {
+  FakeHttpsServer* server = ServeResponse(FakeHttpResponse::Text(kPolicy));
+  HttpsLimits limits = ShortLimits();
+  limits.http.max_body_bytes = 10;
+  HttpsResult r = Fetch(server->port(), limits);
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kHttpBodyTooLarge));
+}
+
+TEST_F(HttpsGetTest, HeadersOver16KiB) {
+  FakeHttpsServer* server =
+      ServeResponse(FakeHttpResponse::Text(kPolicy).WithHeader("X-Big", std::string(20000, 'h')));
+  HttpsResult r = Fetch(server->port());
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kHttpHeadersTooLarge));
+  EXPECT_THAT(r.error.message, HasSubstr("16384"));
+  EXPECT_EQ(r.status_code, 0);
+}
+
+TEST_F(HttpsGetTest, MalformedResponse) {
+  FakeHttpResponse response;
+  response.raw = "SMTP/1.0 hello\r\n\r\n";
+  FakeHttpsServer* server = ServeResponse(response);
+  HttpsResult r = Fetch(server->port());
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kHttpMalformed));
+  EXPECT_THAT(r.error.message, HasSubstr("bad HTTP response from 127.0.0.1:"));
+}
+
+// --- Timeouts. ---
+
+TEST_F(HttpsGetTest, FirstByteTimeout) {
+  FakeHttpResponse response = FakeHttpResponse::Text(kPolicy);
+  response.delay_before_first_byte = absl::InfiniteDuration();
+  FakeHttpsServer* server = ServeResponse(response);
+  HttpsLimits limits = ShortLimits();
+  limits.first_byte_timeout = absl::Milliseconds(200);
+  const absl::Time start = absl::Now();
+  HttpsResult r = Fetch(server->port(), limits);
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kTimeout));
+  EXPECT_EQ(r.error.phase, NetPhase::kFirstByte);
+  EXPECT_THAT(r.error.message, HasSubstr("sent no response within 200ms"));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  EXPECT_TRUE(r.tls.verified);  // the evidence of the handshake is kept
+  EXPECT_TRUE(server->WaitForClientCloses(1, kWait));
+}
+
+TEST_F(HttpsGetTest, SlowDripCannotHoldTheRequestPastTheResponseTimeout) {
+  FakeHttpResponse response = FakeHttpResponse::Text(kPolicy);
+  response.drip_interval = absl::Milliseconds(20);  // ~2.5 s for the whole response
+  FakeHttpsServer* server = ServeResponse(response);
+  HttpsLimits limits = ShortLimits();
+  limits.first_byte_timeout = absl::Milliseconds(200);
+  limits.response_timeout = absl::Milliseconds(400);
+  const absl::Time start = absl::Now();
+  HttpsResult r = Fetch(server->port(), limits);
+  const absl::Duration elapsed = absl::Now() - start;
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kTimeout));
+  EXPECT_EQ(r.error.phase, NetPhase::kResponse);
+  EXPECT_THAT(r.error.message, HasSubstr("did not complete within 400ms"));
+  EXPECT_GE(elapsed, absl::Milliseconds(400));
+  EXPECT_LT(elapsed, absl::Milliseconds(1500));
+  EXPECT_GT(r.timings.first_byte, absl::ZeroDuration());
+  EXPECT_TRUE(server->WaitForClientCloses(1, kWait));
+}
+
+TEST_F(HttpsGetTest, HandshakeTimeoutOnServerThatNeverSpeaksTls) {
+  FakeHttpsServerOptions options;
+  options.tls = false;
+  FakeHttpsServer* server = Serve(options);
+  HttpsLimits limits = ShortLimits();
+  limits.handshake_timeout = absl::Milliseconds(200);
+  HttpsResult r = Fetch(server->port(), limits);
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kTimeout));
+  EXPECT_EQ(r.error.phase, NetPhase::kTlsHandshake);
+  EXPECT_EQ(r.status_code, 0);
+}
+
+TEST_F(HttpsGetTest, ConnectTimeout) {
+  auto listener = *FullBacklogListener::Start();
+  HttpsLimits limits = ShortLimits();
+  limits.connect_timeout = absl::Milliseconds(200);
+  HttpsResult r = Fetch(listener->port(), limits);
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kTimeout));
+  EXPECT_EQ(r.error.phase, NetPhase::kConnect);
+}
+
+TEST_F(HttpsGetTest, DeadlineExceeded) {
+  FakeHttpResponse response = FakeHttpResponse::Text(kPolicy);
+  response.delay_before_first_byte = absl::InfiniteDuration();
+  FakeHttpsServer* server = ServeResponse(response);
+  HttpsLimits limits = ShortLimits();
+  limits.first_byte_timeout = absl::Seconds(5);
+  limits.response_timeout = absl::Seconds(5);
+  limits.deadline = absl::Now() + absl::Milliseconds(300);
+  HttpsResult r = Fetch(server->port(), limits);
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kDeadlineExceeded));
+  EXPECT_EQ(r.error.phase, NetPhase::kFirstByte);
+  EXPECT_LT(r.timings.total, absl::Seconds(2));
+}
+
+// --- Broken connections. ---
+
+TEST_F(HttpsGetTest, CloseMidBodyIsTruncated) {
+  FakeHttpResponse response = FakeHttpResponse::Text(std::string(1000, 'b'));
+  response.close_after_bytes = 200;
+  FakeHttpsServer* server = ServeResponse(response);
+  HttpsResult r = Fetch(server->port());
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kHttpTruncated));
+  EXPECT_EQ(r.error.phase, NetPhase::kResponse);
+  EXPECT_EQ(r.status_code, 200);
+  EXPECT_FALSE(r.close_notify);
+  EXPECT_LT(r.body.size(), 1000u);
+}
+
+TEST_F(HttpsGetTest, ResetMidBody) {
+  FakeHttpResponse response = FakeHttpResponse::Text(std::string(1000, 'b'));
+  response.close_after_bytes = 200;
+  response.reset = true;
+  FakeHttpsServer* server = ServeResponse(response);
+  HttpsResult r = Fetch(server->port());
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kConnectionReset));
+  EXPECT_EQ(r.error.phase, NetPhase::kResponse);
+  EXPECT_THAT(r.error.message, HasSubstr("reset the connection after"));
+}
+
+TEST_F(HttpsGetTest, ConnectionRefused) {
+  HttpsResult r = Fetch(*UnusedLoopbackPort());
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kConnectionRefused));
+  EXPECT_EQ(r.error.phase, NetPhase::kConnect);
+  EXPECT_FALSE(r.tls.certificate_presented());
+}
+
+TEST_F(HttpsGetTest, ProtocolTooOld) {
+  FakeHttpsServerOptions options;
+  options.min_version = FakeTlsVersion::kTls1_0;
+  options.max_version = FakeTlsVersion::kTls1_0;
+  FakeHttpsServer* server = Serve(options);
+  HttpsResult r = Fetch(server->port());
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kProtocolTooOld));
+  EXPECT_TRUE(server->requests().empty());
+}
+
+TEST_F(HttpsGetTest, ExpiredCertificateKeepsTheEvidenceAndSendsNoRequest) {
+  cert_ = *root_->Issue(CertSpec::ForHosts({kHost}).Expired(absl::Hours(24 * 2)));
+  FakeHttpsServer* server = ServeResponse(FakeHttpResponse::Text(kPolicy));
+  HttpsResult r = Fetch(server->port());
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kCertificateExpired));
+  EXPECT_THAT(r.error.message,
+              HasSubstr(absl::FormatTime("%Y-%m-%d", cert_.not_after, absl::UTCTimeZone())));
+  ASSERT_TRUE(r.tls.certificate_presented());
+  EXPECT_FALSE(r.tls.verified);
+  EXPECT_EQ(r.tls.leaf().not_after, cert_.not_after);
+  EXPECT_LT(r.tls.leaf().days_to_expiry, 0);
+  EXPECT_EQ(r.status_code, 0);
+  EXPECT_TRUE(server->WaitForClientCloses(1, kWait));
+  EXPECT_TRUE(server->requests().empty());
+}
+
+TEST_F(HttpsGetTest, WrongNameCertificate) {
+  cert_ = *root_->Issue(CertSpec::ForHosts({"www.example.test"}));
+  FakeHttpsServer* server = ServeResponse(FakeHttpResponse::Text(kPolicy));
+  HttpsResult r = Fetch(server->port());
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kNameMismatch));
+  EXPECT_THAT(r.error.message, HasSubstr("it covers www.example.test"));
+}
+
+// --- Cancellation and arguments. ---
+
+TEST_F(HttpsGetTest, CancelMidRequestClosesTheConnectionAndNeverCallsBack) {
+  FakeHttpResponse response = FakeHttpResponse::Text(kPolicy);
+  response.delay_before_first_byte = absl::InfiniteDuration();
+  FakeHttpsServer* server = ServeResponse(response);
+  bool called = false;
+  RunSync(reactor_.get(), [&] {
+    fetch_ = HttpsGet(reactor_.get(), ctx_.get(), "127.0.0.1",
+                      static_cast<uint16_t>(server->port()), kHost, kPath, ShortLimits(),
+                      [&](HttpsResult) { called = true; });
+  });
+  ASSERT_TRUE(server->WaitForRequests(1, kWait));
+  RunSync(reactor_.get(), [&] { fetch_->Cancel(); });
+  EXPECT_TRUE(server->WaitForClientCloses(1, kWait));
+  absl::SleepFor(absl::Milliseconds(700));  // past every timeout
+  RunSync(reactor_.get(), [&] { EXPECT_FALSE(called); });
+}
+
+TEST_F(HttpsGetTest, DestroyingTheHandleCancels) {
+  FakeHttpResponse response = FakeHttpResponse::Text(kPolicy);
+  response.drip_interval = absl::Milliseconds(20);
+  FakeHttpsServer* server = ServeResponse(response);
+  bool called = false;
+  RunSync(reactor_.get(), [&] {
+    fetch_ = HttpsGet(reactor_.get(), ctx_.get(), "127.0.0.1",
+                      static_cast<uint16_t>(server->port()), kHost, kPath, ShortLimits(),
+                      [&](HttpsResult) { called = true; });
+  });
+  ASSERT_TRUE(server->WaitForRequests(1, kWait));
+  RunSync(reactor_.get(), [&] { fetch_.reset(); });
+  EXPECT_TRUE(server->WaitForClientCloses(1, kWait));
+  RunSync(reactor_.get(), [&] { EXPECT_FALSE(called); });
+}
+
+TEST_F(HttpsGetTest, CallbackMayDestroyTheHandle) {
+  FakeHttpsServer* server = ServeResponse(FakeHttpResponse::Text(kPolicy));
+  absl::Notification done;
+  RunSync(reactor_.get(), [&] {
+    fetch_ = HttpsGet(reactor_.get(), ctx_.get(), "127.0.0.1",
+                      static_cast<uint16_t>(server->port()), kHost, kPath, ShortLimits(),
+                      [&](HttpsResult r) {
+                        EXPECT_TRUE(r.ok()) << r.error.ToString();
+                        fetch_.reset();
+                        done.Notify();
+                      });
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
+}
+
+TEST_F(HttpsGetTest, BadPathFailsThroughTheCallbackNeverInline) {
+  bool inside_call = false;
+  HttpsResult out;
+  absl::Notification done;
+  RunSync(reactor_.get(), [&] {
+    inside_call = true;
+    fetch_ = HttpsGet(reactor_.get(), ctx_.get(), "127.0.0.1", 443, kHost,
+                      "no-slash\r\nX: y", ShortLimits(), [&](HttpsResult r) {
+                        EXPECT_FALSE(inside_call);
+                        out = std::move(r);
+                        done.Notify();
+                      });
+    inside_call = false;
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
+  EXPECT_THAT(out.error, FailsWith(NetFailure::kLocalError));
+  EXPECT_THAT(out.error.message, HasSubstr("must start with"));
+}
+
+TEST_F(HttpsGetTest, NotAnIpAddressFailsThroughTheCallback) {
+  HttpsResult out;
+  absl::Notification done;
+  RunSync(reactor_.get(), [&] {
+    fetch_ = HttpsGet(reactor_.get(), ctx_.get(), kHost, 443, kHost, kPath, ShortLimits(),
+                      [&](HttpsResult r) {
+                        out = std::move(r);
+                        done.Notify();
+                      });
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
+  EXPECT_THAT(out.error, FailsWith(NetFailure::kLocalError));
+}
+
+TEST(BuildHttpsGetRequestTest, ExactBytes) {
+  EXPECT_EQ(BuildHttpsGetRequest("mta-sts.example.com", 443, "/.well-known/mta-sts.txt"),
+            "GET /.well-known/mta-sts.txt HTTP/1.1\r\n"
+            "Host: mta-sts.example.com\r\n"
+            "User-Agent: mtasts-checker/1 (+MTA-STS policy check)\r\n"
+            "Accept: text/plain\r\n"
+            "Connection: close\r\n"
+            "\r\n");
+}
+
+TEST(BuildHttpsGetRequestTest, NonDefaultPortAndTrailingDot) {
+  EXPECT_THAT(BuildHttpsGetRequest("mta-sts.example.com.", 8443, "/x"),
+              HasSubstr("\r\nHost: mta-sts.example.com:8443\r\n"));
+  EXPECT_THAT(BuildHttpsGetRequest("2001:db8::1", 443, "/x"), HasSubstr("\r\nHost: [2001:db8::1]\r\n"));
+}
+
+}  // namespace
+}  // namespace mtasts::net
