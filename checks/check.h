@@ -31,8 +31,10 @@
 #include "checks/verdict.h"
 #include "mtasts/v1/report.pb.h"
 #include "mtasts/v1/service.pb.h"
+#include "net/address_guard.h"
 #include "net/dns_resolver.h"
 #include "net/reactor.h"
+#include "net/tls_stream.h"
 
 namespace mtasts::checks {
 
@@ -67,6 +69,10 @@ class CheckContext {
   virtual void RecordLookup(const net::DnsResult& result) = 0;
   // When the run gives up.
   virtual absl::Time deadline() const = 0;
+  // Every outbound connection asks this first (DESIGN.md §6).
+  virtual const net::AddressGuard& address_guard() const = 0;
+  // Trust store for certificate validation (--ca_file or the system's).
+  virtual const net::TlsClientContext& tls_context() const = 0;
 };
 
 class Check {

@@ -38,6 +38,8 @@ struct RunParams {
   const checks::scoring::Weights* weights;                             // engine-owned
   const net::DnsOptions* dns;                                 // engine-owned
   int max_mx_hosts = 32;
+  const net::AddressGuard* guard = nullptr;     // engine-owned
+  const net::TlsClientContext* tls = nullptr;   // engine-owned
 };
 
 class CheckRun : public checks::CheckContext, public std::enable_shared_from_this<CheckRun> {
@@ -60,6 +62,8 @@ class CheckRun : public checks::CheckContext, public std::enable_shared_from_thi
   v1::Evidence& evidence() override { return *report_.mutable_evidence(); }
   void RecordLookup(const net::DnsResult& result) override;
   absl::Time deadline() const override { return params_.deadline; }
+  const net::AddressGuard& address_guard() const override { return *params_.guard; }
+  const net::TlsClientContext& tls_context() const override { return *params_.tls; }
 
   CheckRun(net::Reactor* reactor, RunParams params, Engine::ReportCallback done);
 

@@ -15,14 +15,28 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(EngineOptions options) {
   if (options.reactor_threads < 1) {
     return absl::InvalidArgumentError("reactor_threads must be at least 1");
   }
+  auto guard = net::AddressGuard::Create(options.allow_targets);
+  if (!guard.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--allow_targets: ", guard.status().message()));
+  }
+  auto tls = net::TlsClientContext::Create(options.ca_file);
+  if (!tls.ok()) {
+    return absl::Status(tls.status().code(),
+                        absl::StrCat("--ca_file: ", tls.status().message()));
+  }
   auto pool = net::ReactorPool::Create(options.reactor_threads);
   if (!pool.ok()) return pool.status();
   if (options.checks.empty()) options.checks = checks::BuiltinChecks();
-  return std::unique_ptr<Engine>(new Engine(std::move(options), *std::move(pool)));
+  return std::unique_ptr<Engine>(new Engine(std::move(options), *std::move(pool),
+                                            *std::move(guard), *std::move(tls)));
 }
 
-Engine::Engine(EngineOptions options, std::unique_ptr<net::ReactorPool> pool)
-    : options_(std::move(options)), pool_(std::move(pool)) {}
+Engine::Engine(EngineOptions options, std::unique_ptr<net::ReactorPool> pool,
+               net::AddressGuard guard, std::unique_ptr<net::TlsClientContext> tls)
+    : options_(std::move(options)),
+      guard_(std::move(guard)),
+      tls_(std::move(tls)),
+      pool_(std::move(pool)) {}
 
 Engine::~Engine() = default;
 
@@ -56,6 +70,8 @@ std::shared_ptr<RunHandle> Engine::Start(std::string ascii_domain, std::string u
   params.weights = &options_.weights;
   params.dns = &options_.dns;
   params.max_mx_hosts = options_.max_mx_hosts;
+  params.guard = &guard_;
+  params.tls = tls_.get();
   return CheckRun::Start(pool_->Next(), std::move(params), std::move(done));
 }
 

@@ -22,8 +22,10 @@
 #include "checks/scoring/weights.h"
 #include "mtasts/v1/report.pb.h"
 #include "mtasts/v1/service.pb.h"
+#include "net/address_guard.h"
 #include "net/dns_resolver.h"
 #include "net/reactor.h"
+#include "net/tls_stream.h"
 
 namespace mtasts::engine {
 
@@ -32,6 +34,10 @@ struct EngineOptions {
   net::DnsOptions dns;
   checks::scoring::Weights weights;
   int max_mx_hosts = 32;
+  // Address guard allowlist (--allow_targets): CIDRs, comma-separated.
+  std::string allow_targets;
+  // Trust store for the checks' TLS validation (--ca_file); empty: the system's.
+  std::string ca_file;
   // The checks to register; empty: checks::BuiltinChecks().
   std::vector<std::unique_ptr<checks::Check>> checks;
 };
@@ -49,6 +55,8 @@ class Engine {
   // Cancel(), or INTERNAL when the run could not start (DNS channel creation).
   using ReportCallback = absl::AnyInvocable<void(absl::StatusOr<v1::DomainReport>)>;
 
+  // Errors: INVALID_ARGUMENT naming the option ("--allow_targets: ...",
+  // "--ca_file: ...") for a bad allowlist or trust store.
   static absl::StatusOr<std::unique_ptr<Engine>> Create(EngineOptions options);
   // Stops the reactors; runs still in flight are dropped without callbacks, so
   // callers stop starting runs and wait for their callbacks first.
@@ -69,9 +77,13 @@ class Engine {
   absl::Status ValidateOptions(const v1::CheckOptions& options) const;
 
  private:
-  explicit Engine(EngineOptions options, std::unique_ptr<net::ReactorPool> pool);
+  Engine(EngineOptions options, std::unique_ptr<net::ReactorPool> pool,
+         net::AddressGuard guard, std::unique_ptr<net::TlsClientContext> tls);
 
   EngineOptions options_;
+  // Built once from the flags, shared read-only by every run.
+  const net::AddressGuard guard_;
+  const std::unique_ptr<net::TlsClientContext> tls_;
   std::unique_ptr<net::ReactorPool> pool_;
 };
 

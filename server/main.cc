@@ -4,7 +4,6 @@
 //
 // SIGINT/SIGTERM: stop accepting, let calls in flight finish for up to the
 // shutdown grace (config limits.shutdown_grace, default 10s), then cancel them.
-#include <arpa/inet.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -16,10 +15,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/time_util.h"
 #include "net/dns_resolver.h"
@@ -55,32 +51,6 @@ void OnSignal(int) {
   const char byte = 1;
   // write() is async-signal-safe; the main thread waits on the pipe.
   [[maybe_unused]] ssize_t n = write(signal_pipe[1], &byte, 1);
-}
-
-// CIDR syntax only; the address guard that applies the list arrives with the
-// first check that opens connections to remote hosts.
-bool ValidCidr(absl::string_view cidr, std::string* error) {
-  std::vector<std::string> parts = absl::StrSplit(cidr, '/');
-  if (parts.size() != 2) {
-    *error = absl::StrCat("\"", cidr, "\" is not a CIDR (address/prefix)");
-    return false;
-  }
-  unsigned char buf[16];
-  int max_prefix;
-  if (inet_pton(AF_INET, parts[0].c_str(), buf) == 1) {
-    max_prefix = 32;
-  } else if (inet_pton(AF_INET6, parts[0].c_str(), buf) == 1) {
-    max_prefix = 128;
-  } else {
-    *error = absl::StrCat("\"", parts[0], "\" is not an IPv4 or IPv6 address");
-    return false;
-  }
-  int prefix;
-  if (!absl::SimpleAtoi(parts[1], &prefix) || prefix < 0 || prefix > max_prefix) {
-    *error = absl::StrCat("prefix length in \"", cidr, "\" must be 0-", max_prefix);
-    return false;
-  }
-  return true;
 }
 
 int Fail(const std::string& message) {
@@ -130,19 +100,10 @@ int main(int argc, char** argv) {
   settings.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   settings.tls_client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
 
-  const std::string allow = absl::GetFlag(FLAGS_allow_targets);
-  if (!allow.empty()) {
-    for (absl::string_view cidr : absl::StrSplit(allow, ',', absl::SkipWhitespace())) {
-      std::string error;
-      if (!ValidCidr(absl::StripAsciiWhitespace(cidr), &error)) {
-        return Fail(absl::StrCat("--allow_targets: ", error));
-      }
-    }
-  }
-  const std::string ca_file = absl::GetFlag(FLAGS_ca_file);
-  if (!ca_file.empty() && access(ca_file.c_str(), R_OK) != 0) {
-    return Fail(absl::StrCat("--ca_file: cannot read ", ca_file));
-  }
+  // Checked (and applied) by the engine: a bad CIDR or trust store is a
+  // start-up error naming the flag.
+  settings.allow_targets = absl::GetFlag(FLAGS_allow_targets);
+  settings.ca_file = absl::GetFlag(FLAGS_ca_file);
 
   // Thousands of checks in flight hold thousands of sockets.
   rlimit files;

@@ -87,6 +87,8 @@ absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings
   engine_options.dns.max_txt_record_bytes = limits.max_txt_record_bytes;
   engine_options.weights = *weights;
   engine_options.max_mx_hosts = limits.max_mx_hosts;
+  engine_options.allow_targets = settings.allow_targets;
+  engine_options.ca_file = settings.ca_file;
   auto engine = engine::Engine::Create(std::move(engine_options));
   if (!engine.ok()) return engine.status();
 

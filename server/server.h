@@ -29,6 +29,8 @@ struct ServerSettings {
   std::string tls_key_file;
   std::string tls_client_ca_file;
   int reactor_threads = 2;
+  std::string allow_targets;  // --allow_targets CIDRs, comma-separated
+  std::string ca_file;        // --ca_file; empty: the system trust store
   FILE* log = stderr;  // call log; null: off
 };
 

@@ -31,13 +31,15 @@ for pb in findings report; do
   "$CXX" "${CXXFLAGS[@]}" -fsanitize=address -c "$GEN/$pb.pb.cc" -o "$OUT/obj/$pb.pb.o"
 done
 # Our code: coverage-instrumented.
-for src in checks/findings_table.cc checks/txt/sts_record.cc checks/tls_rpt/tlsrpt_record.cc; do
+for src in checks/findings_table.cc checks/txt_lookup.cc checks/txt/sts_record.cc \
+    checks/tls_rpt/tlsrpt_record.cc; do
   "$CXX" "${CXXFLAGS[@]}" $SANITIZE -c "$src" -o "$OUT/obj/$(basename "$src" .cc).o"
 done
 
 link() {  # name, fuzzer source, judge object
-  "$CXX" "${CXXFLAGS[@]}" $SANITIZE "$2" "$OUT/obj/$3.o" "$OUT/obj/findings_table.o" \
-    "$OUT/obj/findings.pb.o" "$OUT/obj/report.pb.o" "${LIBS[@]}" -o "$OUT/$1"
+  "$CXX" "${CXXFLAGS[@]}" $SANITIZE "$2" "$OUT/obj/$3.o" "$OUT/obj/txt_lookup.o" \
+    "$OUT/obj/findings_table.o" "$OUT/obj/findings.pb.o" "$OUT/obj/report.pb.o" \
+    "${LIBS[@]}" -o "$OUT/$1"
   echo "built $OUT/$1"
 }
 link sts_record_fuzzer checks/txt/sts_record_fuzzer.cc sts_record

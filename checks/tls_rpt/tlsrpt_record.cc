@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "checks/findings_table.h"
+#include "checks/txt_lookup.h"
 
 namespace mtasts::checks {
 namespace {
@@ -23,8 +24,17 @@ constexpr absl::string_view kVersion = "v=TLSRPTv1";
 constexpr size_t kMaxExtNameLength = 32;
 // Problems reported for one record; the rest are counted.
 constexpr int kMaxProblemsPerRecord = 8;
-// Aliases kept from a CNAME chain (the resolver stops far earlier).
-constexpr size_t kMaxCnameChain = 16;
+// How the lookup itself is judged (checks/txt_lookup.h).
+constexpr TxtLookupWording kTlsRptLookupWording = {
+    v1::TLSRPT_CNAME_FOLLOWED,
+    v1::TLSRPT_MISSING,
+    v1::TLSRPT_LOOKUP_FAILED,
+    /*follower=*/"reporters",
+    /*cname_note=*/"",
+    /*missing_consequence=*/"senders send no TLS reports for this domain",
+    /*failed_consequence=*/
+    "reporters cannot learn where to send TLS reports",
+};
 // RFC 1035 §2.3.4.
 constexpr size_t kMaxHostLength = 253;
 constexpr size_t kMaxLabelLength = 63;
@@ -517,64 +527,8 @@ CheckVerdict JudgeTlsRptLookup(const net::DnsResult& lookup,
   const std::string& name = lookup.name;
   FindingList findings(name);
 
-  if (lookup.outcome == net::DnsOutcome::kCancelled ||
-      lookup.outcome == net::DnsOutcome::kUnreachable) {
-    return InconclusiveLookupVerdict(lookup, absl::StrCat("TXT lookup of ", name));
-  }
-
-  std::vector<std::string> chain;
-  for (size_t i = 0; i < lookup.cname_chain.size() && i < kMaxCnameChain; ++i) {
-    chain.push_back(SanitizeForReport(lookup.cname_chain[i]));
-  }
-  const std::string chain_text =
-      chain.empty() ? ""
-                    : absl::StrCat(name, " -> ", absl::StrJoin(chain, " -> "));
-  if (!chain.empty()) {
-    findings.Add(v1::TLSRPT_CNAME_FOLLOWED,
-                 absl::StrCat(name, " is an alias, followed as reporters do: ",
-                              chain_text));
-  }
-
-  switch (lookup.outcome) {
-    case net::DnsOutcome::kAnswer:
-      if (!lookup.txt.empty()) break;
-      [[fallthrough]];
-    case net::DnsOutcome::kNoData:
-    case net::DnsOutcome::kNxDomain: {
-      const bool nx = lookup.outcome == net::DnsOutcome::kNxDomain;
-      const std::string where =
-          chain.empty() ? name
-                        : absl::StrCat(name, " (through ", chain_text, ")");
-      findings.Add(
-          v1::TLSRPT_MISSING,
-          nx ? absl::StrCat(where, " does not exist (NXDOMAIN)")
-             : absl::StrCat(where, " exists but has no TXT record (NODATA)"));
-      verdict.status = v1::CHECK_STATUS_FAIL;
-      verdict.fraction = 0;
-      verdict.summary = absl::StrCat(
-          "No TXT record at ", name, " (", nx ? "NXDOMAIN" : "NODATA",
-          "), so senders send no TLS reports for this domain.");
-      verdict.findings = std::move(findings).Take();
-      return verdict;
-    }
-    default: {
-      std::string detail =
-          absl::StrCat("The TXT lookup of ", name, " failed with ",
-                       DnsOutcomeWords(lookup.outcome));
-      if (!lookup.detail.empty()) {
-        absl::StrAppend(&detail, " (", QuoteForDetail(lookup.detail), ")");
-      }
-      findings.Add(v1::TLSRPT_LOOKUP_FAILED, std::move(detail));
-      verdict.status = v1::CHECK_STATUS_FAIL;
-      verdict.fraction = 0;
-      verdict.summary = absl::StrCat(
-          "The TXT lookup of ", name, " failed (",
-          net::DnsOutcomeName(lookup.outcome),
-          "), so reporters cannot learn where to send TLS reports.");
-      verdict.findings = std::move(findings).Take();
-      return verdict;
-    }
-  }
+  TxtLookupStart start = StartTxtLookup(lookup, kTlsRptLookupWording, findings);
+  if (start.verdict.has_value()) return *std::move(start.verdict);
 
   // Records present. RFC 8460 §3: discard those not beginning with v=TLSRPTv1.
   std::vector<absl::string_view> selected;

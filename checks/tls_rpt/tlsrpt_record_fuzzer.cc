@@ -13,64 +13,35 @@
 //   bazel-fuzz/tlsrpt_record_fuzzer -max_total_time=60
 //   checks/tls_rpt/testdata/fuzz_seeds
 // (clang++ -fsanitize=fuzzer,address,undefined over this file,
-// tlsrpt_record.cc, findings_table.cc and the generated .pb.cc files.)
+// tlsrpt_record.cc, txt_lookup.cc, findings_table.cc and the generated .pb.cc
+// files.)
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <set>
 #include <string>
-#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/string_view.h"
 #include "checks/tls_rpt/tlsrpt_record.h"
 #include "mtasts/v1/report.pb.h"
 #include "net/dns_types.h"
+#include "tools/fuzz_txt_lookup.h"
 
 namespace {
 
 using mtasts::checks::CheckVerdict;
+using mtasts::fuzz::Require;
 namespace v1 = mtasts::v1;
 namespace net = mtasts::net;
 
-void Require(bool condition) {
-  if (!condition) std::abort();
-}
+// tls_rpt codes only.
+constexpr mtasts::fuzz::JudgeCodes kTlsRptCodes = {300, 400, v1::TLSRPT_VALID};
 
 void CheckWellFormed(const net::DnsResult& lookup, const CheckVerdict& verdict,
                      const v1::TlsRptEvidence& evidence) {
-  switch (verdict.status) {
-    case v1::CHECK_STATUS_PASS:
-      Require(verdict.fraction == 1);
-      break;
-    case v1::CHECK_STATUS_WARN:
-      Require(verdict.fraction > 0 && verdict.fraction < 1);
-      break;
-    case v1::CHECK_STATUS_FAIL:
-      Require(verdict.fraction == 0);
-      break;
-    default:
-      std::abort();
-  }
-  Require(!verdict.summary.empty() && verdict.summary.back() == '.');
-  Require(!verdict.findings.empty());
-  bool valid_seen = false;
-  for (size_t i = 0; i < verdict.findings.size(); ++i) {
-    const v1::Finding& f = verdict.findings[i];
-    Require(f.code() != v1::FINDING_CODE_UNSPECIFIED &&
-            v1::FindingCode_IsValid(f.code()));
-    Require(f.code() >= 300 && f.code() < 400);  // tls_rpt codes only
-    Require(f.severity() != v1::SEVERITY_UNSPECIFIED);
-    Require(!f.title().empty() && !f.detail().empty());
-    Require(f.subject() == lookup.name);
-    if (i > 0) Require(verdict.findings[i - 1].severity() >= f.severity());
-    if (f.code() == v1::TLSRPT_VALID) valid_seen = true;
-  }
-  const bool valid = verdict.status != v1::CHECK_STATUS_FAIL;
-  Require(valid == valid_seen);
+  const bool valid =
+      mtasts::fuzz::RequireWellFormedVerdict(lookup, verdict, kTlsRptCodes);
   Require(valid == evidence.valid());
   Require(valid == (evidence.rua_size() > 0));
   std::set<std::string> seen;
@@ -87,31 +58,16 @@ void CheckWellFormed(const net::DnsResult& lookup, const CheckVerdict& verdict,
           static_cast<int>(std::min(
               lookup.txt.size(), mtasts::checks::kMaxTlsRptRecordsExamined)));
 
-  // proto3 rejects invalid UTF-8 on parse: the report must round-trip.
-  v1::CheckResult result;
-  result.set_status(verdict.status);
-  result.set_summary(verdict.summary);
-  for (const v1::Finding& f : verdict.findings) *result.add_findings() = f;
-  v1::DomainReport report;
-  *report.add_checks() = result;
-  *report.mutable_evidence()->mutable_tls_rpt() = evidence;
-  std::string wire;
-  Require(report.SerializeToString(&wire));
-  v1::DomainReport back;
-  Require(back.ParseFromString(wire));
+  v1::Evidence report_evidence;
+  *report_evidence.mutable_tls_rpt() = evidence;
+  mtasts::fuzz::RequireReportRoundTrip(verdict, report_evidence);
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const absl::string_view input(reinterpret_cast<const char*>(data), size);
-  net::DnsResult lookup;
-  lookup.name = "_smtp._tls.fuzz.example";
-  lookup.type = net::RrType::kTxt;
-  lookup.outcome = net::DnsOutcome::kAnswer;
-  if (!input.empty()) {
-    lookup.txt = absl::StrSplit(input, '\n');
-  }
+  const net::DnsResult lookup = mtasts::fuzz::TxtLookupFromFuzzInput(
+      "_smtp._tls.fuzz.example", data, size);
   v1::TlsRptEvidence evidence;
   CheckVerdict verdict = mtasts::checks::JudgeTlsRptLookup(lookup, &evidence);
   CheckWellFormed(lookup, verdict, evidence);

@@ -1,7 +1,6 @@
 #include "checks/tls_rpt/tlsrpt_record.h"
 
 #include <algorithm>
-#include <initializer_list>
 #include <ostream>
 #include <set>
 #include <string>
@@ -10,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "checks/txt_judge_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mtasts/v1/report.pb.h"
@@ -19,25 +19,18 @@ namespace mtasts::checks {
 namespace {
 
 using net::DnsOutcome;
+using test_util::CodeNames;
+using test_util::Describe;
+using test_util::FindingWith;
+using test_util::MakeTxtLookup;
+using test_util::PrintableAscii;
+using test_util::Strings;
+using test_util::Txt;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr char kName[] = "_smtp._tls.example.com";
-
-// One TXT record as the resolver receives it: one or more character-strings,
-// which it joins without spaces (RFC 8460 §3) before the judge sees them.
-struct Txt {
-  Txt(const char* s) : strings{s} {}             // NOLINT: implicit on purpose
-  Txt(std::string s) : strings{std::move(s)} {}  // NOLINT
-  std::vector<std::string> strings;
-  std::string Joined() const { return absl::StrJoin(strings, ""); }
-};
-Txt Strings(std::initializer_list<const char*> parts) {
-  Txt txt("");
-  txt.strings.assign(parts.begin(), parts.end());
-  return txt;
-}
 
 struct TlsRptCase {
   std::string name;
@@ -52,40 +45,7 @@ struct TlsRptCase {
 void PrintTo(const TlsRptCase& c, std::ostream* os) { *os << c.name; }
 
 net::DnsResult LookupFor(const TlsRptCase& c) {
-  net::DnsResult lookup;
-  lookup.name = kName;
-  lookup.type = net::RrType::kTxt;
-  lookup.outcome = c.outcome;
-  lookup.cname_chain = c.cname_chain;
-  for (const Txt& txt : c.records) lookup.txt.push_back(txt.Joined());
-  return lookup;
-}
-
-std::set<std::string> CodeNames(const std::set<v1::FindingCode>& codes) {
-  std::set<std::string> names;
-  for (v1::FindingCode code : codes) names.insert(v1::FindingCode_Name(code));
-  return names;
-}
-std::set<std::string> CodeNames(const CheckVerdict& verdict) {
-  std::set<std::string> names;
-  for (const v1::Finding& f : verdict.findings) {
-    names.insert(v1::FindingCode_Name(f.code()));
-  }
-  return names;
-}
-std::string Describe(const CheckVerdict& verdict) {
-  std::string out = absl::StrCat("summary: ", verdict.summary, "\n");
-  for (const v1::Finding& f : verdict.findings) {
-    absl::StrAppend(&out, "  ", v1::FindingCode_Name(f.code()), " (",
-                    v1::Severity_Name(f.severity()), "): ", f.detail(), "\n");
-  }
-  return out;
-}
-
-bool PrintableAscii(const std::string& s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 0x20 && c < 0x7f) || c == '\t';
-  });
+  return MakeTxtLookup(kName, c.outcome, c.records, c.cname_chain);
 }
 
 constexpr char kMailA[] = "mailto:a@example.com";
@@ -572,17 +532,6 @@ CheckVerdict Judge(std::vector<std::string> records,
   lookup.outcome = outcome;
   lookup.txt = std::move(records);
   return JudgeTlsRptLookup(lookup, nullptr);
-}
-
-const v1::Finding& FindingWith(const CheckVerdict& verdict,
-                               v1::FindingCode code) {
-  for (const v1::Finding& f : verdict.findings) {
-    if (f.code() == code) return f;
-  }
-  ADD_FAILURE() << "no " << v1::FindingCode_Name(code) << "\n"
-                << Describe(verdict);
-  static const v1::Finding kNone;
-  return kNone;
 }
 
 TEST(TlsRptRecordDetailTest, WarnSummarySaysWhichUrisReportersSkip) {

@@ -8,10 +8,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "checks/findings_table.h"
+#include "checks/txt_lookup.h"
 
 namespace mtasts::checks {
 namespace {
@@ -25,8 +25,18 @@ constexpr size_t kMaxIdLength = 32;
 constexpr size_t kMaxExtNameLength = 32;
 // Problems reported for one record; the rest are counted.
 constexpr int kMaxProblemsPerRecord = 8;
-// Aliases kept from a CNAME chain (the resolver stops far earlier).
-constexpr size_t kMaxCnameChain = 16;
+// How the lookup itself is judged (checks/txt_lookup.h). RFC 8461 §8.2:
+// a CNAME at _mta-sts delegates the record to a provider.
+constexpr TxtLookupWording kStsLookupWording = {
+    v1::TXT_CNAME_FOLLOWED,
+    v1::TXT_MISSING,
+    v1::TXT_LOOKUP_FAILED,
+    /*follower=*/"senders",
+    /*cname_note=*/"delegation as RFC 8461 §8.2 describes",
+    /*missing_consequence=*/"MTA-STS is not published for this domain",
+    /*failed_consequence=*/
+    "senders cannot tell whether the domain publishes MTA-STS",
+};
 
 bool IsWsp(char c) { return c == ' ' || c == '\t'; }
 bool IsAlpha(char c) {
@@ -328,66 +338,11 @@ CheckVerdict JudgeStsLookup(const net::DnsResult& lookup,
   const std::string& name = lookup.name;
   FindingList findings(name);
 
-  if (lookup.outcome == net::DnsOutcome::kCancelled ||
-      lookup.outcome == net::DnsOutcome::kUnreachable) {
-    return InconclusiveLookupVerdict(lookup, absl::StrCat("TXT lookup of ", name));
+  TxtLookupStart start = StartTxtLookup(lookup, kStsLookupWording, findings);
+  for (const std::string& alias : start.cname_chain) {
+    evidence->add_sts_cname_chain(alias);
   }
-
-  std::vector<std::string> chain;
-  for (size_t i = 0; i < lookup.cname_chain.size() && i < kMaxCnameChain; ++i) {
-    chain.push_back(SanitizeForReport(lookup.cname_chain[i]));
-    evidence->add_sts_cname_chain(chain.back());
-  }
-  const std::string chain_text =
-      chain.empty() ? ""
-                    : absl::StrCat(name, " -> ", absl::StrJoin(chain, " -> "));
-  if (!chain.empty()) {
-    findings.Add(
-        v1::TXT_CNAME_FOLLOWED,
-        absl::StrCat(name, " is an alias, followed as senders do: ", chain_text,
-                     " (delegation as RFC 8461 §8.2 describes)"));
-  }
-
-  switch (lookup.outcome) {
-    case net::DnsOutcome::kAnswer:
-      if (!lookup.txt.empty()) break;
-      [[fallthrough]];
-    case net::DnsOutcome::kNoData:
-    case net::DnsOutcome::kNxDomain: {
-      const bool nx = lookup.outcome == net::DnsOutcome::kNxDomain;
-      const std::string where =
-          chain.empty() ? name
-                        : absl::StrCat(name, " (through ", chain_text, ")");
-      findings.Add(
-          v1::TXT_MISSING,
-          nx ? absl::StrCat(where, " does not exist (NXDOMAIN)")
-             : absl::StrCat(where, " exists but has no TXT record (NODATA)"));
-      verdict.status = v1::CHECK_STATUS_FAIL;
-      verdict.fraction = 0;
-      verdict.summary = absl::StrCat(
-          "No TXT record at ", name, " (", nx ? "NXDOMAIN" : "NODATA",
-          "), so MTA-STS is not published for this domain.");
-      verdict.findings = std::move(findings).Take();
-      return verdict;
-    }
-    default: {
-      std::string detail =
-          absl::StrCat("The TXT lookup of ", name, " failed with ",
-                       DnsOutcomeWords(lookup.outcome));
-      if (!lookup.detail.empty()) {
-        absl::StrAppend(&detail, " (", QuoteForDetail(lookup.detail), ")");
-      }
-      findings.Add(v1::TXT_LOOKUP_FAILED, std::move(detail));
-      verdict.status = v1::CHECK_STATUS_FAIL;
-      verdict.fraction = 0;
-      verdict.summary = absl::StrCat(
-          "The TXT lookup of ", name, " failed (",
-          net::DnsOutcomeName(lookup.outcome),
-          "), so senders cannot tell whether the domain publishes MTA-STS.");
-      verdict.findings = std::move(findings).Take();
-      return verdict;
-    }
-  }
+  if (start.verdict.has_value()) return *std::move(start.verdict);
 
   // Records present. RFC 8461 §3.1: discard those not beginning with v=STSv1.
   std::vector<absl::string_view> selected;

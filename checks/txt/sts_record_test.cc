@@ -1,15 +1,13 @@
 #include "checks/txt/sts_record.h"
 
 #include <algorithm>
-#include <initializer_list>
 #include <ostream>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "checks/txt_judge_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mtasts/v1/report.pb.h"
@@ -19,25 +17,19 @@ namespace mtasts::checks {
 namespace {
 
 using net::DnsOutcome;
+using test_util::CodeNames;
+using test_util::Describe;
+using test_util::FindingWith;
+using test_util::MakeTxtLookup;
+using test_util::PrintableAscii;
+using test_util::Strings;
+using test_util::Txt;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr char kName[] = "_mta-sts.example.com";
 
-// One TXT record as the resolver receives it: one or more character-strings,
-// which it joins without spaces (RFC 8461 §3.1) before the judge sees them.
-struct Txt {
-  Txt(const char* s) : strings{s} {}             // NOLINT: implicit on purpose
-  Txt(std::string s) : strings{std::move(s)} {}  // NOLINT
-  std::vector<std::string> strings;
-  std::string Joined() const { return absl::StrJoin(strings, ""); }
-};
-Txt Strings(std::initializer_list<const char*> parts) {
-  Txt txt("");
-  txt.strings.assign(parts.begin(), parts.end());
-  return txt;
-}
 std::vector<Txt> Repeat(const Txt& txt, int n) {
   return std::vector<Txt>(n, txt);
 }
@@ -59,40 +51,7 @@ struct StsCase {
 void PrintTo(const StsCase& c, std::ostream* os) { *os << c.name; }
 
 net::DnsResult LookupFor(const StsCase& c) {
-  net::DnsResult lookup;
-  lookup.name = kName;
-  lookup.type = net::RrType::kTxt;
-  lookup.outcome = c.outcome;
-  lookup.cname_chain = c.cname_chain;
-  for (const Txt& txt : c.records) lookup.txt.push_back(txt.Joined());
-  return lookup;
-}
-
-std::set<std::string> CodeNames(const std::set<v1::FindingCode>& codes) {
-  std::set<std::string> names;
-  for (v1::FindingCode code : codes) names.insert(v1::FindingCode_Name(code));
-  return names;
-}
-std::set<std::string> CodeNames(const CheckVerdict& verdict) {
-  std::set<std::string> names;
-  for (const v1::Finding& f : verdict.findings) {
-    names.insert(v1::FindingCode_Name(f.code()));
-  }
-  return names;
-}
-std::string Describe(const CheckVerdict& verdict) {
-  std::string out = absl::StrCat("summary: ", verdict.summary, "\n");
-  for (const v1::Finding& f : verdict.findings) {
-    absl::StrAppend(&out, "  ", v1::FindingCode_Name(f.code()), " (",
-                    v1::Severity_Name(f.severity()), "): ", f.detail(), "\n");
-  }
-  return out;
-}
-
-bool PrintableAscii(const std::string& s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 0x20 && c < 0x7f) || c == '\t';
-  });
+  return MakeTxtLookup(kName, c.outcome, c.records, c.cname_chain);
 }
 
 const std::string k32(32, 'a');
@@ -588,17 +547,6 @@ CheckVerdict Judge(std::vector<std::string> records,
   lookup.outcome = outcome;
   lookup.txt = std::move(records);
   return JudgeStsLookup(lookup, nullptr);
-}
-
-const v1::Finding& FindingWith(const CheckVerdict& verdict,
-                               v1::FindingCode code) {
-  for (const v1::Finding& f : verdict.findings) {
-    if (f.code() == code) return f;
-  }
-  ADD_FAILURE() << "no " << v1::FindingCode_Name(code) << "\n"
-                << Describe(verdict);
-  static const v1::Finding kNone;
-  return kNone;
 }
 
 TEST(StsRecordDetailTest, AbsenceSaysWhichKind) {

@@ -1,0 +1,105 @@
+// Scaffolding shared by the tests of the TXT-record judges
+// (checks/txt/sts_record_test.cc, checks/tls_rpt/tlsrpt_record_test.cc):
+// records as the resolver receives them, the lookup a test case stands for,
+// and verdicts in words for failure messages.
+//
+//   net::DnsResult lookup = MakeTxtLookup("_mta-sts.example.com",
+//                                         DnsOutcome::kAnswer,
+//                                         {Strings({"v=STS", "v1; id=1;"})});
+//   CheckVerdict v = JudgeStsLookup(lookup, nullptr);
+//   EXPECT_EQ(FindingWith(v, v1::TXT_VALID).severity(), v1::SEVERITY_INFO)
+//       << Describe(v);
+#ifndef MTASTS_CHECKS_TXT_JUDGE_TEST_UTIL_H_
+#define MTASTS_CHECKS_TXT_JUDGE_TEST_UTIL_H_
+
+#include <algorithm>
+#include <initializer_list>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "checks/verdict.h"
+#include "gtest/gtest.h"
+#include "mtasts/v1/findings.pb.h"
+#include "net/dns_types.h"
+
+namespace mtasts::checks::test_util {
+
+// One TXT record as the resolver receives it: one or more character-strings,
+// which it joins without spaces (RFC 8461 §3.1, RFC 8460 §3) before the
+// judge sees them.
+struct Txt {
+  Txt(const char* s) : strings{s} {}             // NOLINT: implicit on purpose
+  Txt(std::string s) : strings{std::move(s)} {}  // NOLINT
+  std::vector<std::string> strings;
+  std::string Joined() const { return absl::StrJoin(strings, ""); }
+};
+inline Txt Strings(std::initializer_list<const char*> parts) {
+  Txt txt("");
+  txt.strings.assign(parts.begin(), parts.end());
+  return txt;
+}
+
+// The TXT lookup of `name` with `outcome`, the records joined.
+inline net::DnsResult MakeTxtLookup(
+    std::string name, net::DnsOutcome outcome, const std::vector<Txt>& records,
+    const std::vector<std::string>& cname_chain = {}) {
+  net::DnsResult lookup;
+  lookup.name = std::move(name);
+  lookup.type = net::RrType::kTxt;
+  lookup.outcome = outcome;
+  lookup.cname_chain = cname_chain;
+  for (const Txt& txt : records) lookup.txt.push_back(txt.Joined());
+  return lookup;
+}
+
+// Code names, so that a mismatch prints names rather than numbers.
+inline std::set<std::string> CodeNames(const std::set<v1::FindingCode>& codes) {
+  std::set<std::string> names;
+  for (v1::FindingCode code : codes) names.insert(v1::FindingCode_Name(code));
+  return names;
+}
+inline std::set<std::string> CodeNames(const CheckVerdict& verdict) {
+  std::set<std::string> names;
+  for (const v1::Finding& f : verdict.findings) {
+    names.insert(v1::FindingCode_Name(f.code()));
+  }
+  return names;
+}
+
+// The summary and every finding, one a line, for failure messages.
+inline std::string Describe(const CheckVerdict& verdict) {
+  std::string out = absl::StrCat("summary: ", verdict.summary, "\n");
+  for (const v1::Finding& f : verdict.findings) {
+    absl::StrAppend(&out, "  ", v1::FindingCode_Name(f.code()), " (",
+                    v1::Severity_Name(f.severity()), "): ", f.detail(), "\n");
+  }
+  return out;
+}
+
+// Printable ASCII and tab only.
+inline bool PrintableAscii(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 0x20 && c < 0x7f) || c == '\t';
+  });
+}
+
+// The first finding of `verdict` with `code`; a test failure (and an empty
+// finding) when there is none.
+inline const v1::Finding& FindingWith(const CheckVerdict& verdict,
+                                      v1::FindingCode code) {
+  for (const v1::Finding& f : verdict.findings) {
+    if (f.code() == code) return f;
+  }
+  ADD_FAILURE() << "no " << v1::FindingCode_Name(code) << "\n"
+                << Describe(verdict);
+  static const v1::Finding kNone;
+  return kNone;
+}
+
+}  // namespace mtasts::checks::test_util
+
+#endif  // MTASTS_CHECKS_TXT_JUDGE_TEST_UTIL_H_
