@@ -63,10 +63,6 @@ std::string QuoteListForDetail(const std::vector<absl::string_view>& values,
 // be valid UTF-8, or clients in other languages fail to parse the report.
 std::string SanitizeForReport(absl::string_view text);
 
-// Collects the findings of one judgement, all about one subject.
-//   FindingList findings("_mta-sts.example.com");
-//   findings.Add(v1::TXT_MISSING, "_mta-sts.example.com does not exist");
-//   verdict.findings = std::move(findings).Take();
 // A failed DNS outcome in words for a finding's detail, e.g. "TIMEOUT: no
 // name server answered in time".
 const char* DnsOutcomeWords(net::DnsOutcome outcome);
@@ -77,6 +73,10 @@ const char* DnsOutcomeWords(net::DnsOutcome outcome);
 // e.g. "TXT lookup of _mta-sts.example.com".
 CheckVerdict InconclusiveLookupVerdict(const net::DnsResult& lookup, absl::string_view what);
 
+// Collects the findings of one judgement, all about one subject.
+//   FindingList findings("_mta-sts.example.com");
+//   findings.Add(v1::TXT_MISSING, "_mta-sts.example.com does not exist");
+//   verdict.findings = std::move(findings).Take();
 class FindingList {
  public:
   explicit FindingList(std::string subject) : subject_(std::move(subject)) {}
