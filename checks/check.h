@@ -21,6 +21,7 @@
 #ifndef MTASTS_CHECKS_CHECK_H_
 #define MTASTS_CHECKS_CHECK_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,6 +34,7 @@
 #include "mtasts/v1/service.pb.h"
 #include "net/address_guard.h"
 #include "net/dns_resolver.h"
+#include "net/https_get.h"
 #include "net/reactor.h"
 #include "net/tls_stream.h"
 
@@ -40,7 +42,59 @@ namespace mtasts::checks {
 
 // Lookups shared by several checks within one run, made once.
 enum class Input {
-  kMxSet,  // the domain's MX records (MxSet below)
+  kMxSet,   // the domain's MX records (MxSet below)
+  kPolicy,  // the policy file, fetched from every address of mta-sts.<domain>
+};
+
+// How checks reach the network, from the server's flags; the same for every run.
+struct ProbeSettings {
+  // Ports: the standard ones in production; tests point them at fakes
+  // (--https_port, --smtp_port).
+  uint16_t https_port = 443;
+  uint16_t smtp_port = 25;
+  // The name we give in EHLO (--ehlo_name).
+  std::string ehlo_name = "mtasts-checker.invalid";
+  // An MX host's STARTTLS probe result is reused across runs for this long
+  // (--mx_probe_cache_ttl).
+  absl::Duration mx_probe_cache_ttl = absl::Minutes(5);
+  // Addresses of mta-sts.<domain> fetched from (A and AAAA together); the
+  // rest are listed as not contacted.
+  int max_policy_addresses = 8;
+  // Policy fetch limits (the deadline is set per run).
+  net::HttpsLimits https;
+  // DNSSEC: trust anchor file (empty: Debian's dns-root-data root key) and an
+  // optional forwarder (ip[:port]; empty: full recursion), validated locally
+  // either way (--trust_anchor_file, --dnssec_forwarder).
+  std::string trust_anchor_file;
+  std::string dnssec_forwarder;
+};
+
+// One address of mta-sts.<domain> and what fetching the policy from it gave.
+struct PolicyFetchAttempt {
+  std::string address;
+  // Refused by the address guard: never contacted; `result` is empty.
+  net::GuardVerdict guard;
+  // Not fetched because max_policy_addresses was reached.
+  bool skipped = false;
+  net::HttpsResult result;
+  bool contacted() const { return guard.allowed && !skipped; }
+};
+
+// The policy as the run fetched it (Input::kPolicy), shared by policy_fetch,
+// policy_content and mx_match.
+struct PolicyFetch {
+  std::string host;  // mta-sts.<domain>
+  std::string url;   // https://mta-sts.<domain>/.well-known/mta-sts.txt
+  net::DnsResult a_lookup;
+  net::DnsResult aaaa_lookup;
+  // IPv4 first, then IPv6, each in answer order.
+  std::vector<PolicyFetchAttempt> attempts;
+  // Index into attempts of the answer a sender most likely acts on: the
+  // first HTTP 200; -1 when no address gave a 200.
+  int chosen = -1;
+  const PolicyFetchAttempt* chosen_attempt() const {
+    return chosen < 0 ? nullptr : &attempts[static_cast<size_t>(chosen)];
+  }
 };
 
 // The domain's MX set, as resolved once per run.
@@ -73,6 +127,11 @@ class CheckContext {
   virtual const net::AddressGuard& address_guard() const = 0;
   // Trust store for certificate validation (--ca_file or the system's).
   virtual const net::TlsClientContext& tls_context() const = 0;
+  // Ports, names, limits and caches' lifetimes (ProbeSettings).
+  virtual const ProbeSettings& settings() const = 0;
+  // The fetched policy; valid once a check that declared Input::kPolicy has
+  // been started.
+  virtual const PolicyFetch& policy() const = 0;
 };
 
 class Check {

@@ -92,6 +92,7 @@ void CheckRun::CancelOnReactor() {
   if (finished_) return;
   finished_ = true;
   if (dns_) dns_->Cancel();
+  policy_fetcher_.reset();
   Deliver(absl::CancelledError("check cancelled by the caller"));
 }
 
@@ -126,6 +127,21 @@ void CheckRun::StartOnReactor() {
   deadline_timer_ = reactor_->RunAt(params_.deadline, [weak] {
     if (auto run = weak.lock()) run->OnDeadline();
   });
+
+  // The policy is shared too: fetched once, from every address, when a
+  // selected check needs it.
+  bool need_policy = false;
+  for (const Slot& slot : slots_) {
+    for (checks::Input input : slot.check->inputs()) {
+      need_policy |= slot.selected && input == checks::Input::kPolicy;
+    }
+  }
+  if (need_policy) {
+    policy_fetcher_ = std::make_unique<checks::PolicyFetcher>(*this);
+    policy_fetcher_->Start([this](checks::PolicyFetch fetch) { OnPolicyFetched(std::move(fetch)); });
+  } else {
+    policy_ready_ = true;
+  }
 
   // The MX set is shared: resolved once, offered to every check that needs it,
   // and always part of the evidence.
@@ -248,6 +264,13 @@ void CheckRun::OnMxHostAddresses(size_t host_index, net::DnsResult result) {
   MaybeFinish();
 }
 
+void CheckRun::OnPolicyFetched(checks::PolicyFetch fetch) {
+  policy_ = std::move(fetch);
+  policy_ready_ = true;
+  StartReadyChecks();
+  MaybeFinish();
+}
+
 void CheckRun::StartReadyChecks() {
   for (size_t i = 0; i < slots_.size(); ++i) {
     Slot& slot = slots_[i];
@@ -255,6 +278,7 @@ void CheckRun::StartReadyChecks() {
     bool ready = true;
     for (checks::Input input : slot.check->inputs()) {
       if (input == checks::Input::kMxSet && !mx_ready_) ready = false;
+      if (input == checks::Input::kPolicy && !policy_ready_) ready = false;
     }
     if (!ready) continue;
     slot.started = true;
@@ -297,8 +321,9 @@ void CheckRun::OnDeadline() {
     slot.verdict.findings.push_back(checks::MakeFinding(
         v1::CHECK_TIMED_OUT,
         absl::StrCat("The ", std::string(slot.check->name()), " check ",
-                     slot.started ? "was still waiting for answers"
-                                  : "was still waiting for the MX lookup",
+                     slot.started      ? "was still waiting for answers"
+                     : !policy_ready_ ? "was still waiting for the policy fetch"
+                                      : "was still waiting for the MX lookup",
                      " when the ", absl::FormatDuration(params_.deadline - started_at_),
                      " deadline for this domain expired.")));
   }
@@ -308,6 +333,7 @@ void CheckRun::OnDeadline() {
         v1::MX_LOOKUP_FAILED, "The MX lookup did not finish before the deadline.");
   }
   dns_->Cancel();
+  policy_fetcher_.reset();  // closes its connections
   address_lookups_pending_ = 0;
   Finish();
 }

@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "checks/check.h"
+#include "checks/policy_fetch/fetch_policy.h"
 #include "checks/scoring/weights.h"
 #include "engine/engine.h"
 #include "mtasts/v1/report.pb.h"
@@ -40,6 +41,7 @@ struct RunParams {
   int max_mx_hosts = 32;
   const net::AddressGuard* guard = nullptr;     // engine-owned
   const net::TlsClientContext* tls = nullptr;   // engine-owned
+  const checks::ProbeSettings* probe = nullptr;  // engine-owned
 };
 
 class CheckRun : public checks::CheckContext, public std::enable_shared_from_this<CheckRun> {
@@ -64,6 +66,8 @@ class CheckRun : public checks::CheckContext, public std::enable_shared_from_thi
   absl::Time deadline() const override { return params_.deadline; }
   const net::AddressGuard& address_guard() const override { return *params_.guard; }
   const net::TlsClientContext& tls_context() const override { return *params_.tls; }
+  const checks::ProbeSettings& settings() const override { return *params_.probe; }
+  const checks::PolicyFetch& policy() const override { return policy_; }
 
   CheckRun(net::Reactor* reactor, RunParams params, Engine::ReportCallback done);
 
@@ -81,6 +85,7 @@ class CheckRun : public checks::CheckContext, public std::enable_shared_from_thi
   void StartOnReactor();
   void OnMxLookup(net::DnsResult result);
   void OnMxHostAddresses(size_t host_index, net::DnsResult result);
+  void OnPolicyFetched(checks::PolicyFetch fetch);
   void StartReadyChecks();
   void OnCheckDone(size_t slot, checks::CheckVerdict verdict);
   void MaybeFinish();
@@ -98,6 +103,10 @@ class CheckRun : public checks::CheckContext, public std::enable_shared_from_thi
   std::vector<Slot> slots_;
   checks::MxSet mx_set_;
   bool mx_ready_ = false;
+  // The policy fetch, started at once when a selected check needs it.
+  std::unique_ptr<checks::PolicyFetcher> policy_fetcher_;
+  checks::PolicyFetch policy_;
+  bool policy_ready_ = false;
   int address_lookups_pending_ = 0;
   bool finished_ = false;  // no further state changes; delivery is under way
   net::TimerId deadline_timer_ = 0;

@@ -72,6 +72,7 @@ std::shared_ptr<RunHandle> Engine::Start(std::string ascii_domain, std::string u
   params.max_mx_hosts = options_.max_mx_hosts;
   params.guard = &guard_;
   params.tls = tls_.get();
+  params.probe = &options_.probe;
   return CheckRun::Start(pool_->Next(), std::move(params), std::move(done));
 }
 

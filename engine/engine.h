@@ -38,6 +38,8 @@ struct EngineOptions {
   std::string allow_targets;
   // Trust store for the checks' TLS validation (--ca_file); empty: the system's.
   std::string ca_file;
+  // Ports, names, limits for the checks' network work.
+  checks::ProbeSettings probe;
   // The checks to register; empty: checks::BuiltinChecks().
   std::vector<std::unique_ptr<checks::Check>> checks;
 };

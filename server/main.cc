@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -42,6 +43,19 @@ ABSL_FLAG(std::string, allow_targets, "",
 ABSL_FLAG(std::string, ca_file, "",
           "PEM trust store for the checks' TLS validation; empty: the system's");
 ABSL_FLAG(int, reactor_threads, 2, "Reactor threads driving all network I/O");
+ABSL_FLAG(int, https_port, 443,
+          "Port the policy is fetched from; anything but 443 is for tests only");
+ABSL_FLAG(int, smtp_port, 25, "Port MX hosts are probed on; anything but 25 is for tests only");
+ABSL_FLAG(std::string, ehlo_name, "mtasts-checker.invalid",
+          "Host name sent in EHLO when probing MX hosts");
+ABSL_FLAG(absl::Duration, mx_probe_cache_ttl, absl::Minutes(5),
+          "How long an MX host's STARTTLS probe result is reused across checks (0: not cached)");
+ABSL_FLAG(std::string, trust_anchor_file, "",
+          "DNSSEC trust anchor file (DS or DNSKEY records); empty: Debian's root key "
+          "(/usr/share/dns/root.key)");
+ABSL_FLAG(std::string, dnssec_forwarder, "",
+          "ip[:port] of a resolver to send DNSSEC queries through (still validated here); "
+          "empty: full recursion from the root");
 
 namespace {
 
@@ -104,6 +118,23 @@ int main(int argc, char** argv) {
   // start-up error naming the flag.
   settings.allow_targets = absl::GetFlag(FLAGS_allow_targets);
   settings.ca_file = absl::GetFlag(FLAGS_ca_file);
+  for (auto [flag, port, name] :
+       {std::tuple{absl::GetFlag(FLAGS_https_port), &settings.probe.https_port, "--https_port"},
+        std::tuple{absl::GetFlag(FLAGS_smtp_port), &settings.probe.smtp_port, "--smtp_port"}}) {
+    if (flag < 1 || flag > 65535) return Fail(absl::StrCat(name, " must be 1-65535"));
+    *port = static_cast<uint16_t>(flag);
+  }
+  settings.probe.ehlo_name = absl::GetFlag(FLAGS_ehlo_name);
+  if (settings.probe.ehlo_name.empty() ||
+      settings.probe.ehlo_name.find_first_of(" \r\n\t") != std::string::npos) {
+    return Fail("--ehlo_name must be a host name");
+  }
+  settings.probe.mx_probe_cache_ttl = absl::GetFlag(FLAGS_mx_probe_cache_ttl);
+  if (settings.probe.mx_probe_cache_ttl < absl::ZeroDuration()) {
+    return Fail("--mx_probe_cache_ttl must not be negative");
+  }
+  settings.probe.trust_anchor_file = absl::GetFlag(FLAGS_trust_anchor_file);
+  settings.probe.dnssec_forwarder = absl::GetFlag(FLAGS_dnssec_forwarder);
 
   // Thousands of checks in flight hold thousands of sockets.
   rlimit files;

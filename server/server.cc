@@ -67,6 +67,16 @@ EffectiveLimits ResolveLimits(const v1::Limits& l) {
   e.max_txt_records = OrDefault(l.max_txt_records(), e.max_txt_records);
   e.max_mx_hosts = OrDefault(l.max_mx_hosts(), e.max_mx_hosts);
   e.shutdown_grace = FromProto(l.shutdown_grace(), e.shutdown_grace);
+  net::HttpsLimits& h = e.policy_fetch;
+  h.connect_timeout = FromProto(l.policy_connect_timeout(), h.connect_timeout);
+  h.handshake_timeout = FromProto(l.policy_tls_timeout(), h.handshake_timeout);
+  h.first_byte_timeout = FromProto(l.policy_first_byte_timeout(), h.first_byte_timeout);
+  h.response_timeout = FromProto(l.policy_response_timeout(), h.response_timeout);
+  h.http.max_header_bytes = static_cast<size_t>(
+      OrDefault(l.max_policy_header_bytes(), static_cast<int>(h.http.max_header_bytes)));
+  h.http.max_body_bytes = static_cast<size_t>(
+      OrDefault(l.max_policy_body_bytes(), static_cast<int>(h.http.max_body_bytes)));
+  e.max_policy_addresses = OrDefault(l.max_policy_addresses(), e.max_policy_addresses);
   return e;
 }
 
@@ -89,6 +99,9 @@ absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings
   engine_options.max_mx_hosts = limits.max_mx_hosts;
   engine_options.allow_targets = settings.allow_targets;
   engine_options.ca_file = settings.ca_file;
+  engine_options.probe = settings.probe;
+  engine_options.probe.https = limits.policy_fetch;
+  engine_options.probe.max_policy_addresses = limits.max_policy_addresses;
   auto engine = engine::Engine::Create(std::move(engine_options));
   if (!engine.ok()) return engine.status();
 

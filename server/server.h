@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "checks/check.h"
 #include "engine/engine.h"
 #include "grpcpp/server.h"
 #include "mtasts/v1/config.pb.h"
@@ -31,6 +32,9 @@ struct ServerSettings {
   int reactor_threads = 2;
   std::string allow_targets;  // --allow_targets CIDRs, comma-separated
   std::string ca_file;        // --ca_file; empty: the system trust store
+  // Ports, EHLO name, probe cache, DNSSEC trust anchor (--https_port, ...).
+  // Its limits are overwritten from config.limits.
+  checks::ProbeSettings probe;
   FILE* log = stderr;  // call log; null: off
 };
 
@@ -72,6 +76,8 @@ struct EffectiveLimits {
   int max_txt_records = 32;
   int max_mx_hosts = 32;
   absl::Duration shutdown_grace = absl::Seconds(10);
+  net::HttpsLimits policy_fetch;  // deadline: per run
+  int max_policy_addresses = 8;
 };
 EffectiveLimits ResolveLimits(const v1::Limits& limits);
 
