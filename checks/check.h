@@ -44,6 +44,7 @@ namespace mtasts::checks {
 enum class Input {
   kMxSet,   // the domain's MX records (MxSet below)
   kPolicy,  // the policy file, fetched from every address of mta-sts.<domain>
+  kMxAddresses,  // the MX set with each host's A and AAAA lookups done
 };
 
 // How checks reach the network, from the server's flags; the same for every run.
@@ -102,6 +103,13 @@ struct MxSet {
   net::DnsResult lookup;              // the raw MX lookup
   std::vector<net::MxRecord> hosts;   // sorted by preference, then name; no null MX
   bool null_mx = false;               // RFC 7505 "0 ." present
+  // Parallel to `hosts`, complete once Input::kMxAddresses is ready: each
+  // host's A and AAAA lookups (addresses in answer order).
+  struct HostAddresses {
+    net::DnsResult a;
+    net::DnsResult aaaa;
+  };
+  std::vector<HostAddresses> addresses;
 };
 
 // Everything a check may use during a run. Owned by the CheckRun; valid until

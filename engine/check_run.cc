@@ -230,6 +230,7 @@ void CheckRun::OnMxLookup(net::DnsResult result) {
       break;
   }
   mx_set_.lookup = std::move(result);
+  mx_set_.addresses.resize(mx_set_.hosts.size());
 
   for (size_t i = 0; i < mx_set_.hosts.size(); ++i) {
     v1::MxHost* host = ev.add_mx_hosts();
@@ -250,6 +251,8 @@ void CheckRun::OnMxLookup(net::DnsResult result) {
 void CheckRun::OnMxHostAddresses(size_t host_index, net::DnsResult result) {
   --address_lookups_pending_;
   RecordLookup(result);
+  checks::MxSet::HostAddresses& lookups = mx_set_.addresses[host_index];
+  (result.type == net::RrType::kAaaa ? lookups.aaaa : lookups.a) = result;
   v1::MxHost* host = evidence().mutable_mx_hosts(static_cast<int>(host_index));
   for (const auto& address : result.addresses) host->add_addresses(address);
   // The A and AAAA lookups see the same alias; record it once.
@@ -261,6 +264,7 @@ void CheckRun::OnMxHostAddresses(size_t host_index, net::DnsResult result) {
                      absl::StrJoin(result.cname_chain, " -> "), "."),
         host->name());
   }
+  if (address_lookups_pending_ == 0) StartReadyChecks();
   MaybeFinish();
 }
 
@@ -279,6 +283,9 @@ void CheckRun::StartReadyChecks() {
     for (checks::Input input : slot.check->inputs()) {
       if (input == checks::Input::kMxSet && !mx_ready_) ready = false;
       if (input == checks::Input::kPolicy && !policy_ready_) ready = false;
+      if (input == checks::Input::kMxAddresses && (!mx_ready_ || address_lookups_pending_ > 0)) {
+        ready = false;
+      }
     }
     if (!ready) continue;
     slot.started = true;
