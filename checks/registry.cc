@@ -1,5 +1,8 @@
 #include "checks/registry.h"
 
+#include "checks/mx_match/mx_match_check.h"
+#include "checks/policy_content/policy_content_check.h"
+#include "checks/policy_fetch/policy_fetch_check.h"
 #include "checks/tls_rpt/tls_rpt_check.h"
 #include "checks/txt/txt_check.h"
 
@@ -8,9 +11,10 @@ namespace mtasts::checks {
 std::vector<std::unique_ptr<Check>> BuiltinChecks() {
   std::vector<std::unique_ptr<Check>> checks;
   checks.push_back(std::make_unique<TxtCheck>());
+  checks.push_back(std::make_unique<PolicyFetchCheck>());
+  checks.push_back(std::make_unique<PolicyContentCheck>());
+  checks.push_back(std::make_unique<MxMatchCheck>());
   checks.push_back(std::make_unique<TlsRptCheck>());
-  // Not built yet, and so reported as NOT_RUN: policy_fetch, policy_content,
-  // mx_match, mx_tls, dnssec.
   return checks;
 }
 

@@ -10,6 +10,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "checks/findings_table.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
@@ -530,8 +531,35 @@ MtaStsState StateOf(const DomainReport& report) {
   return v1::MTA_STS_STATE_UNDETERMINED;
 }
 
+// A policy that no valid TXT record announces is never fetched by senders
+// (RFC 8461 §3.3): it protects nothing, so its content and MX coverage earn
+// nothing, and a domain finding says why.
+void DiscountPolicyWithoutTxt(DomainReport* report) {
+  const CheckStatus txt = StatusOf(*report, "txt");
+  const CheckStatus fetch = StatusOf(*report, "policy_fetch");
+  if (txt != v1::CHECK_STATUS_FAIL ||
+      (fetch != v1::CHECK_STATUS_PASS && fetch != v1::CHECK_STATUS_WARN)) {
+    return;
+  }
+  const std::string domain = DomainOrPlaceholder(*report);
+  *report->add_domain_findings() = MakeFinding(
+      v1::POLICY_WITHOUT_TXT,
+      absl::StrCat("https://mta-sts.", domain,
+                   "/.well-known/mta-sts.txt serves a policy, but _mta-sts.", domain,
+                   " has no valid v=STSv1 record."),
+      domain);
+  for (CheckResult& c : *report->mutable_checks()) {
+    if ((c.check() == "policy_content" || c.check() == "mx_match") && c.points_earned() > 0) {
+      c.set_points_earned(0);
+      c.set_summary(absl::StrCat(c.summary(), " Not in force: without a valid TXT record "
+                                              "senders never fetch this policy."));
+    }
+  }
+}
+
 void Aggregate(DomainReport* report) {
   NormalizeChecks(report);
+  DiscountPolicyWithoutTxt(report);
   const std::optional<int> score = ComputeScore(*report);
   report->set_score(score.value_or(0));
   report->set_grade(GradeForScore(report->score()));

@@ -32,6 +32,8 @@ namespace mtasts::fakes {
 
 struct FakeHttpsServer::TlsState {
   SSL_CTX* default_ctx = nullptr;
+  // AddCertificate may grow it while handshakes read it.
+  absl::Mutex mu;
   std::vector<std::pair<std::string, SSL_CTX*>> by_name;  // lower-case names
 
   ~TlsState() {
@@ -495,13 +497,15 @@ absl::StatusOr<std::unique_ptr<FakeHttpsServer>> FakeHttpsServer::Start(
     }
     // Picks the certificate by SNI (a lambda: TlsState is private).
     int (*on_server_name)(SSL*, int*, void*) = [](SSL* ssl, int*, void* arg) -> int {
-      const auto* state = static_cast<const TlsState*>(arg);
+      auto* state = static_cast<TlsState*>(arg);
       const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
       if (name == nullptr) return SSL_TLSEXT_ERR_OK;
       const std::string lower = absl::AsciiStrToLower(name);
-      for (const auto& [server_name, ctx] : state->by_name) {
-        if (server_name == lower) {
-          SSL_set_SSL_CTX(ssl, ctx);
+      absl::MutexLock lock(&state->mu);
+      // The newest entry for a name wins (AddCertificate replaces).
+      for (auto it = state->by_name.rbegin(); it != state->by_name.rend(); ++it) {
+        if (it->first == lower) {
+          SSL_set_SSL_CTX(ssl, it->second);
           break;
         }
       }
@@ -511,28 +515,45 @@ absl::StatusOr<std::unique_ptr<FakeHttpsServer>> FakeHttpsServer::Start(
     SSL_CTX_set_tlsext_servername_arg(tls->default_ctx, tls.get());
   }
 
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_storage addr{};
+  socklen_t len = 0;
+  if (inet_pton(AF_INET, options.bind_address.c_str(),
+                &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr) == 1) {
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(options.port));
+    len = sizeof(sockaddr_in);
+  } else if (inet_pton(AF_INET6, options.bind_address.c_str(),
+                       &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr) == 1) {
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(options.port));
+    len = sizeof(sockaddr_in6);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bind_address is not an IP address: ", options.bind_address));
+  }
+  const int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
   const int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(fd, 64) != 0 ||
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(fd, 64) != 0 ||
       getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
     const int err = errno;
     close(fd);
-    return absl::InternalError(absl::StrCat("bind/listen 127.0.0.1: ", strerror(err)));
+    return absl::InternalError(
+        absl::StrCat("bind/listen ", options.bind_address, ": ", strerror(err)));
   }
+  const uint16_t bound_port = addr.ss_family == AF_INET
+                                  ? ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port)
+                                  : ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
   const int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake < 0) {
     close(fd);
     return absl::InternalError(absl::StrCat("eventfd: ", strerror(errno)));
   }
   std::unique_ptr<FakeHttpsServer> server(
-      new FakeHttpsServer(options, fd, wake, ntohs(addr.sin_port), std::move(tls)));
+      new FakeHttpsServer(options, fd, wake, bound_port, std::move(tls)));
   server->accept_thread_ = std::thread([s = server.get()] { s->AcceptLoop(); });
   return server;
 }
@@ -749,6 +770,16 @@ absl::StatusOr<int> UnusedLoopbackPort() {
   }
   close(fd);
   return static_cast<int>(ntohs(addr.sin_port));
+}
+
+absl::Status FakeHttpsServer::AddCertificate(absl::string_view server_name,
+                                             const TestCert& cert) {
+  if (tls_ == nullptr) return absl::FailedPreconditionError("not a TLS server");
+  absl::StatusOr<SSL_CTX*> ctx = MakeServerCtx(cert, options_);
+  if (!ctx.ok()) return ctx.status();
+  absl::MutexLock lock(&tls_->mu);
+  tls_->by_name.emplace_back(absl::AsciiStrToLower(server_name), *ctx);
+  return absl::OkStatus();
 }
 
 }  // namespace mtasts::fakes

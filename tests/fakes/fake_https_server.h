@@ -104,6 +104,9 @@ enum class FakeTlsVersion { kDefault, kTls1_0, kTls1_1, kTls1_2, kTls1_3 };
 struct FakeHttpsServerOptions {
   // False: a plain TCP listener (see plain_greeting).
   bool tls = true;
+  // Where to listen: an IPv4 or IPv6 loopback address; port 0 picks one.
+  std::string bind_address = "127.0.0.1";
+  int port = 0;
   // Certificates by SNI name (exact, case-insensitive); the entry with an
   // empty name is the default, and one is required when tls is true.
   struct SniCertificate {
@@ -152,6 +155,10 @@ class FakeHttpsServer {
   void Stop();
 
   int port() const { return port_; }
+
+  // Serves `cert` to clients that send `server_name` as SNI from now on,
+  // replacing an earlier certificate for that name. TLS servers only.
+  absl::Status AddCertificate(absl::string_view server_name, const TestCert& cert);
 
   // --- Scripting; applies to requests that arrive afterwards. ---
   // Answer for a request target (exact match, query included).

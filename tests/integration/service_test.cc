@@ -58,6 +58,8 @@ class ServiceTest : public ::testing::Test {
     lab_->dns().Aaaa("mx1." + domain, {"2001:db8::1"});
     if (with_sts_record) lab_->dns().Txt("_mta-sts." + domain, {{"v=STSv1; id=20261128T000000;"}});
     lab_->dns().Txt("_smtp._tls." + domain, {{"v=TLSRPTv1; rua=mailto:tlsrpt@" + domain}});
+    lab_->PublishPolicy(domain, "version: STSv1\nmode: enforce\nmx: mx1." + domain + "\nmx: mx2." +
+                                    domain + "\nmax_age: 604800\n");
   }
 
   std::unique_ptr<TestLab> lab_;
@@ -74,14 +76,21 @@ TEST_F(ServiceTest, GoodDomainScoresFullMarksOverTheChecksThatRan) {
   EXPECT_EQ(Check(*report, "txt").points_possible(), 15);
   EXPECT_EQ(Check(*report, "txt").points_earned(), 15);
   EXPECT_EQ(Check(*report, "tls_rpt").points_earned(), 10);
-  for (const char* name : {"policy_fetch", "policy_content", "mx_match", "mx_tls", "dnssec"}) {
-    EXPECT_EQ(Check(*report, name).status(), v1::CHECK_STATUS_NOT_RUN) << name;
-    EXPECT_EQ(Check(*report, name).points_possible(), 0) << name;
+  for (const char* name : {"policy_fetch", "policy_content", "mx_match"}) {
+    EXPECT_EQ(Check(*report, name).status(), v1::CHECK_STATUS_PASS) << name;
+    EXPECT_EQ(Check(*report, name).points_earned(), Check(*report, name).points_possible())
+        << name;
   }
+  EXPECT_THAT(Codes(Check(*report, "policy_fetch")), Contains(v1::POLICY_FETCH_OK));
+  EXPECT_THAT(Codes(Check(*report, "policy_content")), Contains(v1::POLICY_VALID));
+  EXPECT_THAT(Codes(Check(*report, "mx_match")), Contains(v1::MX_MATCH_ALL_COVERED));
   EXPECT_EQ(report->score(), 100);
   EXPECT_EQ(report->grade(), v1::GRADE_A);
-  EXPECT_EQ(report->state(), v1::MTA_STS_STATE_UNDETERMINED);
-  EXPECT_THAT(report->summary(), HasSubstr("policy_fetch"));  // names what did not run
+  EXPECT_EQ(report->state(), v1::MTA_STS_STATE_ENFORCED);
+  EXPECT_EQ(report->evidence().policy().mode(), v1::POLICY_MODE_ENFORCE);
+  EXPECT_EQ(report->evidence().policy().http_status(), 200);
+  EXPECT_EQ(report->evidence().policy().certificate().san_dns_names(0), "mta-sts.good.example");
+  EXPECT_EQ(report->evidence().mx_hosts(0).matched_pattern(), "mx1.good.example");
   EXPECT_EQ(report->evidence().sts_id(), "20261128T000000");
   EXPECT_THAT(report->evidence().tls_rpt().rua(), Contains("mailto:tlsrpt@good.example"));
   ASSERT_EQ(report->evidence().mx_hosts_size(), 2);
@@ -103,7 +112,11 @@ TEST_F(ServiceTest, NxdomainAtMtaStsIsAbsentNotBroken) {
   EXPECT_EQ(report->state(), v1::MTA_STS_STATE_ABSENT);
   EXPECT_EQ(Check(*report, "txt").status(), v1::CHECK_STATUS_FAIL);
   EXPECT_THAT(Codes(Check(*report, "txt")), Contains(v1::TXT_MISSING));
-  EXPECT_EQ(report->score(), 40);  // tls_rpt 10 of 25
+  // The policy is served, but without the TXT record senders never fetch it:
+  // policy_fetch 15 and tls_rpt 10 of 85.
+  EXPECT_THAT(DomainCodes(*report), Contains(v1::POLICY_WITHOUT_TXT));
+  EXPECT_EQ(Check(*report, "policy_content").points_earned(), 0);
+  EXPECT_EQ(report->score(), 29);
 }
 
 TEST_F(ServiceTest, ServfailAtMtaStsIsALookupFailureNotAbsence) {

@@ -95,8 +95,49 @@ std::unique_ptr<TestLab> TestLab::Start(const LabOptions& options) {
     ADD_FAILURE() << dns.status();
     return nullptr;
   }
+  auto ca = fakes::TestCa::CreateRoot("mtasts lab root CA");
+  if (!ca.ok()) {
+    ADD_FAILURE() << ca.status();
+    return nullptr;
+  }
+  lab->ca_ = *std::move(ca);
+  auto default_cert = lab->ca_->Issue(fakes::CertSpec::ForHosts({"default.lab.invalid"}));
+  auto ca_file = lab->ca_->WriteCertFile();
+  if (!default_cert.ok() || !ca_file.ok()) {
+    ADD_FAILURE() << "lab certificates: " << default_cert.status() << ca_file.status();
+    return nullptr;
+  }
+  fakes::FakeHttpsServerOptions https_options;
+  https_options.bind_address = options.https_bind_address;
+  https_options.max_version = options.https_max_version;
+  https_options.certificates.push_back({"", *default_cert});
+  auto https = fakes::FakeHttpsServer::Start(https_options);
+  if (!https.ok()) {
+    ADD_FAILURE() << https.status();
+    return nullptr;
+  }
+  lab->https_ = *std::move(https);
+  lab->https_address_ = options.https_bind_address;
+  TestLab* raw = lab.get();
+  lab->https_->SetHandler([raw](const fakes::FakeHttpRequest& request) {
+    std::string host = absl::AsciiStrToLower(request.Header("host").value_or(""));
+    if (const size_t colon = host.rfind(':');
+        colon != std::string::npos && host.find(']') == std::string::npos) {
+      host.resize(colon);
+    }
+    absl::MutexLock lock(&raw->policy_mu_);
+    auto it = raw->policies_.find(host);
+    if (it == raw->policies_.end() || request.target != "/.well-known/mta-sts.txt") {
+      return fakes::FakeHttpResponse::Status(404, "Not Found");
+    }
+    return it->second;
+  });
+
   server::ServerSettings settings;
   settings.listen = "127.0.0.1:0";
+  settings.allow_targets = options.allow_targets;
+  settings.ca_file = *ca_file;
+  settings.probe.https_port = static_cast<uint16_t>(lab->https_->port());
   settings.dns_servers = {{"127.0.0.1", (*dns)->port()}};
   settings.log = nullptr;
   v1::Limits* limits = settings.config.mutable_limits();
@@ -107,6 +148,12 @@ std::unique_ptr<TestLab> TestLab::Start(const LabOptions& options) {
   *limits->mutable_dns_timeout() =
       TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(options.dns_timeout));
   limits->set_dns_tries(options.dns_tries);
+  for (auto* d : {limits->mutable_policy_connect_timeout(), limits->mutable_policy_tls_timeout(),
+                  limits->mutable_policy_first_byte_timeout()}) {
+    *d = TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(options.policy_phase_timeout));
+  }
+  *limits->mutable_policy_response_timeout() =
+      TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(options.policy_response_timeout));
   lab->dns_ = std::make_unique<LabDns>(*std::move(dns));
   auto server = server::MtaStsServer::Start(std::move(settings));
   if (!server.ok()) {
@@ -120,10 +167,35 @@ std::unique_ptr<TestLab> TestLab::Start(const LabOptions& options) {
   return lab;
 }
 
+void TestLab::ServePolicy(const std::string& domain, fakes::FakeHttpResponse response,
+                          std::optional<fakes::TestCert> cert) {
+  const std::string host = absl::AsciiStrToLower("mta-sts." + domain);
+  if (!cert.has_value()) {
+    auto issued = ca_->Issue(fakes::CertSpec::ForHosts({host}));
+    ASSERT_TRUE(issued.ok()) << issued.status();
+    cert = *std::move(issued);
+  }
+  ASSERT_TRUE(https_->AddCertificate(host, *cert).ok());
+  absl::MutexLock lock(&policy_mu_);
+  policies_.insert_or_assign(host, std::move(response));
+}
+
+void TestLab::PublishPolicy(const std::string& domain, const std::string& body) {
+  fakes::FakeHttpResponse response = fakes::FakeHttpResponse::Text(body);
+  response.headers = {{"Content-Type", "text/plain; charset=utf-8"}};
+  ServePolicy(domain, std::move(response));
+  if (https_address_.find(':') != std::string::npos) {
+    dns().Aaaa("mta-sts." + domain, {https_address_});
+  } else {
+    dns().A("mta-sts." + domain, {https_address_});
+  }
+}
+
 TestLab::~TestLab() {
   stub_.reset();
   channel_.reset();
   server_.reset();
+  https_.reset();
   dns_.reset();
 }
 

@@ -8,6 +8,7 @@
 #define MTASTS_TESTS_INTEGRATION_TEST_LAB_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +21,8 @@
 #include "mtasts/v1/service.grpc.pb.h"
 #include "server/server.h"
 #include "tests/fakes/fake_dns_server.h"
+#include "tests/fakes/fake_https_server.h"
+#include "tests/fakes/test_certs.h"
 #include "tests/integration/reflection_client.h"
 
 namespace mtasts::testing {
@@ -67,6 +70,15 @@ struct LabOptions {
   // The resolver's per-attempt timeout and tries: short, so timeouts are quick.
   absl::Duration dns_timeout = absl::Milliseconds(200);
   int dns_tries = 3;
+  // The address guard's allowlist (--allow_targets); "" to see its refusals.
+  std::string allow_targets = "127.0.0.0/8, ::1";
+  // The lab's policy web server: where it listens (its port is the server's
+  // --https_port) and the newest TLS version it speaks.
+  std::string https_bind_address = "127.0.0.1";
+  fakes::FakeTlsVersion https_max_version = fakes::FakeTlsVersion::kDefault;
+  // Policy fetch timeouts (config limits), short so timeout tests are quick.
+  absl::Duration policy_phase_timeout = absl::Seconds(1);
+  absl::Duration policy_response_timeout = absl::Seconds(2);
 };
 
 class TestLab {
@@ -86,8 +98,30 @@ class TestLab {
   // "SERVING", "NOT_SERVING", ... or the call's error code name.
   std::string HealthStatus(const std::string& service);
 
+  // --- The policy web: one FakeHttpsServer for every mta-sts.<domain>,
+  // answering by Host header, with certificates from the lab's CA (the
+  // server's --ca_file) chosen by SNI.
+  fakes::FakeHttpsServer& https() { return *https_; }
+  // The lab's root CA: issue special certificates from it.
+  const fakes::TestCa& ca() const { return *ca_; }
+  // mta-sts.<domain> answers `response` for the policy path (other paths:
+  // 404) with `cert` (default: a valid certificate for mta-sts.<domain>).
+  // Does not touch DNS.
+  void ServePolicy(const std::string& domain, fakes::FakeHttpResponse response,
+                   std::optional<fakes::TestCert> cert = std::nullopt);
+  // The usual case: mta-sts.<domain> resolves to the web server's address
+  // and serves `body` as "text/plain; charset=utf-8".
+  void PublishPolicy(const std::string& domain, const std::string& body);
+
  private:
   std::unique_ptr<LabDns> dns_;
+  std::unique_ptr<fakes::TestCa> ca_;
+  std::unique_ptr<fakes::FakeHttpsServer> https_;
+  absl::Mutex policy_mu_;
+  // By lower-case host name.
+  absl::flat_hash_map<std::string, fakes::FakeHttpResponse> policies_
+      ABSL_GUARDED_BY(policy_mu_);
+  std::string https_address_;
   std::unique_ptr<server::MtaStsServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::MtaStsChecker::Stub> stub_;
