@@ -8,6 +8,7 @@ PACKAGES=(
   g++ protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
   libabsl-dev libc-ares-dev libssl-dev libidn2-dev libunbound-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev
   python3-grpcio python3-protobuf
 )
 
