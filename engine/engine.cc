@@ -19,10 +19,16 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(EngineOptions options) {
   if (!guard.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--allow_targets: ", guard.status().message()));
   }
-  auto tls = net::TlsClientContext::Create(options.ca_file);
+  net::TlsClientOptions tls_options;
+  tls_options.ca_file = options.ca_file;
+  tls_options.intermediates_file = options.ca_intermediates_file;
+  auto tls = net::TlsClientContext::Create(tls_options);
   if (!tls.ok()) {
-    return absl::Status(tls.status().code(),
-                        absl::StrCat("--ca_file: ", tls.status().message()));
+    return absl::Status(
+        tls.status().code(),
+        absl::StrCat(options.ca_intermediates_file.empty() ? "--ca_file: "
+                                                           : "--ca_file/--ca_intermediates_file: ",
+                     tls.status().message()));
   }
   auto pool = net::ReactorPool::Create(options.reactor_threads);
   if (!pool.ok()) return pool.status();

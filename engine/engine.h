@@ -38,6 +38,10 @@ struct EngineOptions {
   std::string allow_targets;
   // Trust store for the checks' TLS validation (--ca_file); empty: the system's.
   std::string ca_file;
+  // Known intermediate CAs (--ca_intermediates_file), never trusted: they let
+  // a report say "the server left out its intermediate" rather than "unknown
+  // issuer". Empty: no such distinction.
+  std::string ca_intermediates_file;
   // Ports, names, limits for the checks' network work.
   checks::ProbeSettings probe;
   // The checks to register; empty: checks::BuiltinChecks().

@@ -42,6 +42,10 @@ ABSL_FLAG(std::string, allow_targets, "",
           "are not public (for labs and tests); empty by default");
 ABSL_FLAG(std::string, ca_file, "",
           "PEM trust store for the checks' TLS validation; empty: the system's");
+ABSL_FLAG(std::string, ca_intermediates_file, "",
+          "PEM bundle of intermediate CA certificates (never trusted), so a server that "
+          "leaves out its intermediate is reported as an incomplete chain, not an unknown "
+          "issuer");
 ABSL_FLAG(int, reactor_threads, 2, "Reactor threads driving all network I/O");
 ABSL_FLAG(int, https_port, 443,
           "Port the policy is fetched from; anything but 443 is for tests only");
@@ -118,6 +122,7 @@ int main(int argc, char** argv) {
   // start-up error naming the flag.
   settings.allow_targets = absl::GetFlag(FLAGS_allow_targets);
   settings.ca_file = absl::GetFlag(FLAGS_ca_file);
+  settings.ca_intermediates_file = absl::GetFlag(FLAGS_ca_intermediates_file);
   for (auto [flag, port, name] :
        {std::tuple{absl::GetFlag(FLAGS_https_port), &settings.probe.https_port, "--https_port"},
         std::tuple{absl::GetFlag(FLAGS_smtp_port), &settings.probe.smtp_port, "--smtp_port"}}) {

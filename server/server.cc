@@ -99,6 +99,7 @@ absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings
   engine_options.max_mx_hosts = limits.max_mx_hosts;
   engine_options.allow_targets = settings.allow_targets;
   engine_options.ca_file = settings.ca_file;
+  engine_options.ca_intermediates_file = settings.ca_intermediates_file;
   engine_options.probe = settings.probe;
   engine_options.probe.https = limits.policy_fetch;
   engine_options.probe.max_policy_addresses = limits.max_policy_addresses;

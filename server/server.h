@@ -32,6 +32,7 @@ struct ServerSettings {
   int reactor_threads = 2;
   std::string allow_targets;  // --allow_targets CIDRs, comma-separated
   std::string ca_file;        // --ca_file; empty: the system trust store
+  std::string ca_intermediates_file;  // --ca_intermediates_file; optional
   // Ports, EHLO name, probe cache, DNSSEC trust anchor (--https_port, ...).
   // Its limits are overwritten from config.limits.
   checks::ProbeSettings probe;

@@ -102,7 +102,9 @@ std::pair<v1::FindingCode, std::string> CertificateCause(const net::HttpsResult&
       return {v1::POLICY_CERT_UNKNOWN_ISSUER,
               absl::StrCat("The certificate was issued by ",
                            leaf ? QuoteForDetail(tls.leaf().issuer) : "an unknown CA",
-                           ", which is not a trusted CA.")};
+                           ", which does not chain to a trusted root. If that issuer is an "
+                           "intermediate of a public CA, the server is not sending it "
+                           "(an incomplete chain).")};
     case NetFailure::kIncompleteChain:
       return {v1::POLICY_CERT_INCOMPLETE_CHAIN,
               absl::StrCat("The server did not send the intermediate certificate",

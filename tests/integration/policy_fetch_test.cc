@@ -295,6 +295,32 @@ TEST(PolicyFetchGuardTest, SamePolicyHostPassesWhenTheAllowlistCoversIt) {
   EXPECT_EQ(lab->https().connections(), 1);
 }
 
+TEST(PolicyFetchTlsTest, MissingIntermediateIsAnIncompleteChain) {
+  auto lab = TestLab::Start(LabOptions{.known_intermediate = true});
+  ASSERT_NE(lab, nullptr);
+  PublishDomain(*lab, "chain.example");
+  lab->PublishPolicy("chain.example", EnforcePolicy("chain.example"));
+  auto full = lab->intermediate().Issue(CertSpec::ForHosts({"mta-sts.chain.example"}));
+  ASSERT_TRUE(full.ok()) << full.status();
+
+  // With the intermediate sent, the chain verifies.
+  lab->ServePolicy("chain.example", PolicyResponse(EnforcePolicy("chain.example")), *full);
+  auto report = lab->Check("chain.example");
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(Result(*report, "policy_fetch").status(), v1::CHECK_STATUS_PASS)
+      << Result(*report, "policy_fetch").DebugString();
+
+  // Without it, the report names what is missing.
+  lab->ServePolicy("chain.example", PolicyResponse(EnforcePolicy("chain.example")),
+                   full->WithoutChain());
+  report = lab->Check("chain.example");
+  ASSERT_TRUE(report.ok()) << report.status();
+  const v1::Finding* incomplete =
+      FindingOf(Result(*report, "policy_fetch"), v1::POLICY_CERT_INCOMPLETE_CHAIN);
+  ASSERT_NE(incomplete, nullptr) << Result(*report, "policy_fetch").DebugString();
+  EXPECT_THAT(incomplete->detail(), HasSubstr("mtasts lab intermediate CA"));
+}
+
 TEST(PolicyFetchTlsTest, Tls10OnlyServerIsTooOld) {
   auto lab = TestLab::Start(LabOptions{.https_max_version = fakes::FakeTlsVersion::kTls1_0});
   ASSERT_NE(lab, nullptr);

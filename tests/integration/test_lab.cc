@@ -137,6 +137,17 @@ std::unique_ptr<TestLab> TestLab::Start(const LabOptions& options) {
   settings.listen = "127.0.0.1:0";
   settings.allow_targets = options.allow_targets;
   settings.ca_file = *ca_file;
+  if (options.known_intermediate) {
+    auto intermediate = lab->ca_->CreateIntermediate("mtasts lab intermediate CA");
+    auto file = intermediate.ok() ? (*intermediate)->WriteCertFile()
+                                  : absl::StatusOr<std::string>(intermediate.status());
+    if (!file.ok()) {
+      ADD_FAILURE() << file.status();
+      return nullptr;
+    }
+    lab->intermediate_ = *std::move(intermediate);
+    settings.ca_intermediates_file = *file;
+  }
   settings.probe.https_port = static_cast<uint16_t>(lab->https_->port());
   settings.dns_servers = {{"127.0.0.1", (*dns)->port()}};
   settings.log = nullptr;

@@ -76,6 +76,10 @@ struct LabOptions {
   // --https_port) and the newest TLS version it speaks.
   std::string https_bind_address = "127.0.0.1";
   fakes::FakeTlsVersion https_max_version = fakes::FakeTlsVersion::kDefault;
+  // The lab's CA also has an intermediate, whose certificate the server
+  // knows (--ca_intermediates_file): leaves it issues without their chain
+  // are then reported as an incomplete chain.
+  bool known_intermediate = false;
   // Policy fetch timeouts (config limits), short so timeout tests are quick.
   absl::Duration policy_phase_timeout = absl::Seconds(1);
   absl::Duration policy_response_timeout = absl::Seconds(2);
@@ -104,6 +108,8 @@ class TestLab {
   fakes::FakeHttpsServer& https() { return *https_; }
   // The lab's root CA: issue special certificates from it.
   const fakes::TestCa& ca() const { return *ca_; }
+  // Only with LabOptions::known_intermediate.
+  const fakes::TestCa& intermediate() const { return *intermediate_; }
   // mta-sts.<domain> answers `response` for the policy path (other paths:
   // 404) with `cert` (default: a valid certificate for mta-sts.<domain>).
   // Does not touch DNS.
@@ -116,6 +122,7 @@ class TestLab {
  private:
   std::unique_ptr<LabDns> dns_;
   std::unique_ptr<fakes::TestCa> ca_;
+  std::unique_ptr<fakes::TestCa> intermediate_;
   std::unique_ptr<fakes::FakeHttpsServer> https_;
   absl::Mutex policy_mu_;
   // By lower-case host name.
