@@ -266,6 +266,26 @@ TEST(PolicyFetchDetailTest, CertificateEvidenceAndPerAddressOutcomes) {
   EXPECT_DOUBLE_EQ(Result(*report, "policy_fetch").points_earned(), 7.5);
 }
 
+TEST(PolicyFetchDetailTest, RunDeadlineClosesThePolicyConnection) {
+  auto lab = TestLab::Start(LabOptions{});
+  ASSERT_NE(lab, nullptr);
+  PublishDomain(*lab, "stall.example");
+  lab->PublishPolicy("stall.example", EnforcePolicy("stall.example"));
+  FakeHttpResponse stall = PolicyResponse(EnforcePolicy("stall.example"));
+  stall.delay_before_first_byte = absl::InfiniteDuration();
+  lab->ServePolicy("stall.example", stall);
+  v1::CheckOptions options;
+  options.mutable_timeout()->set_nanos(300'000'000);  // before the 1 s first-byte limit
+  auto report = lab->Check("stall.example", options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  const v1::CheckResult& fetch = Result(*report, "policy_fetch");
+  EXPECT_EQ(fetch.status(), v1::CHECK_STATUS_INCONCLUSIVE);
+  EXPECT_THAT(Codes(fetch), Contains(v1::CHECK_TIMED_OUT));
+  EXPECT_THAT(fetch.findings(0).detail(), HasSubstr("policy fetch"));
+  // The run let go of its connection: the server sees the client close it.
+  EXPECT_TRUE(lab->https().WaitForClientCloses(1, absl::Seconds(2)));
+}
+
 TEST(PolicyFetchGuardTest, PolicyHostOnLoopbackIsRefusedWithoutAllowlist) {
   auto lab = TestLab::Start(LabOptions{.allow_targets = ""});
   ASSERT_NE(lab, nullptr);
