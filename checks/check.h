@@ -36,6 +36,7 @@
 #include "net/dns_resolver.h"
 #include "net/https_get.h"
 #include "net/reactor.h"
+#include "net/smtp_starttls.h"
 #include "net/tls_stream.h"
 
 namespace mtasts::checks {
@@ -63,6 +64,9 @@ struct ProbeSettings {
   int max_policy_addresses = 8;
   // Policy fetch limits (the deadline is set per run).
   net::HttpsLimits https;
+  // MX STARTTLS probe timeouts and reply limits (mx_tls; the deadline is
+  // set per probe).
+  net::SmtpLimits smtp;
   // DNSSEC: trust anchor file (empty: Debian's dns-root-data root key) and an
   // optional forwarder (ip[:port]; empty: full recursion), validated locally
   // either way (--trust_anchor_file, --dnssec_forwarder).
@@ -140,6 +144,10 @@ class CheckContext {
   // The fetched policy; valid once a check that declared Input::kPolicy has
   // been started.
   virtual const PolicyFetch& policy() const = 0;
+  // Expires when the run ends (report delivered or run cancelled). A check
+  // whose work does not go through dns() (its own resolver or sockets) holds
+  // it in its callbacks and drops late results once it has expired.
+  virtual std::weak_ptr<const void> lifetime() const = 0;
 };
 
 class Check {

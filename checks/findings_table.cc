@@ -962,6 +962,305 @@ const FindingInfo kTable[] = {
      "missing or invalid, so the policy served here is never used.",
      "Publish the TXT record shown in this report's suggested TXT record.",
      ""},
+
+    // --- mx_tls: STARTTLS on every MX address (RFC 8461 §4.2) ---
+    {v1::MX_TLS_VALID, v1::SEVERITY_INFO, "mx_tls",
+     "Every MX host passes MTA-STS TLS validation",
+     "Every address of every MX host offers STARTTLS, negotiates TLS 1.2 or "
+     "above and presents a certificate that chains to a trusted root, is "
+     "within its validity dates and names the MX host: what senders verify "
+     "under MTA-STS (RFC 8461 §4.2).",
+     "", ""},
+    {v1::MX_TLS_STARTTLS_MISSING, v1::SEVERITY_HIGH, "mx_tls",
+     "An MX host does not offer STARTTLS",
+     "The host's EHLO reply does not advertise STARTTLS (RFC 3207), so mail "
+     "to it cannot be encrypted. MTA-STS senders treat this as a failure: "
+     "under mode enforce they do not deliver to the host.",
+     "Enable STARTTLS on the mail server (Postfix: smtpd_tls_security_level = "
+     "may with a certificate and key) and check that nothing in front of it "
+     "(a firewall doing SMTP inspection) strips the STARTTLS line.",
+     "starttls-not-supported"},
+    {v1::MX_TLS_STARTTLS_REFUSED, v1::SEVERITY_HIGH, "mx_tls",
+     "An MX host advertises STARTTLS but refuses it",
+     "The host lists STARTTLS in its EHLO reply but answers the STARTTLS "
+     "command with an error (often 454 \"TLS not available\"), usually "
+     "because its certificate or key cannot be loaded. Senders cannot "
+     "encrypt the session.",
+     "Check the mail server's log for TLS errors at startup and the paths "
+     "and permissions of its certificate and key files.",
+     "starttls-not-supported"},
+    {v1::MX_TLS_GREETING_REJECTED, v1::SEVERITY_HIGH, "mx_tls",
+     "An MX host refuses SMTP sessions in its greeting",
+     "The host greets with a 4xx or 5xx reply (such as 554 \"no service\") "
+     "instead of 220, so no sender can deliver to it (RFC 5321 §3.1). A "
+     "refusal aimed only at the checker's address (a blocklist) looks the "
+     "same from here.",
+     "Make the host greet with 220, or remove it from the MX records if it "
+     "is not meant to receive mail.",
+     ""},
+    {v1::MX_TLS_EHLO_REJECTED, v1::SEVERITY_HIGH, "mx_tls",
+     "An MX host refuses EHLO",
+     "The host answers EHLO with an error, so no SMTP extension, STARTTLS "
+     "included, can be used (RFC 5321 §4.1.1.1).",
+     "Allow EHLO on the mail server; check restrictions on the HELO/EHLO "
+     "name that could refuse every client.",
+     "starttls-not-supported"},
+    {v1::MX_TLS_HANDSHAKE_FAILED, v1::SEVERITY_HIGH, "mx_tls",
+     "The TLS handshake with an MX host fails",
+     "The host accepts STARTTLS but the TLS handshake then fails (an alert, "
+     "no common cipher or protocol, or data that is not TLS), so senders "
+     "cannot encrypt the session.",
+     "Check the TLS configuration of the mail server with `openssl s_client "
+     "-starttls smtp -connect mx.example.com:25 -servername mx.example.com` "
+     "and its log.",
+     "validation-failure"},
+    {v1::MX_TLS_PROTOCOL_TOO_OLD, v1::SEVERITY_HIGH, "mx_tls",
+     "An MX host offers only TLS versions below 1.2",
+     "The host offers nothing at TLS 1.2 or above. RFC 8996 deprecates TLS "
+     "1.0 and 1.1, and current senders refuse them.",
+     "Enable TLS 1.2 and 1.3 on the mail server (Postfix: "
+     "smtpd_tls_protocols = >=TLSv1.2).",
+     "validation-failure"},
+    {v1::MX_TLS_CERT_EXPIRED, v1::SEVERITY_HIGH, "mx_tls",
+     "An MX host's certificate has expired",
+     "RFC 8461 §4.2 requires a certificate within its validity period. "
+     "Senders enforcing MTA-STS reject this host.",
+     "Renew the certificate, install it on the mail server and reload it; "
+     "automate renewal.",
+     "certificate-expired"},
+    {v1::MX_TLS_CERT_NOT_YET_VALID, v1::SEVERITY_HIGH, "mx_tls",
+     "An MX host's certificate is not valid yet",
+     "The certificate's validity starts in the future (or the server's "
+     "clock is wrong), so senders reject it.",
+     "Install a certificate that is valid now and check the server's clock.",
+     "validation-failure"},
+    {v1::MX_TLS_CERT_EXPIRING_SOON, v1::SEVERITY_MEDIUM, "mx_tls",
+     "An MX host's certificate expires soon",
+     "The certificate is valid today but expires within 14 days. When it "
+     "expires, senders enforcing MTA-STS stop delivering to the host.",
+     "Renew the certificate now and check that automatic renewal reaches "
+     "the mail server (not only the web server).",
+     ""},
+    {v1::MX_TLS_CERT_SELF_SIGNED, v1::SEVERITY_HIGH, "mx_tls",
+     "An MX host's certificate is self-signed",
+     "MTA-STS requires a certificate that chains to a root senders trust "
+     "(RFC 8461 §4.2). A self-signed certificate is trusted by none.",
+     "Install a certificate from a publicly trusted CA (for example Let's "
+     "Encrypt) for the MX host name.",
+     "certificate-not-trusted"},
+    {v1::MX_TLS_CERT_UNKNOWN_ISSUER, v1::SEVERITY_HIGH, "mx_tls",
+     "An MX host's certificate chains to no trusted root",
+     "The certificate was issued by a CA that senders do not trust (a "
+     "private CA, or a root missing from public trust stores).",
+     "Install a certificate from a publicly trusted CA.",
+     "certificate-not-trusted"},
+    {v1::MX_TLS_CERT_INCOMPLETE_CHAIN, v1::SEVERITY_HIGH, "mx_tls",
+     "An MX host leaves out an intermediate certificate",
+     "The server sends its own certificate without the intermediate CA "
+     "certificate that links it to a trusted root. Senders do not fetch "
+     "missing intermediates, so they cannot validate the chain.",
+     "Configure the full chain file (leaf followed by intermediates), e.g. "
+     "Let's Encrypt's fullchain.pem, on the mail server.",
+     "certificate-not-trusted"},
+    {v1::MX_TLS_CERT_NAME_MISMATCH, v1::SEVERITY_HIGH, "mx_tls",
+     "An MX host's certificate does not name the MX host",
+     "Senders check that a subjectAltName dNSName of the certificate covers "
+     "the MX host name (RFC 8461 §4.2, RFC 6125; a wildcard covers exactly "
+     "one label). This certificate names other hosts.",
+     "Install a certificate whose subjectAltName includes the MX host name "
+     "exactly as the MX record gives it.",
+     "certificate-host-mismatch"},
+    {v1::MX_TLS_CERT_INVALID, v1::SEVERITY_HIGH, "mx_tls",
+     "An MX host's certificate fails validation",
+     "The certificate failed validation for a reason other than its dates, "
+     "issuer or names (for example a bad signature, a weak key or a wrong "
+     "key usage).",
+     "Replace the certificate with one issued by a publicly trusted CA.",
+     "validation-failure"},
+    {v1::MX_TLS_CONNECT_FAILED, v1::SEVERITY_MEDIUM, "mx_tls",
+     "An MX address does not accept connections on port 25",
+     "Other MX addresses accepted connections from the checker, so this "
+     "one is unreachable because of the domain: senders that pick it "
+     "retry elsewhere or queue the mail.",
+     "Make the host listen on port 25 on every address its A and AAAA "
+     "records give, or remove the addresses that do not serve mail.",
+     ""},
+    {v1::MX_TLS_TIMEOUT, v1::SEVERITY_MEDIUM, "mx_tls",
+     "An MX host stops answering during the SMTP exchange",
+     "The host accepted the TCP connection but then did not send its "
+     "greeting, EHLO reply, STARTTLS reply or TLS handshake in time.",
+     "Check the mail server's load and any greeting delay or tarpitting "
+     "applied to unknown clients.",
+     ""},
+    {v1::MX_TLS_PORT25_BLOCKED, v1::SEVERITY_INFO, "mx_tls",
+     "Port 25 seems blocked from the checker",
+     "No MX address accepted a TCP connection on port 25 from the checker. "
+     "Many networks block outbound port 25, so this says nothing about the "
+     "domain: the check is inconclusive and its points are left out of the "
+     "score.",
+     "Nothing to change on the domain. Run the checker from a network that "
+     "allows outbound SMTP to verify the MX hosts.",
+     ""},
+    {v1::MX_TLS_ADDRESS_REFUSED, v1::SEVERITY_MEDIUM, "mx_tls",
+     "An MX address is not a public address",
+     "The MX host resolves to a private, loopback or otherwise non-public "
+     "address, which senders on the internet cannot reach. The checker does "
+     "not connect to such addresses.",
+     "Publish only the public addresses of the mail server in its A and "
+     "AAAA records.",
+     ""},
+    {v1::MX_TLS_HOST_NO_ADDRESS, v1::SEVERITY_MEDIUM, "mx_tls",
+     "An MX host has no address",
+     "The MX record names a host without A or AAAA records (or whose "
+     "lookups fail), so senders cannot deliver to it.",
+     "Publish the host's A/AAAA records or remove the MX record.",
+     ""},
+    {v1::MX_TLS_PROTOCOL_ERROR, v1::SEVERITY_MEDIUM, "mx_tls",
+     "An MX host does not speak SMTP as expected",
+     "The host's replies are not SMTP replies (RFC 5321 §4.2), are too "
+     "long, or the connection closed in the middle of the exchange.",
+     "Check that port 25 reaches the mail server itself, not another "
+     "service or a broken proxy.",
+     ""},
+    // --- dnssec: answers validated from a trust anchor; DANE as information ---
+    // RFC 8460 §4.3.2 result types apply to DANE senders: a BOGUS answer or
+    // TLSA lookup is "dnssec-invalid", TLSA records that match nothing or
+    // that SMTP cannot use are "tlsa-invalid".
+    {v1::DNSSEC_SECURE, v1::SEVERITY_INFO, "dnssec",
+     "The MX and _mta-sts answers are DNSSEC-signed and validate",
+     "Both answers validate from the root trust anchor, so a sender with a "
+     "validating resolver knows they were not forged on the way.",
+     "",
+     ""},
+    {v1::DNSSEC_INSECURE, v1::SEVERITY_LOW, "dnssec",
+     "An answer is not DNSSEC-signed",
+     "The zone is unsigned or its delegation has no DS record in the parent, "
+     "so resolvers cannot tell a forged answer from the real one. MTA-STS "
+     "works without DNSSEC (its policy is authenticated by HTTPS), but signed "
+     "MX records protect the first contact and make DANE possible.",
+     "Sign the zone (most DNS hosts offer one-click DNSSEC) and publish the DS "
+     "record they give you at your registrar. Check with `dig +dnssec "
+     "example.com MX` and a validating resolver: the `ad` flag shows.",
+     ""},
+    {v1::DNSSEC_BOGUS, v1::SEVERITY_HIGH, "dnssec",
+     "An answer fails DNSSEC validation (BOGUS)",
+     "The zone is signed, but the signature does not validate (expired or "
+     "wrong signatures, a DS record that matches no key, records changed "
+     "after signing). Validating resolvers, used by many large mail "
+     "providers, answer SERVFAIL: for them the name cannot be resolved at "
+     "all, so mail is delayed and then bounced.",
+     "Re-sign the zone and make sure signatures are refreshed automatically "
+     "before they expire; if you changed DNS hosts or keys, make the DS "
+     "record at the registrar match the zone's current key (or remove it "
+     "while you fix the signing). Test with https://dnsviz.net/.",
+     "dnssec-invalid"},
+    {v1::DNSSEC_LOOKUP_FAILED, v1::SEVERITY_MEDIUM, "dnssec",
+     "A DNSSEC-validated lookup failed",
+     "The validated lookup timed out or failed without a validation error, "
+     "so nothing is known about its DNSSEC state; the check is inconclusive.",
+     "Make sure every authoritative name server of the domain answers, then "
+     "check again.",
+     ""},
+    {v1::DNSSEC_VALIDATOR_UNAVAILABLE, v1::SEVERITY_MEDIUM, "dnssec",
+     "The checker's DNSSEC validator could not reach the DNS",
+     "The checker's own validating resolver reached neither the root servers "
+     "nor its configured forwarder. This says nothing about the domain; the "
+     "check is inconclusive and its points are left out of the score.",
+     "Nothing to change on the domain. Whoever runs the checker: allow "
+     "outbound DNS to the root servers, or set --dnssec_forwarder to a "
+     "reachable resolver.",
+     ""},
+    {v1::DNSSEC_TRUST_ANCHOR_PROBLEM, v1::SEVERITY_MEDIUM, "dnssec",
+     "The checker's DNSSEC trust anchor is unusable",
+     "The checker's trust anchor file could not be loaded, or the root's "
+     "keys do not validate against it. This says nothing about the domain; "
+     "the check is inconclusive.",
+     "Nothing to change on the domain. Whoever runs the checker: point "
+     "--trust_anchor_file at a current root key (Debian package "
+     "dns-root-data installs /usr/share/dns/root.key).",
+     ""},
+    {v1::DNSSEC_HOST_INSECURE, v1::SEVERITY_INFO, "dnssec",
+     "Host addresses are not DNSSEC-signed",
+     "The address records of the policy host or of MX hosts are not signed. "
+     "This is common when mail or web hosting is outsourced to a provider "
+     "whose zone is unsigned.",
+     "",
+     ""},
+    {v1::DANE_NOT_PUBLISHED, v1::SEVERITY_INFO, "dnssec",
+     "No DANE TLSA records on the MX hosts",
+     "DANE (RFC 7672) lets senders authenticate MX hosts through DNSSEC-"
+     "signed TLSA records; it needs a signed zone and is optional beside "
+     "MTA-STS.",
+     "",
+     ""},
+    {v1::DANE_USABLE, v1::SEVERITY_INFO, "dnssec",
+     "DANE applies to an MX host",
+     "The MX host publishes TLSA records in a DNSSEC-signed zone: senders "
+     "that support DANE require TLS to it and authenticate its certificate "
+     "with these records.",
+     "",
+     ""},
+    {v1::DANE_UNUSABLE_INSECURE, v1::SEVERITY_MEDIUM, "dnssec",
+     "TLSA records are published in an unsigned zone",
+     "TLSA records count only when they validate as DNSSEC-secure (RFC 7672 "
+     "§2.2). In an unsigned zone senders ignore them, so they protect "
+     "nothing.",
+     "Sign the zone that holds _25._tcp.<mx host> and publish its DS record, "
+     "or remove the TLSA records.",
+     ""},
+    {v1::DANE_BOGUS, v1::SEVERITY_HIGH, "dnssec",
+     "The TLSA lookup of an MX host fails DNSSEC validation",
+     "Senders that support DANE cannot tell whether DANE applies to this "
+     "host, so they defer mail to it (RFC 7672 §2.2).",
+     "Fix the signatures of the zone holding _25._tcp.<mx host> (see "
+     "https://dnsviz.net/), or its DS record at the parent.",
+     "dnssec-invalid"},
+    {v1::DANE_MATCHES, v1::SEVERITY_INFO, "dnssec",
+     "The MX host's certificate matches its TLSA records",
+     "DANE senders can authenticate this host.",
+     "",
+     ""},
+    {v1::DANE_MISMATCH, v1::SEVERITY_HIGH, "dnssec",
+     "The MX host's certificate matches none of its TLSA records",
+     "Senders that support DANE require a certificate matching one of the "
+     "host's usable TLSA records; this one matches none, so they will not "
+     "deliver to it, whatever the MTA-STS policy says (RFC 8461 §2).",
+     "Publish a TLSA record for the certificate the host presents (for "
+     "example `3 1 1 <SHA-256 of its public key>`), and when rotating keys "
+     "publish the new record before deploying the new certificate.",
+     "tlsa-invalid"},
+    {v1::DANE_RECORD_UNUSABLE, v1::SEVERITY_LOW, "dnssec",
+     "TLSA records that SMTP does not use",
+     "SMTP uses only DANE-TA (2) and DANE-EE (3) records with a known "
+     "selector and matching type; PKIX-TA (0) and PKIX-EE (1) records and "
+     "malformed ones are ignored (RFC 7672 §3.1.3).",
+     "Replace them with DANE-EE records (`3 1 1 <SHA-256 of the public "
+     "key>`), which RFC 7672 recommends.",
+     "tlsa-invalid"},
+    {v1::DANE_MATCH_UNKNOWN, v1::SEVERITY_INFO, "dnssec",
+     "DANE applies, but the certificate was not compared",
+     "No certificate of the MX host was seen in this run (the STARTTLS probe "
+     "did not run or completed no handshake), so whether it matches the "
+     "TLSA records is unknown.",
+     "",
+     ""},
+    {v1::DANE_LOOKUP_FAILED, v1::SEVERITY_LOW, "dnssec",
+     "The TLSA lookup of an MX host failed",
+     "The lookup of _25._tcp.<mx host> timed out or failed. Senders that "
+     "support DANE treat a failed TLSA lookup as a temporary failure and "
+     "may defer mail.",
+     "Make sure the name servers of the MX host's zone answer TLSA queries "
+     "(an absent record must be NXDOMAIN or NODATA, not an error).",
+     ""},
+    {v1::DANE_PRECEDES_MTA_STS, v1::SEVERITY_INFO, "dnssec",
+     "DANE takes precedence over MTA-STS for DANE senders",
+     "Where DANE applies, senders that support it authenticate the MX host "
+     "with its TLSA records, and RFC 8461 §2 says they must not let MTA-STS "
+     "override a failing DANE validation: keep the TLSA records and the "
+     "certificates in step, or mail from those senders stops even though "
+     "MTA-STS passes.",
+     "",
+     ""},
 };
 
 const FindingInfo kUnknown = {

@@ -1,6 +1,8 @@
 #include "checks/registry.h"
 
+#include "checks/dnssec/dnssec_check.h"
 #include "checks/mx_match/mx_match_check.h"
+#include "checks/mx_tls/mx_tls_check.h"
 #include "checks/policy_content/policy_content_check.h"
 #include "checks/policy_fetch/policy_fetch_check.h"
 #include "checks/tls_rpt/tls_rpt_check.h"
@@ -14,7 +16,9 @@ std::vector<std::unique_ptr<Check>> BuiltinChecks() {
   checks.push_back(std::make_unique<PolicyFetchCheck>());
   checks.push_back(std::make_unique<PolicyContentCheck>());
   checks.push_back(std::make_unique<MxMatchCheck>());
+  checks.push_back(std::make_unique<MxTlsCheck>());
   checks.push_back(std::make_unique<TlsRptCheck>());
+  checks.push_back(std::make_unique<DnssecCheck>());
   return checks;
 }
 

@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "checks/dnssec/dane.h"
 #include "checks/findings_table.h"
 #include "checks/scoring/aggregator.h"
 #include "google/protobuf/util/time_util.h"
@@ -394,6 +395,8 @@ void CheckRun::Finish() {
   report_.clear_domain_findings();
   for (auto& finding : domain_findings) *report_.add_domain_findings() = std::move(finding);
   *report_.mutable_duration() = ToProto(absl::Now() - started_at_);
+  // DANE needs both dnssec's TLSA records and mx_tls's certificates.
+  checks::AnnotateDane(&report_);
   checks::scoring::Aggregate(&report_);
   // Delivered from a fresh reaction: Finish can run inside a c-ares callback,
   // and the run (with its c-ares channel) may be destroyed right after delivery.

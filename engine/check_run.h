@@ -68,6 +68,7 @@ class CheckRun : public checks::CheckContext, public std::enable_shared_from_thi
   const net::TlsClientContext& tls_context() const override { return *params_.tls; }
   const checks::ProbeSettings& settings() const override { return *params_.probe; }
   const checks::PolicyFetch& policy() const override { return policy_; }
+  std::weak_ptr<const void> lifetime() const override { return weak_from_this(); }
 
   CheckRun(net::Reactor* reactor, RunParams params, Engine::ReportCallback done);
 

@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "checks/dnssec/dnssec_check.h"
 #include "checks/registry.h"
 #include "engine/check_run.h"
 
@@ -29,6 +30,11 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(EngineOptions options) {
         absl::StrCat(options.ca_intermediates_file.empty() ? "--ca_file: "
                                                            : "--ca_file/--ca_intermediates_file: ",
                      tls.status().message()));
+  }
+  // A trust anchor that cannot be read is a start-up error, not a silent
+  // INCONCLUSIVE in every report.
+  if (absl::Status dnssec = checks::ValidateDnssecSettings(options.probe); !dnssec.ok()) {
+    return dnssec;
   }
   auto pool = net::ReactorPool::Create(options.reactor_threads);
   if (!pool.ok()) return pool.status();

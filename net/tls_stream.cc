@@ -191,6 +191,25 @@ CertificateInfo DescribeCertificate(X509* cert, absl::Time now) {
   if (X509_digest(cert, EVP_sha256(), md, &md_len) == 1) {
     info.sha256_fingerprint = HexBytes(md, md_len, true);
   }
+  // DANE (RFC 6698 §2.1.2, §2.1.3): selector 0 hashes the whole certificate,
+  // selector 1 its SubjectPublicKeyInfo; matching types 1 and 2 are
+  // SHA-256 and SHA-512.
+  auto lower_hex = [](const unsigned char* p, size_t n) {
+    return absl::AsciiStrToLower(HexBytes(p, n, false));
+  };
+  if (X509_digest(cert, EVP_sha256(), md, &md_len) == 1) info.cert_sha256 = lower_hex(md, md_len);
+  if (X509_digest(cert, EVP_sha512(), md, &md_len) == 1) info.cert_sha512 = lower_hex(md, md_len);
+  unsigned char* spki = nullptr;
+  const int spki_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &spki);
+  if (spki_len > 0 && spki != nullptr) {
+    if (EVP_Digest(spki, static_cast<size_t>(spki_len), md, &md_len, EVP_sha256(), nullptr) == 1) {
+      info.spki_sha256 = lower_hex(md, md_len);
+    }
+    if (EVP_Digest(spki, static_cast<size_t>(spki_len), md, &md_len, EVP_sha512(), nullptr) == 1) {
+      info.spki_sha512 = lower_hex(md, md_len);
+    }
+  }
+  OPENSSL_free(spki);
   return info;
 }
 
@@ -1529,6 +1548,9 @@ absl::string_view NetFailureName(NetFailure failure) {
     case NetFailure::kHttpHeadersTooLarge: return "http_headers_too_large";
     case NetFailure::kHttpBodyTooLarge: return "http_body_too_large";
     case NetFailure::kHttpTruncated: return "http_truncated";
+    case NetFailure::kSmtpMalformed: return "smtp_malformed";
+    case NetFailure::kSmtpRejected: return "smtp_rejected";
+    case NetFailure::kStartTlsNotOffered: return "starttls_not_offered";
     case NetFailure::kDeadlineExceeded: return "deadline_exceeded";
     case NetFailure::kLocalError: return "local_error";
   }

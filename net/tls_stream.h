@@ -93,6 +93,9 @@ enum class NetFailure {
   kHttpHeadersTooLarge,
   kHttpBodyTooLarge,
   kHttpTruncated,       // the connection ended before the response did
+  kSmtpMalformed,       // a reply that is not SMTP (RFC 5321 §4.2)
+  kSmtpRejected,        // a 4xx/5xx reply where the exchange needs 2xx/3xx
+  kStartTlsNotOffered,  // EHLO reply without the STARTTLS keyword (RFC 3207)
   // Not the peer's doing.
   kDeadlineExceeded,    // the caller's overall deadline passed
   kLocalError,          // bad argument, out of sockets, OpenSSL internal error
@@ -146,6 +149,12 @@ struct CertificateInfo {
   int64_t days_to_expiry = 0;
   std::string serial_hex;          // upper-case hex
   std::string sha256_fingerprint;  // upper-case hex, colon-separated
+  // Lower-case hex digests of the certificate DER and of its
+  // SubjectPublicKeyInfo DER, for DANE TLSA matching (RFC 6698 §2.1).
+  std::string cert_sha256;
+  std::string cert_sha512;
+  std::string spki_sha256;
+  std::string spki_sha512;
   bool self_issued = false;        // subject == issuer
 };
 

@@ -10,6 +10,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   python3-grpcio python3-protobuf
+  nsd ldnsutils dns-root-data
+  unbound nginx-light libnginx-mod-http-echo postfix openssl iproute2
 )
 
 missing=()
@@ -25,4 +27,17 @@ SUDO=()
 # Keep any daemon a package ships from starting on the host.
 export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update -q </dev/null
+# nsd, unbound, nginx, postfix (DNSSEC and e2e labs) would start as host
+# services: policy-rc.d exiting 101 stops that for this install; labs start
+# their own instances.
+policy_rc_created=0
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+  printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+  "${SUDO[@]}" chmod 755 /usr/sbin/policy-rc.d
+  policy_rc_created=1
+fi
+# Postfix (e2e lab) without a host configuration: the lab writes its own.
+echo "postfix postfix/main_mailer_type select No configuration" |
+  "${SUDO[@]}" debconf-set-selections
 "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+[[ $policy_rc_created -eq 0 ]] || "${SUDO[@]}" rm -f /usr/sbin/policy-rc.d

@@ -14,6 +14,7 @@
 #       -dict=checks/mx_match/testdata/mx_fuzz.dict checks/mx_match/testdata/fuzz_seeds
 #   bazel-fuzz/http_response_fuzzer -max_total_time=60 \
 #       -dict=net/testdata/http_fuzz.dict net/testdata/http_fuzz_seeds
+#   bazel-fuzz/smtp_reply_fuzzer -max_total_time=60 net/testdata/smtp_fuzz_seeds
 #
 # Needs clang and libclang-rt-14-dev (libFuzzer, ASan, UBSan) from Debian.
 # The generated protobuf sources come from a normal Bazel build. Libraries
@@ -72,3 +73,9 @@ read -r -a HTTP_LIBS <<<"$(pkg-config --libs absl_strings absl_status absl_statu
 "$CXX" "${CXXFLAGS[@]}" $SANITIZE net/http_response_fuzzer.cc "$OUT/obj/http_response.o" \
   "${HTTP_LIBS[@]}" -o "$OUT/http_response_fuzzer"
 echo "built $OUT/http_response_fuzzer"
+
+# The SMTP reply parser (the MX STARTTLS probe's): Abseil only.
+"$CXX" "${CXXFLAGS[@]}" $SANITIZE -c net/smtp_reply.cc -o "$OUT/obj/smtp_reply.o"
+"$CXX" "${CXXFLAGS[@]}" $SANITIZE net/smtp_reply_fuzzer.cc "$OUT/obj/smtp_reply.o" \
+  "${HTTP_LIBS[@]}" -o "$OUT/smtp_reply_fuzzer"
+echo "built $OUT/smtp_reply_fuzzer"

@@ -149,6 +149,16 @@ std::unique_ptr<TestLab> TestLab::Start(const LabOptions& options) {
     settings.ca_intermediates_file = *file;
   }
   settings.probe.https_port = static_cast<uint16_t>(lab->https_->port());
+  settings.probe.trust_anchor_file = options.trust_anchor_file;
+  settings.probe.dnssec_forwarder = options.dnssec_forwarder;
+  if (options.smtp_port > 0) settings.probe.smtp_port = static_cast<uint16_t>(options.smtp_port);
+  for (absl::Duration* d :
+       {&settings.probe.smtp.connect_timeout, &settings.probe.smtp.greeting_timeout,
+        &settings.probe.smtp.ehlo_timeout, &settings.probe.smtp.starttls_timeout,
+        &settings.probe.smtp.handshake_timeout, &settings.probe.smtp.quit_timeout}) {
+    *d = options.smtp_phase_timeout;
+  }
+  settings.probe.mx_probe_cache_ttl = options.mx_probe_cache_ttl;
   settings.dns_servers = {{"127.0.0.1", (*dns)->port()}};
   settings.log = nullptr;
   v1::Limits* limits = settings.config.mutable_limits();

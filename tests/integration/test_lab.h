@@ -83,6 +83,16 @@ struct LabOptions {
   // Policy fetch timeouts (config limits), short so timeout tests are quick.
   absl::Duration policy_phase_timeout = absl::Seconds(1);
   absl::Duration policy_response_timeout = absl::Seconds(2);
+  // DNSSEC validation (the dnssec check): the server's --trust_anchor_file
+  // and --dnssec_forwarder ("" = Debian's root key, full recursion).
+  std::string trust_anchor_file;
+  std::string dnssec_forwarder;
+  // MX STARTTLS probes (mx_tls): the server's --smtp_port (0: leave 25; the
+  // test's FakeSmtpServer port otherwise), each phase's timeout (short, so
+  // timeout tests are quick) and how long results are reused.
+  int smtp_port = 0;
+  absl::Duration smtp_phase_timeout = absl::Seconds(1);
+  absl::Duration mx_probe_cache_ttl = absl::Minutes(5);
 };
 
 class TestLab {

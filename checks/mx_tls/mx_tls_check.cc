@@ -1,0 +1,204 @@
+#include "checks/mx_tls/mx_tls_check.h"
+
+#include <algorithm>
+#include <memory>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "checks/findings_table.h"
+#include "checks/mx_tls/mx_tls_judge.h"
+#include "checks/policy_content/policy.h"
+#include "net/address_guard.h"
+
+namespace mtasts::checks {
+namespace {
+
+// How often a run whose results are still out looks whether it was cancelled.
+constexpr absl::Duration kWatchInterval = absl::Milliseconds(500);
+
+// One run's probes. Owns itself until it stops (see the class comment in the
+// header); touched only on the run's reactor thread.
+class MxTlsRun : public std::enable_shared_from_this<MxTlsRun> {
+ public:
+  MxTlsRun(CheckContext& ctx, ProbeCache& cache, Check::DoneCallback done)
+      : ctx_(&ctx), lifetime_(ctx.lifetime()), reactor_(&ctx.reactor()), cache_(cache),
+        done_(std::move(done)) {}
+
+  void Start() {
+    self_ = shared_from_this();
+    const PolicyFetchAttempt* chosen = ctx_->policy().chosen_attempt();
+    if (chosen != nullptr) {
+      ParsedPolicy policy = ParsePolicy(chosen->result.body);
+      if (policy.valid) input_.mode = policy.mode;
+    }
+    const MxSet& mx = ctx_->mx_set();
+    for (size_t i = 0; i < mx.hosts.size(); ++i) {
+      MxHostProbes host;
+      host.host = absl::AsciiStrToLower(mx.hosts[i].host);
+      if (!host.host.empty() && host.host.back() == '.') host.host.pop_back();
+      if (i < mx.addresses.size()) {
+        host.a_outcome = mx.addresses[i].a.outcome;
+        host.aaaa_outcome = mx.addresses[i].aaaa.outcome;
+        for (const auto* lookup : {&mx.addresses[i].a, &mx.addresses[i].aaaa}) {
+          for (const std::string& address : lookup->addresses) {
+            if (host.addresses.size() >= MxTlsCheck::kMaxAddressesPerHost) break;
+            MxAddressProbe probe;
+            probe.address = address;
+            if (auto ip = net::ParseIpAddress(address); ip.ok()) {
+              probe.guard = ctx_->address_guard().Check(*ip);
+            } else {
+              probe.guard.allowed = false;
+              probe.guard.explanation = absl::StrCat(address, " is not an IP address.");
+            }
+            host.addresses.push_back(std::move(probe));
+          }
+        }
+      }
+      input_.hosts.push_back(std::move(host));
+    }
+    for (size_t h = 0; h < input_.hosts.size(); ++h) {
+      for (size_t a = 0; a < input_.hosts[h].addresses.size(); ++a) {
+        if (input_.hosts[h].addresses[a].guard.allowed) todo_.push_back({h, a});
+      }
+    }
+    waiters_.assign(todo_.size(), 0);
+    if (todo_.empty()) {
+      // Purely local verdict (no hosts, or every address refused).
+      reactor_->Post([self = self_] { self->Finish(); });
+      return;
+    }
+    deadline_timer_ = reactor_->RunAt(ctx_->deadline(), [weak = weak_from_this()] {
+      if (auto self = weak.lock()) {
+        self->deadline_timer_ = 0;
+        self->Stop();
+      }
+    });
+    Watch();
+    RequestMore();
+  }
+
+ private:
+  struct Slot {
+    size_t host;
+    size_t address;
+  };
+
+  void Watch() {
+    watch_timer_ = reactor_->RunAfter(kWatchInterval, [weak = weak_from_this()] {
+      auto self = weak.lock();
+      if (self == nullptr) return;
+      self->watch_timer_ = 0;
+      if (self->lifetime_.expired()) {
+        self->Stop();
+      } else {
+        self->Watch();
+      }
+    });
+  }
+
+  void RequestMore() {
+    const ProbeSettings& settings = ctx_->settings();
+    while (next_ < todo_.size() && in_flight_ < MxTlsCheck::kMaxProbesPerDomain) {
+      const size_t index = next_++;
+      const Slot slot = todo_[index];
+      const std::string& host = input_.hosts[slot.host].host;
+      const std::string& address = input_.hosts[slot.host].addresses[slot.address].address;
+      ProbeKey key{host, address, settings.smtp_port};
+      // The factory may run later for a queued key, after this run is gone:
+      // it holds copies and engine-owned pointers only.
+      const net::TlsClientContext* tls = &ctx_->tls_context();
+      ProbeCache::Factory factory =
+          [tls, key, ehlo = settings.ehlo_name, limits = settings.smtp](
+              net::Reactor* reactor, net::SmtpProbeCallback done) mutable {
+            return net::ProbeSmtpStartTls(reactor, tls, key.address, key.port, key.host, ehlo,
+                                          limits, std::move(done));
+          };
+      ++in_flight_;
+      waiters_[index] = cache_.Get(
+          key, settings.mx_probe_cache_ttl, reactor_, std::move(factory),
+          [weak = weak_from_this(), index](net::SmtpProbeResult result) {
+            if (auto self = weak.lock()) self->OnResult(index, std::move(result));
+          });
+    }
+  }
+
+  void OnResult(size_t index, net::SmtpProbeResult result) {
+    if (stopped_ || waiters_[index] == 0) return;
+    waiters_[index] = 0;
+    --in_flight_;
+    ++answered_;
+    if (lifetime_.expired()) {
+      Stop();
+      return;
+    }
+    const Slot slot = todo_[index];
+    input_.hosts[slot.host].addresses[slot.address].result = std::move(result);
+    if (answered_ == todo_.size()) {
+      Finish();
+      return;
+    }
+    RequestMore();
+  }
+
+  void Finish() {
+    if (stopped_) return;
+    if (lifetime_.expired()) {
+      Stop();
+      return;
+    }
+    CheckVerdict verdict = JudgeMxTls(input_);
+    v1::Evidence& evidence = ctx_->evidence();
+    for (size_t h = 0; h < input_.hosts.size(); ++h) {
+      if (static_cast<int>(h) >= evidence.mx_hosts_size()) break;
+      v1::MxHost* host = evidence.mutable_mx_hosts(static_cast<int>(h));
+      for (const MxAddressProbe& probe : input_.hosts[h].addresses) {
+        *host->add_tls() = MxTlsEvidence(probe);
+      }
+    }
+    Check::DoneCallback done = std::move(done_);
+    Stop();  // before `done`: the run may finish (and die) inside it
+    done(std::move(verdict));
+  }
+
+  // Leaves the cache, disarms the timers and lets go of this run's state.
+  void Stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    for (uint64_t& id : waiters_) {
+      if (id != 0) cache_.Cancel(id);
+      id = 0;
+    }
+    for (net::TimerId* t : {&deadline_timer_, &watch_timer_}) {
+      if (*t != 0) reactor_->CancelTimer(*t);
+      *t = 0;
+    }
+    ctx_ = nullptr;
+    // Released last; the caller still holds a reference while it returns.
+    reactor_->Post([self = std::move(self_)] {});
+  }
+
+  CheckContext* ctx_;
+  const std::weak_ptr<const void> lifetime_;
+  net::Reactor* const reactor_;
+  ProbeCache& cache_;
+  Check::DoneCallback done_;
+  MxTlsInput input_;
+  std::vector<Slot> todo_;
+  std::vector<uint64_t> waiters_;  // per todo_ entry; 0 when none
+  size_t next_ = 0;
+  size_t answered_ = 0;
+  int in_flight_ = 0;
+  bool stopped_ = false;
+  net::TimerId deadline_timer_ = 0;
+  net::TimerId watch_timer_ = 0;
+  std::shared_ptr<MxTlsRun> self_;
+};
+
+}  // namespace
+
+void MxTlsCheck::Run(CheckContext& ctx, DoneCallback done) {
+  std::make_shared<MxTlsRun>(ctx, cache_, std::move(done))->Start();
+}
+
+}  // namespace mtasts::checks

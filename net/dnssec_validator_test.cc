@@ -1,0 +1,303 @@
+#include "net/dnssec_validator.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "net/reactor.h"
+#include "tests/fakes/signed_zones.h"
+
+namespace mtasts::net {
+namespace {
+
+using fakes::SignedZones;
+
+class DnssecValidatorTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto z = SignedZones::Start({});
+    if (z.status().code() == absl::StatusCode::kUnavailable) {
+      skip_reason_ = new std::string(std::string(z.status().message()));
+      return;
+    }
+    ASSERT_TRUE(z.ok()) << z.status();
+    zones_ = z->release();
+  }
+  static void TearDownTestSuite() {
+    delete zones_;
+    zones_ = nullptr;
+  }
+
+  void SetUp() override {
+    if (skip_reason_ != nullptr) GTEST_SKIP() << *skip_reason_;
+    auto r = Reactor::Create("dnssec-test");
+    ASSERT_TRUE(r.ok());
+    reactor_ = *std::move(r);
+  }
+  void TearDown() override {
+    if (reactor_ == nullptr) return;
+    OnReactor([this] { validator_.reset(); });
+  }
+
+  DnssecOptions LabOptions() const {
+    DnssecOptions o;
+    o.trust_anchor_file = zones_->trust_anchor_file();
+    o.forwarder = zones_->forwarder();
+    o.allow_localhost = true;
+    o.unblock_local_zones = {"test."};
+    o.query_timeout = absl::Seconds(5);
+    return o;
+  }
+
+  template <typename F>
+  void OnReactor(F fn) {
+    absl::Notification done;
+    reactor_->Post([&] {
+      fn();
+      done.Notify();
+    });
+    done.WaitForNotification();
+  }
+
+  absl::Status Make(const DnssecOptions& options) {
+    absl::Status status;
+    OnReactor([&] {
+      auto v = DnssecValidator::Create(reactor_.get(), options);
+      status = v.status();
+      if (v.ok()) validator_ = *std::move(v);
+    });
+    return status;
+  }
+
+  ValidatedResult Resolve(const std::string& name, uint16_t type) {
+    ValidatedResult result;
+    absl::Notification done;
+    bool inline_call = true;
+    OnReactor([&] {
+      validator_->Resolve(name, type, [&](ValidatedResult r) {
+        EXPECT_FALSE(inline_call) << "callback ran inside Resolve";
+        result = std::move(r);
+        done.Notify();
+      });
+      inline_call = false;
+    });
+    EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(20)));
+    return result;
+  }
+
+  static SignedZones* zones_;
+  static std::string* skip_reason_;
+  std::unique_ptr<Reactor> reactor_;
+  std::unique_ptr<DnssecValidator> validator_;
+};
+
+SignedZones* DnssecValidatorTest::zones_ = nullptr;
+std::string* DnssecValidatorTest::skip_reason_ = nullptr;
+
+TEST_F(DnssecValidatorTest, SecureMxTxtAndTlsa) {
+  ASSERT_TRUE(Make(LabOptions()).ok());
+  ValidatedResult mx = Resolve("secure.test", kDnsTypeMx);
+  EXPECT_EQ(mx.outcome, DnsOutcome::kAnswer) << mx.detail;
+  EXPECT_EQ(mx.security, DnssecSecurity::kSecure) << mx.why_bogus;
+  ASSERT_EQ(mx.mx.size(), 1u);
+  EXPECT_EQ(mx.mx[0].preference, 10);
+  EXPECT_EQ(mx.mx[0].host, "mx.secure.test");
+
+  ValidatedResult txt = Resolve("_mta-sts.secure.test.", kDnsTypeTxt);
+  EXPECT_EQ(txt.security, DnssecSecurity::kSecure);
+  ASSERT_EQ(txt.txt.size(), 1u);
+  EXPECT_EQ(txt.txt[0], "v=STSv1; id=securetest1");
+
+  ValidatedResult a = Resolve("MX.Secure.Test", kDnsTypeA);
+  EXPECT_EQ(a.name, "mx.secure.test");
+  EXPECT_EQ(a.security, DnssecSecurity::kSecure);
+  EXPECT_EQ(a.addresses, std::vector<std::string>{"127.0.0.1"});
+
+  ValidatedResult tlsa = Resolve("_25._tcp.mx.secure.test", kDnsTypeTlsa);
+  EXPECT_EQ(tlsa.security, DnssecSecurity::kSecure);
+  ASSERT_EQ(tlsa.rdata.size(), 1u);
+  EXPECT_EQ(tlsa.rdata[0], std::string("\x03\x01\x01", 3) + std::string(32, '\0'));
+}
+
+TEST_F(DnssecValidatorTest, ProvenAbsenceIsSecure) {
+  ASSERT_TRUE(Make(LabOptions()).ok());
+  ValidatedResult nx = Resolve("nothing.secure.test", kDnsTypeTxt);
+  EXPECT_EQ(nx.outcome, DnsOutcome::kNxDomain);
+  EXPECT_EQ(nx.security, DnssecSecurity::kSecure);
+  ValidatedResult nodata = Resolve("mx.secure.test", kDnsTypeAaaa);
+  EXPECT_EQ(nodata.outcome, DnsOutcome::kNoData);
+  EXPECT_EQ(nodata.security, DnssecSecurity::kSecure);
+}
+
+TEST_F(DnssecValidatorTest, DelegationWithoutDsIsInsecure) {
+  ASSERT_TRUE(Make(LabOptions()).ok());
+  ValidatedResult mx = Resolve("insecure.test", kDnsTypeMx);
+  EXPECT_EQ(mx.outcome, DnsOutcome::kAnswer);
+  EXPECT_EQ(mx.security, DnssecSecurity::kInsecure);
+  ASSERT_EQ(mx.mx.size(), 1u);
+  EXPECT_EQ(mx.mx[0].host, "mx.insecure.test");
+  ValidatedResult tlsa = Resolve("_25._tcp.mx.insecure.test", kDnsTypeTlsa);
+  EXPECT_EQ(tlsa.outcome, DnsOutcome::kAnswer);
+  EXPECT_EQ(tlsa.security, DnssecSecurity::kInsecure);
+}
+
+TEST_F(DnssecValidatorTest, TamperedRecordIsBogusWithReason) {
+  ASSERT_TRUE(Make(LabOptions()).ok());
+  ValidatedResult mx = Resolve("bogus.test", kDnsTypeMx);
+  EXPECT_EQ(mx.security, DnssecSecurity::kBogus);
+  EXPECT_EQ(mx.outcome, DnsOutcome::kServFail);
+  EXPECT_TRUE(mx.mx.empty()) << "bogus data must be withheld";
+  EXPECT_NE(mx.why_bogus.find("signature"), std::string::npos) << mx.why_bogus;
+  // Untampered records of the same zone still validate.
+  ValidatedResult a = Resolve("mx.bogus.test", kDnsTypeA);
+  EXPECT_EQ(a.security, DnssecSecurity::kSecure) << a.why_bogus;
+}
+
+TEST_F(DnssecValidatorTest, ExpiredSignaturesAreBogus) {
+  ASSERT_TRUE(Make(LabOptions()).ok());
+  ValidatedResult mx = Resolve("expired.test", kDnsTypeMx);
+  EXPECT_EQ(mx.security, DnssecSecurity::kBogus);
+  EXPECT_NE(mx.why_bogus.find("expired"), std::string::npos) << mx.why_bogus;
+}
+
+TEST_F(DnssecValidatorTest, WrongTrustAnchorMakesEverythingBogus) {
+  std::ifstream in(zones_->trust_anchor_file());
+  std::string line;
+  std::getline(in, line);
+  // Change the last digest digit: the anchor no longer matches the root's key.
+  line.back() = line.back() == '0' ? '1' : '0';
+  const std::string path = absl::StrCat(zones_->dir(), "/wrong.anchor");
+  std::ofstream(path) << line << "\n";
+  DnssecOptions o = LabOptions();
+  o.trust_anchor_file = path;
+  ASSERT_TRUE(Make(o).ok());
+  ValidatedResult mx = Resolve("secure.test", kDnsTypeMx);
+  EXPECT_EQ(mx.security, DnssecSecurity::kBogus);
+  EXPECT_FALSE(mx.why_bogus.empty());
+}
+
+TEST_F(DnssecValidatorTest, CreateRejectsBadConfiguration) {
+  DnssecOptions o = LabOptions();
+  o.trust_anchor_file = "/nonexistent/root.key";
+  absl::Status s = Make(o);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("/nonexistent/root.key"), absl::string_view::npos);
+
+  const std::string empty = absl::StrCat(zones_->dir(), "/empty.anchor");
+  std::ofstream(empty) << "; nothing here\n";
+  o.trust_anchor_file = empty;
+  s = Make(o);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("no DS or DNSKEY"), absl::string_view::npos);
+
+  o = LabOptions();
+  o.forwarder = "resolver.example:53";
+  s = Make(o);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("not an IP address"), absl::string_view::npos);
+  o.forwarder = "127.0.0.1:99999";
+  EXPECT_EQ(Make(o).code(), absl::StatusCode::kInvalidArgument);
+  // The same checks, off the reactor, for startup validation.
+  EXPECT_EQ(DnssecValidator::ValidateOptions(o).code(), absl::StatusCode::kInvalidArgument);
+  o.forwarder = "[::1]:5353";
+  EXPECT_TRUE(DnssecValidator::ValidateOptions(o).ok());
+  o.forwarder = "127.0.0.1@5353";
+  EXPECT_TRUE(DnssecValidator::ValidateOptions(o).ok());
+  o.trust_anchor_file = empty;
+  EXPECT_EQ(DnssecValidator::ValidateOptions(o).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(DnssecValidator::ValidateOptions(DnssecOptions{}).ok())
+      << "Debian's root key (dns-root-data) is the default";
+}
+
+TEST_F(DnssecValidatorTest, SilentServerTimesOutAtTheQueryDeadline) {
+  // A bound UDP socket that never answers.
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  ASSERT_EQ(getsockname(s, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  DnssecOptions o = LabOptions();
+  o.forwarder = absl::StrCat("127.0.0.1@", ntohs(a.sin_port));
+  o.query_timeout = absl::Milliseconds(400);
+  ASSERT_TRUE(Make(o).ok());
+  const absl::Time start = absl::Now();
+  ValidatedResult r = Resolve("secure.test", kDnsTypeMx);
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_EQ(r.outcome, DnsOutcome::kTimeout);
+  EXPECT_EQ(r.security, DnssecSecurity::kUnknown);
+  EXPECT_GE(took, absl::Milliseconds(350));
+  EXPECT_LT(took, absl::Seconds(3));
+  close(s);
+}
+
+TEST_F(DnssecValidatorTest, CancelledQueryNeverCallsBack) {
+  ASSERT_TRUE(Make(LabOptions()).ok());
+  bool called = false;
+  OnReactor([&] {
+    auto id = validator_->Resolve("secure.test", kDnsTypeTxt, [&](ValidatedResult) { called = true; });
+    validator_->Cancel(id);
+    EXPECT_EQ(validator_->InFlight(), 0);
+  });
+  // A later query on the same validator completes; the cancelled one stays silent.
+  ValidatedResult r = Resolve("secure.test", kDnsTypeMx);
+  EXPECT_EQ(r.security, DnssecSecurity::kSecure);
+  absl::SleepFor(absl::Milliseconds(200));
+  OnReactor([&] { EXPECT_FALSE(called); });
+}
+
+TEST_F(DnssecValidatorTest, FullRecursionFromTheLabRoot) {
+  // No forwarder: the validator starts at the root (a stub for "." standing
+  // in for the root hints) and follows referrals, which carry no port, so
+  // this nsd listens on port 53 of an address of its own.
+  if (geteuid() != 0) GTEST_SKIP() << "port 53 needs root";
+  SignedZones::Options zo;
+  zo.address = absl::StrCat("127.53.", getpid() % 250 + 1, ".", (getpid() / 250) % 250 + 1);
+  zo.port = 53;
+  auto root = SignedZones::Start(zo);
+  ASSERT_TRUE(root.ok()) << root.status();
+  DnssecOptions o;
+  o.trust_anchor_file = (*root)->trust_anchor_file();
+  o.stubs = {{".", (*root)->address()}};
+  o.allow_localhost = true;
+  o.unblock_local_zones = {"test."};
+  ASSERT_TRUE(Make(o).ok());
+  ValidatedResult mx = Resolve("secure.test", kDnsTypeMx);
+  EXPECT_EQ(mx.outcome, DnsOutcome::kAnswer) << mx.detail;
+  EXPECT_EQ(mx.security, DnssecSecurity::kSecure) << mx.why_bogus;
+  EXPECT_EQ(Resolve("insecure.test", kDnsTypeMx).security, DnssecSecurity::kInsecure);
+  EXPECT_EQ(Resolve("bogus.test", kDnsTypeMx).security, DnssecSecurity::kBogus);
+  EXPECT_EQ(Resolve("expired.test", kDnsTypeTxt).security, DnssecSecurity::kBogus);
+  ValidatedResult tlsa = Resolve("_25._tcp.mx.secure.test", kDnsTypeTlsa);
+  EXPECT_EQ(tlsa.security, DnssecSecurity::kSecure);
+  EXPECT_EQ(tlsa.rdata.size(), 1u);
+  OnReactor([this] { validator_.reset(); });
+}
+
+TEST_F(DnssecValidatorTest, DestroyedWithQueriesInFlight) {
+  ASSERT_TRUE(Make(LabOptions()).ok());
+  bool called = false;
+  OnReactor([&] {
+    for (int i = 0; i < 10; ++i) {
+      validator_->Resolve(absl::StrCat("n", i, ".secure.test"), kDnsTypeA,
+                          [&](ValidatedResult) { called = true; });
+    }
+    validator_.reset();
+  });
+  absl::SleepFor(absl::Milliseconds(200));
+  OnReactor([&] { EXPECT_FALSE(called); });
+}
+
+}  // namespace
+}  // namespace mtasts::net

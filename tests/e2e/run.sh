@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The end-to-end lab: real DNS (nsd + validating unbound), nginx and Postfix
+# in a network namespace created here and removed on exit, the service and
+# CLI run against them. Needs root and the Debian packages in
+# scripts/ensure_deps.sh.
+#   tests/e2e/run.sh               every scenario, then all through fleet mode
+#   tests/e2e/run.sh enforce-ok    one scenario (or several) alone
+# MTASTS_E2E_KEEP=1 keeps the lab directory (configs, logs, reports).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "tests/e2e/run.sh: needs root (network namespace, ports 25/53/443)" >&2
+  exit 2
+fi
+SERVER=${MTASTS_E2E_SERVER:-bazel-bin/server/mtasts_server}
+CLI=${MTASTS_E2E_CLI:-bazel-bin/clients/cli/mtasts}
+if [[ -z ${MTASTS_E2E_SERVER:-} || -z ${MTASTS_E2E_CLI:-} ]]; then
+  bazel build //server:mtasts_server //clients/cli:mtasts
+fi
+SERVER=$(realpath "$SERVER")
+CLI=$(realpath "$CLI")
+
+# Random names, so a second run (or a leftover) never collides with this one.
+NS="mtasts-e2e-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
+LAB=$(mktemp -d /tmp/mtasts-e2e.XXXXXX)
+chmod 755 "$LAB"
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  # End exactly the daemons lab.py started (it records each PID), whether or
+  # not it got to stop them itself.
+  if [[ -f $LAB/pids ]]; then
+    while read -r pid; do kill -TERM "$pid" 2>/dev/null || true; done <"$LAB/pids"
+    for _ in $(seq 50); do
+      alive=0
+      while read -r pid; do kill -0 "$pid" 2>/dev/null && alive=1; done <"$LAB/pids"
+      [[ $alive -eq 0 ]] && break
+      sleep 0.1
+    done
+    while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done <"$LAB/pids"
+  fi
+  ip netns del "$NS" 2>/dev/null || true
+  rm -rf "/etc/netns/$NS"
+  if [[ -n ${MTASTS_E2E_KEEP:-} || $rc -ne 0 ]]; then
+    echo "lab directory kept: $LAB" >&2
+  else
+    rm -rf "$LAB"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+for addr in $(python3 -c 'import sys; sys.path.insert(0, "tests/e2e"); import scenarios; print(" ".join(scenarios.LAB_ADDRS))'); do
+  ip -n "$NS" addr add "$addr/32" dev lo
+done
+# ip netns exec bind-mounts this over /etc/resolv.conf inside the namespace.
+mkdir -p "/etc/netns/$NS"
+echo "nameserver 10.53.0.2" >"/etc/netns/$NS/resolv.conf"
+
+start=$(date +%s)
+status=0
+ip netns exec "$NS" timeout 540 python3 tests/e2e/lab.py \
+  --lab "$LAB" --server "$SERVER" --cli "$CLI" "$@" || status=$?
+echo "e2e lab: exit $status after $(( $(date +%s) - start ))s (namespace $NS)"
+exit "$status"
