@@ -12,6 +12,7 @@ PACKAGES=(
   python3-grpcio python3-protobuf
   nsd ldnsutils dns-root-data
   unbound nginx-light libnginx-mod-http-echo postfix openssl iproute2
+  postfix-mta-sts-resolver
 )
 
 missing=()

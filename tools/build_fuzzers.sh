@@ -79,3 +79,10 @@ echo "built $OUT/http_response_fuzzer"
 "$CXX" "${CXXFLAGS[@]}" $SANITIZE net/smtp_reply_fuzzer.cc "$OUT/obj/smtp_reply.o" \
   "${HTTP_LIBS[@]}" -o "$OUT/smtp_reply_fuzzer"
 echo "built $OUT/smtp_reply_fuzzer"
+
+# TLSA parsing and DANE matching, and the DNSSEC judge (OpenSSL for digests).
+for src in checks/dnssec/dane.cc checks/dnssec/dnssec_judge.cc; do
+  "$CXX" "${CXXFLAGS[@]}" $SANITIZE -c "$src" -o "$OUT/obj/$(basename "$src" .cc).o"
+done
+LIBS+=("${HTTP_LIBS[@]}" -lcrypto)
+link_judge dane_fuzzer checks/dnssec/dane_fuzzer.cc dane dnssec_judge

@@ -21,6 +21,7 @@ TARGETS=(
   "policy_fuzzer|checks/policy_content/testdata/fuzz_seeds|checks/policy_content/testdata/policy_fuzz.dict"
   "mx_pattern_fuzzer|checks/mx_match/testdata/fuzz_seeds|checks/mx_match/testdata/mx_fuzz.dict"
   "http_response_fuzzer|net/testdata/http_fuzz_seeds|net/testdata/http_fuzz.dict"
+  "dane_fuzzer|checks/dnssec/testdata/fuzz_seeds|"
   "smtp_reply_fuzzer|net/testdata/smtp_fuzz_seeds|"
 )
 

@@ -8,9 +8,11 @@ Usage (from run.sh): lab.py --lab DIR --server BIN --cli BIN [scenario ...]
 
 import argparse
 import concurrent.futures
+import hashlib
 import json
-import shutil
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -66,22 +68,45 @@ def stop_all():
       p.wait(timeout=5)
 
 
-def wait_port(addr, port, proto=socket.SOCK_STREAM, what="", timeout=15):
+def wait_port(addr, port, what, timeout=15):
+  """Until addr:port accepts a TCP connection; fails early if a child died."""
   deadline = time.monotonic() + timeout
   while time.monotonic() < deadline:
     for name, p in CHILDREN:
       if p.poll() is not None:
         raise RuntimeError(f"{name} exited with {p.returncode}; see its .out file")
-    if proto == socket.SOCK_STREAM:
-      try:
-        socket.create_connection((addr, port), timeout=1).close()
-        return
-      except OSError:
-        pass
-    else:
+    try:
+      socket.create_connection((addr, port), timeout=1).close()
       return
+    except OSError:
+      pass
     time.sleep(0.1)
   raise RuntimeError(f"{what} not listening on {addr}:{port} after {timeout}s")
+
+
+def wait_dns(addr, name, what, timeout=15):
+  """Until addr answers an A query for name with NOERROR and an answer."""
+  qname = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+  # Id 0x1234, RD set, one question: name, type A, class IN.
+  query = (b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00" + qname
+           + b"\x00\x01\x00\x01")
+  deadline = time.monotonic() + timeout
+  while time.monotonic() < deadline:
+    for pname, p in CHILDREN:
+      if p.poll() is not None:
+        raise RuntimeError(f"{pname} exited with {p.returncode}; see its .out file")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+      sock.settimeout(0.5)
+      try:
+        sock.sendto(query, (addr, 53))
+        reply = sock.recv(4096)
+        # Same id, rcode NOERROR, at least one answer.
+        if reply[:2] == b"\x12\x34" and reply[3] & 0x0F == 0 and reply[6:8] != b"\0\0":
+          return
+      except OSError:
+        pass
+    time.sleep(0.1)
+  raise RuntimeError(f"{what} at {addr} did not answer {name} A within {timeout}s")
 
 
 # ---------------------------------------------------------------- certificates
@@ -160,13 +185,15 @@ SOA = "@ 300 IN SOA ns.{tld}. hostmaster.{tld}. 1 3600 600 86400 300\n"
 
 
 def txt_rdata(text):
-  # One string per 255 bytes; senders join them without spaces.
-  parts = [text[i:i + 255] for i in range(0, len(text), 255)] or [""]
+  # One string per 255 bytes, or the strings a scenario gives as a tuple;
+  # receivers join them without spaces.
+  parts = (list(text) if isinstance(text, tuple) else
+           [text[i:i + 255] for i in range(0, len(text), 255)] or [""])
   return " ".join('"' + p.replace("\\", "\\\\").replace('"', '\\"') + '"'
                   for p in parts)
 
 
-def scenario_zone(s):
+def scenario_zone(s, mx_spki):
   d = s["d"]
   z = [f"$ORIGIN {d}.\n$TTL 300\n", SOA.format(tld=sc.TLD),
        f"@ IN NS ns.{sc.TLD}.\n"]
@@ -175,6 +202,8 @@ def scenario_zone(s):
   for pref, host, addr in s["mx"]:
     z.append(f"@ IN MX {pref} {host}.\n")
     z.append(f"{host}. IN A {addr or sc.MX_GOOD_ADDR}\n")
+    if s["dane"]:
+      z.append(f"_25._tcp.{host}. IN TLSA 3 1 1 {mx_spki}\n")
   if s["policy_host_addr"]:
     z.append(f"mta-sts IN A {s['policy_host_addr']}\n")
   if s["txt"] is not None:
@@ -215,11 +244,12 @@ class Dns:
     self.zones.append((zone or ".", os.path.basename(path)))
     return ds
 
-  def build(self, scens):
+  def build(self, scens, mx_spki):
     tld = [f"$ORIGIN {sc.TLD}.\n$TTL 300\n", SOA.format(tld=sc.TLD),
            f"@ IN NS ns.{sc.TLD}.\n", f"ns IN A {sc.NSD_ADDR}\n"]
     for s in scens:
-      ds = self.add(f"{s['d']}.", scenario_zone(s), s["dnssec"] != "unsigned")
+      ds = self.add(f"{s['d']}.", scenario_zone(s, mx_spki),
+                    s["dnssec"] != "unsigned")
       tld.append(f"{s['d']}. IN NS ns.{sc.TLD}.\n")
       if s["dnssec"] == "signed":
         tld.append(ds + "\n")
@@ -293,6 +323,14 @@ remote-control:
 
 # ---------------------------------------------------------------------- HTTPS
 
+def nginx_quote(text):
+  """text as an nginx double-quoted string (which knows \\n escapes)."""
+  # nginx has no escape for "$" (a variable); policies here have none.
+  assert "$" not in text
+  return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace(
+      "\n", "\\n") + '"'
+
+
 def nginx_conf(lab, pki, scens):
   d = os.path.join(lab, "nginx")
   os.makedirs(os.path.join(d, "logs"))
@@ -323,6 +361,9 @@ def nginx_conf(lab, pki, scens):
         "404": "return 404;",
         "redirect": f"return 301 https://mta-sts.enforce-ok.{sc.TLD}"
                     "/.well-known/mta-sts.txt;",
+        # No Content-Length: the echo module sends the body chunked.
+        "chunked": "default_type text/plain; charset utf-8; echo -n %s;"
+                   % nginx_quote(body),
         # Longer than the fetch's 5 s first-byte limit.
         "slow": "default_type text/plain; echo_sleep 8; echo 'version: STSv1';",
     }[s["http"]]
@@ -378,17 +419,32 @@ postlog   unix-dgram n - n - 1 postlogd
 """
 
 
-def postfix_conf(lab, pki, scens):
-  """A Postfix instance with one SMTP listener per MX address: a certificate
-  naming every scenario's MX hosts, an expired one, and one without TLS."""
-  d = os.path.join(lab, "postfix")
-  os.makedirs(d)
+def mx_certs(pki, scens):
+  """The MX listeners' keys and certificates: one naming every scenario's MX
+  hosts (but the deliberately unnamed ones), one expired."""
   names = [h for s in scens for _, h, a in s["mx"] if a is not None]
-  gkey, gcrt = pki.leaf("mx-good", sorted(set(names)))
+  good = pki.leaf("mx-good", sorted(set(names)))
   expired_names = [h for s in scens for _, h, a in s["mx"]
                    if a == sc.MX_EXPIRED_ADDR]
-  ekey, ecrt = pki.leaf("mx-expired", expired_names or [f"mx.{sc.TLD}"],
-                        "expired")
+  expired = pki.leaf("mx-expired", expired_names or [f"mx.{sc.TLD}"], "expired")
+  return good, expired
+
+
+def spki_sha256(crt):
+  """TLSA 3 1 1 data: SHA-256 of the certificate's SubjectPublicKeyInfo."""
+  pub = subprocess.run(["openssl", "x509", "-in", crt, "-noout", "-pubkey"],
+                       capture_output=True, check=True, timeout=30).stdout
+  der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub,
+                       capture_output=True, check=True, timeout=30).stdout
+  return hashlib.sha256(der).hexdigest()
+
+
+def postfix_conf(lab, certs):
+  """A Postfix instance with one SMTP listener per MX address: the good
+  certificate, the expired one, and no TLS at all."""
+  d = os.path.join(lab, "postfix")
+  os.makedirs(d)
+  (gkey, gcrt), (ekey, ecrt) = certs
   write(os.path.join(d, "main.cf"), f"""compatibility_level = 3.6
 queue_directory = {d}/queue
 data_directory = {d}/data
@@ -468,15 +524,40 @@ def judge(s, report):
   return bad
 
 
+def sender_view(report):
+  """What a sender does with the domain according to our report."""
+  state = report.get("state", "").replace("MTA_STS_STATE_", "")
+  mode = {"ENFORCED": "enforce", "TESTING": "testing", "DISABLED": "none"}
+  return f"VALID {mode[state]}" if state in mode else f"no policy ({state})"
+
+
+def peer_view(s, ca_file):
+  """What postfix-mta-sts-resolver, an independent sender implementation,
+  makes of the domain, through the same resolver and trust store."""
+  try:
+    r = subprocess.run(["/usr/bin/mta-sts-query", s["d"]], capture_output=True,
+                       text=True, timeout=30,
+                       env=dict(os.environ, SSL_CERT_FILE=ca_file))
+  except (OSError, subprocess.TimeoutExpired) as e:
+    return f"peer failed: {e}"
+  result = re.search(r"STSFetchResult\.(\w+)", r.stdout)
+  if not result:
+    return f"peer failed: {(r.stdout + r.stderr).strip()[-200:]}"
+  if result.group(1) != "VALID":
+    return f"no policy ({result.group(1)})"
+  mode = re.search(r"'mode': '(\w+)'", r.stdout)
+  return f"VALID {mode.group(1) if mode else '?'}"
+
+
 def check_one(s, cli_bin, lab):
   query = s["unicode"]
   r = cli(["check", query, "--timeout", "60s"], cli_bin)
   if r.returncode != 0:
-    return [f"CLI exit {r.returncode}: {r.stderr.strip()[:300]}"]
+    return [f"CLI exit {r.returncode}: {r.stderr.strip()[:300]}"], None
   report = json.loads(r.stdout)
   write(os.path.join(lab, "reports", f"{s['name']}.json"),
         json.dumps(report, indent=1, ensure_ascii=False))
-  return judge(s, report)
+  return judge(s, report), sender_view(report)
 
 
 def fleet(scens, cli_bin, lab):
@@ -561,13 +642,16 @@ def main():
   t0 = time.monotonic()
   pki = Pki(lab)
   dns = Dns(lab)
-  dns.build(scens)
+  certs = mx_certs(pki, scens)
+  dns.build(scens, spki_sha256(certs[0][1]))
   ngx_dir, ngx = nginx_conf(lab, pki, scens)
-  postfix_dir = postfix_conf(lab, pki, scens)
+  postfix_dir = postfix_conf(lab, certs)
   log(f"zones signed, certificates issued for {len(scens)} scenarios "
       f"({time.monotonic() - t0:.1f}s)")
   try:
     start(lab, "nsd", ["nsd", "-d", "-c", dns.nsd_conf()])
+    # unbound would mark a silent nsd as down for minutes: nsd goes first.
+    wait_dns(sc.NSD_ADDR, f"ns.{sc.TLD}", "nsd")
     start(lab, "unbound", ["unbound", "-d", "-c",
                            unbound_conf(lab, dns.trust_anchor)])
     start(lab, "nginx", ["nginx", "-p", ngx_dir, "-c", ngx, "-e",
@@ -575,6 +659,7 @@ def main():
                          "-g", "daemon off;"])
     start(lab, "postfix", ["/usr/lib/postfix/sbin/master", "-d", "-c",
                            postfix_dir])
+    wait_dns(sc.UNBOUND_ADDR, f"mta-sts.enforce-ok.{sc.TLD}", "unbound")
     wait_port(sc.HTTPS_ADDR, 443, what="nginx")
     for addr in (sc.MX_GOOD_ADDR, sc.MX_EXPIRED_ADDR, sc.MX_PLAIN_ADDR):
       wait_port(addr, 25, what="postfix")
@@ -589,11 +674,28 @@ def main():
 
     chosen = [s for s in scens if not a.only or s["name"] in a.only]
     failed = 0
+    peer_diffs = []
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
       futs = {s["name"]: pool.submit(check_one, s, a.cli, lab) for s in chosen}
+      have_peer = os.path.exists("/usr/bin/mta-sts-query")
+      if not have_peer:
+        log("postfix-mta-sts-resolver not installed: no peer comparison")
+      peers = {s["name"]: pool.submit(peer_view, s, pki.crt)
+               for s in chosen if have_peer}
       for s in chosen:
-        bad = futs[s["name"]].result()
+        bad, ours = futs[s["name"]].result()
         failed += report_line(s["name"], bad, s["known"])
+        if not have_peer:
+          continue
+        theirs = peers[s["name"]].result()
+        # Only "which policy applies" is compared, not the reason for none.
+        if ours is not None and ours.split(" (")[0] != theirs.split(" (")[0]:
+          peer_diffs.append(f"{s['name']}: service says {ours}, "
+                            f"postfix-mta-sts-resolver says {theirs}")
+    # Informational: the peer is one sender among many, and a lenient one in
+    # places; each line is a question for the scenario table or the service.
+    for line in peer_diffs:
+      print(f"PEER  {line}", flush=True)
     fleet_bad = False
     if not a.only and not a.no_fleet:
       fleet_bad = report_line(f"fleet ({len(scens)} domains)",

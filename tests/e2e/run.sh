@@ -26,9 +26,14 @@ NS="mtasts-e2e-$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')"
 LAB=$(mktemp -d /tmp/mtasts-e2e.XXXXXX)
 chmod 755 "$LAB"
 
+lab_pid=
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  if [[ -n $lab_pid ]] && kill -TERM "$lab_pid" 2>/dev/null; then
+    # lab.py stops its daemons on SIGTERM; give it a bounded while.
+    for _ in $(seq 100); do kill -0 "$lab_pid" 2>/dev/null || break; sleep 0.1; done
+  fi
   # End exactly the daemons lab.py started (it records each PID), whether or
   # not it got to stop them itself.
   if [[ -f $LAB/pids ]]; then
@@ -43,6 +48,11 @@ cleanup() {
   fi
   ip netns del "$NS" 2>/dev/null || true
   rm -rf "/etc/netns/$NS"
+  # Under bazel test, the reports and daemon logs become test outputs.
+  if [[ -n ${TEST_UNDECLARED_OUTPUTS_DIR:-} ]]; then
+    cp -r "$LAB/reports" "$TEST_UNDECLARED_OUTPUTS_DIR/" 2>/dev/null || true
+    cp "$LAB"/*.out "$TEST_UNDECLARED_OUTPUTS_DIR/" 2>/dev/null || true
+  fi
   if [[ -n ${MTASTS_E2E_KEEP:-} || $rc -ne 0 ]]; then
     echo "lab directory kept: $LAB" >&2
   else
@@ -56,16 +66,24 @@ trap 'exit 143' TERM
 
 ip netns add "$NS"
 ip -n "$NS" link set lo up
-for addr in $(python3 -c 'import sys; sys.path.insert(0, "tests/e2e"); import scenarios; print(" ".join(scenarios.LAB_ADDRS))'); do
+addrs=$(cd tests/e2e && /usr/bin/python3 -c \
+  'import scenarios; print(" ".join(scenarios.LAB_ADDRS))')
+for addr in $addrs; do
   ip -n "$NS" addr add "$addr/32" dev lo
 done
 # ip netns exec bind-mounts this over /etc/resolv.conf inside the namespace.
 mkdir -p "/etc/netns/$NS"
-echo "nameserver 10.53.0.2" >"/etc/netns/$NS/resolv.conf"
+unbound=$(cd tests/e2e && /usr/bin/python3 -c 'import scenarios; print(scenarios.UNBOUND_ADDR)')
+echo "nameserver $unbound" >"/etc/netns/$NS/resolv.conf"
 
 start=$(date +%s)
 status=0
-ip netns exec "$NS" timeout 540 python3 tests/e2e/lab.py \
-  --lab "$LAB" --server "$SERVER" --cli "$CLI" "$@" || status=$?
+# In the background, so a signal to this script runs the trap at once
+# (bash defers traps while a foreground command runs).
+ip netns exec "$NS" timeout 540 /usr/bin/python3 tests/e2e/lab.py \
+  --lab "$LAB" --server "$SERVER" --cli "$CLI" "$@" &
+lab_pid=$!
+wait "$lab_pid" || status=$?
+lab_pid=
 echo "e2e lab: exit $status after $(( $(date +%s) - start ))s (namespace $NS)"
 exit "$status"

@@ -44,10 +44,13 @@ BASE = {
     # there does not name the host.
     "mx": [(10, "mx.{d}", MX_GOOD_ADDR)],
     "null_mx": False,
+    "dane": False,             # TLSA 3 1 1 for each MX host, matching
+    # A TXT value given as a tuple is published as that many strings.
     "policy_host_addr": HTTPS_ADDR,          # None: no mta-sts record
     # HTTPS
     "policy": ENFORCE.format(mx="mx.{d}"),
-    "http": "ok",   # ok | nocharset | 404 | redirect | html | oversized | slow
+    # ok | nocharset | chunked | 404 | redirect | html | oversized | slow
+    "http": "ok",
     "cert": "good",  # good | expired | selfsigned | wrongname
     # Expectations
     "state": "ENFORCED",
@@ -97,6 +100,13 @@ SCENARIOS = [
     dict(name="txt-cname", txt_cname=True, checks={"txt": "PASS|WARN"},
          codes=["TXT_CNAME_FOLLOWED", "TXT_VALID", "POLICY_FETCH_OK"],
          score=(95, 100)),
+    dict(name="txt-multistring", txt=[("v=STSv1; ", "id=2026a1;")],
+         codes=["TXT_VALID"]),
+    # RFC 8461 erratum 6253: CRLF and LF line endings are both valid.
+    dict(name="policy-crlf",
+         policy="version: STSv1\r\nmode: enforce\r\nmx: mx.{d}\r\n"
+                "max_age: 604800\r\n"),
+    dict(name="policy-chunked", http="chunked"),
     dict(name="policy-404", http="404",
          **broken_fetch("POLICY_HTTP_NOT_FOUND")),
     dict(name="policy-redirect", http="redirect",
@@ -189,6 +199,15 @@ SCENARIOS = [
          mx=[(10, "mx.{d}", MX_GOOD_ADDR), (20, "mx2.{d}", None)],
          checks={"mx_tls": "FAIL|WARN"}, codes=["MX_TLS_CERT_NAME_MISMATCH"],
          score=(90, 98)),
+    # The second MX host's certificate expired: half the hosts validate.
+    dict(name="mx-one-of-two-expired",
+         policy="version: STSv1\nmode: enforce\nmx: mx.{d}\nmx: mx2.{d}\n"
+                "max_age: 604800\n",
+         mx=[(10, "mx.{d}", MX_GOOD_ADDR), (20, "mx2.{d}", MX_EXPIRED_ADDR)],
+         checks={"mx_tls": "FAIL|WARN"},
+         codes=["MX_TLS_CERT_EXPIRED"], absent=["MX_TLS_VALID"], score=(93, 97)),
+    dict(name="dane-match", dane=True,
+         codes=BASE["codes"] + ["DANE_USABLE", "DANE_MATCHES"]),
     dict(name="null-mx", null_mx=True, mx=[],
          policy="version: STSv1\nmode: none\nmax_age: 86400\n", state="DISABLED",
          checks={"policy_content": "*", "mx_match": "*", "mx_tls": "*",
@@ -208,7 +227,8 @@ def scenario(entry):
   fill = lambda v: v.format(d=s["d"]) if isinstance(v, str) else v
   for key in ("txt", "tlsrpt"):
     if s[key] is not None:
-      s[key] = [fill(v) for v in s[key]]
+      s[key] = [tuple(map(fill, v)) if isinstance(v, tuple) else fill(v)
+                for v in s[key]]
   s["policy"] = fill(s["policy"])
   s["mx"] = [(p, fill(h), a) for p, h, a in s["mx"]]
   return s
