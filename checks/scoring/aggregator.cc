@@ -534,38 +534,72 @@ MtaStsState StateOf(const DomainReport& report) {
 // A policy that no valid TXT record announces is never fetched by senders
 // (RFC 8461 §3.3): it protects nothing, so its content and MX coverage earn
 // nothing, and a domain finding says why.
-void DiscountPolicyWithoutTxt(DomainReport* report) {
+//
+// Likewise a policy served with a Content-Type other than text/plain: strict
+// senders reject it, so a report must not grade its content as protection.
+void DiscountPolicyNotInForce(DomainReport* report) {
   const CheckStatus txt = StatusOf(*report, "txt");
   const CheckStatus fetch = StatusOf(*report, "policy_fetch");
-  if (txt != v1::CHECK_STATUS_FAIL ||
-      (fetch != v1::CHECK_STATUS_PASS && fetch != v1::CHECK_STATUS_WARN)) {
+  std::string why;
+  if (txt == v1::CHECK_STATUS_FAIL &&
+      (fetch == v1::CHECK_STATUS_PASS || fetch == v1::CHECK_STATUS_WARN)) {
+    const std::string domain = DomainOrPlaceholder(*report);
+    *report->add_domain_findings() = MakeFinding(
+        v1::POLICY_WITHOUT_TXT,
+        absl::StrCat("https://mta-sts.", domain,
+                     "/.well-known/mta-sts.txt serves a policy, but _mta-sts.", domain,
+                     " has no valid v=STSv1 record."),
+        domain);
+    why = " Not in force: without a valid TXT record senders never fetch this policy.";
+  } else if (HasFinding(Find(*report, "policy_fetch"), v1::POLICY_CONTENT_TYPE_WRONG)) {
+    why = " Not in force for strict senders: they reject a policy that is not served as "
+          "text/plain.";
+  } else {
     return;
   }
-  const std::string domain = DomainOrPlaceholder(*report);
-  *report->add_domain_findings() = MakeFinding(
-      v1::POLICY_WITHOUT_TXT,
-      absl::StrCat("https://mta-sts.", domain,
-                   "/.well-known/mta-sts.txt serves a policy, but _mta-sts.", domain,
-                   " has no valid v=STSv1 record."),
-      domain);
   for (CheckResult& c : *report->mutable_checks()) {
     if ((c.check() == "policy_content" || c.check() == "mx_match") && c.points_earned() > 0) {
       c.set_points_earned(0);
-      c.set_summary(absl::StrCat(c.summary(), " Not in force: without a valid TXT record "
-                                              "senders never fetch this policy."));
+      // The policy may be fine as written; what it earns is not.
+      if (c.status() == v1::CHECK_STATUS_PASS) c.set_status(v1::CHECK_STATUS_WARN);
+      c.set_summary(absl::StrCat(c.summary(), why));
     }
   }
 }
 
+// A CRITICAL finding means mail from compliant senders fails (an MX host
+// they refuse, an enforce policy they cannot apply): whatever else is right,
+// that is not a C or better.
+constexpr int kScoreCapWithCritical = 59;
+
+bool HasCritical(const DomainReport& report) {
+  for (const auto& f : report.domain_findings()) {
+    if (f.severity() == v1::SEVERITY_CRITICAL) return true;
+  }
+  for (const auto& c : report.checks()) {
+    for (const auto& f : c.findings()) {
+      if (f.severity() == v1::SEVERITY_CRITICAL) return true;
+    }
+  }
+  return false;
+}
+
 void Aggregate(DomainReport* report) {
   NormalizeChecks(report);
-  DiscountPolicyWithoutTxt(report);
-  const std::optional<int> score = ComputeScore(*report);
+  DiscountPolicyNotInForce(report);
+  std::optional<int> score = ComputeScore(*report);
+  const bool capped = score.has_value() && *score > kScoreCapWithCritical && HasCritical(*report);
+  if (capped) score = kScoreCapWithCritical;
   report->set_score(score.value_or(0));
   report->set_grade(GradeForScore(report->score()));
   const MtaStsState state = StateOf(*report);
   report->set_state(state);
-  report->set_summary(Summary(*report, state, score.has_value()));
+  std::string summary = Summary(*report, state, score.has_value());
+  if (capped) {
+    absl::StrAppend(&summary, " The score is capped at ", kScoreCapWithCritical,
+                    " while a critical problem stands.");
+  }
+  report->set_summary(std::move(summary));
   report->set_suggested_policy(SuggestedPolicy(*report, state));
   report->set_suggested_txt(SuggestedTxt(*report, state));
   report->clear_recommendations();

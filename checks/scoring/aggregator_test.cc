@@ -224,6 +224,63 @@ TEST(AggregateScoreTest, OnlyInconclusiveAndSkippedIsNothingJudged) {
 
 // --- Shape of the checks list -----------------------------------------------
 
+TEST(AggregateScoreTest, CriticalFindingCapsTheScore) {
+  // mx_match 5 of 10 with an unmatched host under enforce: 95 by the
+  // weights, but compliant senders refuse that host.
+  v1::DomainReport r = Published(v1::POLICY_MODE_ENFORCE);
+  for (auto& c : *r.mutable_checks()) {
+    if (c.check() != "mx_match") continue;
+    c.set_status(kFail);
+    c.set_points_earned(5);
+    *c.add_findings() = MakeF(v1::MX_MATCH_HOST_UNMATCHED, v1::SEVERITY_CRITICAL);
+  }
+  Aggregate(&r);
+  EXPECT_EQ(r.score(), 59);
+  EXPECT_EQ(r.grade(), v1::GRADE_D);
+  EXPECT_THAT(r.summary(), HasSubstr("capped at 59"));
+
+  // The same points without the critical finding are not capped.
+  v1::DomainReport high = Published(v1::POLICY_MODE_ENFORCE);
+  for (auto& c : *high.mutable_checks()) {
+    if (c.check() == "mx_match") c.set_points_earned(5);
+  }
+  Aggregate(&high);
+  EXPECT_EQ(high.score(), 95);
+  EXPECT_THAT(high.summary(), Not(HasSubstr("capped")));
+}
+
+TEST(AggregateScoreTest, PolicyNotInForceEarnsNoContentPoints) {
+  // Served as text/html: strict senders reject it.
+  v1::DomainReport html = Published(v1::POLICY_MODE_ENFORCE);
+  for (auto& c : *html.mutable_checks()) {
+    if (c.check() != "policy_fetch") continue;
+    c.set_status(kFail);
+    c.set_points_earned(4.5);
+    *c.add_findings() = MakeF(v1::POLICY_CONTENT_TYPE_WRONG, v1::SEVERITY_HIGH);
+  }
+  Aggregate(&html);
+  for (const auto& c : html.checks()) {
+    if (c.check() == "policy_content" || c.check() == "mx_match") {
+      EXPECT_EQ(c.points_earned(), 0) << c.check();
+      EXPECT_THAT(c.summary(), HasSubstr("text/plain")) << c.check();
+      EXPECT_EQ(c.status(), kWarn) << c.check();
+    }
+  }
+  EXPECT_EQ(html.score(), 45);  // 15 + 4.5 + 10 + 10 + 5 = 44.5 of 100, rounded up
+  EXPECT_EQ(html.state(), v1::MTA_STS_STATE_BROKEN);
+
+  // Served, but no TXT record announces it.
+  v1::DomainReport no_txt = Published(v1::POLICY_MODE_ENFORCE);
+  for (auto& c : *no_txt.mutable_checks()) {
+    if (c.check() == "txt") c = TxtMissing();
+  }
+  Aggregate(&no_txt);
+  bool explained = false;
+  for (const auto& f : no_txt.domain_findings()) explained |= f.code() == v1::POLICY_WITHOUT_TXT;
+  EXPECT_TRUE(explained);
+  EXPECT_EQ(no_txt.score(), 40);  // 15 + 10 + 10 + 5 of 100
+}
+
 TEST(AggregateChecksTest, CanonicalOrderMissingAddedUnknownKeptLast) {
   v1::DomainReport r = MakeReport({MakeCheck("tls_rpt", kPass),
                                    MakeCheck("future_check", kPass),
