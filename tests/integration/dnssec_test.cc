@@ -36,21 +36,6 @@ namespace {
 
 using fakes::SignedZones;
 
-const v1::CheckResult& CheckOf(const v1::DomainReport& report, const std::string& name) {
-  for (const auto& c : report.checks()) {
-    if (c.check() == name) return c;
-  }
-  static const v1::CheckResult kMissing;
-  ADD_FAILURE() << "no check " << name;
-  return kMissing;
-}
-
-std::set<v1::FindingCode> Codes(const v1::CheckResult& result) {
-  std::set<v1::FindingCode> codes;
-  for (const auto& f : result.findings()) codes.insert(f.code());
-  return codes;
-}
-
 const v1::DnssecEvidence* Evidence(const v1::DomainReport& r, const std::string& name,
                                    const std::string& type) {
   for (const auto& e : r.evidence().dnssec()) {
@@ -119,11 +104,11 @@ TEST_F(DnssecTest, SecureDomainEarnsTheDnssecPointsAndDaneIsUsable) {
   auto lab = TestLab::Start(Lab());
   Script(*lab, "secure.test");
   v1::DomainReport r = CheckDnssec(*lab, "secure.test");
-  const v1::CheckResult& c = CheckOf(r, "dnssec");
+  const v1::CheckResult& c = ResultOf(r, "dnssec");
   EXPECT_EQ(c.status(), v1::CHECK_STATUS_PASS) << c.summary();
   EXPECT_EQ(c.points_possible(), 5);
   EXPECT_EQ(c.points_earned(), 5);
-  EXPECT_TRUE(Codes(c).count(v1::DNSSEC_SECURE));
+  EXPECT_TRUE(CodeSet(c).count(v1::DNSSEC_SECURE));
   for (auto [name, type] : {std::pair{"secure.test", "MX"}, {"_mta-sts.secure.test", "TXT"},
                             {"mta-sts.secure.test", "A"}, {"mx.secure.test", "A"}}) {
     const v1::DnssecEvidence* e = Evidence(r, name, type);
@@ -143,20 +128,20 @@ TEST_F(DnssecTest, SecureDomainEarnsTheDnssecPointsAndDaneIsUsable) {
   EXPECT_EQ(dane.state(), v1::DNSSEC_STATE_SECURE);
   ASSERT_EQ(dane.tlsa_records_size(), 1);
   EXPECT_EQ(dane.tlsa_records(0), kTlsa);
-  EXPECT_TRUE(Codes(c).count(v1::DANE_USABLE));
-  EXPECT_TRUE(Codes(c).count(v1::DANE_PRECEDES_MTA_STS));
+  EXPECT_TRUE(CodeSet(c).count(v1::DANE_USABLE));
+  EXPECT_TRUE(CodeSet(c).count(v1::DANE_PRECEDES_MTA_STS));
 }
 
 TEST_F(DnssecTest, DelegationWithoutDsIsInsecureAndItsTlsaUnusable) {
   auto lab = TestLab::Start(Lab());
   Script(*lab, "insecure.test");
   v1::DomainReport r = CheckDnssec(*lab, "insecure.test");
-  const v1::CheckResult& c = CheckOf(r, "dnssec");
+  const v1::CheckResult& c = ResultOf(r, "dnssec");
   // INSECURE is a recommendation, not a failure.
   EXPECT_EQ(c.status(), v1::CHECK_STATUS_WARN) << c.summary();
   EXPECT_EQ(c.points_earned(), 0);
-  EXPECT_TRUE(Codes(c).count(v1::DNSSEC_INSECURE));
-  EXPECT_FALSE(Codes(c).count(v1::DNSSEC_BOGUS));
+  EXPECT_TRUE(CodeSet(c).count(v1::DNSSEC_INSECURE));
+  EXPECT_FALSE(CodeSet(c).count(v1::DNSSEC_BOGUS));
   EXPECT_EQ(Evidence(r, "insecure.test", "MX")->state(), v1::DNSSEC_STATE_INSECURE);
   EXPECT_EQ(Evidence(r, "_mta-sts.insecure.test", "TXT")->state(), v1::DNSSEC_STATE_INSECURE);
   for (const auto& f : c.findings()) {
@@ -166,15 +151,15 @@ TEST_F(DnssecTest, DelegationWithoutDsIsInsecureAndItsTlsaUnusable) {
   EXPECT_TRUE(dane.published());
   EXPECT_FALSE(dane.usable());
   EXPECT_EQ(dane.state(), v1::DNSSEC_STATE_INSECURE);
-  EXPECT_TRUE(Codes(c).count(v1::DANE_UNUSABLE_INSECURE));
-  EXPECT_FALSE(Codes(c).count(v1::DANE_PRECEDES_MTA_STS));
+  EXPECT_TRUE(CodeSet(c).count(v1::DANE_UNUSABLE_INSECURE));
+  EXPECT_FALSE(CodeSet(c).count(v1::DANE_PRECEDES_MTA_STS));
 }
 
 TEST_F(DnssecTest, TamperedSignatureIsBogusWithTheValidatorsReason) {
   auto lab = TestLab::Start(Lab());
   Script(*lab, "bogus.test", 20);
   v1::DomainReport r = CheckDnssec(*lab, "bogus.test");
-  const v1::CheckResult& c = CheckOf(r, "dnssec");
+  const v1::CheckResult& c = ResultOf(r, "dnssec");
   EXPECT_EQ(c.status(), v1::CHECK_STATUS_FAIL) << c.summary();
   EXPECT_EQ(c.points_possible(), 5);
   EXPECT_EQ(c.points_earned(), 0);
@@ -195,15 +180,15 @@ TEST_F(DnssecTest, ExpiredSignaturesAreBogus) {
   auto lab = TestLab::Start(Lab());
   Script(*lab, "expired.test");
   v1::DomainReport r = CheckDnssec(*lab, "expired.test");
-  const v1::CheckResult& c = CheckOf(r, "dnssec");
+  const v1::CheckResult& c = ResultOf(r, "dnssec");
   EXPECT_EQ(c.status(), v1::CHECK_STATUS_FAIL) << c.summary();
-  EXPECT_TRUE(Codes(c).count(v1::DNSSEC_BOGUS));
+  EXPECT_TRUE(CodeSet(c).count(v1::DNSSEC_BOGUS));
   const v1::DnssecEvidence* mx = Evidence(r, "expired.test", "MX");
   ASSERT_NE(mx, nullptr);
   EXPECT_EQ(mx->state(), v1::DNSSEC_STATE_BOGUS);
   EXPECT_NE(mx->reason().find("expired"), std::string::npos) << mx->reason();
   // The TLSA lookup is bogus too: DANE senders would defer.
-  EXPECT_TRUE(Codes(c).count(v1::DANE_BOGUS));
+  EXPECT_TRUE(CodeSet(c).count(v1::DANE_BOGUS));
   EXPECT_EQ(r.evidence().mx_hosts(0).dane().state(), v1::DNSSEC_STATE_BOGUS);
 }
 
@@ -231,9 +216,9 @@ TEST_F(DnssecTest, TrustAnchorOfAnotherRootIsInconclusiveNotBogus) {
   auto lab = TestLab::Start(o);
   Script(*lab, "secure.test");
   v1::DomainReport r = CheckDnssec(*lab, "secure.test");
-  const v1::CheckResult& c = CheckOf(r, "dnssec");
+  const v1::CheckResult& c = ResultOf(r, "dnssec");
   EXPECT_EQ(c.status(), v1::CHECK_STATUS_INCONCLUSIVE) << c.summary();
-  EXPECT_TRUE(Codes(c).count(v1::DNSSEC_TRUST_ANCHOR_PROBLEM));
+  EXPECT_TRUE(CodeSet(c).count(v1::DNSSEC_TRUST_ANCHOR_PROBLEM));
 }
 
 TEST_F(DnssecTest, SilentForwarderIsInconclusiveQuicklyAndThenAtOnce) {
@@ -251,14 +236,14 @@ TEST_F(DnssecTest, SilentForwarderIsInconclusiveQuicklyAndThenAtOnce) {
   absl::Time start = absl::Now();
   v1::DomainReport r = CheckDnssec(*lab, "secure.test");
   EXPECT_LT(absl::Now() - start, absl::Seconds(4));
-  const v1::CheckResult& c = CheckOf(r, "dnssec");
+  const v1::CheckResult& c = ResultOf(r, "dnssec");
   EXPECT_EQ(c.status(), v1::CHECK_STATUS_INCONCLUSIVE);
-  EXPECT_TRUE(Codes(c).count(v1::DNSSEC_VALIDATOR_UNAVAILABLE)) << c.summary();
+  EXPECT_TRUE(CodeSet(c).count(v1::DNSSEC_VALIDATOR_UNAVAILABLE)) << c.summary();
   // Remembered: the next domain does not wait for the probe again.
   start = absl::Now();
   r = CheckDnssec(*lab, "secure.test");
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
-  EXPECT_TRUE(Codes(CheckOf(r, "dnssec")).count(v1::DNSSEC_VALIDATOR_UNAVAILABLE));
+  EXPECT_TRUE(CodeSet(ResultOf(r, "dnssec")).count(v1::DNSSEC_VALIDATOR_UNAVAILABLE));
   close(s);
 }
 
@@ -300,7 +285,7 @@ TEST_F(DnssecTest, RunEndingWhileValidationIsInFlightIsSafe) {
   EXPECT_EQ(lab->HealthStatus(""), "SERVING");
   auto good = TestLab::Start(Lab());
   Script(*good, "secure.test");
-  EXPECT_EQ(CheckOf(CheckDnssec(*good, "secure.test"), "dnssec").status(), v1::CHECK_STATUS_PASS);
+  EXPECT_EQ(ResultOf(CheckDnssec(*good, "secure.test"), "dnssec").status(), v1::CHECK_STATUS_PASS);
   close(s);
 }
 
@@ -312,9 +297,9 @@ TEST_F(DnssecTest, DefaultsWithoutNetworkDoNotHoldUpTheReport) {
   const absl::Time start = absl::Now();
   v1::DomainReport r = CheckDnssec(*lab, "secure.test");
   EXPECT_LT(absl::Now() - start, absl::Seconds(4));
-  const v1::CheckResult& c = CheckOf(r, "dnssec");
+  const v1::CheckResult& c = ResultOf(r, "dnssec");
   if (c.status() == v1::CHECK_STATUS_INCONCLUSIVE) {
-    EXPECT_TRUE(Codes(c).count(v1::DNSSEC_VALIDATOR_UNAVAILABLE)) << c.summary();
+    EXPECT_TRUE(CodeSet(c).count(v1::DNSSEC_VALIDATOR_UNAVAILABLE)) << c.summary();
   } else {
     // A machine with Internet access: the real root proves test. absent.
     EXPECT_EQ(c.status(), v1::CHECK_STATUS_PASS) << c.summary();
@@ -387,7 +372,7 @@ TEST(DaneMatchTest, CertificatesFromTheStarttlsProbeAreMatchedAgainstTlsa) {
   // idempotent, so calling it here is safe either way.
   checks::AnnotateDane(&*report);
 
-  const v1::CheckResult& c = CheckOf(*report, "dnssec");
+  const v1::CheckResult& c = ResultOf(*report, "dnssec");
   EXPECT_EQ(c.status(), v1::CHECK_STATUS_PASS) << c.summary();
   ASSERT_EQ(report->evidence().mx_hosts_size(), 2);
   const v1::MxHost& mx1 = report->evidence().mx_hosts(0);
@@ -414,7 +399,7 @@ TEST(DaneMatchTest, CertificatesFromTheStarttlsProbeAreMatchedAgainstTlsa) {
   }
   EXPECT_TRUE(matched);
   EXPECT_TRUE(mismatched);
-  EXPECT_TRUE(Codes(c).count(v1::DANE_PRECEDES_MTA_STS));
+  EXPECT_TRUE(CodeSet(c).count(v1::DANE_PRECEDES_MTA_STS));
 }
 
 }  // namespace

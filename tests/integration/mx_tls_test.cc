@@ -37,28 +37,6 @@ constexpr char kMx2Addr[] = "127.0.0.3";
 constexpr char kDead1[] = "127.0.0.4";
 constexpr char kDead2[] = "127.0.0.5";
 
-const v1::CheckResult& Result(const v1::DomainReport& report, const std::string& name) {
-  for (const auto& c : report.checks()) {
-    if (c.check() == name) return c;
-  }
-  static const v1::CheckResult kNone;
-  ADD_FAILURE() << "no result for " << name;
-  return kNone;
-}
-
-std::vector<v1::FindingCode> Codes(const v1::CheckResult& result) {
-  std::vector<v1::FindingCode> codes;
-  for (const auto& f : result.findings()) codes.push_back(f.code());
-  return codes;
-}
-
-const v1::Finding* Find(const v1::CheckResult& result, v1::FindingCode code) {
-  for (const auto& f : result.findings()) {
-    if (f.code() == code) return &f;
-  }
-  return nullptr;
-}
-
 class MxTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -125,9 +103,9 @@ TEST_F(MxTlsTest, GoodCertificatePassesWithEvidence) {
   Script(kMx1Addr, GoodFor("mx1.good.example"));
   Publish("good.example", {{"mx1.good.example", kMx1Addr}}, "enforce");
   v1::DomainReport report = Check("good.example");
-  const v1::CheckResult& tls = Result(report, "mx_tls");
+  const v1::CheckResult& tls = ResultOf(report, "mx_tls");
   EXPECT_EQ(tls.status(), v1::CHECK_STATUS_PASS) << tls.DebugString();
-  EXPECT_THAT(Codes(tls), ElementsAre(v1::MX_TLS_VALID));
+  EXPECT_THAT(CodeList(tls), ElementsAre(v1::MX_TLS_VALID));
   EXPECT_EQ(tls.points_possible(), 10);
   EXPECT_EQ(tls.points_earned(), 10);
   ASSERT_EQ(report.evidence().mx_hosts_size(), 1);
@@ -157,10 +135,10 @@ TEST_F(MxTlsTest, ExpiredUnderEnforceIsCritical) {
   Script(kMx1Addr, FakeSmtpScript::Good(Cert(CertSpec::ForHosts({"mx1.exp.example"}).Expired())));
   Publish("exp.example", {{"mx1.exp.example", kMx1Addr}}, "enforce");
   const v1::DomainReport report = Check("exp.example");
-  const v1::CheckResult& tls = Result(report, "mx_tls");
+  const v1::CheckResult& tls = ResultOf(report, "mx_tls");
   EXPECT_EQ(tls.status(), v1::CHECK_STATUS_FAIL);
-  EXPECT_THAT(Codes(tls), ElementsAre(v1::MX_TLS_CERT_EXPIRED));
-  const v1::Finding* f = Find(tls, v1::MX_TLS_CERT_EXPIRED);
+  EXPECT_THAT(CodeList(tls), ElementsAre(v1::MX_TLS_CERT_EXPIRED));
+  const v1::Finding* f = FindingOf(tls, v1::MX_TLS_CERT_EXPIRED);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->severity(), v1::SEVERITY_CRITICAL);
   EXPECT_EQ(f->tlsrpt_result_type(), "certificate-expired");
@@ -175,18 +153,18 @@ TEST_F(MxTlsTest, NotYetValid) {
   Script(kMx1Addr,
          FakeSmtpScript::Good(Cert(CertSpec::ForHosts({"mx1.nyv.example"}).NotYetValid())));
   Publish("nyv.example", {{"mx1.nyv.example", kMx1Addr}}, "enforce");
-  const v1::CheckResult tls = Result(Check("nyv.example"), "mx_tls");
+  const v1::CheckResult tls = ResultOf(Check("nyv.example"), "mx_tls");
   EXPECT_EQ(tls.status(), v1::CHECK_STATUS_FAIL);
-  EXPECT_THAT(Codes(tls), ElementsAre(v1::MX_TLS_CERT_NOT_YET_VALID));
+  EXPECT_THAT(CodeList(tls), ElementsAre(v1::MX_TLS_CERT_NOT_YET_VALID));
 }
 
 TEST_F(MxTlsTest, WrongNameUnderTestingIsHighAndNamesTlsRpt) {
   Script(kMx1Addr, GoodFor("mail.other.example"));
   Publish("wrong.example", {{"mx1.wrong.example", kMx1Addr}}, "testing");
-  const v1::CheckResult tls = Result(Check("wrong.example"), "mx_tls");
+  const v1::CheckResult tls = ResultOf(Check("wrong.example"), "mx_tls");
   EXPECT_EQ(tls.status(), v1::CHECK_STATUS_FAIL);
-  EXPECT_THAT(Codes(tls), ElementsAre(v1::MX_TLS_CERT_NAME_MISMATCH));
-  const v1::Finding* f = Find(tls, v1::MX_TLS_CERT_NAME_MISMATCH);
+  EXPECT_THAT(CodeList(tls), ElementsAre(v1::MX_TLS_CERT_NAME_MISMATCH));
+  const v1::Finding* f = FindingOf(tls, v1::MX_TLS_CERT_NAME_MISMATCH);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->severity(), v1::SEVERITY_HIGH);
   EXPECT_EQ(f->tlsrpt_result_type(), "certificate-host-mismatch");
@@ -199,10 +177,10 @@ TEST_F(MxTlsTest, WildcardThatCoversAndOneThatDoesNot) {
   Script(kMx2Addr, GoodFor("*.wild.example"));
   Publish("wild.example",
           {{"mx1.wild.example", kMx1Addr}, {"in.mx2.wild.example", kMx2Addr}}, "enforce");
-  const v1::CheckResult tls = Result(Check("wild.example"), "mx_tls");
+  const v1::CheckResult tls = ResultOf(Check("wild.example"), "mx_tls");
   EXPECT_EQ(tls.status(), v1::CHECK_STATUS_FAIL);
-  EXPECT_THAT(Codes(tls), ElementsAre(v1::MX_TLS_CERT_NAME_MISMATCH));
-  EXPECT_EQ(Find(tls, v1::MX_TLS_CERT_NAME_MISMATCH)->subject(), "in.mx2.wild.example");
+  EXPECT_THAT(CodeList(tls), ElementsAre(v1::MX_TLS_CERT_NAME_MISMATCH));
+  EXPECT_EQ(FindingOf(tls, v1::MX_TLS_CERT_NAME_MISMATCH)->subject(), "in.mx2.wild.example");
   EXPECT_EQ(tls.points_earned(), 5);  // one host of two passes
 }
 
@@ -211,9 +189,9 @@ TEST_F(MxTlsTest, SelfSigned) {
   ASSERT_TRUE(cert.ok());
   Script(kMx1Addr, FakeSmtpScript::Good(*cert));
   Publish("self.example", {{"mx1.self.example", kMx1Addr}}, "enforce");
-  const v1::CheckResult tls = Result(Check("self.example"), "mx_tls");
-  EXPECT_THAT(Codes(tls), ElementsAre(v1::MX_TLS_CERT_SELF_SIGNED));
-  EXPECT_EQ(Find(tls, v1::MX_TLS_CERT_SELF_SIGNED)->tlsrpt_result_type(),
+  const v1::CheckResult tls = ResultOf(Check("self.example"), "mx_tls");
+  EXPECT_THAT(CodeList(tls), ElementsAre(v1::MX_TLS_CERT_SELF_SIGNED));
+  EXPECT_EQ(FindingOf(tls, v1::MX_TLS_CERT_SELF_SIGNED)->tlsrpt_result_type(),
             "certificate-not-trusted");
 }
 
@@ -223,10 +201,10 @@ TEST_F(MxTlsTest, StartTlsNotAdvertised) {
   Script(kMx1Addr, script);
   Publish("plain.example", {{"mx1.plain.example", kMx1Addr}}, "enforce");
   const v1::DomainReport report = Check("plain.example");
-  const v1::CheckResult& tls = Result(report, "mx_tls");
+  const v1::CheckResult& tls = ResultOf(report, "mx_tls");
   EXPECT_EQ(tls.status(), v1::CHECK_STATUS_FAIL);
-  EXPECT_THAT(Codes(tls), ElementsAre(v1::MX_TLS_STARTTLS_MISSING));
-  EXPECT_EQ(Find(tls, v1::MX_TLS_STARTTLS_MISSING)->severity(), v1::SEVERITY_CRITICAL);
+  EXPECT_THAT(CodeList(tls), ElementsAre(v1::MX_TLS_STARTTLS_MISSING));
+  EXPECT_EQ(FindingOf(tls, v1::MX_TLS_STARTTLS_MISSING)->severity(), v1::SEVERITY_CRITICAL);
   EXPECT_FALSE(report.evidence().mx_hosts(0).tls(0).starttls_offered());
   EXPECT_EQ(smtp_->quits(kMx1Addr), 1);
 }
@@ -236,10 +214,10 @@ TEST_F(MxTlsTest, StartTlsRefusedWith454) {
   script.starttls_reply = {"454 4.7.0 TLS not available due to temporary reason"};
   Script(kMx1Addr, script);
   Publish("busy.example", {{"mx1.busy.example", kMx1Addr}});  // no policy
-  const v1::CheckResult tls = Result(Check("busy.example"), "mx_tls");
+  const v1::CheckResult tls = ResultOf(Check("busy.example"), "mx_tls");
   EXPECT_EQ(tls.status(), v1::CHECK_STATUS_FAIL);
-  EXPECT_THAT(Codes(tls), ElementsAre(v1::MX_TLS_STARTTLS_REFUSED));
-  const v1::Finding* f = Find(tls, v1::MX_TLS_STARTTLS_REFUSED);
+  EXPECT_THAT(CodeList(tls), ElementsAre(v1::MX_TLS_STARTTLS_REFUSED));
+  const v1::Finding* f = FindingOf(tls, v1::MX_TLS_STARTTLS_REFUSED);
   EXPECT_EQ(f->severity(), v1::SEVERITY_HIGH);
   EXPECT_THAT(f->detail(), HasSubstr("454"));
   EXPECT_THAT(f->detail(), HasSubstr("plaintext"));
@@ -251,9 +229,9 @@ TEST_F(MxTlsTest, GreetingRejectedWith554) {
   Script(kMx1Addr, script);
   Publish("reject.example", {{"mx1.reject.example", kMx1Addr}}, "enforce");
   const v1::DomainReport report = Check("reject.example");
-  const v1::CheckResult& tls = Result(report, "mx_tls");
+  const v1::CheckResult& tls = ResultOf(report, "mx_tls");
   EXPECT_EQ(tls.status(), v1::CHECK_STATUS_FAIL);
-  EXPECT_THAT(Codes(tls), ElementsAre(v1::MX_TLS_GREETING_REJECTED));
+  EXPECT_THAT(CodeList(tls), ElementsAre(v1::MX_TLS_GREETING_REJECTED));
   EXPECT_EQ(report.evidence().mx_hosts(0).tls(0).greeting(), "554 5.3.2 no SMTP service here");
 }
 
@@ -265,7 +243,7 @@ TEST_F(MxTlsTest, MultiLineGreetingAndEhlo) {
   Script(kMx1Addr, script);
   Publish("multi.example", {{"mx1.multi.example", kMx1Addr}}, "enforce");
   const v1::DomainReport report = Check("multi.example");
-  EXPECT_EQ(Result(report, "mx_tls").status(), v1::CHECK_STATUS_PASS);
+  EXPECT_EQ(ResultOf(report, "mx_tls").status(), v1::CHECK_STATUS_PASS);
   EXPECT_EQ(report.evidence().mx_hosts(0).tls(0).greeting(),
             "220 mx1.multi.example ESMTP / no UCE");
 }
@@ -275,19 +253,19 @@ TEST_F(MxTlsTest, SlowGreetingTimesOut) {
   script.greeting_delay = absl::Seconds(5);
   Script(kMx1Addr, script);
   Publish("slow.example", {{"mx1.slow.example", kMx1Addr}}, "enforce");
-  const v1::CheckResult tls = Result(Check("slow.example"), "mx_tls");
+  const v1::CheckResult tls = ResultOf(Check("slow.example"), "mx_tls");
   EXPECT_EQ(tls.status(), v1::CHECK_STATUS_FAIL);
-  EXPECT_THAT(Codes(tls), ElementsAre(v1::MX_TLS_TIMEOUT));
-  EXPECT_THAT(Find(tls, v1::MX_TLS_TIMEOUT)->detail(), HasSubstr("greeting"));
+  EXPECT_THAT(CodeList(tls), ElementsAre(v1::MX_TLS_TIMEOUT));
+  EXPECT_THAT(FindingOf(tls, v1::MX_TLS_TIMEOUT)->detail(), HasSubstr("greeting"));
 }
 
 TEST_F(MxTlsTest, RefusedEverywhereIsInconclusive) {
   Publish("blocked.example", {{"mx1.blocked.example", kDead1}, {"mx2.blocked.example", kDead2}},
           "enforce");
   const v1::DomainReport report = Check("blocked.example");
-  const v1::CheckResult& tls = Result(report, "mx_tls");
+  const v1::CheckResult& tls = ResultOf(report, "mx_tls");
   EXPECT_EQ(tls.status(), v1::CHECK_STATUS_INCONCLUSIVE);
-  EXPECT_THAT(Codes(tls), ElementsAre(v1::MX_TLS_PORT25_BLOCKED));
+  EXPECT_THAT(CodeList(tls), ElementsAre(v1::MX_TLS_PORT25_BLOCKED));
   EXPECT_EQ(tls.points_possible(), 0);  // left out of the score
   EXPECT_THAT(report.summary(), HasSubstr("mx_tls"));
 }
@@ -296,10 +274,10 @@ TEST_F(MxTlsTest, OneHostOfTwoRefusingIsTheDomainsProblem) {
   Script(kMx1Addr, GoodFor("mx1.half.example"));
   Publish("half.example", {{"mx1.half.example", kMx1Addr}, {"mx2.half.example", kDead1}},
           "enforce");
-  const v1::CheckResult tls = Result(Check("half.example"), "mx_tls");
+  const v1::CheckResult tls = ResultOf(Check("half.example"), "mx_tls");
   EXPECT_EQ(tls.status(), v1::CHECK_STATUS_WARN);
-  EXPECT_THAT(Codes(tls), ElementsAre(v1::MX_TLS_CONNECT_FAILED));
-  EXPECT_EQ(Find(tls, v1::MX_TLS_CONNECT_FAILED)->subject(), "mx2.half.example");
+  EXPECT_THAT(CodeList(tls), ElementsAre(v1::MX_TLS_CONNECT_FAILED));
+  EXPECT_EQ(FindingOf(tls, v1::MX_TLS_CONNECT_FAILED)->subject(), "mx2.half.example");
   EXPECT_EQ(tls.points_possible(), 10);
   EXPECT_EQ(tls.points_earned(), 5);
 }
@@ -310,9 +288,9 @@ TEST_F(MxTlsTest, EveryAddressCountsIncludingIpv6) {
   Publish("dual.example", {{"mx1.dual.example", kMx1Addr}}, "enforce");
   lab_->dns().Aaaa("mx1.dual.example", {"::1"});
   const v1::DomainReport report = Check("dual.example");
-  const v1::CheckResult& tls = Result(report, "mx_tls");
-  EXPECT_THAT(Codes(tls), ElementsAre(v1::MX_TLS_CERT_NAME_MISMATCH));
-  EXPECT_THAT(Find(tls, v1::MX_TLS_CERT_NAME_MISMATCH)->detail(), HasSubstr("::1"));
+  const v1::CheckResult& tls = ResultOf(report, "mx_tls");
+  EXPECT_THAT(CodeList(tls), ElementsAre(v1::MX_TLS_CERT_NAME_MISMATCH));
+  EXPECT_THAT(FindingOf(tls, v1::MX_TLS_CERT_NAME_MISMATCH)->detail(), HasSubstr("::1"));
   EXPECT_EQ(tls.points_earned(), 0);
   ASSERT_EQ(report.evidence().mx_hosts(0).tls_size(), 2);
   EXPECT_EQ(report.evidence().mx_hosts(0).tls(0).failure(), "");
@@ -323,10 +301,10 @@ TEST_F(MxTlsTest, ExpiringSoonWarns) {
   Script(kMx1Addr, FakeSmtpScript::Good(Cert(CertSpec::ForHosts({"mx1.soon.example"})
                                                  .ValidUntil(absl::Now() + absl::Hours(24 * 5 + 2)))));
   Publish("soon.example", {{"mx1.soon.example", kMx1Addr}}, "enforce");
-  const v1::CheckResult tls = Result(Check("soon.example"), "mx_tls");
+  const v1::CheckResult tls = ResultOf(Check("soon.example"), "mx_tls");
   EXPECT_EQ(tls.status(), v1::CHECK_STATUS_WARN);
-  EXPECT_THAT(Codes(tls), ElementsAre(v1::MX_TLS_CERT_EXPIRING_SOON));
-  EXPECT_EQ(Find(tls, v1::MX_TLS_CERT_EXPIRING_SOON)->severity(), v1::SEVERITY_MEDIUM);
+  EXPECT_THAT(CodeList(tls), ElementsAre(v1::MX_TLS_CERT_EXPIRING_SOON));
+  EXPECT_EQ(FindingOf(tls, v1::MX_TLS_CERT_EXPIRING_SOON)->severity(), v1::SEVERITY_MEDIUM);
   EXPECT_EQ(tls.points_earned(), 10);
 }
 
@@ -336,8 +314,8 @@ TEST_F(MxTlsTest, Tls10OnlyIsTooOld) {
   script.max_version = fakes::FakeTlsVersion::kTls1_0;
   Script(kMx1Addr, script);
   Publish("old.example", {{"mx1.old.example", kMx1Addr}}, "enforce");
-  const v1::CheckResult tls = Result(Check("old.example"), "mx_tls");
-  EXPECT_THAT(Codes(tls), ElementsAre(v1::MX_TLS_PROTOCOL_TOO_OLD));
+  const v1::CheckResult tls = ResultOf(Check("old.example"), "mx_tls");
+  EXPECT_THAT(CodeList(tls), ElementsAre(v1::MX_TLS_PROTOCOL_TOO_OLD));
 }
 
 TEST_F(MxTlsTest, NonPublicAddressesAreNotContacted) {
@@ -346,9 +324,9 @@ TEST_F(MxTlsTest, NonPublicAddressesAreNotContacted) {
   ASSERT_NE(lab_, nullptr);
   Publish("private.example", {{"mx1.private.example", kMx1Addr}});
   const v1::DomainReport report = Check("private.example");
-  const v1::CheckResult& tls = Result(report, "mx_tls");
+  const v1::CheckResult& tls = ResultOf(report, "mx_tls");
   EXPECT_EQ(tls.status(), v1::CHECK_STATUS_INCONCLUSIVE);
-  EXPECT_THAT(Codes(tls), ElementsAre(v1::MX_TLS_ADDRESS_REFUSED));
+  EXPECT_THAT(CodeList(tls), ElementsAre(v1::MX_TLS_ADDRESS_REFUSED));
   EXPECT_EQ(smtp_->connections(kMx1Addr), 0);
   EXPECT_THAT(report.evidence().mx_hosts(0).tls(0).failure(), HasSubstr("127.0.0.2"));
 }
@@ -360,7 +338,7 @@ TEST_F(MxTlsTest, FastModeDoesNotProbe) {
   options.set_skip_mx_probe(true);
   auto report = lab_->Check("fast.example", options);
   ASSERT_TRUE(report.ok());
-  EXPECT_EQ(Result(*report, "mx_tls").status(), v1::CHECK_STATUS_NOT_RUN);
+  EXPECT_EQ(ResultOf(*report, "mx_tls").status(), v1::CHECK_STATUS_NOT_RUN);
   EXPECT_EQ(smtp_->connections(kMx1Addr), 0);
 }
 
@@ -369,7 +347,7 @@ TEST_F(MxTlsTest, ResultsAreReusedAcrossChecks) {
   lab_->dns().A("mx.shared.example", {kMx1Addr});
   for (const char* domain : {"a.example", "b.example", "c.example"}) {
     lab_->dns().Mx(domain, {{10, "mx.shared.example"}});
-    EXPECT_EQ(Result(Check(domain), "mx_tls").status(), v1::CHECK_STATUS_PASS) << domain;
+    EXPECT_EQ(ResultOf(Check(domain), "mx_tls").status(), v1::CHECK_STATUS_PASS) << domain;
   }
   EXPECT_EQ(smtp_->connections(kMx1Addr), 1);
 }
@@ -384,9 +362,9 @@ TEST_F(MxTlsTest, RunDeadlineWhileProbing) {
   script.greeting_delay = absl::Seconds(3);
   Script(kMx1Addr, script);
   Publish("late.example", {{"mx1.late.example", kMx1Addr}});
-  const v1::CheckResult tls = Result(Check("late.example"), "mx_tls");
+  const v1::CheckResult tls = ResultOf(Check("late.example"), "mx_tls");
   EXPECT_EQ(tls.status(), v1::CHECK_STATUS_INCONCLUSIVE);
-  EXPECT_THAT(Codes(tls), ElementsAre(v1::CHECK_TIMED_OUT));
+  EXPECT_THAT(CodeList(tls), ElementsAre(v1::CHECK_TIMED_OUT));
 }
 
 // CheckDomain cancelled by the client after `after`.
@@ -419,7 +397,7 @@ TEST_F(MxTlsTest, CancelledCallsLeaveTheProbeAndTheServerHealthy) {
   auto report = lab_->Check("stays.example");
   impatient.join();
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_EQ(Result(*report, "mx_tls").status(), v1::CHECK_STATUS_PASS);
+  EXPECT_EQ(ResultOf(*report, "mx_tls").status(), v1::CHECK_STATUS_PASS);
   EXPECT_EQ(smtp_->connections(kMx1Addr), 1);
 }
 
@@ -438,7 +416,7 @@ TEST_F(MxTlsTest, ProbeWithoutWaitersIsDroppedAndRedone) {
             grpc::StatusCode::CANCELLED);
   // The only waiter left: nothing was cached, so the next check probes again.
   absl::SleepFor(absl::Milliseconds(800));
-  EXPECT_EQ(Result(Check("gone.example"), "mx_tls").status(), v1::CHECK_STATUS_PASS);
+  EXPECT_EQ(ResultOf(Check("gone.example"), "mx_tls").status(), v1::CHECK_STATUS_PASS);
   EXPECT_EQ(smtp_->connections(kMx1Addr), 2);
 }
 
@@ -470,7 +448,7 @@ TEST_F(MxTlsTest, FleetSharesProbesOfCommonMxHosts) {
   while (stream->Read(&event)) {
     if (!event.has_result()) continue;
     ++reports;
-    if (Result(event.result().report(), "mx_tls").status() == v1::CHECK_STATUS_PASS) ++passed;
+    if (ResultOf(event.result().report(), "mx_tls").status() == v1::CHECK_STATUS_PASS) ++passed;
   }
   writer.join();
   ASSERT_TRUE(stream->Finish().ok());

@@ -27,28 +27,6 @@ using ::testing::Not;
 
 constexpr char kPolicyPath[] = "/.well-known/mta-sts.txt";
 
-const v1::CheckResult& Result(const v1::DomainReport& report, const std::string& name) {
-  for (const auto& c : report.checks()) {
-    if (c.check() == name) return c;
-  }
-  static const v1::CheckResult kMissing;
-  ADD_FAILURE() << "no check " << name;
-  return kMissing;
-}
-
-std::set<v1::FindingCode> Codes(const v1::CheckResult& result) {
-  std::set<v1::FindingCode> codes;
-  for (const auto& f : result.findings()) codes.insert(f.code());
-  return codes;
-}
-
-const v1::Finding* FindingOf(const v1::CheckResult& result, v1::FindingCode code) {
-  for (const auto& f : result.findings()) {
-    if (f.code() == code) return &f;
-  }
-  return nullptr;
-}
-
 std::string EnforcePolicy(const std::string& domain) {
   return absl::StrCat("version: STSv1\nmode: enforce\nmx: mx1.", domain,
                       "\nmax_age: 604800\n");
@@ -222,7 +200,7 @@ TEST_P(PolicyFetchTest, ReportNamesTheCause) {
   if (c.script) c.script(*lab_, domain);
   auto report = lab_->Check(domain);
   ASSERT_TRUE(report.ok()) << report.status();
-  const v1::CheckResult& fetch = Result(*report, "policy_fetch");
+  const v1::CheckResult& fetch = ResultOf(*report, "policy_fetch");
   EXPECT_EQ(fetch.status(), c.status) << fetch.DebugString();
   const v1::Finding* finding = FindingOf(fetch, c.code);
   ASSERT_NE(finding, nullptr) << v1::FindingCode_Name(c.code) << " missing in\n"
@@ -261,9 +239,9 @@ TEST(PolicyFetchDetailTest, CertificateEvidenceAndPerAddressOutcomes) {
   EXPECT_THAT(policy.certificate().tls_version(), HasSubstr("TLSv1."));
   EXPECT_FALSE(policy.certificate().cipher().empty());
   // The policy itself was still judged from the address that served it.
-  EXPECT_EQ(Result(*report, "policy_content").status(), v1::CHECK_STATUS_PASS);
+  EXPECT_EQ(ResultOf(*report, "policy_content").status(), v1::CHECK_STATUS_PASS);
   // Half the addresses failing costs half the fetch's points.
-  EXPECT_DOUBLE_EQ(Result(*report, "policy_fetch").points_earned(), 7.5);
+  EXPECT_DOUBLE_EQ(ResultOf(*report, "policy_fetch").points_earned(), 7.5);
 }
 
 TEST(PolicyFetchDetailTest, RunDeadlineClosesThePolicyConnection) {
@@ -278,9 +256,9 @@ TEST(PolicyFetchDetailTest, RunDeadlineClosesThePolicyConnection) {
   options.mutable_timeout()->set_nanos(300'000'000);  // before the 1 s first-byte limit
   auto report = lab->Check("stall.example", options);
   ASSERT_TRUE(report.ok()) << report.status();
-  const v1::CheckResult& fetch = Result(*report, "policy_fetch");
+  const v1::CheckResult& fetch = ResultOf(*report, "policy_fetch");
   EXPECT_EQ(fetch.status(), v1::CHECK_STATUS_INCONCLUSIVE);
-  EXPECT_THAT(Codes(fetch), Contains(v1::CHECK_TIMED_OUT));
+  EXPECT_THAT(CodeSet(fetch), Contains(v1::CHECK_TIMED_OUT));
   EXPECT_THAT(fetch.findings(0).detail(), HasSubstr("policy fetch"));
   // The run let go of its connection: the server sees the client close it.
   EXPECT_TRUE(lab->https().WaitForClientCloses(1, absl::Seconds(2)));
@@ -293,7 +271,7 @@ TEST(PolicyFetchGuardTest, PolicyHostOnLoopbackIsRefusedWithoutAllowlist) {
   lab->PublishPolicy("loopback.example", EnforcePolicy("loopback.example"));
   auto report = lab->Check("loopback.example");
   ASSERT_TRUE(report.ok()) << report.status();
-  const v1::CheckResult& fetch = Result(*report, "policy_fetch");
+  const v1::CheckResult& fetch = ResultOf(*report, "policy_fetch");
   EXPECT_EQ(fetch.status(), v1::CHECK_STATUS_FAIL);
   const v1::Finding* refused = FindingOf(fetch, v1::POLICY_HOST_ADDRESS_REFUSED);
   ASSERT_NE(refused, nullptr) << fetch.DebugString();
@@ -311,7 +289,7 @@ TEST(PolicyFetchGuardTest, SamePolicyHostPassesWhenTheAllowlistCoversIt) {
   lab->PublishPolicy("loopback.example", EnforcePolicy("loopback.example"));
   auto report = lab->Check("loopback.example");
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_EQ(Result(*report, "policy_fetch").status(), v1::CHECK_STATUS_PASS);
+  EXPECT_EQ(ResultOf(*report, "policy_fetch").status(), v1::CHECK_STATUS_PASS);
   EXPECT_EQ(lab->https().connections(), 1);
 }
 
@@ -327,8 +305,8 @@ TEST(PolicyFetchTlsTest, MissingIntermediateIsAnIncompleteChain) {
   lab->ServePolicy("chain.example", PolicyResponse(EnforcePolicy("chain.example")), *full);
   auto report = lab->Check("chain.example");
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_EQ(Result(*report, "policy_fetch").status(), v1::CHECK_STATUS_PASS)
-      << Result(*report, "policy_fetch").DebugString();
+  EXPECT_EQ(ResultOf(*report, "policy_fetch").status(), v1::CHECK_STATUS_PASS)
+      << ResultOf(*report, "policy_fetch").DebugString();
 
   // Without it, the report names what is missing.
   lab->ServePolicy("chain.example", PolicyResponse(EnforcePolicy("chain.example")),
@@ -336,8 +314,8 @@ TEST(PolicyFetchTlsTest, MissingIntermediateIsAnIncompleteChain) {
   report = lab->Check("chain.example");
   ASSERT_TRUE(report.ok()) << report.status();
   const v1::Finding* incomplete =
-      FindingOf(Result(*report, "policy_fetch"), v1::POLICY_CERT_INCOMPLETE_CHAIN);
-  ASSERT_NE(incomplete, nullptr) << Result(*report, "policy_fetch").DebugString();
+      FindingOf(ResultOf(*report, "policy_fetch"), v1::POLICY_CERT_INCOMPLETE_CHAIN);
+  ASSERT_NE(incomplete, nullptr) << ResultOf(*report, "policy_fetch").DebugString();
   EXPECT_THAT(incomplete->detail(), HasSubstr("mtasts lab intermediate CA"));
 }
 
@@ -348,9 +326,9 @@ TEST(PolicyFetchTlsTest, Tls10OnlyServerIsTooOld) {
   lab->PublishPolicy("old.example", EnforcePolicy("old.example"));
   auto report = lab->Check("old.example");
   ASSERT_TRUE(report.ok()) << report.status();
-  const v1::CheckResult& fetch = Result(*report, "policy_fetch");
+  const v1::CheckResult& fetch = ResultOf(*report, "policy_fetch");
   EXPECT_EQ(fetch.status(), v1::CHECK_STATUS_FAIL);
-  EXPECT_THAT(Codes(fetch), Contains(v1::POLICY_TLS_PROTOCOL_TOO_OLD)) << fetch.DebugString();
+  EXPECT_THAT(CodeSet(fetch), Contains(v1::POLICY_TLS_PROTOCOL_TOO_OLD)) << fetch.DebugString();
 }
 
 TEST(PolicyFetchTlsTest, AaaaOnlyPolicyHostIsFetchedOverIpv6) {
@@ -360,8 +338,8 @@ TEST(PolicyFetchTlsTest, AaaaOnlyPolicyHostIsFetchedOverIpv6) {
   lab->PublishPolicy("v6only.example", EnforcePolicy("v6only.example"));
   auto report = lab->Check("v6only.example");
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_EQ(Result(*report, "policy_fetch").status(), v1::CHECK_STATUS_PASS)
-      << Result(*report, "policy_fetch").DebugString();
+  EXPECT_EQ(ResultOf(*report, "policy_fetch").status(), v1::CHECK_STATUS_PASS)
+      << ResultOf(*report, "policy_fetch").DebugString();
   ASSERT_EQ(report->evidence().policy().addresses_size(), 1);
   EXPECT_EQ(report->evidence().policy().addresses(0).address(), "::1");
   EXPECT_EQ(report->score(), 100);
@@ -384,9 +362,9 @@ TEST_F(PolicyJudgedTest, TestingModeIsAWarningWithRolloutAdvice) {
   auto report = CheckWithPolicy(
       "testing.example", "version: STSv1\nmode: testing\nmx: mx1.testing.example\nmax_age: 86400\n");
   ASSERT_TRUE(report.ok()) << report.status();
-  const v1::CheckResult& content = Result(*report, "policy_content");
+  const v1::CheckResult& content = ResultOf(*report, "policy_content");
   EXPECT_EQ(content.status(), v1::CHECK_STATUS_WARN);
-  EXPECT_THAT(Codes(content), Contains(v1::POLICY_TESTING_MODE));
+  EXPECT_THAT(CodeSet(content), Contains(v1::POLICY_TESTING_MODE));
   EXPECT_DOUBLE_EQ(content.points_earned(), 15);
   EXPECT_EQ(report->state(), v1::MTA_STS_STATE_TESTING);
   EXPECT_THAT(report->suggested_policy(), HasSubstr("mode: testing"));
@@ -396,12 +374,12 @@ TEST_F(PolicyJudgedTest, InvalidPolicyIsBroken) {
   auto report = CheckWithPolicy("invalid.example",
                                 "version: STSv1\nmode: Enforce\nmx: mx1.invalid.example\n");
   ASSERT_TRUE(report.ok()) << report.status();
-  const v1::CheckResult& content = Result(*report, "policy_content");
+  const v1::CheckResult& content = ResultOf(*report, "policy_content");
   EXPECT_EQ(content.status(), v1::CHECK_STATUS_FAIL);
-  EXPECT_THAT(Codes(content), Contains(v1::POLICY_MODE_INVALID));
-  EXPECT_THAT(Codes(content), Contains(v1::POLICY_MAX_AGE_MISSING));
+  EXPECT_THAT(CodeSet(content), Contains(v1::POLICY_MODE_INVALID));
+  EXPECT_THAT(CodeSet(content), Contains(v1::POLICY_MAX_AGE_MISSING));
   EXPECT_EQ(report->state(), v1::MTA_STS_STATE_BROKEN);
-  EXPECT_EQ(Result(*report, "mx_match").status(), v1::CHECK_STATUS_SKIPPED);
+  EXPECT_EQ(ResultOf(*report, "mx_match").status(), v1::CHECK_STATUS_SKIPPED);
 }
 
 TEST_F(PolicyJudgedTest, DuplicateModeKeepsTheFirstValue) {
@@ -410,7 +388,7 @@ TEST_F(PolicyJudgedTest, DuplicateModeKeepsTheFirstValue) {
                                 "mx: mx1.dup.example\nmax_age: 604800\n");
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->evidence().policy().mode(), v1::POLICY_MODE_TESTING);
-  EXPECT_THAT(Codes(Result(*report, "policy_content")), Contains(v1::POLICY_DUPLICATE_FIELD));
+  EXPECT_THAT(CodeSet(ResultOf(*report, "policy_content")), Contains(v1::POLICY_DUPLICATE_FIELD));
 }
 
 TEST_F(PolicyJudgedTest, UnmatchedMxUnderEnforceIsCritical) {
@@ -419,7 +397,7 @@ TEST_F(PolicyJudgedTest, UnmatchedMxUnderEnforceIsCritical) {
   lab_->PublishPolicy("uncovered.example", EnforcePolicy("uncovered.example"));
   auto report = lab_->Check("uncovered.example");
   ASSERT_TRUE(report.ok()) << report.status();
-  const v1::CheckResult& match = Result(*report, "mx_match");
+  const v1::CheckResult& match = ResultOf(*report, "mx_match");
   EXPECT_EQ(match.status(), v1::CHECK_STATUS_FAIL);
   const v1::Finding* unmatched = FindingOf(match, v1::MX_MATCH_HOST_UNMATCHED);
   ASSERT_NE(unmatched, nullptr) << match.DebugString();
@@ -439,7 +417,7 @@ TEST_F(PolicyJudgedTest, WildcardCoversOneLabelOnly) {
   ASSERT_EQ(report->evidence().mx_hosts_size(), 2);
   EXPECT_EQ(report->evidence().mx_hosts(0).matched_pattern(), "*.mx.wild.example");
   EXPECT_EQ(report->evidence().mx_hosts(1).matched_pattern(), "");
-  const v1::Finding* unmatched = FindingOf(Result(*report, "mx_match"), v1::MX_MATCH_HOST_UNMATCHED);
+  const v1::Finding* unmatched = FindingOf(ResultOf(*report, "mx_match"), v1::MX_MATCH_HOST_UNMATCHED);
   ASSERT_NE(unmatched, nullptr);
   EXPECT_EQ(unmatched->subject(), "b.c.mx.wild.example");
 }
@@ -449,12 +427,12 @@ TEST_F(PolicyJudgedTest, PolicyIsFetchedAndExplainedEvenWithoutTheTxtRecord) {
   lab_->PublishPolicy("notxt.example", EnforcePolicy("notxt.example"));
   auto report = lab_->Check("notxt.example");
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_EQ(Result(*report, "policy_fetch").status(), v1::CHECK_STATUS_PASS);
+  EXPECT_EQ(ResultOf(*report, "policy_fetch").status(), v1::CHECK_STATUS_PASS);
   EXPECT_EQ(report->state(), v1::MTA_STS_STATE_ABSENT);
   bool explained = false;
   for (const auto& f : report->domain_findings()) explained |= f.code() == v1::POLICY_WITHOUT_TXT;
   EXPECT_TRUE(explained);
-  EXPECT_EQ(Result(*report, "policy_content").points_earned(), 0);
+  EXPECT_EQ(ResultOf(*report, "policy_content").points_earned(), 0);
 }
 
 }  // namespace

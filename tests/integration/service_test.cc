@@ -24,27 +24,6 @@ using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAreArray;
 
-const v1::CheckResult& Check(const v1::DomainReport& report, const std::string& name) {
-  for (const auto& c : report.checks()) {
-    if (c.check() == name) return c;
-  }
-  static const v1::CheckResult kMissing;
-  ADD_FAILURE() << "no check " << name;
-  return kMissing;
-}
-
-std::set<v1::FindingCode> Codes(const v1::CheckResult& result) {
-  std::set<v1::FindingCode> codes;
-  for (const auto& f : result.findings()) codes.insert(f.code());
-  return codes;
-}
-
-std::set<v1::FindingCode> DomainCodes(const v1::DomainReport& report) {
-  std::set<v1::FindingCode> codes;
-  for (const auto& f : report.domain_findings()) codes.insert(f.code());
-  return codes;
-}
-
 class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override { lab_ = TestLab::Start(LabOptions{}); }
@@ -71,19 +50,19 @@ TEST_F(ServiceTest, GoodDomainScoresFullMarksOverTheChecksThatRan) {
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->domain(), "good.example");
   EXPECT_EQ(report->unicode_domain(), "good.example");
-  EXPECT_EQ(Check(*report, "txt").status(), v1::CHECK_STATUS_PASS);
-  EXPECT_EQ(Check(*report, "tls_rpt").status(), v1::CHECK_STATUS_PASS);
-  EXPECT_EQ(Check(*report, "txt").points_possible(), 15);
-  EXPECT_EQ(Check(*report, "txt").points_earned(), 15);
-  EXPECT_EQ(Check(*report, "tls_rpt").points_earned(), 10);
+  EXPECT_EQ(ResultOf(*report, "txt").status(), v1::CHECK_STATUS_PASS);
+  EXPECT_EQ(ResultOf(*report, "tls_rpt").status(), v1::CHECK_STATUS_PASS);
+  EXPECT_EQ(ResultOf(*report, "txt").points_possible(), 15);
+  EXPECT_EQ(ResultOf(*report, "txt").points_earned(), 15);
+  EXPECT_EQ(ResultOf(*report, "tls_rpt").points_earned(), 10);
   for (const char* name : {"policy_fetch", "policy_content", "mx_match"}) {
-    EXPECT_EQ(Check(*report, name).status(), v1::CHECK_STATUS_PASS) << name;
-    EXPECT_EQ(Check(*report, name).points_earned(), Check(*report, name).points_possible())
+    EXPECT_EQ(ResultOf(*report, name).status(), v1::CHECK_STATUS_PASS) << name;
+    EXPECT_EQ(ResultOf(*report, name).points_earned(), ResultOf(*report, name).points_possible())
         << name;
   }
-  EXPECT_THAT(Codes(Check(*report, "policy_fetch")), Contains(v1::POLICY_FETCH_OK));
-  EXPECT_THAT(Codes(Check(*report, "policy_content")), Contains(v1::POLICY_VALID));
-  EXPECT_THAT(Codes(Check(*report, "mx_match")), Contains(v1::MX_MATCH_ALL_COVERED));
+  EXPECT_THAT(CodeSet(ResultOf(*report, "policy_fetch")), Contains(v1::POLICY_FETCH_OK));
+  EXPECT_THAT(CodeSet(ResultOf(*report, "policy_content")), Contains(v1::POLICY_VALID));
+  EXPECT_THAT(CodeSet(ResultOf(*report, "mx_match")), Contains(v1::MX_MATCH_ALL_COVERED));
   EXPECT_EQ(report->score(), 100);
   EXPECT_EQ(report->grade(), v1::GRADE_A);
   EXPECT_EQ(report->state(), v1::MTA_STS_STATE_ENFORCED);
@@ -110,12 +89,12 @@ TEST_F(ServiceTest, NxdomainAtMtaStsIsAbsentNotBroken) {
   auto report = lab_->Check("absent.example");
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->state(), v1::MTA_STS_STATE_ABSENT);
-  EXPECT_EQ(Check(*report, "txt").status(), v1::CHECK_STATUS_FAIL);
-  EXPECT_THAT(Codes(Check(*report, "txt")), Contains(v1::TXT_MISSING));
+  EXPECT_EQ(ResultOf(*report, "txt").status(), v1::CHECK_STATUS_FAIL);
+  EXPECT_THAT(CodeSet(ResultOf(*report, "txt")), Contains(v1::TXT_MISSING));
   // The policy is served, but without the TXT record senders never fetch it:
   // policy_fetch 15 and tls_rpt 10 of 85.
-  EXPECT_THAT(DomainCodes(*report), Contains(v1::POLICY_WITHOUT_TXT));
-  EXPECT_EQ(Check(*report, "policy_content").points_earned(), 0);
+  EXPECT_THAT(DomainCodeSet(*report), Contains(v1::POLICY_WITHOUT_TXT));
+  EXPECT_EQ(ResultOf(*report, "policy_content").points_earned(), 0);
   EXPECT_EQ(report->score(), 29);
 }
 
@@ -124,8 +103,8 @@ TEST_F(ServiceTest, ServfailAtMtaStsIsALookupFailureNotAbsence) {
   lab_->dns().Rcode("_mta-sts.servfail.example", DnsRcode::kServFail);
   auto report = lab_->Check("servfail.example");
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_THAT(Codes(Check(*report, "txt")), Contains(v1::TXT_LOOKUP_FAILED));
-  EXPECT_THAT(Codes(Check(*report, "txt")), ::testing::Not(Contains(v1::TXT_MISSING)));
+  EXPECT_THAT(CodeSet(ResultOf(*report, "txt")), Contains(v1::TXT_LOOKUP_FAILED));
+  EXPECT_THAT(CodeSet(ResultOf(*report, "txt")), ::testing::Not(Contains(v1::TXT_MISSING)));
   EXPECT_EQ(report->state(), v1::MTA_STS_STATE_BROKEN);
 }
 
@@ -135,8 +114,8 @@ TEST_F(ServiceTest, RefusedAndNodataAreNamed) {
   lab_->dns().NoData("_mta-sts.refused.example");
   auto report = lab_->Check("refused.example");
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_THAT(Codes(Check(*report, "tls_rpt")), Contains(v1::TLSRPT_LOOKUP_FAILED));
-  EXPECT_THAT(Codes(Check(*report, "txt")), Contains(v1::TXT_MISSING));
+  EXPECT_THAT(CodeSet(ResultOf(*report, "tls_rpt")), Contains(v1::TLSRPT_LOOKUP_FAILED));
+  EXPECT_THAT(CodeSet(ResultOf(*report, "txt")), Contains(v1::TXT_MISSING));
   bool saw_refused = false;
   for (const auto& l : report->evidence().dns_lookups()) {
     if (l.name() == "_smtp._tls.refused.example") saw_refused = l.outcome() == v1::DNS_OUTCOME_REFUSED;
@@ -149,7 +128,7 @@ TEST_F(ServiceTest, DnsTimeoutIsALookupFailure) {
   lab_->dns().Drop("_mta-sts.slow.example");
   auto report = lab_->Check("slow.example");
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_THAT(Codes(Check(*report, "txt")), Contains(v1::TXT_LOOKUP_FAILED));
+  EXPECT_THAT(CodeSet(ResultOf(*report, "txt")), Contains(v1::TXT_LOOKUP_FAILED));
   bool saw_timeout = false;
   for (const auto& l : report->evidence().dns_lookups()) {
     if (l.name() == "_mta-sts.slow.example") saw_timeout = l.outcome() == v1::DNS_OUTCOME_TIMEOUT;
@@ -162,7 +141,7 @@ TEST_F(ServiceTest, TruncatedAnswerIsRetriedOverTcp) {
   lab_->dns().Truncate("_mta-sts.tc.example");
   auto report = lab_->Check("tc.example");
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_EQ(Check(*report, "txt").status(), v1::CHECK_STATUS_PASS);
+  EXPECT_EQ(ResultOf(*report, "txt").status(), v1::CHECK_STATUS_PASS);
   bool used_tcp = false;
   for (const auto& l : report->evidence().dns_lookups()) {
     if (l.name() == "_mta-sts.tc.example") used_tcp = l.used_tcp();
@@ -188,7 +167,7 @@ TEST_F(ServiceTest, CnameAtMtaStsIsFollowedAndReported) {
   auto report = lab_->Check("delegated.example");
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->evidence().sts_id(), "prov1");
-  EXPECT_THAT(Codes(Check(*report, "txt")), Contains(v1::TXT_CNAME_FOLLOWED));
+  EXPECT_THAT(CodeSet(ResultOf(*report, "txt")), Contains(v1::TXT_CNAME_FOLLOWED));
   EXPECT_THAT(report->evidence().sts_cname_chain(),
               ::testing::ElementsAre("sts.provider.example", "sts2.provider.example"));
 }
@@ -199,7 +178,7 @@ TEST_F(ServiceTest, CnameLoopIsALookupFailure) {
   lab_->dns().Cname("a.loop.example", "_mta-sts.loop.example");
   auto report = lab_->Check("loop.example");
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_THAT(Codes(Check(*report, "txt")), Contains(v1::TXT_LOOKUP_FAILED));
+  EXPECT_THAT(CodeSet(ResultOf(*report, "txt")), Contains(v1::TXT_LOOKUP_FAILED));
 }
 
 TEST_F(ServiceTest, NullMxAndAliasMxAreInTheEvidence) {
@@ -207,7 +186,7 @@ TEST_F(ServiceTest, NullMxAndAliasMxAreInTheEvidence) {
   auto report = lab_->Check("nullmx.example");
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->evidence().mx_kind(), v1::MX_KIND_NULL);
-  EXPECT_THAT(DomainCodes(*report), Contains(v1::MX_NULL));
+  EXPECT_THAT(DomainCodeSet(*report), Contains(v1::MX_NULL));
 
   lab_->dns().Mx("alias.example", {{5, "mail.alias.example"}});
   lab_->dns().Cname("mail.alias.example", "real.hoster.example");
@@ -218,7 +197,7 @@ TEST_F(ServiceTest, NullMxAndAliasMxAreInTheEvidence) {
   EXPECT_THAT(report->evidence().mx_hosts(0).cname_chain(),
               ::testing::ElementsAre("real.hoster.example"));
   EXPECT_THAT(report->evidence().mx_hosts(0).addresses(), Contains("198.51.100.7"));
-  EXPECT_THAT(DomainCodes(*report), Contains(v1::MX_TARGET_IS_CNAME));
+  EXPECT_THAT(DomainCodeSet(*report), Contains(v1::MX_TARGET_IS_CNAME));
 }
 
 TEST_F(ServiceTest, NoMxAndNonexistentDomainAreExplained) {
@@ -226,11 +205,11 @@ TEST_F(ServiceTest, NoMxAndNonexistentDomainAreExplained) {
   auto report = lab_->Check("nomx.example");
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->evidence().mx_kind(), v1::MX_KIND_NONE);
-  EXPECT_THAT(DomainCodes(*report), Contains(v1::MX_NONE));
+  EXPECT_THAT(DomainCodeSet(*report), Contains(v1::MX_NONE));
 
   report = lab_->Check("nowhere.example");  // the fake's default: NXDOMAIN
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_THAT(DomainCodes(*report), Contains(v1::DOMAIN_NOT_FOUND));
+  EXPECT_THAT(DomainCodeSet(*report), Contains(v1::DOMAIN_NOT_FOUND));
   EXPECT_EQ(report->state(), v1::MTA_STS_STATE_ABSENT);
 }
 
@@ -240,7 +219,7 @@ TEST_F(ServiceTest, IdnDomainIsCheckedAsALabelAndReportedInBothForms) {
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->domain(), "xn--bcher-kva.example");
   EXPECT_EQ(report->unicode_domain(), "bücher.example");
-  EXPECT_EQ(Check(*report, "txt").status(), v1::CHECK_STATUS_PASS);
+  EXPECT_EQ(ResultOf(*report, "txt").status(), v1::CHECK_STATUS_PASS);
 }
 
 TEST_F(ServiceTest, RequestedChecksOnlyAndFastMode) {
@@ -249,9 +228,9 @@ TEST_F(ServiceTest, RequestedChecksOnlyAndFastMode) {
   options.add_checks("txt");
   auto report = lab_->Check("subset.example", options);
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_EQ(Check(*report, "txt").status(), v1::CHECK_STATUS_PASS);
-  EXPECT_EQ(Check(*report, "tls_rpt").status(), v1::CHECK_STATUS_NOT_RUN);
-  EXPECT_THAT(Check(*report, "tls_rpt").summary(), HasSubstr("not among the checks requested"));
+  EXPECT_EQ(ResultOf(*report, "txt").status(), v1::CHECK_STATUS_PASS);
+  EXPECT_EQ(ResultOf(*report, "tls_rpt").status(), v1::CHECK_STATUS_NOT_RUN);
+  EXPECT_THAT(ResultOf(*report, "tls_rpt").summary(), HasSubstr("not among the checks requested"));
   EXPECT_EQ(lab_->dns().QueriesFor("_smtp._tls.subset.example"), 0);
   EXPECT_EQ(report->score(), 100);
 }
@@ -263,11 +242,11 @@ TEST_F(ServiceTest, DeadlineMakesUnfinishedChecksInconclusive) {
   options.mutable_timeout()->set_nanos(400'000'000);
   auto report = lab_->Check("stuck.example", options);
   ASSERT_TRUE(report.ok()) << report.status();
-  const v1::CheckResult& tls_rpt = Check(*report, "tls_rpt");
+  const v1::CheckResult& tls_rpt = ResultOf(*report, "tls_rpt");
   EXPECT_EQ(tls_rpt.status(), v1::CHECK_STATUS_INCONCLUSIVE);
-  EXPECT_THAT(Codes(tls_rpt), Contains(v1::CHECK_TIMED_OUT));
+  EXPECT_THAT(CodeSet(tls_rpt), Contains(v1::CHECK_TIMED_OUT));
   EXPECT_EQ(tls_rpt.points_possible(), 0);  // left out of the score
-  EXPECT_EQ(Check(*report, "txt").status(), v1::CHECK_STATUS_PASS);
+  EXPECT_EQ(ResultOf(*report, "txt").status(), v1::CHECK_STATUS_PASS);
   EXPECT_EQ(report->score(), 100);
 }
 
@@ -279,7 +258,7 @@ TEST_F(ServiceTest, CallDeadlineBoundsTheRun) {
   // The server answers inside the caller's deadline with a partial report.
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(600));
-  EXPECT_EQ(Check(*report, "txt").status(), v1::CHECK_STATUS_INCONCLUSIVE);
+  EXPECT_EQ(ResultOf(*report, "txt").status(), v1::CHECK_STATUS_INCONCLUSIVE);
 }
 
 struct BadInput {
@@ -363,10 +342,10 @@ TEST(ServiceWithoutResolverTest, UnreachableResolverIsInconclusiveNotTheDomainsF
   auto report = lab->Check("example.com");
   ASSERT_TRUE(report.ok()) << report.status();
   for (const char* name : {"txt", "tls_rpt"}) {
-    EXPECT_EQ(Check(*report, name).status(), v1::CHECK_STATUS_INCONCLUSIVE) << name;
-    EXPECT_THAT(Codes(Check(*report, name)), Contains(v1::RESOLVER_UNREACHABLE)) << name;
+    EXPECT_EQ(ResultOf(*report, name).status(), v1::CHECK_STATUS_INCONCLUSIVE) << name;
+    EXPECT_THAT(CodeSet(ResultOf(*report, name)), Contains(v1::RESOLVER_UNREACHABLE)) << name;
   }
-  EXPECT_THAT(DomainCodes(*report), Contains(v1::RESOLVER_UNREACHABLE));
+  EXPECT_THAT(DomainCodeSet(*report), Contains(v1::RESOLVER_UNREACHABLE));
   EXPECT_EQ(report->state(), v1::MTA_STS_STATE_UNDETERMINED);
   EXPECT_THAT(report->summary(), HasSubstr("inconclusive"));
 }
@@ -405,7 +384,7 @@ TEST_F(ServiceTest, GracefulShutdownLetsCallsInFlightFinish) {
   lab_->server().Shutdown(absl::Seconds(5));
   call.join();
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_EQ(Check(*report, "txt").status(), v1::CHECK_STATUS_PASS);
+  EXPECT_EQ(ResultOf(*report, "txt").status(), v1::CHECK_STATUS_PASS);
 }
 
 TEST_F(ServiceTest, ShutdownCancelsCallsThatOutliveTheGrace) {

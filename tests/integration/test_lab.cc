@@ -17,6 +17,40 @@ using fakes::DnsRecord;
 using fakes::DnsReply;
 using google::protobuf::util::TimeUtil;
 
+const v1::CheckResult& ResultOf(const v1::DomainReport& report, const std::string& name) {
+  for (const auto& c : report.checks()) {
+    if (c.check() == name) return c;
+  }
+  static const v1::CheckResult kMissing;
+  ADD_FAILURE() << "no result for check " << name;
+  return kMissing;
+}
+
+const v1::Finding* FindingOf(const v1::CheckResult& result, v1::FindingCode code) {
+  for (const auto& f : result.findings()) {
+    if (f.code() == code) return &f;
+  }
+  return nullptr;
+}
+
+std::vector<v1::FindingCode> CodeList(const v1::CheckResult& result) {
+  std::vector<v1::FindingCode> codes;
+  for (const auto& f : result.findings()) codes.push_back(f.code());
+  return codes;
+}
+
+std::set<v1::FindingCode> CodeSet(const v1::CheckResult& result) {
+  std::set<v1::FindingCode> codes;
+  for (const auto& f : result.findings()) codes.insert(f.code());
+  return codes;
+}
+
+std::set<v1::FindingCode> DomainCodeSet(const v1::DomainReport& report) {
+  std::set<v1::FindingCode> codes;
+  for (const auto& f : report.domain_findings()) codes.insert(f.code());
+  return codes;
+}
+
 void LabDns::Set(const std::string& name, DnsType type, std::vector<DnsRecord> records) {
   {
     absl::MutexLock lock(&mu_);

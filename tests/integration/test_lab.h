@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -94,6 +95,16 @@ struct LabOptions {
   absl::Duration smtp_phase_timeout = absl::Seconds(1);
   absl::Duration mx_probe_cache_ttl = absl::Minutes(5);
 };
+
+// Reading reports in tests.
+// The result of check `name` (an empty result, and a test failure, if absent).
+const v1::CheckResult& ResultOf(const v1::DomainReport& report, const std::string& name);
+// The first finding with `code`, or null.
+const v1::Finding* FindingOf(const v1::CheckResult& result, v1::FindingCode code);
+// Finding codes in report order (duplicates kept), or as a set.
+std::vector<v1::FindingCode> CodeList(const v1::CheckResult& result);
+std::set<v1::FindingCode> CodeSet(const v1::CheckResult& result);
+std::set<v1::FindingCode> DomainCodeSet(const v1::DomainReport& report);
 
 class TestLab {
  public:
