@@ -77,6 +77,12 @@ EffectiveLimits ResolveLimits(const v1::Limits& l) {
   h.http.max_body_bytes = static_cast<size_t>(
       OrDefault(l.max_policy_body_bytes(), static_cast<int>(h.http.max_body_bytes)));
   e.max_policy_addresses = OrDefault(l.max_policy_addresses(), e.max_policy_addresses);
+  net::SmtpLimits& m = e.mx_probe;
+  m.connect_timeout = FromProto(l.smtp_connect_timeout(), m.connect_timeout);
+  m.greeting_timeout = FromProto(l.smtp_greeting_timeout(), m.greeting_timeout);
+  m.ehlo_timeout = FromProto(l.smtp_command_timeout(), m.ehlo_timeout);
+  m.starttls_timeout = FromProto(l.smtp_command_timeout(), m.starttls_timeout);
+  m.handshake_timeout = FromProto(l.smtp_tls_timeout(), m.handshake_timeout);
   return e;
 }
 
@@ -103,6 +109,7 @@ absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings
   engine_options.probe = settings.probe;
   engine_options.probe.https = limits.policy_fetch;
   engine_options.probe.max_policy_addresses = limits.max_policy_addresses;
+  engine_options.probe.smtp = limits.mx_probe;
   auto engine = engine::Engine::Create(std::move(engine_options));
   if (!engine.ok()) return engine.status();
 

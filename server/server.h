@@ -78,6 +78,7 @@ struct EffectiveLimits {
   int max_mx_hosts = 32;
   absl::Duration shutdown_grace = absl::Seconds(10);
   net::HttpsLimits policy_fetch;  // deadline: per run
+  net::SmtpLimits mx_probe;       // deadline: per probe
   int max_policy_addresses = 8;
 };
 EffectiveLimits ResolveLimits(const v1::Limits& limits);

@@ -36,6 +36,25 @@ TEST(ServerConfigTest, EmptyConfigMeansDefaults) {
   EXPECT_EQ(limits.shutdown_grace, absl::Seconds(10));
 }
 
+TEST(ServerConfigTest, ProbeLimitsFromConfig) {
+  auto config = ParseServerConfig(
+      "limits { policy_connect_timeout { seconds: 2 } policy_response_timeout { seconds: 4 }\n"
+      "  max_policy_header_bytes: 8192 max_policy_body_bytes: 32768 max_policy_addresses: 3\n"
+      "  smtp_greeting_timeout { seconds: 12 } smtp_command_timeout { seconds: 6 } }");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const EffectiveLimits limits = ResolveLimits(config->limits());
+  EXPECT_EQ(limits.policy_fetch.connect_timeout, absl::Seconds(2));
+  EXPECT_EQ(limits.policy_fetch.handshake_timeout, absl::Seconds(5));  // default
+  EXPECT_EQ(limits.policy_fetch.response_timeout, absl::Seconds(4));
+  EXPECT_EQ(limits.policy_fetch.http.max_header_bytes, 8192u);
+  EXPECT_EQ(limits.policy_fetch.http.max_body_bytes, 32768u);
+  EXPECT_EQ(limits.max_policy_addresses, 3);
+  EXPECT_EQ(limits.mx_probe.greeting_timeout, absl::Seconds(12));
+  EXPECT_EQ(limits.mx_probe.ehlo_timeout, absl::Seconds(6));
+  EXPECT_EQ(limits.mx_probe.starttls_timeout, absl::Seconds(6));
+  EXPECT_EQ(limits.mx_probe.connect_timeout, absl::Seconds(10));  // default
+}
+
 TEST(ServerConfigTest, SyntaxErrorNamesTheLine) {
   auto config = ParseServerConfig("weights {\n  txt: fifteen\n}\n");
   ASSERT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);

@@ -186,12 +186,6 @@ std::unique_ptr<TestLab> TestLab::Start(const LabOptions& options) {
   settings.probe.trust_anchor_file = options.trust_anchor_file;
   settings.probe.dnssec_forwarder = options.dnssec_forwarder;
   if (options.smtp_port > 0) settings.probe.smtp_port = static_cast<uint16_t>(options.smtp_port);
-  for (absl::Duration* d :
-       {&settings.probe.smtp.connect_timeout, &settings.probe.smtp.greeting_timeout,
-        &settings.probe.smtp.ehlo_timeout, &settings.probe.smtp.starttls_timeout,
-        &settings.probe.smtp.handshake_timeout, &settings.probe.smtp.quit_timeout}) {
-    *d = options.smtp_phase_timeout;
-  }
   settings.probe.mx_probe_cache_ttl = options.mx_probe_cache_ttl;
   settings.dns_servers = {{"127.0.0.1", (*dns)->port()}};
   settings.log = nullptr;
@@ -206,6 +200,11 @@ std::unique_ptr<TestLab> TestLab::Start(const LabOptions& options) {
   for (auto* d : {limits->mutable_policy_connect_timeout(), limits->mutable_policy_tls_timeout(),
                   limits->mutable_policy_first_byte_timeout()}) {
     *d = TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(options.policy_phase_timeout));
+  }
+  // Through the config, as an operator sets them.
+  for (auto* d : {limits->mutable_smtp_connect_timeout(), limits->mutable_smtp_greeting_timeout(),
+                  limits->mutable_smtp_command_timeout(), limits->mutable_smtp_tls_timeout()}) {
+    *d = TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(options.smtp_phase_timeout));
   }
   *limits->mutable_policy_response_timeout() =
       TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(options.policy_response_timeout));
