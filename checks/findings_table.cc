@@ -211,8 +211,10 @@ const FindingInfo kTable[] = {
      "The id is not 1 to 32 letters and digits",
      "RFC 8461 §3.1 allows only 1 to 32 ASCII letters and digits in the id: "
      "no punctuation (`-`, `+`, `.`, `:`), no spaces. With any other id the "
-     "record is invalid and senders treat the domain as having no MTA-STS "
-     "policy.",
+     "record is invalid and senders that follow the RFC treat the domain as "
+     "having no MTA-STS policy. Some lenient senders (postfix-mta-sts-resolver, "
+     "as our end-to-end lab found) apply the policy anyway, so senders "
+     "disagree about this domain.",
      "Use a timestamp without separators, for example `v=STSv1; "
      "id=20240131T120000;`, and change it whenever you change the policy.",
      ""},
