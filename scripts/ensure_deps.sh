@@ -31,14 +31,13 @@ export DEBIAN_FRONTEND=noninteractive
 # nsd, unbound, nginx, postfix (DNSSEC and e2e labs) would start as host
 # services: policy-rc.d exiting 101 stops that for this install; labs start
 # their own instances.
-policy_rc_created=0
 if [[ ! -e /usr/sbin/policy-rc.d ]]; then
   printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee /usr/sbin/policy-rc.d >/dev/null
   "${SUDO[@]}" chmod 755 /usr/sbin/policy-rc.d
-  policy_rc_created=1
+  # Removed however the install ends, so the host's services start normally later.
+  trap '"${SUDO[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 # Postfix (e2e lab) without a host configuration: the lab writes its own.
 echo "postfix postfix/main_mailer_type select No configuration" |
   "${SUDO[@]}" debconf-set-selections
 "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
-[[ $policy_rc_created -eq 0 ]] || "${SUDO[@]}" rm -f /usr/sbin/policy-rc.d
