@@ -1464,8 +1464,6 @@ std::string QuoteListForDetail(const std::vector<absl::string_view>& values,
   return out;
 }
 
-namespace {
-
 // Length of the well-formed UTF-8 sequence at s[i] (RFC 3629 §4: no overlong
 // forms, no surrogates, nothing above U+10FFFF), or 0.
 size_t Utf8SequenceLength(absl::string_view s, size_t i) {
@@ -1494,6 +1492,8 @@ size_t Utf8SequenceLength(absl::string_view s, size_t i) {
   }
   return len;
 }
+
+namespace {
 
 bool IsControl(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }
 

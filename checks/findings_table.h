@@ -57,6 +57,10 @@ std::string QuoteForDetail(absl::string_view value, size_t max_chars = 100);
 std::string QuoteListForDetail(const std::vector<absl::string_view>& values,
                                size_t max_items = 5);
 
+// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629 §4: no overlong
+// forms, no surrogates, nothing above U+10FFFF), or 0. i < s.size().
+size_t Utf8SequenceLength(absl::string_view s, size_t i);
+
 // `text` unchanged when it is valid UTF-8 without control characters (tab
 // allowed); otherwise with each offending byte written as \xNN. For values
 // that go into the report as seen (TXT records, names): proto3 strings must

@@ -10,29 +10,13 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "net/wire_text.h"
 
 namespace mtasts::net {
 namespace {
 
 // Bytes asked of the stream per read; the parser bounds what is kept.
 constexpr size_t kReadSize = 16384;
-
-bool IsIpv6Literal(const std::string& s) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET6, s.c_str(), buf) == 1;
-}
-
-// Printable ASCII without spaces: what may go into a request line or Host.
-bool SafeForRequest(absl::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    return u > 0x20 && u < 0x7f;
-  });
-}
-
-std::string Millis(absl::Duration d) {
-  return absl::StrCat(absl::ToInt64Milliseconds(d), "ms");
-}
 
 class FetchImpl final : public HttpsFetch {
  public:
@@ -59,13 +43,12 @@ class FetchImpl final : public HttpsFetch {
     result_.port = port;
     result_.host = host;
     result_.path = path;
-    peer_ = IsIpv6Literal(address) ? absl::StrCat("[", address, "]:", port)
-                                   : absl::StrCat(address, ":", port);
+    peer_ = AddressPort(address, port);
     std::string problem;
-    if (host.empty() || !SafeForRequest(host)) {
+    if (host.empty() || !IsPrintableToken(host)) {
       problem = absl::StrCat("host name \"", absl::CHexEscape(host),
                              "\" is empty or holds spaces or control characters");
-    } else if (path.empty() || path[0] != '/' || !SafeForRequest(path)) {
+    } else if (path.empty() || path[0] != '/' || !IsPrintableToken(path)) {
       problem = absl::StrCat("path \"", absl::CHexEscape(path),
                              "\" must start with \"/\" and hold no spaces or control characters");
     } else if (tls_ctx == nullptr) {

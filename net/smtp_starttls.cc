@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "net/wire_text.h"
 
 namespace mtasts::net {
 
@@ -30,23 +31,6 @@ absl::string_view SmtpPhaseName(SmtpPhase phase) {
 }
 
 namespace {
-
-bool IsIpv6Literal(const std::string& s) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET6, s.c_str(), buf) == 1;
-}
-
-// Printable ASCII without spaces: what may follow EHLO, and an MX host name.
-bool SafeWord(absl::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    return u > 0x20 && u < 0x7f;
-  });
-}
-
-std::string Millis(absl::Duration d) {
-  return absl::StrCat(absl::ToInt64Milliseconds(d), "ms");
-}
 
 class ProbeImpl final : public SmtpProbe {
  public:
@@ -71,13 +55,12 @@ class ProbeImpl final : public SmtpProbe {
     result_.address = address;
     result_.port = port;
     result_.host = host;
-    peer_ = IsIpv6Literal(address) ? absl::StrCat("[", address, "]:", port)
-                                   : absl::StrCat(address, ":", port);
+    peer_ = AddressPort(address, port);
     std::string problem;
-    if (!SafeWord(host)) {
+    if (host.empty() || !IsPrintableToken(host)) {
       problem = absl::StrCat("MX host name \"", absl::CHexEscape(host),
                              "\" is empty or holds spaces or control characters");
-    } else if (!SafeWord(ehlo_name)) {
+    } else if (ehlo_name.empty() || !IsPrintableToken(ehlo_name)) {
       problem = absl::StrCat("EHLO name \"", absl::CHexEscape(ehlo_name),
                              "\" is empty or holds spaces or control characters");
     } else if (tls_ctx == nullptr) {

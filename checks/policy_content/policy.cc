@@ -56,34 +56,6 @@ bool IsBlank(absl::string_view s) {
                      [](char c) { return IsWsp(c) || c == '\r' || c == '\n'; });
 }
 
-// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629 §4), or 0.
-size_t Utf8SequenceLength(absl::string_view s, size_t i) {
-  const auto byte = [&s](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  if (c < 0x80) return 1;
-  size_t len = 0;
-  unsigned char lo = 0x80, hi = 0xbf;
-  if (c >= 0xc2 && c <= 0xdf) {
-    len = 2;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    len = 3;
-    if (c == 0xe0) lo = 0xa0;
-    if (c == 0xed) hi = 0x9f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    len = 4;
-    if (c == 0xf0) lo = 0x90;
-    if (c == 0xf4) hi = 0x8f;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (size_t k = 2; k < len; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return 0;
-  }
-  return len;
-}
-
 // Position of the first byte §3.2 allows nowhere in a line (a control
 // character other than tab, or bytes that are not UTF-8); npos when none.
 size_t FirstBadByte(absl::string_view line) {

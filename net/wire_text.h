@@ -1,0 +1,46 @@
+// Small text helpers shared by the protocol drivers over TlsStream
+// (https_get, smtp_starttls): how a peer is named in messages, which
+// caller-supplied words may go onto the wire, and durations in messages.
+#ifndef MTASTS_NET_WIRE_TEXT_H_
+#define MTASTS_NET_WIRE_TEXT_H_
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace mtasts::net {
+
+inline bool IsIpv6Literal(const std::string& s) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+// "192.0.2.1:443", "[2001:db8::1]:25".
+inline std::string AddressPort(const std::string& address, uint16_t port) {
+  return IsIpv6Literal(address) ? absl::StrCat("[", address, "]:", port)
+                                : absl::StrCat(address, ":", port);
+}
+
+// Printable ASCII without spaces: what may go into a request line, a Host
+// header or an SMTP command argument without changing its meaning.
+inline bool IsPrintableToken(absl::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    return u > 0x20 && u < 0x7f;
+  });
+}
+
+// "250ms".
+inline std::string Millis(absl::Duration d) {
+  return absl::StrCat(absl::ToInt64Milliseconds(d), "ms");
+}
+
+}  // namespace mtasts::net
+
+#endif  // MTASTS_NET_WIRE_TEXT_H_
