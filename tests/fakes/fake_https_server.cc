@@ -50,91 +50,6 @@ constexpr absl::Duration kPollSlice = absl::Milliseconds(10);
 // before the server closes (closing first with unread data would send RST).
 constexpr absl::Duration kLingerAfterResponse = absl::Seconds(2);
 
-std::string OpenSslErrors() {
-  std::vector<std::string> parts;
-  unsigned long code;
-  while ((code = ERR_get_error()) != 0) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof(buf));
-    parts.emplace_back(buf);
-  }
-  return parts.empty() ? "no OpenSSL error" : absl::StrJoin(parts, "; ");
-}
-
-int ToOpenSslVersion(FakeTlsVersion v) {
-  switch (v) {
-    case FakeTlsVersion::kDefault: return 0;
-    case FakeTlsVersion::kTls1_0: return TLS1_VERSION;
-    case FakeTlsVersion::kTls1_1: return TLS1_1_VERSION;
-    case FakeTlsVersion::kTls1_2: return TLS1_2_VERSION;
-    case FakeTlsVersion::kTls1_3: return TLS1_3_VERSION;
-  }
-  return 0;
-}
-
-bool BelowTls12(FakeTlsVersion v) {
-  return v == FakeTlsVersion::kTls1_0 || v == FakeTlsVersion::kTls1_1;
-}
-
-absl::StatusOr<SSL_CTX*> MakeServerCtx(const TestCert& cert, const FakeHttpsServerOptions& options) {
-  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-  if (ctx == nullptr) return absl::InternalError(absl::StrCat("SSL_CTX_new: ", OpenSslErrors()));
-  auto fail = [ctx](absl::StatusCode code, absl::string_view what) {
-    SSL_CTX_free(ctx);
-    return absl::Status(code, absl::StrCat(what, ": ", OpenSslErrors()));
-  };
-  if (BelowTls12(options.min_version) || BelowTls12(options.max_version)) {
-    // OpenSSL 3 refuses TLS 1.0/1.1 (SHA-1 signatures) above level 0.
-    SSL_CTX_set_security_level(ctx, 0);
-    if (SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0") != 1) {
-      return fail(absl::StatusCode::kInternal, "cipher list");
-    }
-  }
-  if (SSL_CTX_set_min_proto_version(ctx, ToOpenSslVersion(options.min_version)) != 1 ||
-      SSL_CTX_set_max_proto_version(ctx, ToOpenSslVersion(options.max_version)) != 1) {
-    return fail(absl::StatusCode::kInternal, "protocol versions");
-  }
-  // Send exactly the chain the test chose, never one built from a store.
-  SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
-  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_num_tickets(ctx, 0);
-
-  BIO* bio = BIO_new_mem_buf(cert.cert_pem.data(), static_cast<int>(cert.cert_pem.size()));
-  X509* x509 = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-  BIO_free(bio);
-  if (x509 == nullptr || SSL_CTX_use_certificate(ctx, x509) != 1) {
-    X509_free(x509);
-    return fail(absl::StatusCode::kInvalidArgument, "certificate");
-  }
-  X509_free(x509);
-  bio = BIO_new_mem_buf(cert.key_pem.data(), static_cast<int>(cert.key_pem.size()));
-  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
-  BIO_free(bio);
-  if (key == nullptr || SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
-      SSL_CTX_check_private_key(ctx) != 1) {
-    EVP_PKEY_free(key);
-    return fail(absl::StatusCode::kInvalidArgument, "private key");
-  }
-  EVP_PKEY_free(key);
-  for (const std::string& pem : cert.chain_pem) {
-    bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-    X509* extra = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-    BIO_free(bio);
-    // add0 takes ownership on success.
-    if (extra == nullptr || SSL_CTX_add0_chain_cert(ctx, extra) != 1) {
-      X509_free(extra);
-      return fail(absl::StatusCode::kInvalidArgument, "chain certificate");
-    }
-  }
-  return ctx;
-}
-
-void BlockSigpipe() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-}
 
 void SetLingerReset(int fd) {
   linger l{};
@@ -480,7 +395,7 @@ absl::StatusOr<std::unique_ptr<FakeHttpsServer>> FakeHttpsServer::Start(
   if (options.tls) {
     tls = std::make_unique<TlsState>();
     for (const FakeHttpsServerOptions::SniCertificate& entry : options.certificates) {
-      absl::StatusOr<SSL_CTX*> ctx = MakeServerCtx(entry.cert, options);
+      absl::StatusOr<SSL_CTX*> ctx = MakeTlsServerCtx(entry.cert, options.min_version, options.max_version);
       if (!ctx.ok()) return ctx.status();
       if (entry.server_name.empty()) {
         if (tls->default_ctx != nullptr) {
@@ -775,7 +690,7 @@ absl::StatusOr<int> UnusedLoopbackPort() {
 absl::Status FakeHttpsServer::AddCertificate(absl::string_view server_name,
                                              const TestCert& cert) {
   if (tls_ == nullptr) return absl::FailedPreconditionError("not a TLS server");
-  absl::StatusOr<SSL_CTX*> ctx = MakeServerCtx(cert, options_);
+  absl::StatusOr<SSL_CTX*> ctx = MakeTlsServerCtx(cert, options_.min_version, options_.max_version);
   if (!ctx.ok()) return ctx.status();
   absl::MutexLock lock(&tls_->mu);
   tls_->by_name.emplace_back(absl::AsciiStrToLower(server_name), *ctx);

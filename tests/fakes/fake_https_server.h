@@ -43,6 +43,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "tests/fakes/test_certs.h"
+#include "tests/fakes/tls_server_ctx.h"
 
 namespace mtasts::fakes {
 
@@ -99,7 +100,6 @@ struct FakeHttpRequest {
   std::optional<std::string> Header(absl::string_view name) const;
 };
 
-enum class FakeTlsVersion { kDefault, kTls1_0, kTls1_1, kTls1_2, kTls1_3 };
 
 struct FakeHttpsServerOptions {
   // False: a plain TCP listener (see plain_greeting).

@@ -29,87 +29,6 @@ namespace {
 constexpr int kMaxCommands = 50;
 constexpr size_t kMaxLine = 4096;
 
-std::string OpenSslErrors() {
-  std::vector<std::string> parts;
-  while (unsigned long e = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof(buf));
-    parts.emplace_back(buf);
-  }
-  return parts.empty() ? "no OpenSSL error" : absl::StrJoin(parts, "; ");
-}
-
-int ToOpenSslVersion(FakeTlsVersion v) {
-  switch (v) {
-    case FakeTlsVersion::kDefault: return 0;
-    case FakeTlsVersion::kTls1_0: return TLS1_VERSION;
-    case FakeTlsVersion::kTls1_1: return TLS1_1_VERSION;
-    case FakeTlsVersion::kTls1_2: return TLS1_2_VERSION;
-    case FakeTlsVersion::kTls1_3: return TLS1_3_VERSION;
-  }
-  return 0;
-}
-
-bool BelowTls12(FakeTlsVersion v) {
-  return v == FakeTlsVersion::kTls1_0 || v == FakeTlsVersion::kTls1_1;
-}
-
-absl::StatusOr<SSL_CTX*> MakeCtx(const FakeSmtpScript& script) {
-  const TestCert& cert = *script.cert;
-  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-  if (ctx == nullptr) return absl::InternalError(absl::StrCat("SSL_CTX_new: ", OpenSslErrors()));
-  auto fail = [ctx](absl::string_view what) {
-    SSL_CTX_free(ctx);
-    return absl::InvalidArgumentError(absl::StrCat(what, ": ", OpenSslErrors()));
-  };
-  if (BelowTls12(script.min_version) || BelowTls12(script.max_version)) {
-    // OpenSSL 3 refuses TLS 1.0/1.1 above security level 0.
-    SSL_CTX_set_security_level(ctx, 0);
-    if (SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0") != 1) return fail("cipher list");
-  }
-  if (SSL_CTX_set_min_proto_version(ctx, ToOpenSslVersion(script.min_version)) != 1 ||
-      SSL_CTX_set_max_proto_version(ctx, ToOpenSslVersion(script.max_version)) != 1) {
-    return fail("protocol versions");
-  }
-  // Exactly the chain the test chose.
-  SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
-  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_num_tickets(ctx, 0);
-  BIO* bio = BIO_new_mem_buf(cert.cert_pem.data(), static_cast<int>(cert.cert_pem.size()));
-  X509* x509 = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-  BIO_free(bio);
-  if (x509 == nullptr || SSL_CTX_use_certificate(ctx, x509) != 1) {
-    X509_free(x509);
-    return fail("certificate");
-  }
-  X509_free(x509);
-  bio = BIO_new_mem_buf(cert.key_pem.data(), static_cast<int>(cert.key_pem.size()));
-  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
-  BIO_free(bio);
-  if (key == nullptr || SSL_CTX_use_PrivateKey(ctx, key) != 1) {
-    EVP_PKEY_free(key);
-    return fail("private key");
-  }
-  EVP_PKEY_free(key);
-  for (const std::string& pem : cert.chain_pem) {
-    bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-    X509* extra = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-    BIO_free(bio);
-    if (extra == nullptr || SSL_CTX_add0_chain_cert(ctx, extra) != 1) {
-      X509_free(extra);
-      return fail("chain certificate");
-    }
-  }
-  return ctx;
-}
-
-void BlockSigpipe() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-}
-
 bool ParseAddress(const std::string& address, sockaddr_storage* ss, socklen_t* len) {
   memset(ss, 0, sizeof(*ss));
   auto* v4 = reinterpret_cast<sockaddr_in*>(ss);
@@ -328,7 +247,8 @@ absl::Status FakeSmtpServer::SetScript(const std::string& address,
   auto state = std::make_shared<Script>();
   state->script = script;
   if (script.cert.has_value()) {
-    absl::StatusOr<SSL_CTX*> ctx = MakeCtx(script);
+    absl::StatusOr<SSL_CTX*> ctx =
+        MakeTlsServerCtx(*script.cert, script.min_version, script.max_version);
     if (!ctx.ok()) return ctx.status();
     state->ctx = *ctx;
   }

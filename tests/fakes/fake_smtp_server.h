@@ -38,7 +38,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "tests/fakes/fake_https_server.h"
+#include "tests/fakes/tls_server_ctx.h"
 #include "tests/fakes/test_certs.h"
 
 namespace mtasts::fakes {
