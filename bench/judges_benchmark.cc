@@ -156,9 +156,10 @@ void BM_PerDomainTotal(benchmark::State& state) {
         checks::JudgeTlsRptLookup(TlsRptLookup(), report.mutable_evidence()->mutable_tls_rpt());
     v1::PolicyEvidence* policy_ev = report.mutable_evidence()->mutable_policy();
     checks::CheckVerdict fetch = checks::JudgePolicyFetch(Fetch(), policy_ev);
-    checks::CheckVerdict content = checks::JudgePolicyContent(
-        Fetch().attempts[0].result.body, Fetch().url, policy_ev);
+    // Parsed once per run, as the fetcher does, for every check that needs it.
     const checks::ParsedPolicy parsed = checks::ParsePolicy(Fetch().attempts[0].result.body);
+    checks::CheckVerdict content = checks::JudgePolicyContent(
+        parsed, Fetch().attempts[0].result.body, Fetch().url, policy_ev);
     checks::CheckVerdict match =
         checks::JudgeMxMatch(parsed.mx, parsed.mode, MxHosts(), report.mutable_evidence());
     for (auto [verdict, check, points] :

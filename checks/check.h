@@ -29,6 +29,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
+#include "checks/policy_content/policy.h"
 #include "checks/verdict.h"
 #include "mtasts/v1/report.pb.h"
 #include "mtasts/v1/service.pb.h"
@@ -97,6 +98,9 @@ struct PolicyFetch {
   // Index into attempts of the answer a sender most likely acts on: the
   // first HTTP 200; -1 when no address gave a 200.
   int chosen = -1;
+  // The chosen body as senders parse it, parsed once for every check that
+  // needs it; default (not valid, no mode) when nothing was chosen.
+  ParsedPolicy parsed;
   const PolicyFetchAttempt* chosen_attempt() const {
     return chosen < 0 ? nullptr : &attempts[static_cast<size_t>(chosen)];
   }

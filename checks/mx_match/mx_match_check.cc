@@ -27,9 +27,7 @@ void MxMatchCheck::Run(CheckContext& ctx, DoneCallback done) {
     done(std::move(verdict));
     return;
   }
-  const PolicyFetchAttempt* chosen = ctx.policy().chosen_attempt();
-  ParsedPolicy policy;
-  if (chosen != nullptr) policy = ParsePolicy(chosen->result.body);
+  const ParsedPolicy& policy = ctx.policy().parsed;
   // Senders match only against a valid policy; without one the judge skips.
   const v1::PolicyMode mode = policy.valid ? policy.mode : v1::POLICY_MODE_UNSPECIFIED;
   MxHostSet hosts{ctx.domain(), mx.hosts, mx.null_mx};

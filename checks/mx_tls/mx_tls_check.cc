@@ -27,11 +27,8 @@ class MxTlsRun : public std::enable_shared_from_this<MxTlsRun> {
 
   void Start() {
     self_ = shared_from_this();
-    const PolicyFetchAttempt* chosen = ctx_->policy().chosen_attempt();
-    if (chosen != nullptr) {
-      ParsedPolicy policy = ParsePolicy(chosen->result.body);
-      if (policy.valid) input_.mode = policy.mode;
-    }
+    const ParsedPolicy& policy = ctx_->policy().parsed;
+    if (policy.valid) input_.mode = policy.mode;
     const MxSet& mx = ctx_->mx_set();
     for (size_t i = 0; i < mx.hosts.size(); ++i) {
       MxHostProbes host;

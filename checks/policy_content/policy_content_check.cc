@@ -37,7 +37,8 @@ void PolicyContentCheck::Run(CheckContext& ctx, DoneCallback done) {
     done(std::move(verdict));
     return;
   }
-  done(JudgePolicyContent(chosen->result.body, fetch.url, ctx.evidence().mutable_policy()));
+  done(JudgePolicyContent(fetch.parsed, chosen->result.body, fetch.url,
+                          ctx.evidence().mutable_policy()));
 }
 
 }  // namespace mtasts::checks

@@ -82,6 +82,7 @@ void PolicyFetcher::MaybeDone() {
     const auto& attempt = fetch_.attempts[i];
     if (attempt.contacted() && attempt.result.ok() && attempt.result.status_code == 200) {
       fetch_.chosen = static_cast<int>(i);
+      fetch_.parsed = ParsePolicy(attempt.result.body);
       break;
     }
   }
