@@ -73,7 +73,7 @@ NO_POLICY = {"policy_content": "!PASS", "mx_match": "!PASS"}
 
 def broken_fetch(code, **extra):
   s = dict(state="BROKEN", codes=["TXT_VALID", code],
-           checks=dict(NO_POLICY, policy_fetch="FAIL"), score=(25, 45))
+           checks=dict(NO_POLICY, policy_fetch="FAIL"), score=(42, 46))
   s.update(extra)
   return s
 
@@ -87,20 +87,20 @@ SCENARIOS = [
     dict(name="mode-none", policy="version: STSv1\nmode: none\nmax_age: 86400\n",
          state="DISABLED",
          checks={"policy_content": "!PASS", "mx_match": "*"},
-         codes=["POLICY_NONE_MODE"], score=(40, 70)),
+         codes=["POLICY_NONE_MODE"], score=(59, 63)),
     dict(name="no-txt", txt=None, state="ABSENT",
          checks={"txt": "FAIL", "policy_fetch": "*", "policy_content": "*",
                  "mx_match": "*", "dnssec": "*"},
-         codes=["TXT_MISSING"], absent=["TXT_VALID"], score=(0, 60)),
+         codes=["TXT_MISSING"], absent=["TXT_VALID"], score=(38, 42)),
     dict(name="two-txt", txt=["v=STSv1; id=2026a1;", "v=STSv1; id=2026b2;"],
          state="BROKEN",
          checks={"txt": "FAIL", "policy_fetch": "*", "policy_content": "*",
                  "mx_match": "*"},
-         codes=["TXT_MULTIPLE_RECORDS"], absent=["TXT_VALID"], score=(0, 90)),
+         codes=["TXT_MULTIPLE_RECORDS"], absent=["TXT_VALID"], score=(38, 42)),
     dict(name="bad-id", txt=["v=STSv1; id=2026-a1!;"], state="BROKEN",
          checks={"txt": "FAIL", "policy_fetch": "*", "policy_content": "*",
                  "mx_match": "*"},
-         codes=["TXT_ID_INVALID"], absent=["TXT_VALID"], score=(0, 90)),
+         codes=["TXT_ID_INVALID"], absent=["TXT_VALID"], score=(38, 42)),
     dict(name="txt-cname", txt_cname=True, checks={"txt": "PASS|WARN"},
          codes=["TXT_CNAME_FOLLOWED", "TXT_VALID", "POLICY_FETCH_OK"],
          score=(95, 100)),
@@ -140,15 +140,15 @@ SCENARIOS = [
     dict(name="policy-syntax",
          policy="version: STSv1\nmode enforce\nmx: mx.{d}\nmax_age: 604800\n",
          state="BROKEN", checks={"policy_content": "FAIL", "mx_match": "*"},
-         codes=["POLICY_SYNTAX_ERROR", "POLICY_FETCH_OK"], score=(35, 65)),
+         codes=["POLICY_SYNTAX_ERROR", "POLICY_FETCH_OK"], score=(59, 63)),
     dict(name="max-age-too-large",
          policy="version: STSv1\nmode: enforce\nmx: mx.{d}\nmax_age: 31557601\n",
          state="BROKEN", checks={"policy_content": "FAIL", "mx_match": "*"},
-         codes=["POLICY_MAX_AGE_TOO_LARGE"], score=(35, 65)),
+         codes=["POLICY_MAX_AGE_TOO_LARGE"], score=(59, 63)),
     dict(name="enforce-no-mx",
          policy="version: STSv1\nmode: enforce\nmax_age: 604800\n",
          state="BROKEN", checks={"policy_content": "FAIL", "mx_match": "!PASS"},
-         codes=["POLICY_MX_MISSING"], score=(35, 65)),
+         codes=["POLICY_MX_MISSING"], score=(57, 59)),
     dict(name="mx-uncovered", policy=ENFORCE.format(mx="other.{d}"),
          state="ENFORCED|BROKEN", checks={"mx_match": "FAIL"},
          codes=["MX_MATCH_HOST_UNMATCHED", "MX_MATCH_STALE_PATTERN"],
@@ -214,7 +214,7 @@ SCENARIOS = [
          policy="version: STSv1\nmode: none\nmax_age: 86400\n", state="DISABLED",
          checks={"policy_content": "*", "mx_match": "*", "mx_tls": "*",
                  "dnssec": "*"},
-         codes=["MX_NULL"], absent=["MX_TLS_VALID"], score=(0, 100)),
+         codes=["MX_NULL"], absent=["MX_TLS_VALID"], score=(54, 58)),
     dict(name="idn", domain="bücher-idn", codes=BASE["codes"]),
 ]
 
