@@ -1,23 +1,30 @@
 // The check plugin contract.
 //
-// A check establishes one thing a sending MTA relies on (DESIGN.md §1). It
-// declares the shared inputs it needs; the CheckRun (engine/) starts it once
-// they are ready, on the run's reactor thread, and the check reports exactly
-// once through `done`. Checks ask net/ for what they need (through the
-// CheckContext), and leave parsing and judging to pure functions in their own
-// folder.
+// A check establishes one thing a sending MTA relies on (docs/design.md §1).
+// It declares the shared inputs it needs; the CheckRun (engine/) starts it
+// once they are ready, on the run's reactor thread, and the check reports
+// exactly once through `done`. Checks ask net/ for what they need (through
+// the CheckContext), and leave parsing and judging to pure functions in their
+// own folder. Everything the rest of the service knows about a check comes
+// from this interface: its name, points, finding rows, settings validation
+// and report annotation.
 //
-//   class TxtCheck : public Check {
-//     std::string_view name() const override { return "txt"; }
+//   class TlsRptCheck : public Check {
+//    public:
+//     std::string_view name() const override { return "tls_rpt"; }
+//     int default_weight() const override { return 10; }
+//     const FindingTable& findings() const override { return TlsRptFindings(); }
 //     void Run(CheckContext& ctx, DoneCallback done) override {
-//       ctx.dns().Query("_mta-sts." + ctx.domain(), net::RrType::kTxt,
-//                       [&ctx, done = std::move(done)](net::DnsResult r) mutable {
-//                         done(JudgeStsLookup(r, ctx.evidence()));
+//       ctx.dns().Query("_smtp._tls." + ctx.domain(), net::RrType::kTxt,
+//                       [done = std::move(done)](net::DnsResult r) mutable {
+//                         done(JudgeTlsRptLookup(r));
 //                       });
 //     }
 //   };
 //
-// Adding a check is one folder under checks/ plus one line in registry.cc.
+// Adding a check is one folder under checks/ (the plugin, its judge and its
+// finding rows) plus one line in checks/registry.cc; its finding codes go in
+// proto/mtasts/v1/findings.proto.
 #ifndef MTASTS_CHECKS_CHECK_H_
 #define MTASTS_CHECKS_CHECK_H_
 
@@ -29,95 +36,25 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
-#include "checks/policy_content/policy.h"
+#include "absl/status/status.h"
+#include "checks/findings/finding.h"
+#include "checks/inputs/run_inputs.h"
+#include "checks/probe_settings.h"
 #include "checks/verdict.h"
 #include "mtasts/v1/report.pb.h"
 #include "mtasts/v1/service.pb.h"
 #include "net/address_guard.h"
 #include "net/dns_resolver.h"
-#include "net/https_get.h"
 #include "net/reactor.h"
-#include "net/smtp_starttls.h"
 #include "net/tls_stream.h"
 
 namespace mtasts::checks {
 
 // Lookups shared by several checks within one run, made once.
 enum class Input {
-  kMxSet,   // the domain's MX records (MxSet below)
+  kMxSet,   // the domain's MX records (MxSet, checks/inputs/run_inputs.h)
   kPolicy,  // the policy file, fetched from every address of mta-sts.<domain>
   kMxAddresses,  // the MX set with each host's A and AAAA lookups done
-};
-
-// How checks reach the network, from the server's flags; the same for every run.
-struct ProbeSettings {
-  // Ports: the standard ones in production; tests point them at fakes
-  // (--https_port, --smtp_port).
-  uint16_t https_port = 443;
-  uint16_t smtp_port = 25;
-  // The name we give in EHLO (--ehlo_name).
-  std::string ehlo_name = "mtasts-checker.invalid";
-  // An MX host's STARTTLS probe result is reused across runs for this long
-  // (--mx_probe_cache_ttl).
-  absl::Duration mx_probe_cache_ttl = absl::Minutes(5);
-  // Addresses of mta-sts.<domain> fetched from (A and AAAA together); the
-  // rest are listed as not contacted.
-  int max_policy_addresses = 8;
-  // Policy fetch limits (the deadline is set per run).
-  net::HttpsLimits https;
-  // MX STARTTLS probe timeouts and reply limits (mx_tls; the deadline is
-  // set per probe).
-  net::SmtpLimits smtp;
-  // DNSSEC: trust anchor file (empty: Debian's dns-root-data root key) and an
-  // optional forwarder (ip[:port]; empty: full recursion), validated locally
-  // either way (--trust_anchor_file, --dnssec_forwarder).
-  std::string trust_anchor_file;
-  std::string dnssec_forwarder;
-};
-
-// One address of mta-sts.<domain> and what fetching the policy from it gave.
-struct PolicyFetchAttempt {
-  std::string address;
-  // Refused by the address guard: never contacted; `result` is empty.
-  net::GuardVerdict guard;
-  // Not fetched because max_policy_addresses was reached.
-  bool skipped = false;
-  net::HttpsResult result;
-  bool contacted() const { return guard.allowed && !skipped; }
-};
-
-// The policy as the run fetched it (Input::kPolicy), shared by policy_fetch,
-// policy_content and mx_match.
-struct PolicyFetch {
-  std::string host;  // mta-sts.<domain>
-  std::string url;   // https://mta-sts.<domain>/.well-known/mta-sts.txt
-  net::DnsResult a_lookup;
-  net::DnsResult aaaa_lookup;
-  // IPv4 first, then IPv6, each in answer order.
-  std::vector<PolicyFetchAttempt> attempts;
-  // Index into attempts of the answer a sender most likely acts on: the
-  // first HTTP 200; -1 when no address gave a 200.
-  int chosen = -1;
-  // The chosen body as senders parse it, parsed once for every check that
-  // needs it; default (not valid, no mode) when nothing was chosen.
-  ParsedPolicy parsed;
-  const PolicyFetchAttempt* chosen_attempt() const {
-    return chosen < 0 ? nullptr : &attempts[static_cast<size_t>(chosen)];
-  }
-};
-
-// The domain's MX set, as resolved once per run.
-struct MxSet {
-  net::DnsResult lookup;              // the raw MX lookup
-  std::vector<net::MxRecord> hosts;   // sorted by preference, then name; no null MX
-  bool null_mx = false;               // RFC 7505 "0 ." present
-  // Parallel to `hosts`, complete once Input::kMxAddresses is ready: each
-  // host's A and AAAA lookups (addresses in answer order).
-  struct HostAddresses {
-    net::DnsResult a;
-    net::DnsResult aaaa;
-  };
-  std::vector<HostAddresses> addresses;
 };
 
 // Everything a check may use during a run. Owned by the CheckRun; valid until
@@ -139,7 +76,7 @@ class CheckContext {
   virtual void RecordLookup(const net::DnsResult& result) = 0;
   // When the run gives up.
   virtual absl::Time deadline() const = 0;
-  // Every outbound connection asks this first (DESIGN.md §6).
+  // Every outbound connection asks this first (docs/design.md §6).
   virtual const net::AddressGuard& address_guard() const = 0;
   // Trust store for certificate validation (--ca_file or the system's).
   virtual const net::TlsClientContext& tls_context() const = 0;
@@ -152,6 +89,11 @@ class CheckContext {
   // whose work does not go through dns() (its own resolver or sockets) holds
   // it in its callbacks and drops late results once it has expired.
   virtual std::weak_ptr<const void> lifetime() const = 0;
+  // Runs `on_cancel` once, on the reactor thread, when the run ends before
+  // this check reported (deadline or caller's cancellation), so a check with
+  // its own sockets or timers can release them at once. Not called when the
+  // run finishes normally.
+  virtual void OnCancel(absl::AnyInvocable<void()> on_cancel) = 0;
 };
 
 class Check {
@@ -160,8 +102,26 @@ class Check {
   virtual ~Check() = default;
   // Stable name used in reports, options and configuration ("txt", ...).
   virtual std::string_view name() const = 0;
+  // Points a full pass earns unless the configuration's weights say
+  // otherwise (docs/design.md §4).
+  virtual int default_weight() const = 0;
+  // The rows of every finding code this check emits (docs/findings.md).
+  virtual const FindingTable& findings() const = 0;
   // Shared inputs that must be ready before Run.
   virtual std::vector<Input> inputs() const { return {}; }
+  // Whether the request's fast mode (CheckOptions.skip_mx_probe) leaves this
+  // check out: it opens connections to the MX hosts.
+  virtual bool probes_mx_hosts() const { return false; }
+  // Checks the server's settings once, at start-up: a setting this check
+  // cannot work with stops the server (INVALID_ARGUMENT naming the flag)
+  // instead of making every report INCONCLUSIVE.
+  virtual absl::Status ValidateSettings(const ProbeSettings& settings) const {
+    return absl::OkStatus();
+  }
+  // Called once per run after every check reported and before scoring, for
+  // conclusions that need other checks' results (DANE needs mx_tls's
+  // certificates). Must not change other checks' statuses. Any thread.
+  virtual void AnnotateReport(v1::DomainReport* report) const {}
   // Starts the check. `done` is called exactly once, on the reactor thread,
   // unless the run is cancelled first (then the check must simply stop: its
   // DNS queries are cancelled by the run and their callbacks never arrive).

@@ -1,6 +1,7 @@
 #include "checks/registry.h"
 
 #include "checks/dnssec/dnssec_check.h"
+#include "checks/inputs/mx_findings.h"
 #include "checks/mx_match/mx_match_check.h"
 #include "checks/mx_tls/mx_tls_check.h"
 #include "checks/policy_content/policy_content_check.h"
@@ -20,6 +21,13 @@ std::vector<std::unique_ptr<Check>> BuiltinChecks() {
   checks.push_back(std::make_unique<TlsRptCheck>());
   checks.push_back(std::make_unique<DnssecCheck>());
   return checks;
+}
+
+std::vector<const FindingTable*> FindingTablesOf(
+    const std::vector<std::unique_ptr<Check>>& checks) {
+  std::vector<const FindingTable*> tables = {&EngineFindings(), &MxSetFindings()};
+  for (const auto& check : checks) tables.push_back(&check->findings());
+  return tables;
 }
 
 }  // namespace mtasts::checks

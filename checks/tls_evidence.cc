@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "absl/time/time.h"
-#include "checks/findings_table.h"
+#include "checks/findings/report_text.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace mtasts::checks {

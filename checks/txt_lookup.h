@@ -21,7 +21,9 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "checks/findings_table.h"
+#include "checks/findings/finding.h"
+#include "checks/findings/lookup_verdict.h"
+#include "checks/findings/report_text.h"
 #include "checks/verdict.h"
 #include "mtasts/v1/findings.pb.h"
 #include "net/dns_types.h"

@@ -6,7 +6,7 @@
 //   CheckVerdict v;
 //   v.status = v1::CHECK_STATUS_PASS;
 //   v.fraction = 1;
-//   v.findings.push_back(MakeFinding(v1::TXT_VALID, "..."));
+//   v.findings.push_back(TxtFindings().Make(v1::TXT_VALID, "..."));
 //   v.summary = "One valid v=STSv1 record, id 2024a.";
 #ifndef MTASTS_CHECKS_VERDICT_H_
 #define MTASTS_CHECKS_VERDICT_H_
@@ -29,6 +29,13 @@ struct CheckVerdict {
   // One sentence for the report ("One valid v=STSv1 record, id 2024a.").
   std::string summary;
 };
+
+// PASS, WARN and FAIL: the statuses with a verdict, whose points count in the
+// score. INCONCLUSIVE, SKIPPED and NOT_RUN leave its denominator.
+inline bool HasVerdict(v1::CheckStatus status) {
+  return status == v1::CHECK_STATUS_PASS || status == v1::CHECK_STATUS_WARN ||
+         status == v1::CHECK_STATUS_FAIL;
+}
 
 }  // namespace mtasts::checks
 

@@ -6,8 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "checks/dnssec/dane.h"
-#include "checks/findings_table.h"
+#include "checks/findings/finding.h"
 #include "checks/scoring/aggregator.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -37,19 +36,6 @@ v1::DnsOutcome ToProto(net::DnsOutcome outcome) {
     case net::DnsOutcome::kCancelled: return v1::DNS_OUTCOME_ERROR;
   }
   return v1::DNS_OUTCOME_ERROR;
-}
-
-bool IsVerdictStatus(v1::CheckStatus status) {
-  return status == v1::CHECK_STATUS_PASS || status == v1::CHECK_STATUS_WARN ||
-         status == v1::CHECK_STATUS_FAIL;
-}
-
-// Most severe first, so readers and the aggregator see what matters on top.
-void SortFindings(std::vector<v1::Finding>& findings) {
-  std::stable_sort(findings.begin(), findings.end(),
-                   [](const v1::Finding& a, const v1::Finding& b) {
-                     return a.severity() > b.severity();
-                   });
 }
 
 }  // namespace
@@ -94,6 +80,7 @@ void CheckRun::CancelOnReactor() {
   finished_ = true;
   if (dns_) dns_->Cancel();
   policy_fetcher_.reset();
+  CancelUnfinishedChecks();
   Deliver(absl::CancelledError("check cancelled by the caller"));
 }
 
@@ -119,8 +106,8 @@ void CheckRun::StartOnReactor() {
     slot.selected = requested.empty() ||
                     std::find(requested.begin(), requested.end(), check->name()) !=
                         requested.end();
-    // Fast mode: the port 25 probe is the one check a request can switch off.
-    if (params_.options.skip_mx_probe() && check->name() == "mx_tls") slot.selected = false;
+    // Fast mode: checks that connect to the MX hosts stay out.
+    if (params_.options.skip_mx_probe() && check->probes_mx_hosts()) slot.selected = false;
     slots_.push_back(std::move(slot));
   }
 
@@ -146,8 +133,10 @@ void CheckRun::StartOnReactor() {
 
   // The MX set is shared: resolved once, offered to every check that needs it,
   // and always part of the evidence.
-  dns_->Query(params_.ascii_domain, net::RrType::kMx,
-              [this](net::DnsResult result) { OnMxLookup(std::move(result)); });
+  mx_ = std::make_unique<checks::MxSetResolver>(
+      *this, params_.max_mx_hosts,
+      [this](v1::Finding finding) { *report_.add_domain_findings() = std::move(finding); });
+  mx_->Start([this] { OnMxProgress(); }, [this] { OnMxProgress(); });
   StartReadyChecks();
 }
 
@@ -161,112 +150,23 @@ void CheckRun::RecordLookup(const net::DnsResult& result) {
   lookup->set_detail(result.detail);
 }
 
-void CheckRun::OnMxLookup(net::DnsResult result) {
-  RecordLookup(result);
-  v1::Evidence& ev = evidence();
-  auto add_domain_finding = [this](v1::Finding finding) {
-    *report_.add_domain_findings() = std::move(finding);
-  };
-  switch (result.outcome) {
-    case net::DnsOutcome::kAnswer: {
-      std::vector<net::MxRecord> hosts;
-      for (const auto& mx : result.mx) {
-        // RFC 7505: a null MX is the single record "0 ."; its host is empty.
-        if (mx.host.empty()) {
-          mx_set_.null_mx = true;
-          continue;
-        }
-        hosts.push_back(mx);
-      }
-      std::sort(hosts.begin(), hosts.end(), [](const auto& a, const auto& b) {
-        return a.preference != b.preference ? a.preference < b.preference : a.host < b.host;
-      });
-      hosts.erase(std::unique(hosts.begin(), hosts.end()), hosts.end());
-      if (static_cast<int>(hosts.size()) > params_.max_mx_hosts) {
-        hosts.resize(params_.max_mx_hosts);
-      }
-      mx_set_.hosts = hosts;
-      if (mx_set_.null_mx && !hosts.empty()) {
-        add_domain_finding(checks::MakeFinding(
-            v1::MX_NULL_MIXED,
-            absl::StrCat("The MX set holds a null MX (\"0 .\") and ", hosts.size(),
-                         " other host(s).")));
-        ev.set_mx_kind(v1::MX_KIND_HOSTS);
-      } else if (mx_set_.null_mx) {
-        add_domain_finding(checks::MakeFinding(
-            v1::MX_NULL, absl::StrCat(params_.ascii_domain,
-                                      " publishes a null MX (\"0 .\"): it accepts no mail.")));
-        ev.set_mx_kind(v1::MX_KIND_NULL);
-      } else {
-        ev.set_mx_kind(v1::MX_KIND_HOSTS);
-      }
-      break;
-    }
-    case net::DnsOutcome::kNoData:
-      ev.set_mx_kind(v1::MX_KIND_NONE);
-      add_domain_finding(checks::MakeFinding(
-          v1::MX_NONE, absl::StrCat(params_.ascii_domain,
-                                    " has no MX records; senders deliver to its own address "
-                                    "(implicit MX, RFC 5321 §5.1).")));
-      break;
-    case net::DnsOutcome::kUnreachable:
-      add_domain_finding(checks::MakeFinding(
-          v1::RESOLVER_UNREACHABLE,
-          absl::StrCat("The MX lookup for ", params_.ascii_domain, " could not be made: ",
-                       result.detail, ".")));
-      break;
-    case net::DnsOutcome::kNxDomain:
-      add_domain_finding(checks::MakeFinding(
-          v1::DOMAIN_NOT_FOUND,
-          absl::StrCat("The MX lookup for ", params_.ascii_domain,
-                       " returned NXDOMAIN: the domain does not exist.")));
-      break;
-    default:
-      add_domain_finding(checks::MakeFinding(
-          v1::MX_LOOKUP_FAILED,
-          absl::StrCat("The MX lookup for ", params_.ascii_domain, " failed: ",
-                       net::DnsOutcomeName(result.outcome),
-                       result.detail.empty() ? "" : absl::StrCat(" (", result.detail, ")"),
-                       ".")));
-      break;
-  }
-  mx_set_.lookup = std::move(result);
-  mx_set_.addresses.resize(mx_set_.hosts.size());
-
-  for (size_t i = 0; i < mx_set_.hosts.size(); ++i) {
-    v1::MxHost* host = ev.add_mx_hosts();
-    host->set_name(mx_set_.hosts[i].host);
-    host->set_preference(mx_set_.hosts[i].preference);
-    for (net::RrType type : {net::RrType::kA, net::RrType::kAaaa}) {
-      ++address_lookups_pending_;
-      dns_->Query(mx_set_.hosts[i].host, type, [this, i](net::DnsResult r) {
-        OnMxHostAddresses(i, std::move(r));
-      });
-    }
-  }
-  mx_ready_ = true;
+void CheckRun::OnMxProgress() {
   StartReadyChecks();
   MaybeFinish();
 }
 
-void CheckRun::OnMxHostAddresses(size_t host_index, net::DnsResult result) {
-  --address_lookups_pending_;
-  RecordLookup(result);
-  checks::MxSet::HostAddresses& lookups = mx_set_.addresses[host_index];
-  (result.type == net::RrType::kAaaa ? lookups.aaaa : lookups.a) = result;
-  v1::MxHost* host = evidence().mutable_mx_hosts(static_cast<int>(host_index));
-  for (const auto& address : result.addresses) host->add_addresses(address);
-  // The A and AAAA lookups see the same alias; record it once.
-  if (!result.cname_chain.empty() && host->cname_chain().empty()) {
-    for (const auto& alias : result.cname_chain) host->add_cname_chain(alias);
-    *report_.add_domain_findings() = checks::MakeFinding(
-        v1::MX_TARGET_IS_CNAME,
-        absl::StrCat("MX host ", host->name(), " is an alias for ",
-                     absl::StrJoin(result.cname_chain, " -> "), "."),
-        host->name());
+void CheckRun::OnCancel(absl::AnyInvocable<void()> on_cancel) {
+  if (finished_ || running_slot_ < 0) return;  // nothing left to cancel
+  slots_[static_cast<size_t>(running_slot_)].on_cancel.push_back(std::move(on_cancel));
+}
+
+void CheckRun::CancelUnfinishedChecks() {
+  for (Slot& slot : slots_) {
+    if (!slot.started || slot.finished) continue;
+    auto callbacks = std::move(slot.on_cancel);
+    slot.on_cancel.clear();
+    for (auto& callback : callbacks) callback();
   }
-  if (address_lookups_pending_ == 0) StartReadyChecks();
-  MaybeFinish();
 }
 
 void CheckRun::OnPolicyFetched(checks::PolicyFetch fetch) {
@@ -282,19 +182,19 @@ void CheckRun::StartReadyChecks() {
     if (!slot.selected || slot.started || finished_) continue;
     bool ready = true;
     for (checks::Input input : slot.check->inputs()) {
-      if (input == checks::Input::kMxSet && !mx_ready_) ready = false;
+      if (input == checks::Input::kMxSet && !mx_->mx_set_ready()) ready = false;
       if (input == checks::Input::kPolicy && !policy_ready_) ready = false;
-      if (input == checks::Input::kMxAddresses && (!mx_ready_ || address_lookups_pending_ > 0)) {
-        ready = false;
-      }
+      if (input == checks::Input::kMxAddresses && !mx_->addresses_ready()) ready = false;
     }
     if (!ready) continue;
     slot.started = true;
     slot.started_at = absl::Now();
     std::weak_ptr<CheckRun> weak = weak_from_this();
+    running_slot_ = static_cast<int>(i);
     slot.check->Run(*this, [weak, i](checks::CheckVerdict verdict) {
       if (auto run = weak.lock()) run->OnCheckDone(i, std::move(verdict));
     });
+    running_slot_ = -1;
   }
 }
 
@@ -304,11 +204,12 @@ void CheckRun::OnCheckDone(size_t index, checks::CheckVerdict verdict) {
   slot.finished = true;
   slot.duration = absl::Now() - slot.started_at;
   slot.verdict = std::move(verdict);
+  slot.on_cancel.clear();
   MaybeFinish();
 }
 
 void CheckRun::MaybeFinish() {
-  if (finished_ || !mx_ready_ || address_lookups_pending_ > 0) return;
+  if (finished_ || !mx_->addresses_ready()) return;
   for (const Slot& slot : slots_) {
     if (slot.selected && !slot.finished) return;
   }
@@ -318,6 +219,7 @@ void CheckRun::MaybeFinish() {
 void CheckRun::OnDeadline() {
   deadline_timer_ = 0;
   if (finished_) return;
+  CancelUnfinishedChecks();
   const absl::Time now = absl::Now();
   for (Slot& slot : slots_) {
     if (!slot.selected || slot.finished) continue;
@@ -326,7 +228,7 @@ void CheckRun::OnDeadline() {
     slot.verdict = checks::CheckVerdict{};
     slot.verdict.status = v1::CHECK_STATUS_INCONCLUSIVE;
     slot.verdict.summary = "Did not finish before the deadline; left out of the score.";
-    slot.verdict.findings.push_back(checks::MakeFinding(
+    slot.verdict.findings.push_back(checks::EngineFindings().Make(
         v1::CHECK_TIMED_OUT,
         absl::StrCat("The ", std::string(slot.check->name()), " check ",
                      slot.started      ? "was still waiting for answers"
@@ -335,14 +237,9 @@ void CheckRun::OnDeadline() {
                      " when the ", absl::FormatDuration(params_.deadline - started_at_),
                      " deadline for this domain expired.")));
   }
-  if (!mx_ready_) {
-    mx_ready_ = true;
-    *report_.add_domain_findings() = checks::MakeFinding(
-        v1::MX_LOOKUP_FAILED, "The MX lookup did not finish before the deadline.");
-  }
+  mx_->GiveUp();
   dns_->Cancel();
   policy_fetcher_.reset();  // closes its connections
-  address_lookups_pending_ = 0;
   Finish();
 }
 
@@ -360,7 +257,7 @@ v1::CheckResult CheckRun::ResultFor(const std::string& name) const {
   }
   if (!slot->selected) {
     result.set_status(v1::CHECK_STATUS_NOT_RUN);
-    result.set_summary(name == "mx_tls" && params_.options.skip_mx_probe()
+    result.set_summary(slot->check->probes_mx_hosts() && params_.options.skip_mx_probe()
                            ? "Not run: the request asked for fast mode (no port 25 probe)."
                            : "Not run: not among the checks requested.");
     return result;
@@ -369,14 +266,14 @@ v1::CheckResult CheckRun::ResultFor(const std::string& name) const {
   result.set_status(verdict.status);
   result.set_summary(verdict.summary);
   *result.mutable_duration() = ToProto(slot->duration);
-  if (IsVerdictStatus(verdict.status)) {
+  if (checks::HasVerdict(verdict.status)) {
     const double points = params_.weights->PointsFor(name);
     const double fraction = std::clamp(verdict.fraction, 0.0, 1.0);
     result.set_points_possible(points);
     result.set_points_earned(points * fraction);
   }
   std::vector<v1::Finding> findings = verdict.findings;
-  SortFindings(findings);
+  checks::SortMostSevereFirst(findings);
   for (auto& finding : findings) *result.add_findings() = std::move(finding);
   return result;
 }
@@ -386,18 +283,19 @@ void CheckRun::Finish() {
   finished_ = true;
   if (deadline_timer_ != 0) reactor_->CancelTimer(deadline_timer_);
   deadline_timer_ = 0;
-  for (const std::string& name : checks::scoring::AllCheckNames()) {
+  for (const std::string& name : params_.weights->check_order()) {
     *report_.add_checks() = ResultFor(name);
   }
   std::vector<v1::Finding> domain_findings(report_.domain_findings().begin(),
                                            report_.domain_findings().end());
-  SortFindings(domain_findings);
+  checks::SortMostSevereFirst(domain_findings);
   report_.clear_domain_findings();
   for (auto& finding : domain_findings) *report_.add_domain_findings() = std::move(finding);
   *report_.mutable_duration() = ToProto(absl::Now() - started_at_);
-  // DANE needs both dnssec's TLSA records and mx_tls's certificates.
-  checks::AnnotateDane(&report_);
-  checks::scoring::Aggregate(&report_);
+  // Conclusions that need several checks' results (DANE: dnssec's TLSA
+  // records and mx_tls's certificates).
+  for (const auto& check : *params_.checks) check->AnnotateReport(&report_);
+  checks::scoring::Aggregate(&report_, params_.weights->check_order());
   // Delivered from a fresh reaction: Finish can run inside a c-ares callback,
   // and the run (with its c-ares channel) may be destroyed right after delivery.
   reactor_->Post([self = shared_from_this()]() mutable {

@@ -20,7 +20,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "checks/check.h"
-#include "checks/policy_fetch/fetch_policy.h"
+#include "checks/inputs/mx_set_resolver.h"
+#include "checks/inputs/policy_fetcher.h"
 #include "checks/scoring/weights.h"
 #include "engine/engine.h"
 #include "mtasts/v1/report.pb.h"
@@ -36,9 +37,9 @@ struct RunParams {
   v1::CheckOptions options;
   absl::Time deadline;
   const std::vector<std::unique_ptr<checks::Check>>* checks;  // engine-owned
-  const checks::scoring::Weights* weights;                             // engine-owned
+  const checks::scoring::Weights* weights;                     // engine-owned
   const net::DnsOptions* dns;                                 // engine-owned
-  int max_mx_hosts = 32;
+  int max_mx_hosts = checks::kDefaultMaxMxHosts;
   const net::AddressGuard* guard = nullptr;     // engine-owned
   const net::TlsClientContext* tls = nullptr;   // engine-owned
   const checks::ProbeSettings* probe = nullptr;  // engine-owned
@@ -60,7 +61,7 @@ class CheckRun : public checks::CheckContext, public std::enable_shared_from_thi
   const v1::CheckOptions& options() const override { return params_.options; }
   net::Reactor& reactor() override { return *reactor_; }
   net::DnsSession& dns() override { return *dns_; }
-  const checks::MxSet& mx_set() const override { return mx_set_; }
+  const checks::MxSet& mx_set() const override { return mx_->mx_set(); }
   v1::Evidence& evidence() override { return *report_.mutable_evidence(); }
   void RecordLookup(const net::DnsResult& result) override;
   absl::Time deadline() const override { return params_.deadline; }
@@ -69,6 +70,7 @@ class CheckRun : public checks::CheckContext, public std::enable_shared_from_thi
   const checks::ProbeSettings& settings() const override { return *params_.probe; }
   const checks::PolicyFetch& policy() const override { return policy_; }
   std::weak_ptr<const void> lifetime() const override { return weak_from_this(); }
+  void OnCancel(absl::AnyInvocable<void()> on_cancel) override;
 
   CheckRun(net::Reactor* reactor, RunParams params, Engine::ReportCallback done);
 
@@ -81,17 +83,20 @@ class CheckRun : public checks::CheckContext, public std::enable_shared_from_thi
     absl::Time started_at;
     checks::CheckVerdict verdict;
     absl::Duration duration;
+    // OnCancel callbacks of the check, run if the run ends before it reports.
+    std::vector<absl::AnyInvocable<void()>> on_cancel;
   };
 
   void StartOnReactor();
-  void OnMxLookup(net::DnsResult result);
-  void OnMxHostAddresses(size_t host_index, net::DnsResult result);
+  void OnMxProgress();
   void OnPolicyFetched(checks::PolicyFetch fetch);
   void StartReadyChecks();
   void OnCheckDone(size_t slot, checks::CheckVerdict verdict);
   void MaybeFinish();
   void OnDeadline();
   void CancelOnReactor();
+  // Runs the OnCancel callbacks of every check that has not reported.
+  void CancelUnfinishedChecks();
   void Finish();
   void Deliver(absl::StatusOr<v1::DomainReport> result);
   v1::CheckResult ResultFor(const std::string& name) const;
@@ -102,14 +107,15 @@ class CheckRun : public checks::CheckContext, public std::enable_shared_from_thi
   std::unique_ptr<net::DnsSession> dns_;
   v1::DomainReport report_;
   std::vector<Slot> slots_;
-  checks::MxSet mx_set_;
-  bool mx_ready_ = false;
+  // The MX set and its hosts' addresses, resolved once for every check.
+  std::unique_ptr<checks::MxSetResolver> mx_;
   // The policy fetch, started at once when a selected check needs it.
   std::unique_ptr<checks::PolicyFetcher> policy_fetcher_;
   checks::PolicyFetch policy_;
   bool policy_ready_ = false;
-  int address_lookups_pending_ = 0;
   bool finished_ = false;  // no further state changes; delivery is under way
+  // The slot whose Run is executing, for OnCancel; -1 outside Run.
+  int running_slot_ = -1;
   net::TimerId deadline_timer_ = 0;
   absl::Time started_at_;
   std::shared_ptr<CheckRun> self_;  // keeps the run alive until delivery

@@ -6,7 +6,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "checks/dnssec/dnssec_check.h"
 #include "checks/registry.h"
 #include "engine/check_run.h"
 
@@ -31,35 +30,38 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(EngineOptions options) {
                                                            : "--ca_file/--ca_intermediates_file: ",
                      tls.status().message()));
   }
-  // A trust anchor that cannot be read is a start-up error, not a silent
-  // INCONCLUSIVE in every report.
-  if (absl::Status dnssec = checks::ValidateDnssecSettings(options.probe); !dnssec.ok()) {
-    return dnssec;
+  if (options.checks.empty()) options.checks = checks::BuiltinChecks();
+  std::vector<checks::scoring::CheckWeight> defaults;
+  for (const auto& check : options.checks) {
+    defaults.push_back({std::string(check->name()), check->default_weight()});
+    // A setting a check cannot work with (an unreadable trust anchor, say) is
+    // a start-up error, not a silent INCONCLUSIVE in every report.
+    if (absl::Status status = check->ValidateSettings(options.probe); !status.ok()) {
+      return status;
+    }
   }
+  auto weights = checks::scoring::Weights::Create(defaults, options.weights);
+  if (!weights.ok()) return weights.status();
   auto pool = net::ReactorPool::Create(options.reactor_threads);
   if (!pool.ok()) return pool.status();
-  if (options.checks.empty()) options.checks = checks::BuiltinChecks();
-  return std::unique_ptr<Engine>(new Engine(std::move(options), *std::move(pool),
-                                            *std::move(guard), *std::move(tls)));
+  return std::unique_ptr<Engine>(new Engine(std::move(options), *std::move(weights),
+                                            *std::move(pool), *std::move(guard),
+                                            *std::move(tls)));
 }
 
-Engine::Engine(EngineOptions options, std::unique_ptr<net::ReactorPool> pool,
-               net::AddressGuard guard, std::unique_ptr<net::TlsClientContext> tls)
+Engine::Engine(EngineOptions options, checks::scoring::Weights weights,
+               std::unique_ptr<net::ReactorPool> pool, net::AddressGuard guard,
+               std::unique_ptr<net::TlsClientContext> tls)
     : options_(std::move(options)),
+      weights_(std::move(weights)),
       guard_(std::move(guard)),
       tls_(std::move(tls)),
       pool_(std::move(pool)) {}
 
 Engine::~Engine() = default;
 
-std::vector<std::string> Engine::RegisteredChecks() const {
-  std::vector<std::string> names;
-  for (const auto& check : options_.checks) names.emplace_back(check->name());
-  return names;
-}
-
 absl::Status Engine::ValidateOptions(const v1::CheckOptions& options) const {
-  const auto& known = checks::scoring::AllCheckNames();
+  const std::vector<std::string>& known = RegisteredChecks();
   for (const std::string& name : options.checks()) {
     if (std::find(known.begin(), known.end(), name) == known.end()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -79,7 +81,7 @@ std::shared_ptr<RunHandle> Engine::Start(std::string ascii_domain, std::string u
   params.options = std::move(options);
   params.deadline = deadline;
   params.checks = &options_.checks;
-  params.weights = &options_.weights;
+  params.weights = &weights_;
   params.dns = &options_.dns;
   params.max_mx_hosts = options_.max_mx_hosts;
   params.guard = &guard_;

@@ -19,7 +19,10 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "checks/check.h"
+#include "checks/inputs/mx_set_resolver.h"
+#include "checks/probe_settings.h"
 #include "checks/scoring/weights.h"
+#include "google/protobuf/map.h"
 #include "mtasts/v1/report.pb.h"
 #include "mtasts/v1/service.pb.h"
 #include "net/address_guard.h"
@@ -32,8 +35,10 @@ namespace mtasts::engine {
 struct EngineOptions {
   int reactor_threads = 2;
   net::DnsOptions dns;
-  checks::scoring::Weights weights;
-  int max_mx_hosts = 32;
+  // Configured points per check name (ServerConfig.weights); absent or 0:
+  // the check's default_weight().
+  google::protobuf::Map<std::string, int32_t> weights;
+  int max_mx_hosts = checks::kDefaultMaxMxHosts;
   // Address guard allowlist (--allow_targets): CIDRs, comma-separated.
   std::string allow_targets;
   // Trust store for the checks' TLS validation (--ca_file); empty: the system's.
@@ -44,7 +49,7 @@ struct EngineOptions {
   std::string ca_intermediates_file;
   // Ports, names, limits for the checks' network work.
   checks::ProbeSettings probe;
-  // The checks to register; empty: checks::BuiltinChecks().
+  // The checks to run, in report order; empty: checks::BuiltinChecks().
   std::vector<std::unique_ptr<checks::Check>> checks;
 };
 
@@ -62,14 +67,17 @@ class Engine {
   using ReportCallback = absl::AnyInvocable<void(absl::StatusOr<v1::DomainReport>)>;
 
   // Errors: INVALID_ARGUMENT naming the option ("--allow_targets: ...",
-  // "--ca_file: ...") for a bad allowlist or trust store.
+  // "--ca_file: ...", "weights: unknown check ...") for a bad allowlist,
+  // trust store or weight, or a setting a check refuses (ValidateSettings).
   static absl::StatusOr<std::unique_ptr<Engine>> Create(EngineOptions options);
   // Stops the reactors; runs still in flight are dropped without callbacks, so
   // callers stop starting runs and wait for their callbacks first.
   ~Engine();
 
-  // Names of the registered checks.
-  std::vector<std::string> RegisteredChecks() const;
+  // Names of the registered checks, in report order.
+  const std::vector<std::string>& RegisteredChecks() const { return weights_.check_order(); }
+  // Points of each registered check, after the configuration.
+  const checks::scoring::Weights& weights() const { return weights_; }
 
   // Starts checking `ascii_domain` (already normalized: A-labels, lower case,
   // no trailing dot). Unfinished checks report INCONCLUSIVE at `deadline`.
@@ -83,10 +91,12 @@ class Engine {
   absl::Status ValidateOptions(const v1::CheckOptions& options) const;
 
  private:
-  Engine(EngineOptions options, std::unique_ptr<net::ReactorPool> pool,
-         net::AddressGuard guard, std::unique_ptr<net::TlsClientContext> tls);
+  Engine(EngineOptions options, checks::scoring::Weights weights,
+         std::unique_ptr<net::ReactorPool> pool, net::AddressGuard guard,
+         std::unique_ptr<net::TlsClientContext> tls);
 
   EngineOptions options_;
+  const checks::scoring::Weights weights_;
   // Built once from the flags, shared read-only by every run.
   const net::AddressGuard guard_;
   const std::unique_ptr<net::TlsClientContext> tls_;

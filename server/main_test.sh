@@ -24,6 +24,8 @@ printf 'limits { max_inflight: -5 }\n' >"$tmp/bad.textproto"
 expect_usage_error "limits.max_inflight" --config="$tmp/bad.textproto"
 printf 'weights {\n txt: "x"\n}\n' >"$tmp/syntax.textproto"
 expect_usage_error "line 2" --config="$tmp/syntax.textproto"
+printf 'weights { key: "mx_tsl" value: 10 }\n' >"$tmp/unknown_check.textproto"
+expect_usage_error 'unknown check "mx_tsl"' --config="$tmp/unknown_check.textproto"
 
 # Starts, reports its port, and stops cleanly on SIGTERM.
 "$server" --listen=127.0.0.1:0 --dns_servers=127.0.0.1:9 --allow_targets=10.0.0.0/8,fd00::/8 \

@@ -87,8 +87,6 @@ EffectiveLimits ResolveLimits(const v1::Limits& l) {
 }
 
 absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings settings) {
-  auto weights = checks::scoring::WeightsFromConfig(settings.config.weights());
-  if (!weights.ok()) return weights.status();
   const EffectiveLimits limits = ResolveLimits(settings.config.limits());
   auto credentials = Credentials(settings);
   if (!credentials.ok()) return credentials.status();
@@ -101,7 +99,8 @@ absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings
   engine_options.dns.max_cname_depth = limits.max_cname_depth;
   engine_options.dns.max_records = limits.max_txt_records;
   engine_options.dns.max_txt_record_bytes = limits.max_txt_record_bytes;
-  engine_options.weights = *weights;
+  engine_options.weights = settings.config.weights();
+  if (settings.make_checks) engine_options.checks = settings.make_checks();
   engine_options.max_mx_hosts = limits.max_mx_hosts;
   engine_options.allow_targets = settings.allow_targets;
   engine_options.ca_file = settings.ca_file;

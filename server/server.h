@@ -5,6 +5,7 @@
 #define MTASTS_SERVER_SERVER_H_
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "checks/check.h"
+#include "checks/probe_settings.h"
 #include "engine/engine.h"
 #include "grpcpp/server.h"
 #include "mtasts/v1/config.pb.h"
@@ -37,6 +39,9 @@ struct ServerSettings {
   // Its limits are overwritten from config.limits.
   checks::ProbeSettings probe;
   FILE* log = stderr;  // call log; null: off
+  // Makes the checks to run, in report order; unset: checks::BuiltinChecks().
+  // For tests that run a check of their own.
+  std::function<std::vector<std::unique_ptr<checks::Check>>()> make_checks;
 };
 
 class MtaStsServer {

@@ -11,12 +11,13 @@ namespace {
 
 TEST(ServerConfigTest, ParsesWeightsAndLimits) {
   auto config = ParseServerConfig(R"(
-    weights { policy_content: 40 tls_rpt: 5 }
+    weights { key: "policy_content" value: 40 }
+    weights { key: "tls_rpt" value: 5 }
     limits { dns_timeout { seconds: 3 } max_cname_depth: 6 fleet_max_inflight: 7 }
   )");
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->weights().policy_content(), 40);
-  EXPECT_EQ(config->weights().tls_rpt(), 5);
+  EXPECT_EQ(config->weights().at("policy_content"), 40);
+  EXPECT_EQ(config->weights().at("tls_rpt"), 5);
   const EffectiveLimits limits = ResolveLimits(config->limits());
   EXPECT_EQ(limits.dns_timeout, absl::Seconds(3));
   EXPECT_EQ(limits.max_cname_depth, 6);

@@ -12,7 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "checks/findings_table.h"
+#include "checks/dnssec/dnssec_findings.h"
+#include "checks/findings/finding.h"
 
 namespace mtasts::checks {
 namespace {
@@ -165,7 +166,7 @@ void AnnotateDane(v1::DomainReport* report) {
         mismatched.push_back(tls.address());
       }
     }
-    FindingList findings(host.name());
+    FindingList findings(DnssecFindings(), host.name());
     if (matched.empty() && mismatched.empty()) {
       findings.Add(v1::DANE_MATCH_UNKNOWN,
                    absl::StrCat(host.name(), " publishes usable TLSA records, but no certificate "

@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "checks/dnssec/dnssec_judge.h"
-#include "checks/findings_table.h"
+#include "checks/dnssec/dane.h"
 
 namespace mtasts::checks {
 namespace {
@@ -16,7 +16,7 @@ constexpr absl::Duration kDeadlineMargin = absl::Milliseconds(300);
 CheckVerdict Inconclusive(v1::FindingCode code, std::string detail, const std::string& subject) {
   CheckVerdict v;
   v.status = v1::CHECK_STATUS_INCONCLUSIVE;
-  v.findings.push_back(MakeFinding(code, detail, subject));
+  v.findings.push_back(DnssecFindings().Make(code, detail, subject));
   v.summary = absl::StrCat("DNSSEC could not be checked: ", detail);
   if (!v.summary.empty() && v.summary.back() != '.') v.summary += '.';
   return v;
@@ -227,5 +227,7 @@ void DnssecCheck::Finish(std::shared_ptr<RunState> state) {
   CheckVerdict verdict = JudgeDnssec(state->obs, &state->ctx->evidence());
   state->done(std::move(verdict));
 }
+
+void DnssecCheck::AnnotateReport(v1::DomainReport* report) const { AnnotateDane(report); }
 
 }  // namespace mtasts::checks

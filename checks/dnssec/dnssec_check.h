@@ -28,6 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "checks/check.h"
+#include "checks/dnssec/dnssec_findings.h"
 #include "net/dnssec_validator.h"
 
 namespace mtasts::checks {
@@ -55,7 +56,16 @@ class DnssecCheck : public Check {
   ~DnssecCheck() override;
 
   std::string_view name() const override { return "dnssec"; }
+  int default_weight() const override { return 5; }
+  const FindingTable& findings() const override { return DnssecFindings(); }
   std::vector<Input> inputs() const override { return {Input::kMxSet}; }
+  // An unreadable trust anchor or a bad forwarder stops the server at start.
+  absl::Status ValidateSettings(const ProbeSettings& settings) const override {
+    return ValidateDnssecSettings(settings);
+  }
+  // DANE (RFC 7672) needs both dnssec's TLSA records and mx_tls's
+  // certificates: matched once both checks reported.
+  void AnnotateReport(v1::DomainReport* report) const override;
   void Run(CheckContext& ctx, DoneCallback done) override;
 
  private:

@@ -6,7 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "checks/dnssec/dane.h"
-#include "checks/findings_table.h"
+#include "checks/dnssec/dnssec_findings.h"
+#include "checks/findings/report_text.h"
 
 namespace mtasts::checks {
 namespace {
@@ -64,7 +65,7 @@ class Judge {
 
  private:
   void Add(v1::FindingCode code, std::string detail, const std::string& subject) {
-    findings_.push_back(MakeFinding(code, std::move(detail), subject));
+    findings_.push_back(DnssecFindings().Make(code, std::move(detail), subject));
   }
 
   void Record(const ValidatedResult& r, const char* role) {

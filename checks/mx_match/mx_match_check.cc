@@ -3,9 +3,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "checks/findings_table.h"
-#include "checks/mx_match/mx_pattern.h"
-#include "checks/policy_content/policy.h"
+#include "checks/findings/lookup_verdict.h"
+#include "checks/common/mx_pattern.h"
+#include "checks/mx_match/mx_match_judge.h"
+#include "checks/common/policy.h"
 
 namespace mtasts::checks {
 
@@ -18,7 +19,7 @@ void MxMatchCheck::Run(CheckContext& ctx, DoneCallback done) {
   }
   if (outcome != net::DnsOutcome::kAnswer && outcome != net::DnsOutcome::kNoData) {
     // The domain's own zone failed us (the MX_LOOKUP_FAILED domain finding
-    // says how): nothing to match, and the domain's fault (DESIGN.md §4).
+    // says how): nothing to match, and the domain's fault (docs/design.md §4).
     CheckVerdict verdict;
     verdict.status = v1::CHECK_STATUS_FAIL;
     verdict.fraction = 0;

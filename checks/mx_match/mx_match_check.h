@@ -5,12 +5,15 @@
 #define MTASTS_CHECKS_MX_MATCH_MX_MATCH_CHECK_H_
 
 #include "checks/check.h"
+#include "checks/mx_match/mx_match_findings.h"
 
 namespace mtasts::checks {
 
 class MxMatchCheck : public Check {
  public:
   std::string_view name() const override { return "mx_match"; }
+  int default_weight() const override { return 10; }
+  const FindingTable& findings() const override { return MxMatchFindings(); }
   std::vector<Input> inputs() const override { return {Input::kMxSet, Input::kPolicy}; }
   void Run(CheckContext& ctx, DoneCallback done) override;
 };

@@ -1,4 +1,5 @@
-#include "checks/mx_match/mx_pattern.h"
+#include "checks/common/mx_pattern.h"
+#include "checks/mx_match/mx_match_judge.h"
 
 #include <map>
 #include <ostream>

@@ -6,16 +6,14 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "checks/findings_table.h"
+#include "checks/findings/lookup_verdict.h"
+#include "checks/inputs/guarded_address.h"
 #include "checks/mx_tls/mx_tls_judge.h"
-#include "checks/policy_content/policy.h"
+#include "checks/common/policy.h"
 #include "net/address_guard.h"
 
 namespace mtasts::checks {
 namespace {
-
-// How often a run whose results are still out looks whether it was cancelled.
-constexpr absl::Duration kWatchInterval = absl::Milliseconds(500);
 
 // One run's probes. Owns itself until it stops (see the class comment in the
 // header); touched only on the run's reactor thread.
@@ -42,12 +40,7 @@ class MxTlsRun : public std::enable_shared_from_this<MxTlsRun> {
             if (host.addresses.size() >= MxTlsCheck::kMaxAddressesPerHost) break;
             MxAddressProbe probe;
             probe.address = address;
-            if (auto ip = net::ParseIpAddress(address); ip.ok()) {
-              probe.guard = ctx_->address_guard().Check(*ip);
-            } else {
-              probe.guard.allowed = false;
-              probe.guard.explanation = absl::StrCat(address, " is not an IP address.");
-            }
+            probe.guard = GuardResolvedAddress(ctx_->address_guard(), address);
             host.addresses.push_back(std::move(probe));
           }
         }
@@ -71,7 +64,11 @@ class MxTlsRun : public std::enable_shared_from_this<MxTlsRun> {
         self->Stop();
       }
     });
-    Watch();
+    // The run may end first (its deadline, or the caller cancels): leave the
+    // probe cache at once rather than when the probes come back.
+    ctx_->OnCancel([weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->Stop();
+    });
     RequestMore();
   }
 
@@ -80,19 +77,6 @@ class MxTlsRun : public std::enable_shared_from_this<MxTlsRun> {
     size_t host;
     size_t address;
   };
-
-  void Watch() {
-    watch_timer_ = reactor_->RunAfter(kWatchInterval, [weak = weak_from_this()] {
-      auto self = weak.lock();
-      if (self == nullptr) return;
-      self->watch_timer_ = 0;
-      if (self->lifetime_.expired()) {
-        self->Stop();
-      } else {
-        self->Watch();
-      }
-    });
-  }
 
   void RequestMore() {
     const ProbeSettings& settings = ctx_->settings();
@@ -166,10 +150,8 @@ class MxTlsRun : public std::enable_shared_from_this<MxTlsRun> {
       if (id != 0) cache_.Cancel(id);
       id = 0;
     }
-    for (net::TimerId* t : {&deadline_timer_, &watch_timer_}) {
-      if (*t != 0) reactor_->CancelTimer(*t);
-      *t = 0;
-    }
+    if (deadline_timer_ != 0) reactor_->CancelTimer(deadline_timer_);
+    deadline_timer_ = 0;
     ctx_ = nullptr;
     // Released last; the caller still holds a reference while it returns.
     reactor_->Post([self = std::move(self_)] {});
@@ -188,7 +170,6 @@ class MxTlsRun : public std::enable_shared_from_this<MxTlsRun> {
   int in_flight_ = 0;
   bool stopped_ = false;
   net::TimerId deadline_timer_ = 0;
-  net::TimerId watch_timer_ = 0;
   std::shared_ptr<MxTlsRun> self_;
 };
 

@@ -18,6 +18,7 @@
 #define MTASTS_CHECKS_MX_TLS_MX_TLS_CHECK_H_
 
 #include "checks/check.h"
+#include "checks/mx_tls/mx_tls_findings.h"
 #include "checks/mx_tls/probe_cache.h"
 
 namespace mtasts::checks {
@@ -29,9 +30,13 @@ class MxTlsCheck : public Check {
 
   MxTlsCheck() : cache_(ProbeCache::Options{}) {}
   std::string_view name() const override { return "mx_tls"; }
+  int default_weight() const override { return 10; }
+  const FindingTable& findings() const override { return MxTlsFindings(); }
   std::vector<Input> inputs() const override {
     return {Input::kMxAddresses, Input::kPolicy};
   }
+  // Port 25 connections: the request's fast mode leaves this check out.
+  bool probes_mx_hosts() const override { return true; }
   void Run(CheckContext& ctx, DoneCallback done) override;
 
   const ProbeCache& cache() const { return cache_; }

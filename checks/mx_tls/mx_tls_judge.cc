@@ -6,7 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
-#include "checks/findings_table.h"
+#include "checks/findings/report_text.h"
+#include "checks/findings/lookup_verdict.h"
+#include "checks/mx_tls/mx_tls_findings.h"
 #include "checks/tls_evidence.h"
 
 namespace mtasts::checks {
@@ -110,7 +112,7 @@ v1::Severity ValidationSeverity(Cause cause, v1::PolicyMode mode) {
 }
 
 std::string ModeConsequence(Cause cause, v1::PolicyMode mode) {
-  const std::string type = InfoFor(CodeOf(cause)).tlsrpt_result_type;
+  const std::string type = MxTlsFindings().Info(CodeOf(cause)).tlsrpt_result_type;
   switch (mode) {
     case v1::POLICY_MODE_ENFORCE:
       return " Under mode enforce, compliant senders will not deliver mail to this host.";
@@ -194,7 +196,7 @@ CheckVerdict JudgeMxTls(const MxTlsInput& input) {
       const bool failed = host.a_outcome != net::DnsOutcome::kNoData &&
                           host.a_outcome != net::DnsOutcome::kNxDomain &&
                           host.a_outcome != net::DnsOutcome::kAnswer;
-      findings.push_back(MakeFinding(
+      findings.push_back(MxTlsFindings().Make(
           v1::MX_TLS_HOST_NO_ADDRESS,
           failed ? absl::StrCat("The address lookups of MX host ", host.host, " failed (A: ",
                                 DnsOutcomeWords(host.a_outcome), "; AAAA: ",
@@ -269,15 +271,15 @@ CheckVerdict JudgeMxTls(const MxTlsInput& input) {
                        SanitizeForReport(what), ".");
       if (IsValidationFailure(cause)) {
         absl::StrAppend(&detail, ModeConsequence(cause, input.mode));
-        findings.push_back(MakeFinding(CodeOf(cause), ValidationSeverity(cause, input.mode),
+        findings.push_back(MxTlsFindings().Make(CodeOf(cause), ValidationSeverity(cause, input.mode),
                                        std::move(detail), host.host));
       } else {
-        findings.push_back(MakeFinding(CodeOf(cause), std::move(detail), host.host));
+        findings.push_back(MxTlsFindings().Make(CodeOf(cause), std::move(detail), host.host));
       }
     }
     if (min_days <= kMxCertExpiryWarnDays) {
       expiring = true;
-      findings.push_back(MakeFinding(
+      findings.push_back(MxTlsFindings().Make(
           v1::MX_TLS_CERT_EXPIRING_SOON,
           min_days <= kMxCertExpiryHighDays ? v1::SEVERITY_HIGH : v1::SEVERITY_MEDIUM,
           absl::StrCat("The certificate of MX host ", host.host, " at ",
@@ -293,7 +295,7 @@ CheckVerdict JudgeMxTls(const MxTlsInput& input) {
   if (probed > 0 && connected == 0) {
     CheckVerdict inconclusive;
     inconclusive.status = v1::CHECK_STATUS_INCONCLUSIVE;
-    inconclusive.findings.push_back(MakeFinding(
+    inconclusive.findings.push_back(MxTlsFindings().Make(
         v1::MX_TLS_PORT25_BLOCKED,
         absl::StrCat("None of the ", Plural(probed, "MX address", "MX addresses"),
                      " probed accepted a TCP connection on the SMTP port (refused or timed "
@@ -329,7 +331,7 @@ CheckVerdict JudgeMxTls(const MxTlsInput& input) {
   for (const v1::Finding& f : findings) worst = std::max(worst, f.severity());
   if (passing == hosts && findings.empty()) {
     verdict.status = v1::CHECK_STATUS_PASS;
-    findings.push_back(MakeFinding(
+    findings.push_back(MxTlsFindings().Make(
         v1::MX_TLS_VALID,
         absl::StrCat("All ", Plural(hosts, "MX host", "MX hosts"),
                      " offer STARTTLS with a certificate that passes MTA-STS validation.")));

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "checks/findings_table.h"
+#include "checks/mx_tls/mx_tls_findings.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -163,7 +163,7 @@ TEST(MxTlsJudgeTest, EachCauseItsCodeAndSeverityPerMode) {
       }
       // Only a passing (if expiring) certificate earns the host's share.
       EXPECT_EQ(v.fraction, row.code == v1::MX_TLS_CERT_EXPIRING_SOON ? 1.0 : 0.0);
-      EXPECT_EQ(Only(v).tlsrpt_result_type(), InfoFor(row.code).tlsrpt_result_type);
+      EXPECT_EQ(Only(v).tlsrpt_result_type(), MxTlsFindings().Info(row.code).tlsrpt_result_type);
     }
   }
 }

@@ -3,8 +3,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "checks/findings_table.h"
-#include "checks/policy_content/policy.h"
+#include "checks/findings/lookup_verdict.h"
+#include "checks/policy_content/policy_judge.h"
+#include "checks/common/policy.h"
 
 namespace mtasts::checks {
 
@@ -24,13 +25,13 @@ void PolicyContentCheck::Run(CheckContext& ctx, DoneCallback done) {
     return;
   }
   if (chosen == nullptr) {
-    // No policy is in force: none of the 35 points (DESIGN.md §4), and the
+    // No policy is in force: none of the 35 points (docs/design.md §4), and the
     // policy_fetch findings say why.
     CheckVerdict verdict;
     verdict.status = v1::CHECK_STATUS_FAIL;
     verdict.fraction = 0;
     verdict.summary = "No policy could be fetched, so there is none to judge.";
-    verdict.findings.push_back(MakeFinding(
+    verdict.findings.push_back(PolicyFindings().Make(
         v1::POLICY_UNAVAILABLE,
         absl::StrCat("No address of ", fetch.host, " answered ", fetch.url, " with HTTP 200."),
         fetch.url));

@@ -5,12 +5,15 @@
 #define MTASTS_CHECKS_POLICY_CONTENT_POLICY_CONTENT_CHECK_H_
 
 #include "checks/check.h"
+#include "checks/common/policy_findings.h"
 
 namespace mtasts::checks {
 
 class PolicyContentCheck : public Check {
  public:
   std::string_view name() const override { return "policy_content"; }
+  int default_weight() const override { return 35; }
+  const FindingTable& findings() const override { return PolicyFindings(); }
   std::vector<Input> inputs() const override { return {Input::kPolicy}; }
   void Run(CheckContext& ctx, DoneCallback done) override;
 };

@@ -28,8 +28,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "checks/mx_match/mx_pattern.h"
-#include "checks/policy_content/policy.h"
+#include "checks/common/mx_pattern.h"
+#include "checks/common/policy.h"
+#include "checks/policy_content/policy_judge.h"
 #include "mtasts/v1/findings.pb.h"
 #include "mtasts/v1/report.pb.h"
 

@@ -1,4 +1,5 @@
-#include "checks/policy_content/policy.h"
+#include "checks/common/policy.h"
+#include "checks/policy_content/policy_judge.h"
 
 #include <cstdint>
 #include <initializer_list>

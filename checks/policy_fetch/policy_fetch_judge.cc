@@ -13,7 +13,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
-#include "checks/findings_table.h"
+#include "checks/findings/finding.h"
+#include "checks/findings/lookup_verdict.h"
+#include "checks/findings/report_text.h"
+#include "checks/policy_fetch/policy_fetch_findings.h"
 #include "checks/tls_evidence.h"
 
 namespace mtasts::checks {
@@ -43,7 +46,7 @@ class Causes {
     causes_.push_back(Cause{code, severity, std::move(detail), {address}});
   }
   void Add(v1::FindingCode code, std::string detail, const std::string& address) {
-    Add(code, InfoFor(code).severity, std::move(detail), address);
+    Add(code, PolicyFetchFindings().Info(code).severity, std::move(detail), address);
   }
   bool Has(v1::FindingCode code) const {
     return std::any_of(causes_.begin(), causes_.end(),
@@ -201,7 +204,7 @@ CheckVerdict JudgePolicyFetch(const PolicyFetch& fetch, v1::PolicyEvidence* evid
   v1::PolicyEvidence& ev = evidence != nullptr ? *evidence : scratch;
   ev.set_url(fetch.url);
   CheckVerdict verdict;
-  FindingList findings(fetch.url);
+  FindingList findings(PolicyFetchFindings(), fetch.url);
 
   // No address to try: say why, from the lookups.
   if (fetch.attempts.empty()) {
@@ -215,7 +218,7 @@ CheckVerdict JudgePolicyFetch(const PolicyFetch& fetch, v1::PolicyEvidence* evid
               : aaaa;
       return InconclusiveLookupVerdict(failed, absl::StrCat("address lookup of ", fetch.host));
     }
-    FindingList host_findings(fetch.host);
+    FindingList host_findings(PolicyFetchFindings(), fetch.host);
     if (a.outcome == net::DnsOutcome::kNxDomain && aaaa.outcome == net::DnsOutcome::kNxDomain) {
       host_findings.Add(v1::POLICY_HOST_NOT_FOUND,
                         absl::StrCat(fetch.host, " does not exist (NXDOMAIN)."));

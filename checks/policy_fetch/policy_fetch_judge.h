@@ -28,7 +28,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "checks/check.h"
+#include "checks/inputs/run_inputs.h"
 #include "checks/verdict.h"
 #include "mtasts/v1/report.pb.h"
 

@@ -10,13 +10,13 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
-#include "checks/findings_table.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
-#include "checks/scoring/weights.h"
+#include "checks/policy_fetch/policy_fetch_findings.h"
+#include "checks/verdict.h"
 
 namespace mtasts::checks::scoring {
 namespace {
@@ -26,9 +26,6 @@ using v1::CheckStatus;
 using v1::DomainReport;
 using v1::MtaStsState;
 
-constexpr int kNumChecks = 7;
-// Sort key of checks whose name is not in AllCheckNames().
-constexpr int kUnknownCheckOrder = kNumChecks;
 // Sort key of the report's domain_findings: before every check.
 constexpr int kDomainOrder = -1;
 
@@ -37,17 +34,25 @@ constexpr int kDomainOrder = -1;
 constexpr int kEnforceMaxAge = 604800;
 constexpr int kTestingMaxAge = 86400;
 
-bool HasVerdict(CheckStatus s) {
-  return s == v1::CHECK_STATUS_PASS || s == v1::CHECK_STATUS_WARN ||
-         s == v1::CHECK_STATUS_FAIL;
-}
-
 bool Works(CheckStatus s) {
   return s == v1::CHECK_STATUS_PASS || s == v1::CHECK_STATUS_WARN;
 }
 
-int OrderOf(std::string_view check) {
-  return CheckIndex(check).value_or(kUnknownCheckOrder);
+// Position of `check` in `order`; order.size() for a name not in it.
+int OrderOf(const std::vector<std::string>& order, std::string_view check) {
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (order[i] == check) return static_cast<int>(i);
+  }
+  return static_cast<int>(order.size());
+}
+
+// Position of the check named `name` in the (normalised) report; after
+// every check when absent.
+int OrderInReport(const DomainReport& report, std::string_view name) {
+  for (int i = 0; i < report.checks_size(); ++i) {
+    if (report.checks(i).check() == name) return i;
+  }
+  return report.checks_size();
 }
 
 const CheckResult* Find(const DomainReport& report, std::string_view name) {
@@ -72,24 +77,25 @@ bool HasFinding(const CheckResult* check, v1::FindingCode code) {
 }
 
 // Canonical order, every known check present, no points without a verdict.
-void NormalizeChecks(DomainReport* report) {
-  std::vector<std::optional<CheckResult>> known(kNumChecks);
+void NormalizeChecks(DomainReport* report, const std::vector<std::string>& order) {
+  const int num_checks = static_cast<int>(order.size());
+  std::vector<std::optional<CheckResult>> known(order.size());
   std::vector<CheckResult> unknown;  // unknown names and duplicates, in order
   for (CheckResult& c : *report->mutable_checks()) {
-    std::optional<int> i = CheckIndex(c.check());
-    if (i.has_value() && !known[*i].has_value()) {
-      known[*i] = std::move(c);
+    const int i = OrderOf(order, c.check());
+    if (i < num_checks && !known[i].has_value()) {
+      known[i] = std::move(c);
     } else {
       unknown.push_back(std::move(c));
     }
   }
   report->clear_checks();
-  for (int i = 0; i < kNumChecks; ++i) {
+  for (int i = 0; i < num_checks; ++i) {
     CheckResult* c = report->add_checks();
     if (known[i].has_value()) {
       *c = std::move(*known[i]);
     } else {
-      c->set_check(std::string(AllCheckNames()[i]));
+      c->set_check(order[i]);
       c->set_status(v1::CHECK_STATUS_NOT_RUN);
       c->set_summary("Not run: not requested, or not available in this server version.");
     }
@@ -411,7 +417,7 @@ void AddStructural(const DomainReport& report, MtaStsState state,
   const bool null_mx = ev.mx_kind() == v1::MX_KIND_NULL;
   if (state == v1::MTA_STS_STATE_ABSENT && !null_mx) {
     out->push_back(
-        {v1::SEVERITY_MEDIUM, OrderOf("txt"),
+        {v1::SEVERITY_MEDIUM, OrderInReport(report, "txt"),
          absl::StrCat(
              "To deploy MTA-STS, first publish ",
              report.suggested_policy().empty()
@@ -425,7 +431,7 @@ void AddStructural(const DomainReport& report, MtaStsState state,
   }
   if (null_mx && state != v1::MTA_STS_STATE_ABSENT) {
     out->push_back(
-        {v1::SEVERITY_LOW, OrderOf("policy_content"),
+        {v1::SEVERITY_LOW, OrderInReport(report, "policy_content"),
          "The domain publishes a null MX and accepts no mail, so MTA-STS "
          "protects nothing here: to withdraw it, serve a mode none policy (as "
          "suggested) under a new id, wait for the previous policy's max_age, "
@@ -433,7 +439,7 @@ void AddStructural(const DomainReport& report, MtaStsState state,
   }
   if (state == v1::MTA_STS_STATE_TESTING) {
     out->push_back(
-        {v1::SEVERITY_MEDIUM, OrderOf("policy_content"),
+        {v1::SEVERITY_MEDIUM, OrderInReport(report, "policy_content"),
          absl::StrCat("Once TLS reports show no failures for a few weeks, "
                       "switch the policy to mode: enforce with max_age: ",
                       kEnforceMaxAge, " and publish a new id at _mta-sts.", d,
@@ -442,7 +448,7 @@ void AddStructural(const DomainReport& report, MtaStsState state,
   }
   if (state == v1::MTA_STS_STATE_DISABLED && !null_mx) {
     out->push_back(
-        {v1::SEVERITY_LOW, OrderOf("policy_content"),
+        {v1::SEVERITY_LOW, OrderInReport(report, "policy_content"),
          "Mode none switches MTA-STS off. If you are withdrawing it, keep this "
          "policy and its TXT record for at least the previous policy's max_age "
          "before removing them (RFC 8461 §8.3); otherwise publish mode testing "
@@ -454,7 +460,7 @@ void AddStructural(const DomainReport& report, MtaStsState state,
       !ev.tls_rpt().valid()) {
     const bool testing = state == v1::MTA_STS_STATE_TESTING;
     out->push_back(
-        {testing ? v1::SEVERITY_HIGH : v1::SEVERITY_MEDIUM, OrderOf("tls_rpt"),
+        {testing ? v1::SEVERITY_HIGH : v1::SEVERITY_MEDIUM, OrderInReport(report, "tls_rpt"),
          absl::StrCat("Publish a TLS-RPT record at _smtp._tls.", d,
                       " (for example \"v=TLSRPTv1; rua=mailto:tls-reports@", d,
                       "\"): in ", testing ? "testing" : "enforce",
@@ -482,8 +488,8 @@ std::vector<std::string> Recommendations(const DomainReport& report,
   // Domain-wide findings (the domain's existence, its MX set) come before the
   // checks' at equal severity: every check stands on them.
   for (const v1::Finding& f : report.domain_findings()) add(f, kDomainOrder);
-  for (const CheckResult& c : report.checks()) {
-    for (const v1::Finding& f : c.findings()) add(f, OrderOf(c.check()));
+  for (int i = 0; i < report.checks_size(); ++i) {
+    for (const v1::Finding& f : report.checks(i).findings()) add(f, i);
   }
   AddStructural(report, state, &all);
   std::stable_sort(all.begin(), all.end(),
@@ -544,7 +550,7 @@ void DiscountPolicyNotInForce(DomainReport* report) {
   if (txt == v1::CHECK_STATUS_FAIL &&
       (fetch == v1::CHECK_STATUS_PASS || fetch == v1::CHECK_STATUS_WARN)) {
     const std::string domain = DomainOrPlaceholder(*report);
-    *report->add_domain_findings() = MakeFinding(
+    *report->add_domain_findings() = PolicyFetchFindings().Make(
         v1::POLICY_WITHOUT_TXT,
         absl::StrCat("https://mta-sts.", domain,
                      "/.well-known/mta-sts.txt serves a policy, but _mta-sts.", domain,
@@ -584,8 +590,8 @@ bool HasCritical(const DomainReport& report) {
   return false;
 }
 
-void Aggregate(DomainReport* report) {
-  NormalizeChecks(report);
+void Aggregate(DomainReport* report, const std::vector<std::string>& check_order) {
+  NormalizeChecks(report, check_order);
   DiscountPolicyNotInForce(report);
   std::optional<int> score = ComputeScore(*report);
   const bool capped = score.has_value() && *score > kScoreCapWithCritical && HasCritical(*report);

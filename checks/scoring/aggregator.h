@@ -5,8 +5,8 @@
 // findings and the evidence; Aggregate() then writes everything a reader
 // looks at first:
 //
-//   v1::DomainReport report = run.TakeReport();
-//   scoring::Aggregate(&report);
+//   // report: the engine's, with every check's result and the evidence
+//   scoring::Aggregate(&report, {"txt", "policy_fetch", ...});
 //   // report.score() == 87, report.grade() == GRADE_B,
 //   // report.state() == MTA_STS_STATE_TESTING, report.summary() == "...",
 //   // report.suggested_policy() == "version: STSv1\nmode: testing\n..."
@@ -16,12 +16,16 @@
 #ifndef MTASTS_CHECKS_SCORING_AGGREGATOR_H_
 #define MTASTS_CHECKS_SCORING_AGGREGATOR_H_
 
+#include <string>
+#include <vector>
+
 #include "mtasts/v1/report.pb.h"
 
 namespace mtasts::checks::scoring {
 
 // Completes `report` (not null) in place:
-//  - checks: put in AllCheckNames() order (unknown names kept, after them);
+//  - checks: put in `check_order` (the registered checks, in report order;
+//    unknown names kept, after them);
 //    a known check that is missing is added as NOT_RUN; a check with no
 //    verdict (INCONCLUSIVE, SKIPPED, NOT_RUN; UNSPECIFIED becomes NOT_RUN)
 //    gets 0 points earned and possible.
@@ -45,7 +49,7 @@ namespace mtasts::checks::scoring {
 //  Both suggestions are empty for a null-MX domain that publishes nothing:
 //  it accepts no mail, so there is nothing for MTA-STS to protect.
 // Reads the findings and evidence; never changes them. Idempotent.
-void Aggregate(v1::DomainReport* report);
+void Aggregate(v1::DomainReport* report, const std::vector<std::string>& check_order);
 
 // Grade of a 0-100 score: A >= 90, B >= 75, C >= 60, D >= 40, else F.
 v1::Grade GradeForScore(int score);

@@ -3,7 +3,6 @@
 #include <string>
 #include <vector>
 
-#include "checks/scoring/weights.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mtasts/v1/findings.pb.h"
@@ -17,6 +16,16 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
+
+// The built-in checks in report order, with their default points.
+const std::vector<std::string> kCheckOrder = {"txt",    "policy_fetch", "policy_content", "mx_match",
+                                              "mx_tls", "tls_rpt",      "dnssec"};
+int DefaultPoints(const std::string& check) {
+  if (check == "policy_content") return 35;
+  if (check == "txt" || check == "policy_fetch") return 15;
+  if (check == "dnssec") return 5;
+  return 10;
+}
 
 constexpr v1::CheckStatus kPass = v1::CHECK_STATUS_PASS;
 constexpr v1::CheckStatus kWarn = v1::CHECK_STATUS_WARN;
@@ -43,7 +52,7 @@ v1::CheckResult MakeCheck(const std::string& name, v1::CheckStatus status,
   c.set_check(name);
   c.set_status(status);
   if (status == kPass || status == kWarn || status == kFail) {
-    const double weight = Weights().PointsFor(name);
+    const double weight = DefaultPoints(name);
     c.set_points_possible(weight);
     c.set_points_earned(fraction * weight);
   }
@@ -146,7 +155,7 @@ TEST(AggregateScoreTest, RoundingAndGrades) {
     check.set_points_earned(c.earned);
     check.set_points_possible(c.possible);
     v1::DomainReport r = MakeReport({check});
-    Aggregate(&r);
+    Aggregate(&r, kCheckOrder);
     EXPECT_EQ(r.score(), c.score) << c.name;
     EXPECT_EQ(r.grade(), c.grade) << c.name;
   }
@@ -160,7 +169,7 @@ TEST(AggregateScoreTest, SumsOverChecksWithDefaultWeights) {
        MakeCheck("policy_content", kWarn, 15.0 / 35),
        MakeCheck("mx_match", kPass), MakeCheck("mx_tls", kWarn, 0.5),
        MakeCheck("tls_rpt", kFail, 0), MakeCheck("dnssec", kFail, 0)});
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_EQ(r.score(), 60);
   EXPECT_EQ(r.grade(), v1::GRADE_C);
 }
@@ -170,7 +179,7 @@ TEST(AggregateScoreTest, InconclusiveLeavesTheDenominator) {
   v1::DomainReport r = MakeReport(
       {MakeCheck("txt", kPass), MakeCheck("policy_fetch", kPass),
        MakeCheck("policy_content", kPass), MakeCheck("mx_tls", kInconclusive)});
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_EQ(r.score(), 100);
   EXPECT_EQ(r.grade(), v1::GRADE_A);
   EXPECT_THAT(r.summary(), HasSubstr("mx_tls was inconclusive"));
@@ -188,7 +197,7 @@ TEST(AggregateScoreTest, PointsOnChecksWithoutVerdictAreIgnoredAndCleared) {
     c->set_points_possible(10);  // an engine bug: must not count
     c->set_points_earned(0);
   }
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_EQ(r.score(), 100);
   for (const v1::CheckResult& c : r.checks()) {
     if (c.status() == kPass) continue;
@@ -199,7 +208,7 @@ TEST(AggregateScoreTest, PointsOnChecksWithoutVerdictAreIgnoredAndCleared) {
 
 TEST(AggregateScoreTest, AllNotRunScoresZeroAndSaysNothingWasJudged) {
   v1::DomainReport r = MakeReport({});
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_EQ(r.score(), 0);
   EXPECT_EQ(r.grade(), v1::GRADE_F);
   EXPECT_EQ(r.state(), v1::MTA_STS_STATE_UNDETERMINED);
@@ -214,7 +223,7 @@ TEST(AggregateScoreTest, AllNotRunScoresZeroAndSaysNothingWasJudged) {
 TEST(AggregateScoreTest, OnlyInconclusiveAndSkippedIsNothingJudged) {
   v1::DomainReport r = MakeReport(
       {MakeCheck("txt", kInconclusive), MakeCheck("mx_match", kSkipped)});
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_EQ(r.score(), 0);
   EXPECT_EQ(r.grade(), v1::GRADE_F);
   EXPECT_THAT(r.summary(), HasSubstr("Nothing could be judged"));
@@ -234,7 +243,7 @@ TEST(AggregateScoreTest, CriticalFindingCapsTheScore) {
     c.set_points_earned(5);
     *c.add_findings() = MakeF(v1::MX_MATCH_HOST_UNMATCHED, v1::SEVERITY_CRITICAL);
   }
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_EQ(r.score(), 59);
   EXPECT_EQ(r.grade(), v1::GRADE_D);
   EXPECT_THAT(r.summary(), HasSubstr("capped at 59"));
@@ -244,7 +253,7 @@ TEST(AggregateScoreTest, CriticalFindingCapsTheScore) {
   for (auto& c : *high.mutable_checks()) {
     if (c.check() == "mx_match") c.set_points_earned(5);
   }
-  Aggregate(&high);
+  Aggregate(&high, kCheckOrder);
   EXPECT_EQ(high.score(), 95);
   EXPECT_THAT(high.summary(), Not(HasSubstr("capped")));
 }
@@ -258,7 +267,7 @@ TEST(AggregateScoreTest, PolicyNotInForceEarnsNoContentPoints) {
     c.set_points_earned(4.5);
     *c.add_findings() = MakeF(v1::POLICY_CONTENT_TYPE_WRONG, v1::SEVERITY_HIGH);
   }
-  Aggregate(&html);
+  Aggregate(&html, kCheckOrder);
   for (const auto& c : html.checks()) {
     if (c.check() == "policy_content" || c.check() == "mx_match") {
       EXPECT_EQ(c.points_earned(), 0) << c.check();
@@ -274,7 +283,7 @@ TEST(AggregateScoreTest, PolicyNotInForceEarnsNoContentPoints) {
   for (auto& c : *no_txt.mutable_checks()) {
     if (c.check() == "txt") c = TxtMissing();
   }
-  Aggregate(&no_txt);
+  Aggregate(&no_txt, kCheckOrder);
   bool explained = false;
   for (const auto& f : no_txt.domain_findings()) explained |= f.code() == v1::POLICY_WITHOUT_TXT;
   EXPECT_TRUE(explained);
@@ -287,7 +296,7 @@ TEST(AggregateChecksTest, CanonicalOrderMissingAddedUnknownKeptLast) {
                                    MakeCheck("txt", kPass)});
   r.mutable_checks(1)->set_points_possible(4);
   r.mutable_checks(1)->set_points_earned(4);
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   std::vector<std::string> names;
   for (const v1::CheckResult& c : r.checks()) names.push_back(c.check());
   EXPECT_THAT(names, ElementsAre("txt", "policy_fetch", "policy_content",
@@ -302,16 +311,16 @@ TEST(AggregateChecksTest, UnspecifiedStatusBecomesNotRun) {
   v1::DomainReport r = MakeReport({MakeCheck("txt", kPass)});
   v1::CheckResult* c = r.add_checks();
   c->set_check("dnssec");
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_EQ(r.checks(6).status(), kNotRun);
 }
 
 TEST(AggregateChecksTest, Idempotent) {
   v1::DomainReport r = Published(v1::POLICY_MODE_TESTING);
   r.mutable_checks(4)->set_status(kInconclusive);
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   v1::DomainReport again = r;
-  Aggregate(&again);
+  Aggregate(&again, kCheckOrder);
   EXPECT_EQ(again.SerializeAsString(), r.SerializeAsString());
 }
 
@@ -400,7 +409,7 @@ TEST(StateOfTest, EveryRule) {
     v1::DomainReport r = MakeReport(c.checks);
     SetPolicy(&r, c.mode, c.policy_valid);
     EXPECT_EQ(StateOf(r), c.state) << c.name;
-    Aggregate(&r);
+    Aggregate(&r, kCheckOrder);
     EXPECT_EQ(r.state(), c.state) << c.name;
   }
 }
@@ -441,7 +450,7 @@ TEST(SummaryTest, StateSentencePerState) {
        "could not be checked"},
   };
   for (Case c : cases) {
-    Aggregate(&c.report);
+    Aggregate(&c.report, kCheckOrder);
     EXPECT_THAT(c.report.summary(), HasSubstr(c.phrase)) << c.name;
     const int n = CountSentences(c.report.summary());
     EXPECT_GE(n, 2) << c.name << ": " << c.report.summary();
@@ -453,7 +462,7 @@ TEST(SummaryTest, ResultsSentenceGroupsChecksByOutcome) {
   v1::DomainReport r = MakeReport(
       {MakeCheck("txt", kPass), MakeCheck("mx_match", kPass),
        MakeCheck("policy_fetch", kWarn, 0.5), MakeCheck("tls_rpt", kFail, 0)});
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_THAT(r.summary(),
               HasSubstr("It scores 65/100 (grade C): txt and mx_match passed; "
                         "policy_fetch passed with warnings; tls_rpt failed."));
@@ -462,7 +471,7 @@ TEST(SummaryTest, ResultsSentenceGroupsChecksByOutcome) {
 TEST(SummaryTest, NamesEveryCheckNotRun) {
   v1::DomainReport r =
       MakeReport({MakeCheck("txt", kPass), MakeCheck("tls_rpt", kPass)});
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_THAT(r.summary(),
               HasSubstr("This is a partial report: policy_fetch, policy_content, "
                         "mx_match, mx_tls and dnssec were not run"));
@@ -471,13 +480,13 @@ TEST(SummaryTest, NamesEveryCheckNotRun) {
 TEST(SummaryTest, SingleCheckNotRun) {
   v1::DomainReport r = Published(v1::POLICY_MODE_ENFORCE);
   r.mutable_checks(6)->set_status(kNotRun);
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_THAT(r.summary(), HasSubstr("dnssec was not run"));
 }
 
 TEST(SummaryTest, FullRunDoesNotClaimPartial) {
   v1::DomainReport r = Published(v1::POLICY_MODE_ENFORCE);
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_THAT(r.summary(), Not(HasSubstr("not run")));
   EXPECT_THAT(r.summary(), Not(HasSubstr("Left out")));
   EXPECT_THAT(r.summary(), HasSubstr("It scores 100/100 (grade A)"));
@@ -487,7 +496,7 @@ TEST(SummaryTest, SeveralInconclusiveAndSkipped) {
   v1::DomainReport r = MakeReport(
       {MakeCheck("txt", kPass), MakeCheck("mx_tls", kInconclusive),
        MakeCheck("dnssec", kInconclusive), MakeCheck("mx_match", kSkipped)});
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_THAT(r.summary(),
               HasSubstr("Left out of the score: mx_tls and dnssec were "
                         "inconclusive"));
@@ -505,7 +514,7 @@ TEST(SummaryTest, MostSeriousProblem) {
        MakeCheck("dnssec", kFail, 0,
                  {MakeF(v1::FINDING_CODE_UNSPECIFIED, v1::SEVERITY_HIGH,
                         "Later check, same severity")})});
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_THAT(r.summary(), HasSubstr("The most serious problem (high, in "
                                      "tls_rpt): An rua URI has no scheme."));
   EXPECT_THAT(r.summary(), Not(HasSubstr("Unknown field")));
@@ -515,7 +524,7 @@ TEST(SummaryTest, UnicodeDomainIsShownWithItsALabel) {
   v1::DomainReport r = MakeReport({TxtMissing()});
   r.set_domain("xn--bcher-kva.example");
   r.set_unicode_domain("bücher.example");
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_THAT(r.summary(), HasSubstr("bücher.example (xn--bcher-kva.example) "
                                      "does not publish MTA-STS"));
   EXPECT_THAT(r.summary(), HasSubstr("_mta-sts.xn--bcher-kva.example"));
@@ -542,7 +551,7 @@ TEST(RecommendationsTest, SeverityThenCheckOrderThenDedup) {
                  MakeF(v1::FINDING_CODE_UNSPECIFIED, v1::SEVERITY_MEDIUM, "",
                        "mx_match medium")}),
   });
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_THAT(r.recommendations(),
               ElementsAre("tls_rpt critical", "txt high", "mx_match high",
                           "mx_match medium", "txt low", "tls_rpt low"));
@@ -556,7 +565,7 @@ TEST(RecommendationsTest, DomainFindingsComeFirstAtEqualSeverity) {
                                    "An MX record names an alias", "mx high");
   *r.add_domain_findings() =
       MakeF(v1::MX_LOOKUP_FAILED, v1::SEVERITY_CRITICAL, "", "mx critical");
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_THAT(r.recommendations(), ElementsAre("mx critical", "mx high", "txt high"));
 }
 
@@ -566,7 +575,7 @@ TEST(SummaryTest, MostSeriousProblemMayBeDomainWide) {
                  {MakeF(v1::TXT_ID_INVALID, v1::SEVERITY_HIGH, "Bad id")})});
   *r.add_domain_findings() = MakeF(v1::MX_TARGET_IS_CNAME, v1::SEVERITY_HIGH,
                                    "An MX record names an alias.");
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_THAT(r.summary(), HasSubstr("The most serious problem (high, "
                                      "domain-wide): An MX record names an alias."));
 }
@@ -574,7 +583,7 @@ TEST(SummaryTest, MostSeriousProblemMayBeDomainWide) {
 TEST(RecommendationsTest, AbsentSuggestsDeploymentOrder) {
   v1::DomainReport r = MakeReport({TxtMissing()});
   AddMx(&r, "mx.example.com");
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   ASSERT_EQ(r.recommendations_size(), 2);
   EXPECT_EQ(r.recommendations(0), "Publish MTA-STS.");  // the finding's
   EXPECT_THAT(r.recommendations(1),
@@ -591,7 +600,7 @@ TEST(RecommendationsTest, AbsentWithNullMxRecommendsNothing) {
                  {MakeF(v1::TLSRPT_MISSING, v1::SEVERITY_MEDIUM, "",
                         "Publish TLS-RPT.")})});
   r.mutable_evidence()->set_mx_kind(v1::MX_KIND_NULL);
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_THAT(r.recommendations(), IsEmpty());
 }
 
@@ -601,7 +610,7 @@ TEST(RecommendationsTest, TestingWithoutTlsRptPutsTlsRptFirst) {
       "tls_rpt", kFail, 0,
       {MakeF(v1::TLSRPT_MISSING, v1::SEVERITY_MEDIUM, "", "Publish TLS-RPT.")});
   r.mutable_evidence()->mutable_tls_rpt()->set_valid(false);
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   ASSERT_EQ(r.recommendations_size(), 3);
   EXPECT_THAT(r.recommendations(0),
               AllOf(HasSubstr("Publish a TLS-RPT record at _smtp._tls.example.com"),
@@ -613,7 +622,7 @@ TEST(RecommendationsTest, TestingWithoutTlsRptPutsTlsRptFirst) {
 
 TEST(RecommendationsTest, EnforcedWithEverythingRightNeedsNothing) {
   v1::DomainReport r = Published(v1::POLICY_MODE_ENFORCE);
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_THAT(r.recommendations(), IsEmpty());
 }
 
@@ -621,7 +630,7 @@ TEST(RecommendationsTest, TlsRptNotRunIsNotGuessed) {
   v1::DomainReport r = Published(v1::POLICY_MODE_ENFORCE);
   r.mutable_checks(5)->set_status(kNotRun);
   r.mutable_evidence()->mutable_tls_rpt()->set_valid(false);
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_THAT(r.recommendations(), IsEmpty());
 }
 
@@ -629,7 +638,7 @@ TEST(RecommendationsTest, DisabledWithNullMxSaysFinishTheWithdrawal) {
   v1::DomainReport r = Published(v1::POLICY_MODE_NONE);
   r.mutable_evidence()->clear_mx_hosts();
   r.mutable_evidence()->set_mx_kind(v1::MX_KIND_NULL);
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_THAT(r.recommendations(),
               ElementsAre(HasSubstr("null MX and accepts no mail")));
   EXPECT_EQ(r.suggested_policy(), "version: STSv1\nmode: none\nmax_age: 86400\n");
@@ -637,7 +646,7 @@ TEST(RecommendationsTest, DisabledWithNullMxSaysFinishTheWithdrawal) {
 
 TEST(RecommendationsTest, DisabledExplainsWithdrawal) {
   v1::DomainReport r = Published(v1::POLICY_MODE_NONE);
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   ASSERT_EQ(r.recommendations_size(), 1);
   EXPECT_THAT(r.recommendations(0), HasSubstr("RFC 8461 §8.3"));
 }
@@ -683,7 +692,7 @@ TEST(SuggestionsTest, PolicyPerModeAndMxSet) {
     v1::DomainReport r = MakeReport({MakeCheck("txt", kPass)});
     SetPolicy(&r, c.mode, c.valid);
     for (const std::string& mx : c.mx) AddMx(&r, mx);
-    Aggregate(&r);
+    Aggregate(&r, kCheckOrder);
     EXPECT_EQ(r.suggested_policy(), c.policy) << c.name;
     EXPECT_THAT(r.suggested_policy(), Not(HasSubstr("\r"))) << c.name;
     EXPECT_THAT(r.suggested_policy(), Not(HasSubstr("*"))) << c.name;
@@ -694,7 +703,7 @@ TEST(SuggestionsTest, PolicyPerModeAndMxSet) {
 TEST(SuggestionsTest, NoMxHostsSuggestsModeNone) {
   v1::DomainReport r = MakeReport({TxtMissing()});
   r.mutable_evidence()->set_mx_kind(v1::MX_KIND_NONE);
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_EQ(r.suggested_policy(), "version: STSv1\nmode: none\nmax_age: 86400\n");
   EXPECT_EQ(r.suggested_txt(), "v=STSv1; id=20240301120000");
 }
@@ -703,7 +712,7 @@ TEST(SuggestionsTest, NullMxWithMtaStsPublishedSuggestsWithdrawal) {
   v1::DomainReport r = Published(v1::POLICY_MODE_ENFORCE);
   r.mutable_evidence()->clear_mx_hosts();
   r.mutable_evidence()->set_mx_kind(v1::MX_KIND_NULL);
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_EQ(r.suggested_policy(), "version: STSv1\nmode: none\nmax_age: 86400\n");
   EXPECT_EQ(r.suggested_txt(), "v=STSv1; id=20240301120000");
   EXPECT_THAT(r.recommendations(),
@@ -713,14 +722,14 @@ TEST(SuggestionsTest, NullMxWithMtaStsPublishedSuggestsWithdrawal) {
 TEST(SuggestionsTest, NullMxWithNothingPublishedSuggestsNothing) {
   v1::DomainReport r = MakeReport({TxtMissing()});
   r.mutable_evidence()->set_mx_kind(v1::MX_KIND_NULL);
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_EQ(r.suggested_policy(), "");
   EXPECT_EQ(r.suggested_txt(), "");
 }
 
 TEST(SuggestionsTest, MxUnknownGivesTxtButNoPolicy) {
   v1::DomainReport r = MakeReport({MakeCheck("txt", kPass)});  // no MX evidence
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_EQ(r.suggested_policy(), "");
   EXPECT_EQ(r.suggested_txt(), "v=STSv1; id=20240301120000");
 }
@@ -730,18 +739,18 @@ TEST(SuggestionsTest, TxtIdIsUtcAndFresh) {
   r.mutable_checked_at()->set_seconds(1735689599);  // 2024-12-31 23:59:59 UTC
   r.mutable_checked_at()->set_nanos(999999999);
   r.mutable_evidence()->set_sts_id("2024a");  // the current id is never reused
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_EQ(r.suggested_txt(), "v=STSv1; id=20241231235959");
 
   r.mutable_evidence()->set_sts_id("20241231235959");  // ours, same second
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_EQ(r.suggested_txt(), "v=STSv1; id=202412312359591");
 }
 
 TEST(SuggestionsTest, NoCheckedAtNoTxt) {
   v1::DomainReport r = MakeReport({MakeCheck("txt", kPass)});
   r.clear_checked_at();
-  Aggregate(&r);
+  Aggregate(&r, kCheckOrder);
   EXPECT_EQ(r.suggested_txt(), "");
 }
 

@@ -1,61 +1,46 @@
 #include "checks/scoring/weights.h"
 
-#include <array>
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/string_view.h"
+#include "absl/strings/str_join.h"
 
 namespace mtasts::checks::scoring {
-namespace {
 
-constexpr std::array<std::string_view, 7> kCheckNames = {
-    "txt", "policy_fetch", "policy_content", "mx_match",
-    "mx_tls", "tls_rpt", "dnssec"};
-
-// Member pointers in kCheckNames order, so names and fields cannot drift apart.
-constexpr std::array<int Weights::*, 7> kFields = {
-    &Weights::txt,      &Weights::policy_fetch, &Weights::policy_content,
-    &Weights::mx_match, &Weights::mx_tls,       &Weights::tls_rpt,
-    &Weights::dnssec};
-
-}  // namespace
-
-int Weights::PointsFor(std::string_view check) const {
-  std::optional<int> i = CheckIndex(check);
-  return i.has_value() ? this->*kFields[*i] : 0;
-}
-
-absl::StatusOr<Weights> WeightsFromConfig(const v1::ScoringWeights& config) {
-  const std::array<int, 7> configured = {
-      config.txt(),      config.policy_fetch(), config.policy_content(),
-      config.mx_match(), config.mx_tls(),       config.tls_rpt(),
-      config.dnssec()};
+absl::StatusOr<Weights> Weights::Create(
+    const std::vector<CheckWeight>& defaults,
+    const google::protobuf::Map<std::string, int32_t>& configured) {
   Weights weights;
-  for (size_t i = 0; i < kCheckNames.size(); ++i) {
-    if (configured[i] < 0) {
+  for (const CheckWeight& w : defaults) {
+    if (w.check.empty() || w.points < 0 || weights.points_.count(w.check) > 0) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "weights.", absl::string_view(kCheckNames[i].data(), kCheckNames[i].size()),
-          " is ", configured[i],
-          "; a weight must be positive, or 0 for the default (",
-          weights.*kFields[i], "). To leave a check out of the score, don't run it"));
+          "check \"", w.check, "\" is registered twice, without a name or with negative points"));
     }
-    if (configured[i] > 0) weights.*kFields[i] = configured[i];
+    weights.order_.push_back(w.check);
+    weights.points_.emplace(w.check, w.points);
+  }
+  // Sorted, so the first error named is the same on every start.
+  std::map<std::string, int32_t> sorted(configured.begin(), configured.end());
+  for (const auto& [check, points] : sorted) {
+    auto it = weights.points_.find(check);
+    if (it == weights.points_.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "weights: unknown check \"", check, "\"; known checks: ",
+          absl::StrJoin(weights.order_, ", ")));
+    }
+    if (points < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "weights[\"", check, "\"] is ", points,
+          "; a weight must be positive, or 0 for the default (", it->second,
+          "). To leave a check out of the score, don't run it"));
+    }
+    if (points > 0) it->second = points;
   }
   return weights;
 }
 
-const std::vector<std::string>& AllCheckNames() {
-  static const auto* names =
-      new std::vector<std::string>(kCheckNames.begin(), kCheckNames.end());
-  return *names;
-}
-
-std::optional<int> CheckIndex(std::string_view check) {
-  for (size_t i = 0; i < kCheckNames.size(); ++i) {
-    if (kCheckNames[i] == check) return static_cast<int>(i);
-  }
-  return std::nullopt;
+int Weights::PointsFor(std::string_view check) const {
+  auto it = points_.find(check);
+  return it == points_.end() ? 0 : it->second;
 }
 
 }  // namespace mtasts::checks::scoring

@@ -1,53 +1,53 @@
-// Points per check (DESIGN.md §4) and the canonical order of the checks.
+// Points per check (docs/design.md §4): each registered check's default
+// weight, overridden by the configuration's `weights` map, keyed by check
+// name:
 //
-// The defaults add up to 100. A server configuration may change any of them:
-//
-//   absl::StatusOr<Weights> w = WeightsFromConfig(config.weights());
-//   if (!w.ok()) return w.status();           // a negative weight
-//   double possible = w->PointsFor("mx_tls");  // 10 unless configured
+//   // weights { key: "policy_content" value: 40 }
+//   absl::StatusOr<Weights> w = Weights::Create(
+//       {{"txt", 15}, {"policy_content", 35}}, config.weights());
+//   w->PointsFor("policy_content");  // 40
 //
 // Pure values and functions: no I/O, safe to use from any thread.
 #ifndef MTASTS_CHECKS_SCORING_WEIGHTS_H_
 #define MTASTS_CHECKS_SCORING_WEIGHTS_H_
 
-#include <optional>
+#include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "mtasts/v1/config.pb.h"
+#include "google/protobuf/map.h"
 
 namespace mtasts::checks::scoring {
 
-// Points each check can earn when it reaches a verdict.
-struct Weights {
-  int txt = 15;
-  int policy_fetch = 15;
-  int policy_content = 35;
-  int mx_match = 10;
-  int mx_tls = 10;
-  int tls_rpt = 10;
-  int dnssec = 5;
-
-  // The points of the check named `check` ("txt", ...); 0 for an unknown name.
-  int PointsFor(std::string_view check) const;
+// A check's name and its default points.
+struct CheckWeight {
+  std::string check;
+  int points = 0;
 };
 
-// The defaults overridden by every non-zero field of `config`.
-// Errors: INVALID_ARGUMENT naming the field ("weights.mx_tls") when a value
-// is negative.
-absl::StatusOr<Weights> WeightsFromConfig(const v1::ScoringWeights& config);
+class Weights {
+ public:
+  // `defaults`: every registered check, in report order. `configured`: the
+  // configuration's map (check name -> points; 0 keeps the default).
+  // Errors: INVALID_ARGUMENT naming the entry for a name that is not a
+  // registered check (listing the known ones), a negative value, a duplicate
+  // or empty check name in `defaults`.
+  static absl::StatusOr<Weights> Create(
+      const std::vector<CheckWeight>& defaults,
+      const google::protobuf::Map<std::string, int32_t>& configured);
 
-// The seven check names in report order: txt, policy_fetch, policy_content,
-// mx_match, mx_tls, tls_rpt, dnssec. Static, never destroyed. std::string
-// rather than a view: Debian's Abseil is built with its own absl::string_view
-// (ABSL_OPTION_USE_STD_STRING_VIEW 0), and StrCat/StrJoin accept std::string
-// but not std::string_view.
-const std::vector<std::string>& AllCheckNames();
+  // The points of the check named `check`; 0 for an unknown name.
+  int PointsFor(std::string_view check) const;
+  // The check names, in report order.
+  const std::vector<std::string>& check_order() const { return order_; }
 
-// Position of `check` in AllCheckNames(); nullopt for an unknown name.
-std::optional<int> CheckIndex(std::string_view check);
+ private:
+  std::vector<std::string> order_;
+  std::map<std::string, int, std::less<>> points_;
+};
 
 }  // namespace mtasts::checks::scoring
 

@@ -4,12 +4,15 @@
 #define MTASTS_CHECKS_TLS_RPT_TLS_RPT_CHECK_H_
 
 #include "checks/check.h"
+#include "checks/tls_rpt/tls_rpt_findings.h"
 
 namespace mtasts::checks {
 
 class TlsRptCheck : public Check {
  public:
   std::string_view name() const override { return "tls_rpt"; }
+  int default_weight() const override { return 10; }
+  const FindingTable& findings() const override { return TlsRptFindings(); }
   void Run(CheckContext& ctx, DoneCallback done) override;
 };
 

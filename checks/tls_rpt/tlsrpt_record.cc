@@ -11,7 +11,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "checks/findings_table.h"
+#include "checks/findings/finding.h"
+#include "checks/findings/report_text.h"
+#include "checks/tls_rpt/tls_rpt_findings.h"
 #include "checks/txt_lookup.h"
 
 namespace mtasts::checks {
@@ -525,7 +527,7 @@ CheckVerdict JudgeTlsRptLookup(const net::DnsResult& lookup,
 
   CheckVerdict verdict;
   const std::string& name = lookup.name;
-  FindingList findings(name);
+  FindingList findings(TlsRptFindings(), name);
 
   TxtLookupStart start = StartTxtLookup(lookup, kTlsRptLookupWording, findings);
   if (start.verdict.has_value()) return *std::move(start.verdict);

@@ -10,7 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "checks/findings_table.h"
+#include "checks/findings/finding.h"
+#include "checks/findings/report_text.h"
+#include "checks/txt/txt_findings.h"
 #include "checks/txt_lookup.h"
 
 namespace mtasts::checks {
@@ -336,7 +338,7 @@ CheckVerdict JudgeStsLookup(const net::DnsResult& lookup,
 
   CheckVerdict verdict;
   const std::string& name = lookup.name;
-  FindingList findings(name);
+  FindingList findings(TxtFindings(), name);
 
   TxtLookupStart start = StartTxtLookup(lookup, kStsLookupWording, findings);
   for (const std::string& alias : start.cname_chain) {

@@ -4,12 +4,15 @@
 #define MTASTS_CHECKS_TXT_TXT_CHECK_H_
 
 #include "checks/check.h"
+#include "checks/txt/txt_findings.h"
 
 namespace mtasts::checks {
 
 class TxtCheck : public Check {
  public:
   std::string_view name() const override { return "txt"; }
+  int default_weight() const override { return 15; }
+  const FindingTable& findings() const override { return TxtFindings(); }
   void Run(CheckContext& ctx, DoneCallback done) override;
 };
 

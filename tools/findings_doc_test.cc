@@ -1,16 +1,21 @@
-#include "checks/findings_table.h"
+#include "tools/findings_doc.h"
 
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
+#include <algorithm>
 
+#include "checks/registry.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
 
-namespace mtasts::checks {
+namespace mtasts::tools {
+using checks::FindingInfo;
+using checks::FindingTable;
 namespace {
 
 using ::testing::HasSubstr;
@@ -25,36 +30,52 @@ const std::set<std::string> kRfc8460ResultTypes = {
     "sts-policy-fetch-error", "sts-policy-invalid",
     "sts-webpki-invalid"};
 
-TEST(FindingsTableTest, EveryEnumValueHasExactlyOneEntry) {
+// Every row of the built-in server's tables, in enum order.
+std::vector<const FindingInfo*> AllRows() {
+  static const auto* const kChecks = new auto(checks::BuiltinChecks());
+  std::vector<const FindingInfo*> rows;
+  for (const FindingTable* table : checks::FindingTablesOf(*kChecks)) {
+    for (const FindingInfo& info : table->rows()) rows.push_back(&info);
+  }
+  std::sort(rows.begin(), rows.end(),
+            [](const FindingInfo* a, const FindingInfo* b) { return a->code < b->code; });
+  return rows;
+}
+
+TEST(FindingTablesTest, EveryEnumValueHasExactlyOneRow) {
   const google::protobuf::EnumDescriptor* codes = v1::FindingCode_descriptor();
+  const std::vector<const FindingInfo*> rows = AllRows();
   for (int i = 0; i < codes->value_count(); ++i) {
     const google::protobuf::EnumValueDescriptor* value = codes->value(i);
     int entries = 0;
-    for (const FindingInfo& info : AllFindings()) {
-      if (info.code == value->number()) ++entries;
+    for (const FindingInfo* info : rows) {
+      if (info->code == value->number()) ++entries;
     }
-    if (value->number() == v1::FINDING_CODE_UNSPECIFIED) {
-      EXPECT_EQ(entries, 0) << value->name();
-    } else {
-      EXPECT_EQ(entries, 1) << value->name();
-      EXPECT_EQ(InfoFor(static_cast<v1::FindingCode>(value->number())).code,
-                value->number())
-          << value->name();
-    }
+    EXPECT_EQ(entries, value->number() == v1::FINDING_CODE_UNSPECIFIED ? 0 : 1) << value->name();
   }
-  // No entry for a number the enum does not have.
-  EXPECT_EQ(AllFindings().size(), codes->value_count() - 1);
+  // No row for a number the enum does not have.
+  EXPECT_EQ(rows.size(), codes->value_count() - 1);
 }
 
-TEST(FindingsTableTest, EntriesAreInEnumOrder) {
-  for (size_t i = 1; i < AllFindings().size(); ++i) {
-    EXPECT_LT(AllFindings()[i - 1].code, AllFindings()[i].code)
-        << v1::FindingCode_Name(AllFindings()[i].code);
+TEST(FindingTablesTest, EachTableIsInEnumOrderAndNamesOneGroup) {
+  const auto checks = checks::BuiltinChecks();
+  for (const FindingTable* table : checks::FindingTablesOf(checks)) {
+    SCOPED_TRACE(table->heading());
+    ASSERT_FALSE(table->rows().empty());
+    for (size_t i = 0; i < table->rows().size(); ++i) {
+      EXPECT_STREQ(table->rows()[i].check, table->rows()[0].check);
+      if (i > 0) EXPECT_LT(table->rows()[i - 1].code, table->rows()[i].code);
+    }
+  }
+  // A check's rows carry its name, so the index column names the check.
+  for (const auto& check : checks) {
+    EXPECT_EQ(std::string(check->findings().rows()[0].check), std::string(check->name()));
   }
 }
 
-TEST(FindingsTableTest, EveryEntryIsComplete) {
-  for (const FindingInfo& info : AllFindings()) {
+TEST(FindingTablesTest, EveryRowIsComplete) {
+  for (const FindingInfo* row : AllRows()) {
+    const FindingInfo& info = *row;
     SCOPED_TRACE(v1::FindingCode_Name(info.code));
     EXPECT_NE(info.severity, v1::SEVERITY_UNSPECIFIED);
     ASSERT_NE(info.check, nullptr);
@@ -78,40 +99,19 @@ TEST(FindingsTableTest, EveryEntryIsComplete) {
   }
 }
 
-TEST(FindingsTableTest, UnknownCodeGetsPlaceholder) {
-  const FindingInfo& info = InfoFor(static_cast<v1::FindingCode>(99999));
-  EXPECT_EQ(info.code, v1::FINDING_CODE_UNSPECIFIED);
-  EXPECT_STRNE(info.title, "");
+std::string Render() {
+  const auto checks = checks::BuiltinChecks();
+  return RenderFindingsMarkdown(checks::FindingTablesOf(checks));
 }
 
-TEST(FindingsTableTest, MakeFindingFillsEveryField) {
-  v1::Finding f = MakeFinding(v1::TXT_MISSING, "_mta-sts.example.com: NXDOMAIN",
-                              "_mta-sts.example.com");
-  EXPECT_EQ(f.code(), v1::TXT_MISSING);
-  EXPECT_EQ(f.severity(), InfoFor(v1::TXT_MISSING).severity);
-  EXPECT_EQ(f.title(), InfoFor(v1::TXT_MISSING).title);
-  EXPECT_THAT(f.detail(), StartsWith("_mta-sts.example.com: NXDOMAIN. "));
-  EXPECT_THAT(f.detail(), HasSubstr(InfoFor(v1::TXT_MISSING).explanation));
-  EXPECT_EQ(f.recommendation(), InfoFor(v1::TXT_MISSING).recommendation);
-  EXPECT_EQ(f.tlsrpt_result_type(), "");
-  EXPECT_EQ(f.subject(), "_mta-sts.example.com");
-}
-
-TEST(FindingsTableTest, MakeFindingKeepsExplicitSeverityAndPunctuation) {
-  v1::Finding f =
-      MakeFinding(v1::TXT_IGNORED_RECORD, v1::SEVERITY_HIGH, "Observed this.");
-  EXPECT_EQ(f.severity(), v1::SEVERITY_HIGH);
-  EXPECT_THAT(f.detail(), StartsWith("Observed this. Senders"));
-  EXPECT_EQ(f.subject(), "");
-  // Without an observation the detail is the explanation alone.
-  EXPECT_EQ(MakeFinding(v1::TXT_VALID, "").detail(),
-            InfoFor(v1::TXT_VALID).explanation);
-}
-
-TEST(FindingsTableTest, MarkdownListsEveryCode) {
-  const std::string md = RenderFindingsMarkdown();
-  for (const FindingInfo& info : AllFindings()) {
-    EXPECT_THAT(md, HasSubstr("### " + v1::FindingCode_Name(info.code) + "\n"));
+TEST(FindingsDocTest, MarkdownListsEveryCodeUnderItsTablesHeading) {
+  const std::string md = Render();
+  for (const FindingInfo* info : AllRows()) {
+    EXPECT_THAT(md, HasSubstr("### " + v1::FindingCode_Name(info->code) + "\n"));
+  }
+  const auto checks = checks::BuiltinChecks();
+  for (const FindingTable* table : checks::FindingTablesOf(checks)) {
+    EXPECT_THAT(md, HasSubstr(std::string("\n## ") + table->heading() + "\n"));
   }
 }
 
@@ -130,14 +130,14 @@ std::string ReadDoc() {
   return text.str();
 }
 
-TEST(FindingsTableTest, DocIsUpToDate) {
+TEST(FindingsDocTest, DocIsUpToDate) {
   const std::string doc = ReadDoc();
-  const std::string want = RenderFindingsMarkdown();
+  const std::string want = Render();
   // Compare without printing both (they are long): first difference only.
   size_t i = 0;
   while (i < doc.size() && i < want.size() && doc[i] == want[i]) ++i;
   EXPECT_TRUE(doc == want)
-      << "docs/findings.md is out of date with checks/findings_table.cc "
+      << "docs/findings.md is out of date with the finding rows "
          "(first difference at byte "
       << i << ", near \"" << want.substr(i > 40 ? i - 40 : 0, 80)
       << "\"). Regenerate it with:\n"
@@ -145,4 +145,4 @@ TEST(FindingsTableTest, DocIsUpToDate) {
 }
 
 }  // namespace
-}  // namespace mtasts::checks
+}  // namespace mtasts::tools

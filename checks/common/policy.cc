@@ -1,4 +1,4 @@
-#include "checks/policy_content/policy.h"
+#include "checks/common/policy.h"
 
 #include <algorithm>
 #include <cstddef>
@@ -14,8 +14,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
-#include "checks/findings_table.h"
-#include "checks/mx_match/mx_pattern.h"
+#include "checks/common/mx_pattern.h"
+#include "checks/common/policy_findings.h"
+#include "checks/findings/finding.h"
+#include "checks/findings/report_text.h"
 
 namespace mtasts::checks {
 namespace {
@@ -26,11 +28,6 @@ constexpr absl::string_view kBom = "\xEF\xBB\xBF";
 constexpr size_t kMaxFieldNameLength = 32;
 // Values quoted per finding before "and N more".
 constexpr size_t kMaxListed = 5;
-// DESIGN.md §4: policy_content points.
-constexpr double kPolicyPoints = 35;
-constexpr double kEnforcePoints = 30;
-constexpr double kTestingPoints = 15;
-constexpr double kLongMaxAgePoints = 5;
 
 bool IsWsp(char c) { return c == ' ' || c == '\t'; }
 bool IsAlpha(char c) {
@@ -149,47 +146,6 @@ std::string MaxAgeProblem(absl::string_view value) {
   return "is not a number";
 }
 
-// "604800 (7 days)", "3600 (1 hour)", "31557600 (365.25 days)".
-std::string HumanSeconds(int64_t seconds) {
-  auto unit = [](int64_t n, absl::string_view one) {
-    return absl::StrCat(n, " ", one, n == 1 ? "" : "s");
-  };
-  std::string words;
-  if (seconds >= 86400) {
-    if (seconds % 86400 == 0) {
-      words = unit(seconds / 86400, "day");
-    } else {
-      std::string days = absl::StrFormat("%.2f", seconds / 86400.0);
-      while (days.back() == '0') days.pop_back();
-      if (days.back() == '.') days.pop_back();
-      words = absl::StrCat("about ", days, " days");
-    }
-  } else if (seconds >= 3600) {
-    words = seconds % 3600 == 0
-                ? unit(seconds / 3600, "hour")
-                : absl::StrCat("about ", seconds / 3600,
-                               seconds / 3600 == 1 ? " hour" : " hours");
-  } else if (seconds >= 60 && seconds % 60 == 0) {
-    words = unit(seconds / 60, "minute");
-  } else {
-    words = unit(seconds, "second");
-  }
-  return absl::StrCat(seconds, " (", words, ")");
-}
-
-const char* ModeName(v1::PolicyMode mode) {
-  switch (mode) {
-    case v1::POLICY_MODE_ENFORCE:
-      return "enforce";
-    case v1::POLICY_MODE_TESTING:
-      return "testing";
-    case v1::POLICY_MODE_NONE:
-      return "none";
-    default:
-      return "unknown";
-  }
-}
-
 // The first non-blank text is markup: an HTML page (or XML) served in place
 // of the policy.
 bool LooksLikeMarkup(absl::string_view text) {
@@ -277,7 +233,7 @@ struct NearMiss {
 
 class PolicyParser {
  public:
-  explicit PolicyParser(absl::string_view body) : body_(body), findings_("") {}
+  explicit PolicyParser(absl::string_view body) : body_(body), findings_(PolicyFindings(), "") {}
 
   ParsedPolicy Parse() && {
     if (body_.size() > kMaxPolicyBodyBytes) {
@@ -501,7 +457,7 @@ class PolicyParser {
     if (seconds > kMaxPolicyMaxAge) {
       findings_.Add(
           v1::POLICY_MAX_AGE_TOO_LARGE,
-          absl::StrCat("Line ", n, ": max_age is ", HumanSeconds(seconds),
+          absl::StrCat("Line ", n, ": max_age is ", SecondsInWords(seconds),
                        ", above the limit of ", kMaxPolicyMaxAge));
       return;
     }
@@ -627,7 +583,7 @@ class PolicyParser {
       findings_.Add(
           v1::POLICY_MX_MISSING,
           enforce ? v1::SEVERITY_CRITICAL : v1::SEVERITY_HIGH,
-          absl::StrCat("The policy is in mode ", ModeName(result_.mode),
+          absl::StrCat("The policy is in mode ", PolicyModeName(result_.mode),
                        " but has no mx line", NearMissNote("mx")));
     }
     for (const auto& [defect, problems] : mx_problems_) {
@@ -658,8 +614,8 @@ class PolicyParser {
       mx_words = absl::StrCat("mx ", QuoteListForDetail(mx));
     }
     findings_.Add(v1::POLICY_VALID,
-                  absl::StrCat("The policy is in mode ", ModeName(result_.mode),
-                               ", with max_age ", HumanSeconds(result_.max_age),
+                  absl::StrCat("The policy is in mode ", PolicyModeName(result_.mode),
+                               ", with max_age ", SecondsInWords(result_.max_age),
                                " and ", mx_words));
     // Choices to revisit.
     switch (result_.mode) {
@@ -670,7 +626,7 @@ class PolicyParser {
         if (result_.max_age > kMaxTestingMaxAge) {
           findings_.Add(
               v1::POLICY_MAX_AGE_LONG_FOR_TESTING,
-              absl::StrCat("max_age is ", HumanSeconds(result_.max_age),
+              absl::StrCat("max_age is ", SecondsInWords(result_.max_age),
                            " in mode testing"));
         }
         break;
@@ -683,7 +639,7 @@ class PolicyParser {
         if (result_.max_age < kMinEnforceMaxAge) {
           findings_.Add(
               v1::POLICY_MAX_AGE_SHORT,
-              absl::StrCat("max_age is ", HumanSeconds(result_.max_age),
+              absl::StrCat("max_age is ", SecondsInWords(result_.max_age),
                            " in mode enforce, below 86400 (1 day)"));
         }
         break;
@@ -707,179 +663,51 @@ class PolicyParser {
   std::map<MxPatternDefect, std::vector<MxProblem>> mx_problems_;
 };
 
-// The body for the report: proto3 strings must be valid UTF-8, so bytes that
-// are not are escaped, as are control characters other than tab, CR and LF
-// (line ends are kept as they came).
-std::string BodyForReport(absl::string_view body) {
-  std::string out;
-  out.reserve(body.size());
-  size_t pos = 0;
-  while (true) {
-    const size_t nl = body.find('\n', pos);
-    absl::string_view piece =
-        body.substr(pos, nl == absl::string_view::npos ? absl::string_view::npos
-                                                       : nl - pos);
-    const bool cr = !piece.empty() && piece.back() == '\r';
-    if (cr) piece.remove_suffix(1);
-    out += SanitizeForReport(piece);
-    if (cr) out += '\r';
-    if (nl == absl::string_view::npos) break;
-    out += '\n';
-    pos = nl + 1;
-  }
-  return out;
-}
-
-// Why an invalid policy is invalid, in a few words, from its most severe
-// finding.
-std::string ShortReason(const std::vector<v1::Finding>& findings) {
-  size_t problems = 0;
-  const v1::Finding* first = nullptr;
-  for (const v1::Finding& f : findings) {
-    if (f.severity() < v1::SEVERITY_LOW) continue;
-    ++problems;
-    if (first == nullptr) first = &f;
-  }
-  std::string reason = "a line does not follow the syntax";
-  if (first != nullptr) {
-    switch (first->code()) {
-      case v1::POLICY_EMPTY:
-        reason = "the body is empty";
-        break;
-      case v1::POLICY_TOO_LARGE:
-        reason = "the body is larger than 64 KiB";
-        break;
-      case v1::POLICY_NOT_A_POLICY:
-        reason = "it is a web page, not a policy";
-        break;
-      case v1::POLICY_SPACE_BEFORE_COLON:
-        reason = "whitespace before \":\"";
-        break;
-      case v1::POLICY_BOM:
-        reason = "it begins with a byte order mark";
-        break;
-      case v1::POLICY_VERSION_MISSING:
-        reason = "no version field";
-        break;
-      case v1::POLICY_VERSION_INVALID:
-        reason = "the version is not STSv1";
-        break;
-      case v1::POLICY_MODE_MISSING:
-        reason = "no mode field";
-        break;
-      case v1::POLICY_MODE_INVALID:
-        reason = "the mode is not enforce, testing or none";
-        break;
-      case v1::POLICY_MAX_AGE_MISSING:
-        reason = "no max_age field";
-        break;
-      case v1::POLICY_MAX_AGE_INVALID:
-        reason = "max_age is not a plain number";
-        break;
-      case v1::POLICY_MAX_AGE_TOO_LARGE:
-        reason = "max_age is above one year";
-        break;
-      case v1::POLICY_MX_MISSING:
-        reason = "no mx patterns";
-        break;
-      case v1::POLICY_MX_INVALID:
-      case v1::POLICY_MX_ULABEL:
-      case v1::POLICY_MX_IP_LITERAL:
-      case v1::POLICY_MX_WILDCARD_INVALID:
-      case v1::POLICY_MX_TRAILING_DOT:
-        reason = "an mx pattern is invalid";
-        break;
-      default:
-        break;
-    }
-  }
-  if (problems > 1) {
-    absl::StrAppend(&reason, ", and ", problems - 1,
-                    problems == 2 ? " more problem" : " more problems");
-  }
-  return reason;
-}
-
 }  // namespace
+
+// "604800 (7 days)", "3600 (1 hour)", "31557600 (365.25 days)".
+std::string SecondsInWords(int64_t seconds) {
+  auto unit = [](int64_t n, absl::string_view one) {
+    return absl::StrCat(n, " ", one, n == 1 ? "" : "s");
+  };
+  std::string words;
+  if (seconds >= 86400) {
+    if (seconds % 86400 == 0) {
+      words = unit(seconds / 86400, "day");
+    } else {
+      std::string days = absl::StrFormat("%.2f", seconds / 86400.0);
+      while (days.back() == '0') days.pop_back();
+      if (days.back() == '.') days.pop_back();
+      words = absl::StrCat("about ", days, " days");
+    }
+  } else if (seconds >= 3600) {
+    words = seconds % 3600 == 0
+                ? unit(seconds / 3600, "hour")
+                : absl::StrCat("about ", seconds / 3600,
+                               seconds / 3600 == 1 ? " hour" : " hours");
+  } else if (seconds >= 60 && seconds % 60 == 0) {
+    words = unit(seconds / 60, "minute");
+  } else {
+    words = unit(seconds, "second");
+  }
+  return absl::StrCat(seconds, " (", words, ")");
+}
+
+const char* PolicyModeName(v1::PolicyMode mode) {
+  switch (mode) {
+    case v1::POLICY_MODE_ENFORCE:
+      return "enforce";
+    case v1::POLICY_MODE_TESTING:
+      return "testing";
+    case v1::POLICY_MODE_NONE:
+      return "none";
+    default:
+      return "unknown";
+  }
+}
 
 ParsedPolicy ParsePolicy(absl::string_view body) {
   return PolicyParser(body).Parse();
-}
-
-CheckVerdict JudgePolicyContent(const ParsedPolicy& policy,
-                                absl::string_view body, absl::string_view url,
-                                v1::PolicyEvidence* evidence) {
-  v1::PolicyEvidence scratch;
-  if (evidence == nullptr) evidence = &scratch;
-  evidence->set_valid(policy.valid);
-  evidence->set_mode(policy.mode);
-  evidence->set_max_age(policy.max_age >= 0 ? policy.max_age : 0);
-  evidence->clear_mx();
-  for (const std::string& mx : policy.mx) {
-    evidence->add_mx(SanitizeForReport(mx));
-  }
-  evidence->set_body(BodyForReport(body.substr(0, kMaxPolicyBodyBytes)));
-
-  CheckVerdict verdict;
-  verdict.findings = policy.findings;
-  v1::Severity worst = v1::SEVERITY_UNSPECIFIED;
-  for (v1::Finding& f : verdict.findings) {
-    f.set_subject(std::string(url));
-    if (f.code() != v1::POLICY_VALID) worst = std::max(worst, f.severity());
-  }
-  const std::string where = url.empty() ? std::string("The policy")
-                                        : absl::StrCat("The policy at ", url);
-  if (!policy.valid) {
-    verdict.status = v1::CHECK_STATUS_FAIL;
-    verdict.fraction = 0;
-    verdict.summary = absl::StrCat(
-        where, " is invalid (", ShortReason(policy.findings),
-        "), so senders ignore it and, unless they cached an earlier valid "
-        "policy, deliver without MTA-STS.");
-    return verdict;
-  }
-
-  double points = 0;
-  const std::string age = HumanSeconds(policy.max_age);
-  switch (policy.mode) {
-    case v1::POLICY_MODE_ENFORCE: {
-      points = kEnforcePoints;
-      const bool long_enough = policy.max_age >= kMinEnforceMaxAge;
-      if (long_enough) points += kLongMaxAgePoints;
-      verdict.summary = absl::StrCat(
-          where, " is valid and in mode enforce, with max_age ", age, " and ",
-          policy.mx.size(),
-          policy.mx.size() == 1 ? " mx pattern" : " mx patterns",
-          !long_enough ? ", but a max_age under a day lets senders' cached "
-                         "protection lapse quickly."
-          : worst >= v1::SEVERITY_LOW ? ", with defects worth fixing."
-                                      : ".");
-      verdict.status = long_enough && worst < v1::SEVERITY_LOW
-                           ? v1::CHECK_STATUS_PASS
-                           : v1::CHECK_STATUS_WARN;
-      break;
-    }
-    case v1::POLICY_MODE_TESTING:
-      points = kTestingPoints;
-      verdict.status = v1::CHECK_STATUS_WARN;
-      verdict.summary = absl::StrCat(
-          where,
-          " is valid and in mode testing: senders report TLS failures "
-          "but still deliver without TLS.");
-      break;
-    default:  // none
-      verdict.status = v1::CHECK_STATUS_WARN;
-      verdict.summary = absl::StrCat(
-          where, " is valid and in mode none, which switches MTA-STS off.");
-      break;
-  }
-  verdict.fraction = points / kPolicyPoints;
-  return verdict;
-}
-
-CheckVerdict JudgePolicyContent(absl::string_view body, absl::string_view url,
-                                v1::PolicyEvidence* evidence) {
-  return JudgePolicyContent(ParsePolicy(body), body, url, evidence);
 }
 
 }  // namespace mtasts::checks

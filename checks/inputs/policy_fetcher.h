@@ -2,22 +2,24 @@
 // address of mta-sts.<domain>: the run's shared Input::kPolicy. Resolves A
 // and AAAA, asks the address guard about each address, and GETs
 // /.well-known/mta-sts.txt over HTTPS from each allowed one (at most
-// ProbeSettings::max_policy_addresses), all in parallel on the run's reactor.
-// Judging the outcome is policy_fetch's job (policy_fetch_judge.h).
+// ProbeSettings::max_policy_addresses), all in parallel on the run's reactor,
+// and parses the chosen body once for every check. Judging how the fetch
+// went is the policy_fetch check's job.
 //
 //   auto fetcher = std::make_unique<PolicyFetcher>(ctx);
 //   fetcher->Start([](PolicyFetch fetch) { ... });  // later, reactor thread
 //   fetcher.reset();  // cancels the HTTPS fetches; the callback never runs
 //
 // The DNS queries go through ctx.dns(): they stop with the run's session.
-#ifndef MTASTS_CHECKS_POLICY_FETCH_FETCH_POLICY_H_
-#define MTASTS_CHECKS_POLICY_FETCH_FETCH_POLICY_H_
+#ifndef MTASTS_CHECKS_INPUTS_POLICY_FETCHER_H_
+#define MTASTS_CHECKS_INPUTS_POLICY_FETCHER_H_
 
 #include <memory>
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "checks/check.h"
+#include "net/address_guard.h"
 #include "net/https_get.h"
 
 namespace mtasts::checks {
@@ -53,4 +55,4 @@ class PolicyFetcher {
 
 }  // namespace mtasts::checks
 
-#endif  // MTASTS_CHECKS_POLICY_FETCH_FETCH_POLICY_H_
+#endif  // MTASTS_CHECKS_INPUTS_POLICY_FETCHER_H_

@@ -1,9 +1,9 @@
-#include "checks/policy_fetch/fetch_policy.h"
+#include "checks/inputs/policy_fetcher.h"
 
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "net/address_guard.h"
+#include "checks/inputs/guarded_address.h"
 
 namespace mtasts::checks {
 
@@ -35,14 +35,7 @@ void PolicyFetcher::FetchAll() {
     for (const std::string& address : lookup->addresses) {
       PolicyFetchAttempt attempt;
       attempt.address = address;
-      auto ip = net::ParseIpAddress(address);
-      if (!ip.ok()) {
-        // The resolver hands us text it parsed itself; this cannot be public.
-        attempt.guard.allowed = false;
-        attempt.guard.explanation = absl::StrCat(address, " is not an IP address.");
-      } else {
-        attempt.guard = ctx_.address_guard().Check(*ip);
-      }
+      attempt.guard = GuardResolvedAddress(ctx_.address_guard(), address);
       if (attempt.guard.allowed && budget-- <= 0) attempt.skipped = true;
       fetch_.attempts.push_back(std::move(attempt));
     }

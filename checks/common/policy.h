@@ -1,6 +1,7 @@
-// Parsing and judging the MTA-STS policy file (RFC 8461 §3.2), the body of
-// https://mta-sts.<domain>/.well-known/mta-sts.txt. Pure: no I/O, no clock,
-// deterministic, safe on hostile input.
+// Parsing the MTA-STS policy file (RFC 8461 §3.2), the body of
+// https://mta-sts.<domain>/.well-known/mta-sts.txt, as senders read it. Used
+// by the policy fetch (parsed once per run), policy_content, mx_match and
+// mx_tls. Pure: no I/O, no clock, deterministic, safe on hostile input.
 //
 //   ParsedPolicy p = ParsePolicy("version: STSv1\r\n"
 //                                "mode: enforce\n"
@@ -9,11 +10,8 @@
 //                                "max_age: 604800\n");
 //   // p.valid, p.mode == POLICY_MODE_ENFORCE, p.max_age == 604800,
 //   // p.mx == {"mail.example.com", "*.example.net"}, findings: POLICY_VALID.
-//   CheckVerdict v = JudgePolicyContent(p, body, url,
-//                                       evidence.mutable_policy());
-//   // PASS, fraction 1 (35 of 35 points).
 //
-// What it decides, to the letter of §3.2 and its errata (DESIGN.md §5):
+// What it decides, to the letter of §3.2 and its errata (docs/design.md §5):
 //  - Lines end in LF or CRLF, mixed freely (erratum 6253); the last line
 //    needs no terminator; blank lines are tolerated (the ABNF's
 //    0*(sts-policy-mx ...) alternative matches an empty field). A line is
@@ -32,10 +30,8 @@
 //  - Choices to revisit in a valid policy are findings too: mode testing or
 //    none (with the staged-rollout advice), max_age below a day in enforce,
 //    max_age beyond a week in testing.
-//  - Scoring (DESIGN.md §4, policy_content 35 points): enforce 30, testing
-//    15, none 0, plus 5 for max_age >= 86400 in enforce; fraction = points/35.
-#ifndef MTASTS_CHECKS_POLICY_CONTENT_POLICY_H_
-#define MTASTS_CHECKS_POLICY_CONTENT_POLICY_H_
+#ifndef MTASTS_CHECKS_COMMON_POLICY_H_
+#define MTASTS_CHECKS_COMMON_POLICY_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -49,13 +45,13 @@
 
 namespace mtasts::checks {
 
-// DESIGN.md §6: a policy body is at most 64 KiB (senders bound it as well). A
+// docs/design.md §6: a policy body is at most 64 KiB (senders bound it as well). A
 // longer body is judged invalid unread (a real policy is a few hundred bytes).
 inline constexpr size_t kMaxPolicyBodyBytes = 65536;
 // RFC 8461 §3.2: max_age is at most 31557600 seconds (about one year).
 inline constexpr int64_t kMaxPolicyMaxAge = 31557600;
 // Below this, an enforce policy's cached protection lapses within a day
-// (DESIGN.md §4: the 5 extra points).
+// (policy_content's 5 extra points).
 inline constexpr int64_t kMinEnforceMaxAge = 86400;
 // Above this, a testing policy is cached longer than testing needs.
 inline constexpr int64_t kMaxTestingMaxAge = 604800;
@@ -87,21 +83,12 @@ struct ParsedPolicy {
 // result shows what such a sender sees, but `valid` is the strict verdict.
 ParsedPolicy ParsePolicy(absl::string_view body);
 
-// Judges a parsed policy fetched from `url` (the findings' subject). Fills
-// evidence->valid, mode, max_age (0 when absent or invalid), mx (as parsed)
-// and body (the first kMaxPolicyBodyBytes, with non-UTF-8 bytes and control
-// characters other than tab, CR and LF written as \xNN), replacing what was
-// there; leaves the fetch's fields alone. `evidence` may be null. Status:
-// PASS for a valid enforce policy with max_age >= 86400 and nothing worth a
-// finding above INFO; WARN for any other valid policy (mode none included);
-// FAIL (fraction 0) for an invalid one.
-CheckVerdict JudgePolicyContent(const ParsedPolicy& policy,
-                                absl::string_view body, absl::string_view url,
-                                v1::PolicyEvidence* evidence);
-// ParsePolicy(body), then the above.
-CheckVerdict JudgePolicyContent(absl::string_view body, absl::string_view url,
-                                v1::PolicyEvidence* evidence);
+// "604800 (7 days)", "3600 (1 hour)", "31557600 (365.25 days)".
+std::string SecondsInWords(int64_t seconds);
+
+// "enforce", "testing", "none"; "unknown" for anything else.
+const char* PolicyModeName(v1::PolicyMode mode);
 
 }  // namespace mtasts::checks
 
-#endif  // MTASTS_CHECKS_POLICY_CONTENT_POLICY_H_
+#endif  // MTASTS_CHECKS_COMMON_POLICY_H_

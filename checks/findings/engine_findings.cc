@@ -1,0 +1,44 @@
+// Rows of the engine's own codes. See checks/findings/finding.h.
+#include "checks/findings/finding.h"
+
+namespace mtasts::checks {
+namespace {
+
+const FindingInfo kRows[] = {
+    {v1::CHECK_TIMED_OUT, v1::SEVERITY_MEDIUM, "engine",
+     "A check did not finish in time",
+     "The check was still waiting for the domain's DNS servers or hosts when "
+     "the run's deadline passed, so its result is unknown. Sending MTAs use "
+     "short timeouts too: servers this slow may make them give up as well.",
+     "Run the check again. If it keeps timing out, make sure every "
+     "authoritative name server of the domain answers (test each with `dig "
+     "@ns1.example.com _mta-sts.example.com TXT`) and that "
+     "mta-sts.example.com and the MX hosts answer within a few seconds.",
+     ""},
+    {v1::CHECK_INPUT_UNAVAILABLE, v1::SEVERITY_INFO, "engine",
+     "A check could not run because a lookup it needs failed",
+     "This check depends on another lookup (for example the domain's MX "
+     "records), which failed; the finding about that lookup says why.",
+     "Fix the failed lookup named in the other finding; this check runs once "
+     "it succeeds.",
+     ""},
+    {v1::RESOLVER_UNREACHABLE, v1::SEVERITY_MEDIUM, "engine",
+     "The checker could not reach its own DNS resolver",
+     "The lookup was never answered because no DNS server configured for the "
+     "checker accepted the query (connection refused). This says nothing about "
+     "the domain, so the check is inconclusive and its points are left out of "
+     "the score.",
+     "Nothing to change on the domain. Whoever runs the checker: make sure the "
+     "servers given with --dns_servers (or in /etc/resolv.conf) are running and "
+     "reachable, then check again.",
+     ""},
+};
+
+}  // namespace
+
+const FindingTable& EngineFindings() {
+  static const FindingTable* const kTable = new FindingTable("Engine: any check", kRows);
+  return *kTable;
+}
+
+}  // namespace mtasts::checks

@@ -1,0 +1,45 @@
+#include "checks/findings/lookup_verdict.h"
+
+#include "absl/strings/str_cat.h"
+#include "checks/findings/finding.h"
+
+namespace mtasts::checks {
+
+const char* DnsOutcomeWords(net::DnsOutcome outcome) {
+  switch (outcome) {
+    case net::DnsOutcome::kServFail:
+      return "SERVFAIL: a name server failed to answer (often a broken or "
+             "unreachable authoritative server, or a DNSSEC validation "
+             "failure)";
+    case net::DnsOutcome::kRefused:
+      return "REFUSED: the name server refused the query";
+    case net::DnsOutcome::kTimeout:
+      return "TIMEOUT: no name server answered in time";
+    case net::DnsOutcome::kError:
+      return "ERROR: the answer was malformed, or the CNAME chain looped or "
+             "was too long";
+    case net::DnsOutcome::kUnreachable:
+      return "UNREACHABLE: the checker's own DNS resolver could not be contacted";
+    default:
+      return net::DnsOutcomeName(outcome);
+  }
+}
+
+CheckVerdict InconclusiveLookupVerdict(const net::DnsResult& lookup, absl::string_view what) {
+  CheckVerdict verdict;
+  verdict.status = v1::CHECK_STATUS_INCONCLUSIVE;
+  if (lookup.outcome == net::DnsOutcome::kUnreachable) {
+    FindingList findings(EngineFindings(), lookup.name);
+    findings.Add(v1::RESOLVER_UNREACHABLE,
+                 absl::StrCat("The ", what, " could not be made: ", lookup.detail, "."));
+    verdict.findings = std::move(findings).Take();
+    verdict.summary = absl::StrCat("The ", what,
+                                   " never reached a DNS server, so nothing is known; "
+                                   "left out of the score.");
+  } else {
+    verdict.summary = absl::StrCat("The ", what, " was cancelled before it finished.");
+  }
+  return verdict;
+}
+
+}  // namespace mtasts::checks

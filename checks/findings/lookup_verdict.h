@@ -1,0 +1,23 @@
+// Verdicts and words for DNS lookups that did not give an answer.
+#ifndef MTASTS_CHECKS_FINDINGS_LOOKUP_VERDICT_H_
+#define MTASTS_CHECKS_FINDINGS_LOOKUP_VERDICT_H_
+
+#include "absl/strings/string_view.h"
+#include "checks/verdict.h"
+#include "net/dns_types.h"
+
+namespace mtasts::checks {
+
+// A failed DNS outcome in words for a finding's detail, e.g. "TIMEOUT: no
+// name server answered in time".
+const char* DnsOutcomeWords(net::DnsOutcome outcome);
+
+// The verdict of a check whose lookup never reached a DNS server of ours
+// (DnsOutcome::kUnreachable) or was cancelled: INCONCLUSIVE, with a
+// RESOLVER_UNREACHABLE finding in the first case. `what` names the lookup,
+// e.g. "TXT lookup of _mta-sts.example.com".
+CheckVerdict InconclusiveLookupVerdict(const net::DnsResult& lookup, absl::string_view what);
+
+}  // namespace mtasts::checks
+
+#endif  // MTASTS_CHECKS_FINDINGS_LOOKUP_VERDICT_H_
