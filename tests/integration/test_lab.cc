@@ -189,6 +189,8 @@ std::unique_ptr<TestLab> TestLab::Start(const LabOptions& options) {
   settings.probe.mx_probe_cache_ttl = options.mx_probe_cache_ttl;
   settings.dns_servers = {{"127.0.0.1", (*dns)->port()}};
   settings.log = nullptr;
+  settings.make_checks = options.make_checks;
+  for (const auto& [check, points] : options.weights) (*settings.config.mutable_weights())[check] = points;
   v1::Limits* limits = settings.config.mutable_limits();
   if (options.max_inflight > 0) limits->set_max_inflight(options.max_inflight);
   if (options.fleet_max_inflight > 0) limits->set_fleet_max_inflight(options.fleet_max_inflight);

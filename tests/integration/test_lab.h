@@ -7,6 +7,8 @@
 #ifndef MTASTS_TESTS_INTEGRATION_TEST_LAB_H_
 #define MTASTS_TESTS_INTEGRATION_TEST_LAB_H_
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -94,6 +96,10 @@ struct LabOptions {
   int smtp_port = 0;
   absl::Duration smtp_phase_timeout = absl::Seconds(1);
   absl::Duration mx_probe_cache_ttl = absl::Minutes(5);
+  // The server's checks (unset: the built-in registry) and configured points
+  // per check name (ServerConfig.weights).
+  std::function<std::vector<std::unique_ptr<checks::Check>>()> make_checks;
+  std::map<std::string, int> weights;
 };
 
 // Reading reports in tests.
