@@ -13,8 +13,8 @@
 namespace mtasts::checks {
 namespace {
 
-NearMiss ClassifyIgnored(const TagValueGrammar &grammar,
-                         absl::string_view record, size_t *position) {
+NearMiss ClassifyIgnored(const TagValueGrammar& grammar,
+                         absl::string_view record, size_t* position) {
   const absl::string_view version = grammar.version;
   absl::string_view head = record.substr(0, grammar.max_record_bytes);
   if (head.size() >= version.size() &&
@@ -103,7 +103,7 @@ std::string ExtValueProblem(absl::string_view value) {
 }
 
 TagValueSelection SelectTagValueRecords(
-    const TagValueGrammar &grammar, const std::vector<std::string> &records) {
+    const TagValueGrammar& grammar, const std::vector<std::string>& records) {
   TagValueSelection s;
   s.total = records.size();
   for (size_t i = 0; i < records.size(); ++i) {
@@ -133,11 +133,11 @@ TagValueSelection SelectTagValueRecords(
   return s;
 }
 
-void ReportIgnoredRecords(const TagValueGrammar &grammar,
-                          const TagValueSelection &selection,
-                          v1::Severity near_severity, FindingList &findings) {
+void ReportIgnoredRecords(const TagValueGrammar& grammar,
+                          const TagValueSelection& selection,
+                          v1::Severity near_severity, FindingList& findings) {
   const absl::string_view version = grammar.version;
-  for (const TagValueSelection::Near &near : selection.near_misses) {
+  for (const TagValueSelection::Near& near : selection.near_misses) {
     const std::string quoted = QuoteForDetail(near.record);
     switch (near.kind) {
       case NearMiss::kMiscased:
@@ -185,9 +185,9 @@ void ReportIgnoredRecords(const TagValueGrammar &grammar,
   }
 }
 
-void ReportNoSingleRecord(const TagValueGrammar &grammar,
-                          const TagValueSelection &selection,
-                          absl::string_view name, FindingList &findings) {
+void ReportNoSingleRecord(const TagValueGrammar& grammar,
+                          const TagValueSelection& selection,
+                          absl::string_view name, FindingList& findings) {
   if (selection.selected.empty()) {
     findings.Add(
         grammar.no_record,
@@ -204,8 +204,8 @@ void ReportNoSingleRecord(const TagValueGrammar &grammar,
   }
 }
 
-TagValueFields::TagValueFields(const TagValueGrammar &grammar,
-                               absl::string_view record, FindingList &findings)
+TagValueFields::TagValueFields(const TagValueGrammar& grammar,
+                               absl::string_view record, FindingList& findings)
     : grammar_(grammar), findings_(findings), quoted_(QuoteForDetail(record)) {
   const absl::string_view version = grammar.version;
   if (record.size() > grammar.max_record_bytes) {
@@ -261,7 +261,7 @@ TagValueFields::TagValueFields(const TagValueGrammar &grammar,
   started_ = true;
 }
 
-bool TagValueFields::Next(TagValueField *field) {
+bool TagValueFields::Next(TagValueField* field) {
   if (!started_) return false;
   while (next_ < segments_.size()) {
     const absl::string_view segment = segments_[next_++];
@@ -310,7 +310,7 @@ void TagValueFields::Problem(v1::FindingCode code, std::string detail) {
   findings_.Add(code, std::move(detail));
 }
 
-void TagValueFields::Extension(const TagValueField &field) {
+void TagValueFields::Extension(const TagValueField& field) {
   std::string why = ExtNameProblem(field.name, grammar_.max_ext_name_length);
   if (why.empty()) why = ExtValueProblem(field.value);
   if (!why.empty()) {

@@ -14,10 +14,16 @@
 //       if (f.name == "rua") { ...; continue; }
 //       fields.Extension(f);
 //     }
+//     if (!fields.started()) ...;       // rejected: the finding is added
 //     fields.ReportUnlisted();
 //     fields.ReportUnknown();
+//     if (no rua seen) fields.ReportRequiredMissing();
 //   }
 //   ReportIgnoredRecords(kGrammar, s, near_severity, findings);
+//   ReportNoSingleRecord(kGrammar, s, name, findings);  // none, or several
+//
+// Details and their order are the judges' own (their tests pin them); a
+// finding's code comes from the grammar, so each judge keeps its codes.
 #ifndef MTASTS_CHECKS_COMMON_TAG_VALUE_RECORD_H_
 #define MTASTS_CHECKS_COMMON_TAG_VALUE_RECORD_H_
 
@@ -122,18 +128,18 @@ struct TagValueSelection {
 
 // Sorts `records`, which must outlive the result.
 TagValueSelection SelectTagValueRecords(
-    const TagValueGrammar &grammar, const std::vector<std::string> &records);
+    const TagValueGrammar& grammar, const std::vector<std::string>& records);
 
 // Adds a finding for each near miss (at `near_severity`: low beside a usable
 // record, high otherwise) and one for the unrelated and unexamined records.
-void ReportIgnoredRecords(const TagValueGrammar &grammar,
-                          const TagValueSelection &selection,
-                          v1::Severity near_severity, FindingList &findings);
+void ReportIgnoredRecords(const TagValueGrammar& grammar,
+                          const TagValueSelection& selection,
+                          v1::Severity near_severity, FindingList& findings);
 // Adds `no_record` (no record selected) or `multiple_records` (several) for
-// the records at `name`. Call only when selection.selected.size() != 1.
-void ReportNoSingleRecord(const TagValueGrammar &grammar,
-                          const TagValueSelection &selection,
-                          absl::string_view name, FindingList &findings);
+// the records at `name`; nothing when exactly one record was selected.
+void ReportNoSingleRecord(const TagValueGrammar& grammar,
+                          const TagValueSelection& selection,
+                          absl::string_view name, FindingList& findings);
 
 // One field of a record: "name=value" with the whitespace around it removed.
 struct TagValueField {
@@ -153,21 +159,21 @@ class TagValueFields {
   // Judges what precedes the fields: the record's length, its characters
   // and the text between the version and the first ";". When that is
   // wrong, the finding is added and Next() yields nothing.
-  TagValueFields(const TagValueGrammar &grammar, absl::string_view record,
-                 FindingList &findings);
+  TagValueFields(const TagValueGrammar& grammar, absl::string_view record,
+                 FindingList& findings);
 
   // False when the record was rejected before its fields.
   bool started() const { return started_; }
   // The next non-empty field that has an "=", in order. An empty field (but
   // a trailing ";"), whitespace after the last field and a field without
   // "=" are reported as problems on the way.
-  bool Next(TagValueField *field);
+  bool Next(TagValueField* field);
   // Counts a problem that makes the record invalid; the first
   // max_problems_per_record are added to `findings`.
   void Problem(v1::FindingCode code, std::string detail);
   // Judges a field that is not one of the grammar's own: an invalid name or
   // value is a problem, a valid one an unknown field.
-  void Extension(const TagValueField &field);
+  void Extension(const TagValueField& field);
   // Adds the count of problems beyond max_problems_per_record, if any.
   void ReportUnlisted();
   // Adds `unknown_field` naming the valid unknown fields, if any.
@@ -179,11 +185,11 @@ class TagValueFields {
   // fields.
   bool ok() const { return started() && problems_ == 0; }
   // The record as details quote it.
-  const std::string &quoted() const { return quoted_; }
+  const std::string& quoted() const { return quoted_; }
 
  private:
-  const TagValueGrammar &grammar_;
-  FindingList &findings_;
+  const TagValueGrammar& grammar_;
+  FindingList& findings_;
   std::string quoted_;
   std::vector<absl::string_view> segments_;
   bool started_ = false;

@@ -47,7 +47,7 @@ constexpr TagValueGrammar kGrammar = {
 
 std::vector<v1::FindingCode> Codes(FindingList findings) {
   std::vector<v1::FindingCode> codes;
-  for (const v1::Finding &f : std::move(findings).Take()) {
+  for (const v1::Finding& f : std::move(findings).Take()) {
     codes.push_back(f.code());
   }
   return codes;
@@ -57,7 +57,7 @@ std::vector<v1::FindingCode> Codes(FindingList findings) {
 // explanation after them, and sorts them most severe first.
 std::vector<std::string> Details(FindingList findings) {
   std::vector<std::string> details;
-  for (const v1::Finding &f : std::move(findings).Take()) {
+  for (const v1::Finding& f : std::move(findings).Take()) {
     details.push_back(f.detail());
   }
   return details;
@@ -201,7 +201,7 @@ TEST(FieldsTest, RejectsBeforeTheFields) {
     std::string record;
     v1::FindingCode code;
   };
-  for (const Case &c : std::vector<Case>{
+  for (const Case& c : std::vector<Case>{
            {"v=ABCv1", v1::TXT_ID_MISSING},
            {"v=ABCv1 x", v1::TXT_SYNTAX_ERROR},
            {"v=ABCv1x;key=1", v1::TXT_SYNTAX_ERROR},
