@@ -8,9 +8,11 @@
 
 #include <algorithm>
 #include <fstream>
+#include <string>
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -60,11 +62,23 @@ bool ReadName(const std::string& data, size_t* pos, std::string* out) {
   return false;
 }
 
+// The payload that carries a DnssecOptionFault on an INVALID_ARGUMENT.
+constexpr absl::string_view kOptionFaultUrl = "mtasts.net.DnssecOptionFault";
+
+absl::Status OptionError(DnssecOptionFault fault, absl::string_view message) {
+  absl::Status s = absl::InvalidArgumentError(message);
+  s.SetPayload(kOptionFaultUrl, absl::Cord(std::string(1, static_cast<char>(fault))));
+  return s;
+}
+
 // Validates a trust anchor file up front: libunbound only reads it when the
 // first query finalizes the context, and then reports every query as failed.
 absl::Status CheckTrustAnchorFile(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read trust anchor file ", path));
+  if (!in) {
+    return OptionError(DnssecOptionFault::kTrustAnchorFile,
+                       absl::StrCat("cannot read trust anchor file ", path));
+  }
   std::string line;
   int lines = 0;
   while (lines++ < 10000 && std::getline(in, line)) {
@@ -76,8 +90,8 @@ absl::Status CheckTrustAnchorFile(const std::string& path) {
       if (f == "DS" || f == "DNSKEY") return absl::OkStatus();
     }
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("trust anchor file ", path, " holds no DS or DNSKEY record"));
+  return OptionError(DnssecOptionFault::kTrustAnchorFile,
+                     absl::StrCat("trust anchor file ", path, " holds no DS or DNSKEY record"));
 }
 
 // "ip", "ip:port", "[v6]:port", "ip@port" -> libunbound's "ip@port".
@@ -215,19 +229,38 @@ ValidatedResult ToValidatedResult(const std::string& name, uint16_t type, int er
   return out;
 }
 
+DnssecOptionFault DnssecOptionFaultOf(const absl::Status& status) {
+  if (status.code() != absl::StatusCode::kInvalidArgument) return DnssecOptionFault::kNone;
+  const auto payload = status.GetPayload(kOptionFaultUrl);
+  if (!payload.has_value() || payload->size() != 1) return DnssecOptionFault::kNone;
+  switch (static_cast<DnssecOptionFault>(std::string(*payload)[0])) {
+    case DnssecOptionFault::kTrustAnchorFile:
+      return DnssecOptionFault::kTrustAnchorFile;
+    case DnssecOptionFault::kForwarder:
+      return DnssecOptionFault::kForwarder;
+    case DnssecOptionFault::kStub:
+      return DnssecOptionFault::kStub;
+    case DnssecOptionFault::kNone:
+      break;
+  }
+  return DnssecOptionFault::kNone;
+}
+
 absl::Status DnssecValidator::ValidateOptions(const DnssecOptions& options) {
   const std::string anchor =
       options.trust_anchor_file.empty() ? kDefaultTrustAnchorFile : options.trust_anchor_file;
   if (absl::Status s = CheckTrustAnchorFile(anchor); !s.ok()) return s;
   if (!options.forwarder.empty()) {
     if (auto addr = UnboundAddress(options.forwarder); !addr.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "DNSSEC forwarder \"", options.forwarder, "\": ", addr.status().message()));
+      return OptionError(DnssecOptionFault::kForwarder,
+                         absl::StrCat("DNSSEC forwarder \"", options.forwarder,
+                                      "\": ", addr.status().message()));
     }
   }
   for (const auto& [zone, addr_text] : options.stubs) {
     if (auto addr = UnboundAddress(addr_text); !addr.ok()) {
-      return absl::InvalidArgumentError(
+      return OptionError(
+          DnssecOptionFault::kStub,
           absl::StrCat("stub ", zone, " \"", addr_text, "\": ", addr.status().message()));
     }
   }
@@ -254,8 +287,9 @@ absl::StatusOr<std::unique_ptr<DnssecValidator>> DnssecValidator::Create(
   if (err != 0) return fail("async", err);
   if ((err = ub_ctx_add_ta_file(ctx, opts.trust_anchor_file.c_str())) != 0) {
     ub_ctx_delete(ctx);
-    return absl::InvalidArgumentError(absl::StrCat("trust anchor file ", opts.trust_anchor_file,
-                                                   ": ", ub_strerror(err)));
+    return OptionError(DnssecOptionFault::kTrustAnchorFile,
+                       absl::StrCat("trust anchor file ", opts.trust_anchor_file, ": ",
+                                    ub_strerror(err)));
   }
   if (opts.allow_localhost &&
       (err = ub_ctx_set_option(ctx, "do-not-query-localhost:", "no")) != 0) {

@@ -64,6 +64,17 @@ struct DnssecOptions {
   size_t max_rdata_bytes = 4096;
 };
 
+// Which DnssecOptions field an error of Create() or ValidateOptions() is
+// about, so that callers can name the setting without reading the message.
+enum class DnssecOptionFault {
+  kNone,             // OK, or not about one option (INTERNAL, ...)
+  kTrustAnchorFile,  // unreadable, no DS/DNSKEY line, or libunbound refused it
+  kForwarder,
+  kStub,
+};
+// The fault recorded in `status` by Create() or ValidateOptions(). Any thread.
+DnssecOptionFault DnssecOptionFaultOf(const absl::Status& status);
+
 class DnssecValidator : public FdHandler {
  public:
   using Callback = absl::AnyInvocable<void(ValidatedResult)>;
@@ -71,7 +82,8 @@ class DnssecValidator : public FdHandler {
 
   // Reactor thread only. Errors: INVALID_ARGUMENT naming the problem for an
   // unreadable trust anchor file or one without DNSKEY/DS lines, a bad
-  // forwarder or stub; INTERNAL when libunbound cannot be set up;
+  // forwarder or stub (DnssecOptionFaultOf says which); INTERNAL when
+  // libunbound cannot be set up;
   // FAILED_PRECONDITION off the reactor thread.
   static absl::StatusOr<std::unique_ptr<DnssecValidator>> Create(Reactor* reactor,
                                                                  const DnssecOptions& options);

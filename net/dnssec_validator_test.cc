@@ -219,6 +219,24 @@ TEST_F(DnssecValidatorTest, CreateRejectsBadConfiguration) {
       << "Debian's root key (dns-root-data) is the default";
 }
 
+// Needs no lab: ValidateOptions touches neither libunbound nor the network.
+TEST(DnssecOptionFaultTest, NamesTheOptionAtFault) {
+  DnssecOptions o;
+  o.trust_anchor_file = "/nonexistent/forwarder.anchor";
+  EXPECT_EQ(DnssecOptionFaultOf(DnssecValidator::ValidateOptions(o)),
+            DnssecOptionFault::kTrustAnchorFile);
+  o = DnssecOptions{};
+  o.forwarder = "trust-anchor.example";
+  EXPECT_EQ(DnssecOptionFaultOf(DnssecValidator::ValidateOptions(o)),
+            DnssecOptionFault::kForwarder);
+  o = DnssecOptions{};
+  o.stubs = {{".", "not-an-address"}};
+  EXPECT_EQ(DnssecOptionFaultOf(DnssecValidator::ValidateOptions(o)), DnssecOptionFault::kStub);
+  EXPECT_EQ(DnssecOptionFaultOf(absl::OkStatus()), DnssecOptionFault::kNone);
+  EXPECT_EQ(DnssecOptionFaultOf(absl::InvalidArgumentError("trust anchor forwarder")),
+            DnssecOptionFault::kNone);
+}
+
 TEST_F(DnssecValidatorTest, SilentServerTimesOutAtTheQueryDeadline) {
   // A bound UDP socket that never answers.
   int s = socket(AF_INET, SOCK_DGRAM, 0);

@@ -27,62 +27,53 @@ OUT=bazel-fuzz
 SANITIZE="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 CXXFLAGS=(-std=c++17 -g -O1 -fno-omit-frame-pointer -I. -Ibazel-bin/proto)
 
+# Each fuzz target and its Bazel test target: the sources to compile are
+# read from Bazel's dependency graph, so moving code between files never
+# breaks this script.
+FUZZERS=(
+  sts_record_fuzzer://checks/txt:sts_record_fuzzer
+  tlsrpt_record_fuzzer://checks/tls_rpt:tlsrpt_record_fuzzer
+  policy_fuzzer://checks/policy_content:policy_fuzzer
+  mx_pattern_fuzzer://checks/mx_match:mx_pattern_fuzzer
+  http_response_fuzzer://net:http_response_fuzzer
+  smtp_reply_fuzzer://net:smtp_reply_fuzzer
+  dane_fuzzer://checks/dnssec:dane_fuzzer
+)
+
 bazel build //proto/mtasts/v1:mtasts_cc_proto
 GEN=bazel-bin/proto/mtasts/v1
 mkdir -p "$OUT/obj"
-read -r -a LIBS <<<"$(pkg-config --libs absl_strings absl_str_format absl_flat_hash_map absl_flat_hash_set protobuf)"
+read -r -a LIBS <<<"$(pkg-config --libs absl_strings absl_str_format absl_flat_hash_map \
+  absl_flat_hash_set absl_status absl_statusor absl_time absl_synchronization protobuf)"
+LIBS+=(-lcrypto)
 
-# Generated code and libraries: no fuzzer instrumentation, ASan only.
-for pb in findings report; do
-  "$CXX" "${CXXFLAGS[@]}" -fsanitize=address -c "$GEN/$pb.pb.cc" -o "$OUT/obj/$pb.pb.o"
-done
-# Our code: coverage-instrumented.
-for src in checks/findings_table.cc checks/txt_lookup.cc checks/txt/sts_record.cc \
-    checks/tls_rpt/tlsrpt_record.cc checks/policy_content/policy.cc \
-    checks/mx_match/mx_pattern.cc; do
-  "$CXX" "${CXXFLAGS[@]}" $SANITIZE -c "$src" -o "$OUT/obj/$(basename "$src" .cc).o"
+# Generated code: no fuzzer instrumentation, ASan only.
+PB_OBJS=()
+for pb in "$GEN"/*.pb.cc; do
+  [[ $pb == *.grpc.pb.cc ]] && continue  # the service stubs: no parser uses them
+  obj="$OUT/obj/$(basename "$pb" .cc).o"
+  "$CXX" "${CXXFLAGS[@]}" -fsanitize=address -c "$pb" -o "$obj"
+  PB_OBJS+=("$obj")
 done
 
-link() {  # name, fuzzer source, judge object
-  "$CXX" "${CXXFLAGS[@]}" $SANITIZE "$2" "$OUT/obj/$3.o" "$OUT/obj/txt_lookup.o" \
-    "$OUT/obj/findings_table.o" "$OUT/obj/findings.pb.o" "$OUT/obj/report.pb.o" \
-    "${LIBS[@]}" -o "$OUT/$1"
-  echo "built $OUT/$1"
+# Our code: coverage-instrumented, each file compiled once.
+object_of() {  # source path -> object path, compiling it if needed
+  local obj="$OUT/obj/${1//\//_}.o"
+  [[ -f "$obj" && "$obj" -nt "$1" ]] ||
+    "$CXX" "${CXXFLAGS[@]}" $SANITIZE -c "$1" -o "$obj"
+  echo "$obj"
 }
-link sts_record_fuzzer checks/txt/sts_record_fuzzer.cc sts_record
-link tlsrpt_record_fuzzer checks/tls_rpt/tlsrpt_record_fuzzer.cc tlsrpt_record
 
-# The policy parser (which checks mx values with the pattern code) and the
-# MX pattern matcher and judge.
-link_judge() {  # name, fuzzer source, judge objects...
-  local name=$1 src=$2
-  shift 2
-  local objs=()
-  for o in "$@"; do objs+=("$OUT/obj/$o.o"); done
-  "$CXX" "${CXXFLAGS[@]}" $SANITIZE "$src" "${objs[@]}" \
-    "$OUT/obj/findings_table.o" "$OUT/obj/findings.pb.o" "$OUT/obj/report.pb.o" \
-    "${LIBS[@]}" -o "$OUT/$name"
-  echo "built $OUT/$name"
-}
-link_judge policy_fuzzer checks/policy_content/policy_fuzzer.cc policy mx_pattern
-link_judge mx_pattern_fuzzer checks/mx_match/mx_pattern_fuzzer.cc mx_pattern
-
-# The HTTP response parser: Abseil only, no protos.
-"$CXX" "${CXXFLAGS[@]}" $SANITIZE -c net/http_response.cc -o "$OUT/obj/http_response.o"
-read -r -a HTTP_LIBS <<<"$(pkg-config --libs absl_strings absl_status absl_statusor)"
-"$CXX" "${CXXFLAGS[@]}" $SANITIZE net/http_response_fuzzer.cc "$OUT/obj/http_response.o" \
-  "${HTTP_LIBS[@]}" -o "$OUT/http_response_fuzzer"
-echo "built $OUT/http_response_fuzzer"
-
-# The SMTP reply parser (the MX STARTTLS probe's): Abseil only.
-"$CXX" "${CXXFLAGS[@]}" $SANITIZE -c net/smtp_reply.cc -o "$OUT/obj/smtp_reply.o"
-"$CXX" "${CXXFLAGS[@]}" $SANITIZE net/smtp_reply_fuzzer.cc "$OUT/obj/smtp_reply.o" \
-  "${HTTP_LIBS[@]}" -o "$OUT/smtp_reply_fuzzer"
-echo "built $OUT/smtp_reply_fuzzer"
-
-# TLSA parsing and DANE matching, and the DNSSEC judge (OpenSSL for digests).
-for src in checks/dnssec/dane.cc checks/dnssec/dnssec_judge.cc; do
-  "$CXX" "${CXXFLAGS[@]}" $SANITIZE -c "$src" -o "$OUT/obj/$(basename "$src" .cc).o"
+for entry in "${FUZZERS[@]}"; do
+  name=${entry%%:*}
+  target=${entry#*:}
+  # The target's own .cc files in this repository, without the plain-test
+  # driver (libFuzzer brings its own main).
+  mapfile -t srcs < <(bazel query --noshow_progress \
+    "kind('source file', deps($target)) except deps(//tools:fuzz_driver)" 2>/dev/null |
+    grep -E '^//[^:]*:.*\.cc$' | sed -E 's#^//##; s#:#/#; s#^/##')
+  objs=()
+  for src in "${srcs[@]}"; do objs+=("$(object_of "$src")"); done
+  "$CXX" "${CXXFLAGS[@]}" $SANITIZE "${objs[@]}" "${PB_OBJS[@]}" "${LIBS[@]}" -o "$OUT/$name"
+  echo "built $OUT/$name (${#srcs[@]} sources)"
 done
-LIBS+=("${HTTP_LIBS[@]}" -lcrypto)
-link_judge dane_fuzzer checks/dnssec/dane_fuzzer.cc dane dnssec_judge

@@ -52,10 +52,9 @@ absl::Status ValidateDnssecSettings(const ProbeSettings& settings) {
   o.forwarder = settings.dnssec_forwarder;
   absl::Status s = net::DnssecValidator::ValidateOptions(o);
   if (s.ok()) return s;
-  return absl::InvalidArgumentError(absl::StrCat(
-      s.message().find("forwarder") != absl::string_view::npos ? "--dnssec_forwarder: "
-                                                                 : "--trust_anchor_file: ",
-      s.message()));
+  const bool forwarder = net::DnssecOptionFaultOf(s) == net::DnssecOptionFault::kForwarder;
+  return absl::InvalidArgumentError(
+      absl::StrCat(forwarder ? "--dnssec_forwarder: " : "--trust_anchor_file: ", s.message()));
 }
 
 struct DnssecCheck::RunState {
@@ -100,7 +99,8 @@ absl::StatusOr<net::DnssecValidator*> DnssecCheck::ValidatorFor(CheckContext& ct
 void DnssecCheck::Run(CheckContext& ctx, DoneCallback done) {
   auto validator = ValidatorFor(ctx);
   if (!validator.ok()) {
-    const bool anchor = validator.status().message().find("trust anchor") != absl::string_view::npos;
+    const bool anchor = net::DnssecOptionFaultOf(validator.status()) ==
+                        net::DnssecOptionFault::kTrustAnchorFile;
     done(Inconclusive(anchor ? v1::DNSSEC_TRUST_ANCHOR_PROBLEM : v1::DNSSEC_VALIDATOR_UNAVAILABLE,
                       std::string(validator.status().message()), ctx.domain()));
     return;

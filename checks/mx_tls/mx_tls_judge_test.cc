@@ -3,7 +3,6 @@
 #include <string>
 #include <vector>
 
-#include "checks/mx_tls/mx_tls_findings.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -101,6 +100,9 @@ struct Row {
   v1::Severity testing;
   v1::Severity no_policy;
   v1::CheckStatus status;  // under enforce
+  // RFC 8460 §4.3 result type a TLS-RPT report gives the failure; "" when
+  // the failure is not a TLS negotiation or policy failure (or no failure).
+  const char* tlsrpt;
 };
 
 TEST(MxTlsJudgeTest, EachCauseItsCodeAndSeverityPerMode) {
@@ -108,39 +110,39 @@ TEST(MxTlsJudgeTest, EachCauseItsCodeAndSeverityPerMode) {
   const v1::CheckStatus FAIL = v1::CHECK_STATUS_FAIL, WARN = v1::CHECK_STATUS_WARN;
   const std::vector<Row> rows = {
       {"starttls missing", Failed(NetFailure::kStartTlsNotOffered, SmtpPhase::kEhlo),
-       v1::MX_TLS_STARTTLS_MISSING, C, H, H, FAIL},
+       v1::MX_TLS_STARTTLS_MISSING, C, H, H, FAIL, "starttls-not-supported"},
       {"454", Failed(NetFailure::kSmtpRejected, SmtpPhase::kStartTls),
-       v1::MX_TLS_STARTTLS_REFUSED, C, H, H, FAIL},
+       v1::MX_TLS_STARTTLS_REFUSED, C, H, H, FAIL, "starttls-not-supported"},
       {"554 greeting", Failed(NetFailure::kSmtpRejected, SmtpPhase::kGreeting),
-       v1::MX_TLS_GREETING_REJECTED, H, H, H, FAIL},
+       v1::MX_TLS_GREETING_REJECTED, H, H, H, FAIL, ""},
       {"EHLO refused", Failed(NetFailure::kSmtpRejected, SmtpPhase::kEhlo),
-       v1::MX_TLS_EHLO_REJECTED, H, H, H, FAIL},
+       v1::MX_TLS_EHLO_REJECTED, H, H, H, FAIL, "starttls-not-supported"},
       {"handshake alert", Failed(NetFailure::kHandshakeFailure, SmtpPhase::kTlsHandshake),
-       v1::MX_TLS_HANDSHAKE_FAILED, C, H, H, FAIL},
+       v1::MX_TLS_HANDSHAKE_FAILED, C, H, H, FAIL, "validation-failure"},
       {"reset in handshake", Failed(NetFailure::kConnectionReset, SmtpPhase::kTlsHandshake),
-       v1::MX_TLS_HANDSHAKE_FAILED, C, H, H, FAIL},
+       v1::MX_TLS_HANDSHAKE_FAILED, C, H, H, FAIL, "validation-failure"},
       {"TLS 1.0", Failed(NetFailure::kProtocolTooOld, SmtpPhase::kTlsHandshake),
-       v1::MX_TLS_PROTOCOL_TOO_OLD, C, H, H, FAIL},
+       v1::MX_TLS_PROTOCOL_TOO_OLD, C, H, H, FAIL, "validation-failure"},
       {"expired", CertFailed(NetFailure::kCertificateExpired), v1::MX_TLS_CERT_EXPIRED, C, H, M,
-       FAIL},
+       FAIL, "certificate-expired"},
       {"not yet valid", CertFailed(NetFailure::kCertificateNotYetValid),
-       v1::MX_TLS_CERT_NOT_YET_VALID, C, H, M, FAIL},
+       v1::MX_TLS_CERT_NOT_YET_VALID, C, H, M, FAIL, "validation-failure"},
       {"self-signed", CertFailed(NetFailure::kSelfSigned), v1::MX_TLS_CERT_SELF_SIGNED, C, H, M,
-       FAIL},
+       FAIL, "certificate-not-trusted"},
       {"unknown issuer", CertFailed(NetFailure::kUnknownIssuer), v1::MX_TLS_CERT_UNKNOWN_ISSUER,
-       C, H, M, FAIL},
+       C, H, M, FAIL, "certificate-not-trusted"},
       {"incomplete chain", CertFailed(NetFailure::kIncompleteChain),
-       v1::MX_TLS_CERT_INCOMPLETE_CHAIN, C, H, M, FAIL},
+       v1::MX_TLS_CERT_INCOMPLETE_CHAIN, C, H, M, FAIL, "certificate-not-trusted"},
       {"wrong name", CertFailed(NetFailure::kNameMismatch), v1::MX_TLS_CERT_NAME_MISMATCH, C, H,
-       M, FAIL},
+       M, FAIL, "certificate-host-mismatch"},
       {"other certificate error", CertFailed(NetFailure::kCertificateInvalid),
-       v1::MX_TLS_CERT_INVALID, C, H, M, FAIL},
+       v1::MX_TLS_CERT_INVALID, C, H, M, FAIL, "validation-failure"},
       {"greeting timeout", Failed(NetFailure::kTimeout, SmtpPhase::kGreeting),
-       v1::MX_TLS_TIMEOUT, M, M, M, FAIL},
+       v1::MX_TLS_TIMEOUT, M, M, M, FAIL, ""},
       {"not SMTP", Failed(NetFailure::kSmtpMalformed, SmtpPhase::kGreeting),
-       v1::MX_TLS_PROTOCOL_ERROR, M, M, M, FAIL},
-      {"expires in 10 days", Passed(10), v1::MX_TLS_CERT_EXPIRING_SOON, M, M, M, WARN},
-      {"expires in 2 days", Passed(2), v1::MX_TLS_CERT_EXPIRING_SOON, H, H, H, WARN},
+       v1::MX_TLS_PROTOCOL_ERROR, M, M, M, FAIL, ""},
+      {"expires in 10 days", Passed(10), v1::MX_TLS_CERT_EXPIRING_SOON, M, M, M, WARN, ""},
+      {"expires in 2 days", Passed(2), v1::MX_TLS_CERT_EXPIRING_SOON, H, H, H, WARN, ""},
   };
   for (const Row& row : rows) {
     for (const auto& [mode, severity] :
@@ -163,7 +165,7 @@ TEST(MxTlsJudgeTest, EachCauseItsCodeAndSeverityPerMode) {
       }
       // Only a passing (if expiring) certificate earns the host's share.
       EXPECT_EQ(v.fraction, row.code == v1::MX_TLS_CERT_EXPIRING_SOON ? 1.0 : 0.0);
-      EXPECT_EQ(Only(v).tlsrpt_result_type(), MxTlsFindings().Info(row.code).tlsrpt_result_type);
+      EXPECT_EQ(Only(v).tlsrpt_result_type(), row.tlsrpt);
     }
   }
 }

@@ -23,6 +23,18 @@ struct Probes {
   std::atomic<int> destroyed_off_thread{0};
   net::NetFailure failure = net::NetFailure::kNone;
   absl::Duration delay = absl::Milliseconds(50);
+
+  // Waits until `cond` (over the counters) holds; false after 5 s, a bound
+  // for a broken cache, not a guess at how long anything takes.
+  template <typename Cond>
+  bool Await(Cond cond) {
+    absl::MutexLock lock(&mu);
+    return mu.AwaitWithTimeout(absl::Condition(&cond), absl::Seconds(5));
+  }
+  // Called after each change of a counter: releasing `mu` makes Await look
+  // at its condition again.
+  void Changed() { absl::MutexLock lock(&mu); }
+  absl::Mutex mu;
 };
 
 class FakeProbe : public net::SmtpProbe {
@@ -34,6 +46,7 @@ class FakeProbe : public net::SmtpProbe {
     while (now > seen && !probes_->max_alive.compare_exchange_weak(seen, now)) {
     }
     ++probes_->started;
+    probes_->Changed();
     timer_ = reactor_->RunAfter(probes_->delay, [this, done = std::move(done)]() mutable {
       timer_ = 0;
       net::SmtpProbeResult r;
@@ -47,6 +60,7 @@ class FakeProbe : public net::SmtpProbe {
     if (!reactor_->InReactorThread()) ++probes_->destroyed_off_thread;
     Cancel();
     --probes_->alive;
+    probes_->Changed();
   }
   void Cancel() override {
     if (timer_ != 0) reactor_->CancelTimer(timer_);
@@ -189,7 +203,8 @@ TEST_F(ProbeCacheTest, ProbeGoesOnForOthersAndStopsWhenNobodyWaits) {
   const uint64_t first = cache.Get(Key("a"), absl::Minutes(5), r0_.get(), FactoryFor(&probes_),
                                    answers_.On(r0_.get()));
   cache.Get(Key("a"), absl::Minutes(5), r1_.get(), FactoryFor(&probes_), answers_.On(r1_.get()));
-  absl::SleepFor(absl::Milliseconds(20));
+  // The probe runs on r0 when its asker leaves.
+  ASSERT_TRUE(probes_.Await([this] { return probes_.started == 1; }));
   cache.Cancel(first);
   ASSERT_TRUE(answers_.WaitFor(1));
   Drain();
@@ -197,15 +212,17 @@ TEST_F(ProbeCacheTest, ProbeGoesOnForOthersAndStopsWhenNobodyWaits) {
   EXPECT_EQ(probes_.started, 1);
 
   // Everybody leaves: the probe is closed on its reactor, nothing is kept.
+  // It would never answer by itself, so only the cancellation can end it.
+  probes_.delay = absl::Hours(1);
   const uint64_t x = cache.Get(Key("c"), absl::Minutes(5), r0_.get(), FactoryFor(&probes_),
                                answers_.On(r0_.get()));
   const uint64_t y = cache.Get(Key("c"), absl::Minutes(5), r1_.get(), FactoryFor(&probes_),
                                answers_.On(r1_.get()));
-  absl::SleepFor(absl::Milliseconds(20));
+  ASSERT_TRUE(probes_.Await([this] { return probes_.started == 2; }));
   cache.Cancel(x);
   cache.Cancel(y);
   cache.Cancel(y);  // twice: no-op
-  absl::SleepFor(absl::Milliseconds(300));
+  ASSERT_TRUE(probes_.Await([this] { return probes_.alive == 0; }));
   Drain();
   EXPECT_EQ(answers_.count(), 1);
   EXPECT_EQ(probes_.alive, 0);
@@ -238,7 +255,8 @@ TEST_F(ProbeCacheTest, PerAddressCapQueuesTheRest) {
                                 FactoryFor(&probes_), answers_.On(r0_.get()));
   cache.Cancel(q3);
   ASSERT_TRUE(answers_.WaitFor(10));
-  absl::SleepFor(absl::Milliseconds(150));
+  // A slot is handed on (the next probe posted to r0) before the answers are
+  // posted there, so a wrongly started q3 has been created by now.
   Drain();
   EXPECT_EQ(probes_.started, 10);
   EXPECT_EQ(answers_.count(), 10);
@@ -250,8 +268,23 @@ TEST_F(ProbeCacheTest, SizeIsBounded) {
     cache.Get(Key("mx" + std::to_string(i)), absl::Minutes(5), r0_.get(), FactoryFor(&probes_),
               answers_.On(r0_.get()));
     ASSERT_TRUE(answers_.WaitFor(i + 1));
-    EXPECT_LE(cache.stats().entries, 3u);
+    // Every result is kept until the bound, then the bound holds.
+    EXPECT_EQ(cache.stats().entries, static_cast<size_t>(i < 3 ? i + 1 : 3));
   }
+  EXPECT_EQ(probes_.started, 6);
+  // The newest results are the ones kept: answered without a probe...
+  for (int i = 3; i < 6; ++i) {
+    cache.Get(Key("mx" + std::to_string(i)), absl::Minutes(5), r0_.get(), FactoryFor(&probes_),
+              answers_.On(r0_.get()));
+  }
+  ASSERT_TRUE(answers_.WaitFor(9));
+  EXPECT_EQ(probes_.started, 6);
+  EXPECT_EQ(cache.stats().cache_hits, 3);
+  // ...while the oldest was evicted and is probed again.
+  cache.Get(Key("mx0"), absl::Minutes(5), r0_.get(), FactoryFor(&probes_), answers_.On(r0_.get()));
+  ASSERT_TRUE(answers_.WaitFor(10));
+  EXPECT_EQ(probes_.started, 7);
+  EXPECT_EQ(cache.stats().entries, 3u);
 }
 
 }  // namespace

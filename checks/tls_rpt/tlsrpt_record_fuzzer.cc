@@ -13,8 +13,7 @@
 //   bazel-fuzz/tlsrpt_record_fuzzer -max_total_time=60
 //   checks/tls_rpt/testdata/fuzz_seeds
 // (clang++ -fsanitize=fuzzer,address,undefined over this file,
-// tlsrpt_record.cc, txt_lookup.cc, findings_table.cc and the generated .pb.cc
-// files.)
+// the sources Bazel lists as its dependencies; see tools/build_fuzzers.sh.)
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>

@@ -12,8 +12,7 @@
 //   bazel-fuzz/sts_record_fuzzer -max_total_time=60
 //   checks/txt/testdata/fuzz_seeds
 // (clang++ -fsanitize=fuzzer,address,undefined over this file,
-// sts_record.cc, txt_lookup.cc, findings_table.cc and the generated .pb.cc
-// files.)
+// the sources Bazel lists as its dependencies; see tools/build_fuzzers.sh.)
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
