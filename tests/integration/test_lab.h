@@ -61,7 +61,9 @@ class LabDns {
 
   std::unique_ptr<fakes::FakeDnsServer> server_;
   absl::Mutex mu_;
-  absl::flat_hash_map<std::pair<std::string, uint16_t>, std::vector<fakes::DnsRecord>> records_;
+  // What Set scripted per (lower-case name, type), for Delay and Truncate.
+  absl::flat_hash_map<std::pair<std::string, uint16_t>, std::vector<fakes::DnsRecord>> records_
+      ABSL_GUARDED_BY(mu_);
 };
 
 struct LabOptions {
