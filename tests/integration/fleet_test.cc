@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/random/random.h"
@@ -183,18 +184,27 @@ TEST_F(FleetTest, SlowReaderHoldsTheServerBackInsteadOfBuffering) {
     }
     stream->WritesDone();
   });
-  // Read nothing for a while: the server may only start as many domains as
-  // it has slots plus what the transport's flow-control window absorbs.
+  auto domains_started = [&] {
+    int64_t n = 0;
+    for (const DnsQuery& q : lab_->dns().server().queries()) {
+      if (q.type == static_cast<uint16_t>(fakes::DnsType::kMx)) ++n;
+    }
+    return n;
+  };
+  // The server is busy: every slot has had a domain...
+  WaitUntil([&] { return domains_started() >= kLimit; }, absl::Seconds(10),
+            "the server to fill its fleet slots");
+  // ...then the client reads nothing for a second. Time is the behaviour
+  // here: in that second an unbounded server would start hundreds of the
+  // 2,000 domains (each takes 0-40 ms); a bounded one only as many as its
+  // slots plus what the transport's flow-control window absorbs.
   absl::SleepFor(absl::Seconds(1));
-  int64_t domains_started = 0;
-  for (const DnsQuery& q : lab_->dns().server().queries()) {
-    if (q.type == static_cast<uint16_t>(fakes::DnsType::kMx)) ++domains_started;
-  }
+  const int64_t started = domains_started();
   // Reports are about 2 KiB: the window holds a few dozen, the server's
   // slots kLimit more. Without back-pressure all 2,000 would have started.
-  std::cout << "slow reader: " << domains_started << " domains started while the client read "
+  std::cout << "slow reader: " << started << " domains started while the client read "
             << "nothing; " << written << " entries accepted by the transport\n";
-  EXPECT_LT(domains_started, kLimit + 100) << "server kept working for a client that does not read";
+  EXPECT_LT(started, kLimit + 100) << "server kept working for a client that does not read";
 
   // Now read everything: nothing was lost.
   int results = 0;
@@ -219,19 +229,33 @@ TEST_F(FleetTest, CancellingTheStreamStopsOutstandingLookups) {
     if (!stream->Write(request)) break;
     if (lab_->dns().server().dropped() >= kLimit) break;
   }
-  lab_->dns().WaitForQueries("_mta-sts." + FleetDomain(0), 1, absl::Seconds(5));
-  absl::SleepFor(absl::Milliseconds(50));
+  // Cancel while the fleet limit's worth of lookups hang at the DNS server.
+  auto fleet_queries = [&] {
+    std::set<std::string> names;
+    int64_t total = 0;
+    for (const DnsQuery& q : lab_->dns().server().queries()) {
+      if (DomainIndex(q.name) < 0) continue;
+      ++total;
+      if (absl::StartsWith(q.name, "_mta-sts.")) names.insert(q.name);
+    }
+    return std::pair<int64_t, size_t>(total, names.size());
+  };
+  WaitUntil([&] { return fleet_queries().second >= static_cast<size_t>(kLimit); },
+            absl::Seconds(10), "a lookup of every domain in flight");
   context.TryCancel();
   v1::FleetEvent event;
   while (stream->Read(&event)) {
   }
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
-  // The resolver would retry every 200 ms; after the cancel the DNS server
-  // hears nothing more, and the server holds no admission slots.
-  absl::SleepFor(absl::Milliseconds(100));
-  const int64_t after_cancel = lab_->dns().server().total_queries();
-  absl::SleepFor(absl::Milliseconds(700));
-  EXPECT_EQ(lab_->dns().server().total_queries(), after_cancel);
+  // Every run calls back and frees its admission slot...
+  WaitUntil([&] { return lab_->server().service().InFlight() == 0; }, absl::Seconds(10),
+            "the cancelled runs to release their slots");
+  // ...and the DNS server hears nothing more of the fleet, although the
+  // resolver would retry every 200 ms: not even while another lookup goes
+  // through all its retries.
+  const int64_t after_cancel = fleet_queries().first;
+  lab_->WaitOutDnsRetries();
+  EXPECT_EQ(fleet_queries().first, after_cancel);
   EXPECT_EQ(lab_->server().service().InFlight(), 0);
 }
 
