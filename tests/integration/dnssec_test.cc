@@ -243,9 +243,10 @@ TEST_F(DnssecTest, SilentForwarderIsInconclusiveQuicklyAndThenAtOnce) {
   EXPECT_EQ(c.status(), v1::CHECK_STATUS_INCONCLUSIVE);
   EXPECT_TRUE(CodeSet(c).count(v1::DNSSEC_VALIDATOR_UNAVAILABLE)) << c.summary();
   // Remembered: the next domain does not wait for the probe again.
+  // Time is the behaviour: well under the 1.5 s a probe would take.
   start = absl::Now();
   r = CheckDnssec(*lab, "secure.test");
-  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));
   EXPECT_TRUE(CodeSet(ResultOf(r, "dnssec")).count(v1::DNSSEC_VALIDATOR_UNAVAILABLE));
   close(s);
 }
