@@ -1,6 +1,9 @@
 #include "server/fleet_summary.h"
 
 #include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
 
 #include "google/protobuf/util/time_util.h"
 
