@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
@@ -29,11 +30,13 @@ class CallLog {
     std::vector<std::pair<std::string, std::string>> strings;
     std::vector<std::pair<std::string, double>> numbers;
   };
+  // Writes `record` as one line. Thread-safe.
   void Write(const Record& record);
 
  private:
-  FILE* out_;
   absl::Mutex mu_;
+  // Lines are written whole under mu_, so concurrent calls never interleave.
+  FILE* const out_ ABSL_PT_GUARDED_BY(mu_);
 };
 
 // "OK", "INVALID_ARGUMENT", ... for a numeric gRPC status code.

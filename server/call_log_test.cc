@@ -1,6 +1,9 @@
 #include "server/call_log.h"
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <functional>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -12,6 +15,23 @@ std::string Logged(const CallLog::Record& record) {
   FILE* file = tmpfile();
   CallLog log(file);
   log.Write(record);
+  rewind(file);
+  std::string text(4096, '\0');
+  text.resize(fread(text.data(), 1, text.size(), file));
+  fclose(file);
+  return text;
+}
+
+// What reaches file descriptor `fd` (stdout, stderr) while `fn` runs.
+std::string CapturedFd(int fd, const std::function<void()>& fn) {
+  fflush(nullptr);
+  FILE* file = tmpfile();
+  const int saved = dup(fd);
+  dup2(fileno(file), fd);
+  fn();
+  fflush(nullptr);
+  dup2(saved, fd);
+  close(saved);
   rewind(file);
   std::string text(4096, '\0');
   text.resize(fread(text.data(), 1, text.size(), file));
@@ -49,8 +69,21 @@ TEST(CallLogTest, CallerControlledStringsCannotBreakTheLine) {
 }
 
 TEST(CallLogTest, NullStreamDisablesLogging) {
-  CallLog log(nullptr);
-  log.Write(CallLog::Record{});  // must not crash
+  CallLog::Record record;
+  record.rpc = "CheckDomain";
+  record.code = "OK";
+  record.strings.emplace_back("domain", "example.com");
+  auto write_with = [&](FILE* out) {
+    std::string err;
+    const std::string out_text = CapturedFd(STDOUT_FILENO, [&] {
+      err = CapturedFd(STDERR_FILENO, [&] { CallLog(out).Write(record); });
+    });
+    return out_text + err;
+  };
+  // The capture sees a real log's line (so the check below can fail)...
+  EXPECT_NE(write_with(stderr).find("\"rpc\":\"CheckDomain\""), std::string::npos);
+  // ...and null means off, not "the default stream": nothing is written.
+  EXPECT_EQ(write_with(nullptr), "");
 }
 
 TEST(CallLogTest, StatusCodeNames) {

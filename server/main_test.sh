@@ -31,7 +31,7 @@ expect_usage_error 'unknown check "mx_tsl"' --config="$tmp/unknown_check.textpro
 "$server" --listen=127.0.0.1:0 --dns_servers=127.0.0.1:9 --allow_targets=10.0.0.0/8,fd00::/8 \
   2>"$tmp/log" &
 pid=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do  # up to 30 s: start-up is the event, not a duration
   grep -q '"event":"serving"' "$tmp/log" && break
   sleep 0.05
 done

@@ -1,16 +1,16 @@
 #include "server/service.h"
 
 #include <algorithm>
-#include <cmath>
 #include <deque>
 #include <map>
 #include <string>
 #include <utility>
-#include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/fleet_summary.h"
 #include "server/grpc_status.h"
 
 namespace mtasts::server {
@@ -150,7 +150,7 @@ class CheckDomainReactor final : public grpc::ServerUnaryReactor {
   std::string domain_;
   const absl::Time started_ = absl::Now();
   absl::Mutex mu_;
-  std::shared_ptr<engine::RunHandle> handle_;
+  std::shared_ptr<engine::RunHandle> handle_ ABSL_GUARDED_BY(mu_);
 };
 
 // --- StreamFleet -------------------------------------------------------------
@@ -163,7 +163,6 @@ class FleetReactor final : public grpc::ServerBidiReactor<v1::FleetRequest, v1::
  public:
   FleetReactor(MtaStsService* service, grpc::CallbackServerContext* context)
       : service_(service), context_(context), peer_(Peer(context)) {
-    summary_.mutable_score_histogram()->Resize(10, 0);
     absl::MutexLock lock(&mu_);
     MaybeReadLocked();
   }
@@ -176,7 +175,7 @@ class FleetReactor final : public grpc::ServerBidiReactor<v1::FleetRequest, v1::
       MaybeFinishLocked();
       return;
     }
-    summary_.set_received(summary_.received() + 1);
+    summary_.AddReceived();
     HandleEntryLocked(request_);
     MaybeReadLocked();
   }
@@ -224,7 +223,7 @@ class FleetReactor final : public grpc::ServerBidiReactor<v1::FleetRequest, v1::
   }
 
  private:
-  void HandleEntryLocked(const v1::FleetRequest& entry) {
+  void HandleEntryLocked(const v1::FleetRequest& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto admitted =
         service_->Validate(entry.domain(), entry.options(), CallDeadline(context_));
     if (!admitted.ok()) {
@@ -269,7 +268,7 @@ class FleetReactor final : public grpc::ServerBidiReactor<v1::FleetRequest, v1::
         entry.set_domain(domain);
         QueueErrorLocked(entry, ToGrpcStatus(report.status()));
       } else {
-        CountLocked(tag, *report);
+        summary_.AddReport(tag, *report);
         v1::FleetEvent event;
         v1::FleetResult* result = event.mutable_result();
         result->set_tag(std::move(tag));
@@ -281,9 +280,10 @@ class FleetReactor final : public grpc::ServerBidiReactor<v1::FleetRequest, v1::
     if (destroy) delete this;
   }
 
-  void QueueErrorLocked(const v1::FleetRequest& entry, const grpc::Status& status) {
+  void QueueErrorLocked(const v1::FleetRequest& entry, const grpc::Status& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     ++occupied_;
-    summary_.set_errors(summary_.errors() + 1);
+    summary_.AddError();
     v1::FleetEvent event;
     v1::FleetError* error = event.mutable_error();
     error->set_tag(entry.tag());
@@ -294,33 +294,14 @@ class FleetReactor final : public grpc::ServerBidiReactor<v1::FleetRequest, v1::
     MaybeWriteLocked();
   }
 
-  void CountLocked(const std::string& tag, const v1::DomainReport& report) {
-    summary_.set_reported(summary_.reported() + 1);
-    ++by_grade_[report.grade()];
-    ++by_state_[report.state()];
-    const int bucket = std::clamp(report.score() / 10, 0, 9);
-    summary_.set_score_histogram(bucket, summary_.score_histogram(bucket) + 1);
-    score_sum_ += report.score();
-    v1::DomainDuration slow;
-    slow.set_domain(report.domain());
-    slow.set_tag(tag);
-    *slow.mutable_duration() = report.duration();
-    slowest_.push_back(std::move(slow));
-    std::sort(slowest_.begin(), slowest_.end(), [](const auto& a, const auto& b) {
-      return TimeUtil::DurationToNanoseconds(a.duration()) >
-             TimeUtil::DurationToNanoseconds(b.duration());
-    });
-    if (slowest_.size() > kSlowest) slowest_.resize(kSlowest);
-  }
-
-  void MaybeReadLocked() {
+  void MaybeReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (reading_ || read_done_ || finished_ || cancelled_) return;
     if (occupied_ >= service_->options().fleet_max_inflight) return;
     reading_ = true;
     StartRead(&request_);
   }
 
-  void MaybeWriteLocked() {
+  void MaybeWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (writing_ || finished_ || cancelled_ || queue_.empty()) return;
     writing_ = true;
     current_ = std::move(queue_.front());
@@ -328,37 +309,22 @@ class FleetReactor final : public grpc::ServerBidiReactor<v1::FleetRequest, v1::
     StartWrite(&current_);
   }
 
-  void MaybeFinishLocked() {
+  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (!read_done_ || occupied_ > 0 || writing_ || writing_summary_ || finished_ ||
         cancelled_) {
       return;
     }
-    for (const auto& [grade, count] : by_grade_) {
-      v1::GradeCount* c = summary_.add_by_grade();
-      c->set_grade(grade);
-      c->set_count(count);
-    }
-    for (const auto& [state, count] : by_state_) {
-      v1::StateCount* c = summary_.add_by_state();
-      c->set_state(state);
-      c->set_count(count);
-    }
-    summary_.set_mean_score(summary_.reported() > 0 ? score_sum_ / summary_.reported() : 0);
-    for (auto& slow : slowest_) *summary_.add_slowest() = std::move(slow);
-    const absl::Duration elapsed = absl::Now() - started_;
-    *summary_.mutable_duration() =
-        TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(elapsed));
     writing_summary_ = true;
     writing_ = true;
-    *current_.mutable_summary() = summary_;
+    *current_.mutable_summary() = summary_.Build(absl::Now() - started_);
     StartWrite(&current_);
   }
 
-  void CancelRunsLocked() {
+  void CancelRunsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     for (auto& [id, handle] : handles_) handle->Cancel();
   }
 
-  void FinishLocked(grpc::Status status) {
+  void FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_) return;
     finished_ = true;
     if (service_->options().log != nullptr) {
@@ -375,34 +341,30 @@ class FleetReactor final : public grpc::ServerBidiReactor<v1::FleetRequest, v1::
     Finish(std::move(status));
   }
 
-  static constexpr size_t kSlowest = 10;
-
   MtaStsService* const service_;
   grpc::CallbackServerContext* const context_;
   const std::string peer_;
   const absl::Time started_ = absl::Now();
 
   absl::Mutex mu_;
-  v1::FleetRequest request_;   // the one read in flight
-  v1::FleetEvent current_;     // the one write in flight
-  std::deque<v1::FleetEvent> queue_;
-  std::map<uint64_t, std::shared_ptr<engine::RunHandle>> handles_;
-  uint64_t next_run_id_ = 0;
-  int occupied_ = 0;          // entries running or with an event not yet written
-  int runs_outstanding_ = 0;  // engine callbacks still to come
-  bool reading_ = false;
-  bool read_done_ = false;
-  bool writing_ = false;
-  bool writing_summary_ = false;
-  bool finished_ = false;
-  bool cancelled_ = false;
-  bool grpc_done_ = false;
-
-  v1::FleetSummary summary_;
-  std::map<v1::Grade, int> by_grade_;
-  std::map<v1::MtaStsState, int> by_state_;
-  double score_sum_ = 0;
-  std::vector<v1::DomainDuration> slowest_;
+  // gRPC fills request_ and sends current_ between StartRead/StartWrite and
+  // their On*Done (reading_/writing_ set); this code touches them under mu_.
+  v1::FleetRequest request_ ABSL_GUARDED_BY(mu_);  // the one read in flight
+  v1::FleetEvent current_ ABSL_GUARDED_BY(mu_);    // the one write in flight
+  std::deque<v1::FleetEvent> queue_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, std::shared_ptr<engine::RunHandle>> handles_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_run_id_ ABSL_GUARDED_BY(mu_) = 0;
+  // Entries running or with an event not yet written.
+  int occupied_ ABSL_GUARDED_BY(mu_) = 0;
+  int runs_outstanding_ ABSL_GUARDED_BY(mu_) = 0;  // engine callbacks still to come
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;
+  bool read_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_summary_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool grpc_done_ ABSL_GUARDED_BY(mu_) = false;
+  FleetSummaryBuilder summary_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace

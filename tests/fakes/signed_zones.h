@@ -22,7 +22,8 @@
 //
 // The destructor kills exactly the nsd it started (by PID) and removes the
 // directory. Nothing is installed here: scripts/ensure_deps.sh installs nsd
-// and ldnsutils; without them Start() returns UNAVAILABLE and tests skip.
+// and ldnsutils; without them Start() returns UNAVAILABLE and tests skip
+// (or fail under CI=true: tests/fakes/prerequisite.h).
 #ifndef MTASTS_TESTS_FAKES_SIGNED_ZONES_H_
 #define MTASTS_TESTS_FAKES_SIGNED_ZONES_H_
 

@@ -1,11 +1,13 @@
 // StreamFleet end to end: thousands of domains through one stream against the
 // fake DNS server, with the limits observed where they matter (at the DNS
 // server, and in what the server holds for a slow reader).
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/random/random.h"
@@ -183,18 +185,27 @@ TEST_F(FleetTest, SlowReaderHoldsTheServerBackInsteadOfBuffering) {
     }
     stream->WritesDone();
   });
-  // Read nothing for a while: the server may only start as many domains as
-  // it has slots plus what the transport's flow-control window absorbs.
+  auto domains_started = [&] {
+    int64_t n = 0;
+    for (const DnsQuery& q : lab_->dns().server().queries()) {
+      if (q.type == static_cast<uint16_t>(fakes::DnsType::kMx)) ++n;
+    }
+    return n;
+  };
+  // The server is busy: every slot has had a domain...
+  WaitUntil([&] { return domains_started() >= kLimit; }, absl::Seconds(10),
+            "the server to fill its fleet slots");
+  // ...then the client reads nothing for a second. Time is the behaviour
+  // here: in that second an unbounded server would start hundreds of the
+  // 2,000 domains (each takes 0-40 ms); a bounded one only as many as its
+  // slots plus what the transport's flow-control window absorbs.
   absl::SleepFor(absl::Seconds(1));
-  int64_t domains_started = 0;
-  for (const DnsQuery& q : lab_->dns().server().queries()) {
-    if (q.type == static_cast<uint16_t>(fakes::DnsType::kMx)) ++domains_started;
-  }
+  const int64_t started = domains_started();
   // Reports are about 2 KiB: the window holds a few dozen, the server's
   // slots kLimit more. Without back-pressure all 2,000 would have started.
-  std::cout << "slow reader: " << domains_started << " domains started while the client read "
+  std::cout << "slow reader: " << started << " domains started while the client read "
             << "nothing; " << written << " entries accepted by the transport\n";
-  EXPECT_LT(domains_started, kLimit + 100) << "server kept working for a client that does not read";
+  EXPECT_LT(started, kLimit + 100) << "server kept working for a client that does not read";
 
   // Now read everything: nothing was lost.
   int results = 0;
@@ -219,19 +230,43 @@ TEST_F(FleetTest, CancellingTheStreamStopsOutstandingLookups) {
     if (!stream->Write(request)) break;
     if (lab_->dns().server().dropped() >= kLimit) break;
   }
-  lab_->dns().WaitForQueries("_mta-sts." + FleetDomain(0), 1, absl::Seconds(5));
-  absl::SleepFor(absl::Milliseconds(50));
+  // Cancel while the fleet limit's worth of lookups hang at the DNS server.
+  struct FleetQueries {
+    int64_t total = 0;
+    std::map<std::string, int> mta_sts;  // _mta-sts name -> times asked
+    int MostTries() const {
+      int most = 0;
+      for (const auto& [name, n] : mta_sts) most = std::max(most, n);
+      return most;
+    }
+  };
+  auto fleet_queries = [&] {
+    FleetQueries f;
+    for (const DnsQuery& q : lab_->dns().server().queries()) {
+      if (DomainIndex(q.name) < 0) continue;
+      ++f.total;
+      if (absl::StartsWith(q.name, "_mta-sts.")) ++f.mta_sts[q.name];
+    }
+    return f;
+  };
+  WaitUntil([&] { return fleet_queries().mta_sts.size() >= static_cast<size_t>(kLimit); },
+            absl::Seconds(10), "a lookup of every domain in flight");
   context.TryCancel();
   v1::FleetEvent event;
   while (stream->Read(&event)) {
   }
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
-  // The resolver would retry every 200 ms; after the cancel the DNS server
-  // hears nothing more, and the server holds no admission slots.
-  absl::SleepFor(absl::Milliseconds(100));
-  const int64_t after_cancel = lab_->dns().server().total_queries();
-  absl::SleepFor(absl::Milliseconds(700));
-  EXPECT_EQ(lab_->dns().server().total_queries(), after_cancel);
+  // Every run calls back and frees its admission slot...
+  WaitUntil([&] { return lab_->server().service().InFlight() == 0; }, absl::Seconds(10),
+            "the cancelled runs to release their slots");
+  // ...without any lookup having run through its tries (the resolver would
+  // retry every 200 ms, 3 tries)...
+  const FleetQueries after_cancel = fleet_queries();
+  EXPECT_LT(after_cancel.MostTries(), 3) << "a lookup was not stopped by the cancel";
+  // ...and the DNS server hears nothing more of the fleet, not even while
+  // another lookup goes through all its retries.
+  lab_->WaitOutDnsRetries();
+  EXPECT_EQ(fleet_queries().total, after_cancel.total);
   EXPECT_EQ(lab_->server().service().InFlight(), 0);
 }
 

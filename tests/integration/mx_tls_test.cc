@@ -2,6 +2,7 @@
 // addresses where a scripted FakeSmtpServer plays each host, one failure
 // mode per test, each asserting the exact findings; then a fleet of domains
 // sharing two MX hosts, with the connections counted at the fake server.
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -367,14 +368,16 @@ TEST_F(MxTlsTest, RunDeadlineWhileProbing) {
   EXPECT_THAT(CodeList(tls), ElementsAre(v1::CHECK_TIMED_OUT));
 }
 
-// CheckDomain cancelled by the client after `after`.
-grpc::Status CancelledCheck(TestLab& lab, const std::string& domain, absl::Duration after) {
+// CheckDomain cancelled by the client as soon as `cancel_when` returns (it
+// waits for the event the test cancels on).
+grpc::Status CancelledCheck(TestLab& lab, const std::string& domain,
+                            const std::function<void()>& cancel_when) {
   grpc::ClientContext context;
   v1::CheckDomainRequest request;
   request.set_domain(domain);
   v1::DomainReport report;
   std::thread canceller([&] {
-    absl::SleepFor(after);
+    cancel_when();
     context.TryCancel();
   });
   grpc::Status status = lab.stub().CheckDomain(&context, request, &report);
@@ -388,22 +391,31 @@ TEST_F(MxTlsTest, CancelledCallsLeaveTheProbeAndTheServerHealthy) {
   Script(kMx1Addr, script);
   Publish("gone.example", {{"mx1.gone.example", kMx1Addr}});
   Publish("stays.example", {{"mx1.gone.example", kMx1Addr}});
-  // One caller gives up while the probe runs; another, asking for the same
-  // host meanwhile, still gets the shared probe's result.
-  std::thread impatient([&] {
-    EXPECT_EQ(CancelledCheck(*lab_, "gone.example", absl::Milliseconds(300)).error_code(),
-              grpc::StatusCode::CANCELLED);
+  // One caller gives up while the probe it started runs; another, asking
+  // for the same host meanwhile, still gets the shared probe's result.
+  absl::StatusOr<v1::DomainReport> report;
+  std::thread patient;
+  const grpc::Status cancelled = CancelledCheck(*lab_, "gone.example", [&] {
+    // The impatient caller's probe is connected (its greeting comes 600 ms
+    // later) when the patient caller asks...
+    EXPECT_TRUE(smtp_->WaitForConnections(kMx1Addr, 1, absl::Seconds(10)));
+    patient = std::thread([&] { report = lab_->Check("stays.example"); });
+    // ...and the impatient one gives up once the patient run has looked up
+    // what it needs before it joins the probe: the MX host (A and AAAA,
+    // after the impatient run's two) and the policy host (no policy).
+    lab_->dns().WaitForQueries("mx1.gone.example", 4, absl::Seconds(10));
+    lab_->dns().WaitForQueries("mta-sts.stays.example", 1, absl::Seconds(10));
   });
-  auto report = lab_->Check("stays.example");
-  impatient.join();
+  EXPECT_EQ(cancelled.error_code(), grpc::StatusCode::CANCELLED);
+  patient.join();
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(ResultOf(*report, "mx_tls").status(), v1::CHECK_STATUS_PASS);
   EXPECT_EQ(smtp_->connections(kMx1Addr), 1);
 }
 
 TEST_F(MxTlsTest, ProbeWithoutWaitersIsDroppedAndRedone) {
-  // Time enough for the run to notice it is gone (within 500 ms) long
-  // before the probe could finish.
+  // The greeting comes long after the cancellation, so only a dropped
+  // probe makes the next check connect again.
   lab_.reset();
   lab_ = TestLab::Start(LabOptions{.smtp_port = smtp_->port(),
                                    .smtp_phase_timeout = absl::Seconds(4)});
@@ -412,10 +424,19 @@ TEST_F(MxTlsTest, ProbeWithoutWaitersIsDroppedAndRedone) {
   script.greeting_delay = absl::Seconds(2);
   Script(kMx1Addr, script);
   Publish("gone.example", {{"mx1.gone.example", kMx1Addr}});
-  EXPECT_EQ(CancelledCheck(*lab_, "gone.example", absl::Milliseconds(200)).error_code(),
+  // Cancelled while its probe waits for the greeting (2 s late).
+  EXPECT_EQ(CancelledCheck(*lab_, "gone.example",
+                           [&] {
+                             EXPECT_TRUE(smtp_->WaitForConnections(kMx1Addr, 1,
+                                                                   absl::Seconds(10)));
+                           })
+                .error_code(),
             grpc::StatusCode::CANCELLED);
-  // The only waiter left: nothing was cached, so the next check probes again.
-  absl::SleepFor(absl::Milliseconds(800));
+  // The only waiter left: the cancelled run leaves the probe cache as the
+  // run ends (CheckContext::OnCancel), before its slot is released. Nothing
+  // was cached, so the next check probes again.
+  ASSERT_TRUE(WaitUntil([&] { return lab_->server().service().InFlight() == 0; },
+                        absl::Seconds(10), "the cancelled run to end"));
   EXPECT_EQ(ResultOf(Check("gone.example"), "mx_tls").status(), v1::CHECK_STATUS_PASS);
   EXPECT_EQ(smtp_->connections(kMx1Addr), 2);
 }

@@ -51,6 +51,19 @@ std::set<v1::FindingCode> DomainCodeSet(const v1::DomainReport& report) {
   return codes;
 }
 
+bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout,
+               const std::string& what) {
+  const absl::Time give_up = absl::Now() + timeout;
+  while (!condition()) {
+    if (absl::Now() > give_up) {
+      ADD_FAILURE() << "timed out after " << timeout << " waiting for " << what;
+      return false;
+    }
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return true;
+}
+
 void LabDns::Set(const std::string& name, DnsType type, std::vector<DnsRecord> records) {
   {
     absl::MutexLock lock(&mu_);
@@ -112,18 +125,13 @@ void LabDns::Truncate(const std::string& name, DnsType type) {
 }
 
 void LabDns::WaitForQueries(const std::string& name, int64_t n, absl::Duration timeout) const {
-  const absl::Time give_up = absl::Now() + timeout;
-  while (server_->queries_for(name) < n) {
-    if (absl::Now() > give_up) {
-      ADD_FAILURE() << "timed out waiting for " << n << " queries for " << name;
-      return;
-    }
-    absl::SleepFor(absl::Milliseconds(2));
-  }
+  WaitUntil([&] { return server_->queries_for(name) >= n; }, timeout,
+            absl::StrCat(n, " queries for ", name));
 }
 
 std::unique_ptr<TestLab> TestLab::Start(const LabOptions& options) {
   auto lab = std::make_unique<TestLab>();
+  lab->options_ = options;
   auto dns = fakes::FakeDnsServer::Start();
   if (!dns.ok()) {
     ADD_FAILURE() << dns.status();
@@ -270,6 +278,18 @@ absl::StatusOr<v1::DomainReport> TestLab::Check(const std::string& domain,
                         status.error_message());
   }
   return report;
+}
+
+void TestLab::WaitOutDnsRetries() {
+  const std::string domain = absl::StrCat("retry-clock-", ++retry_clocks_, ".lab.example");
+  const std::string name = "_mta-sts." + domain;
+  dns().Drop(name);
+  v1::CheckOptions options;
+  options.add_checks("txt");
+  auto report = Check(domain, options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  // The lookup failed by running out of tries, not by some shortcut.
+  EXPECT_EQ(dns().QueriesFor(name), options_.dns_tries);
 }
 
 std::string TestLab::HealthStatus(const std::string& service) {

@@ -63,7 +63,9 @@ class LabDns {
 
   std::unique_ptr<fakes::FakeDnsServer> server_;
   absl::Mutex mu_;
-  absl::flat_hash_map<std::pair<std::string, uint16_t>, std::vector<fakes::DnsRecord>> records_;
+  // What Set scripted per (lower-case name, type), for Delay and Truncate.
+  absl::flat_hash_map<std::pair<std::string, uint16_t>, std::vector<fakes::DnsRecord>> records_
+      ABSL_GUARDED_BY(mu_);
 };
 
 struct LabOptions {
@@ -112,6 +114,12 @@ std::vector<v1::FindingCode> CodeList(const v1::CheckResult& result);
 std::set<v1::FindingCode> CodeSet(const v1::CheckResult& result);
 std::set<v1::FindingCode> DomainCodeSet(const v1::DomainReport& report);
 
+// Waits until `condition` holds (checked every few milliseconds). On timeout
+// fails the test naming `what` and returns false. For events tests cannot be
+// called back on: a fake's counter, the server's in-flight count.
+bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout,
+               const std::string& what);
+
 class TestLab {
  public:
   static std::unique_ptr<TestLab> Start(const LabOptions& options);
@@ -128,6 +136,13 @@ class TestLab {
                                          absl::Duration deadline = absl::Seconds(30));
   // "SERVING", "NOT_SERVING", ... or the call's error code name.
   std::string HealthStatus(const std::string& service);
+
+  // Returns once the server's resolver has taken a dropped lookup through
+  // all its tries (LabOptions::dns_tries attempts, dns_timeout apart), on a
+  // name of its own: by then any retry the resolver had already scheduled
+  // has reached the fake DNS server. Tests that assert "no more queries"
+  // wait with this instead of a guessed sleep.
+  void WaitOutDnsRetries();
 
   // --- The policy web: one FakeHttpsServer for every mta-sts.<domain>,
   // answering by Host header, with certificates from the lab's CA (the
@@ -147,6 +162,8 @@ class TestLab {
   void PublishPolicy(const std::string& domain, const std::string& body);
 
  private:
+  LabOptions options_;
+  int retry_clocks_ = 0;  // names used by WaitOutDnsRetries
   std::unique_ptr<LabDns> dns_;
   std::unique_ptr<fakes::TestCa> ca_;
   std::unique_ptr<fakes::TestCa> intermediate_;
