@@ -10,7 +10,8 @@
 // fixed, so a failure reproduces run after run; FUZZ_DRIVER_VERBOSE=1 prints
 // each input (escaped) before running it, to find the one that crashed.
 // A target reports a bug by crashing (abort, sanitizer); the driver exits 0
-// when every input ran.
+// when every input ran, 2 when a seed cannot be read or FUZZ_DRIVER_RUNS is
+// not a whole number.
 //
 // For real coverage-guided fuzzing build the same target with clang's
 // -fsanitize=fuzzer instead: see tools/build_fuzzers.sh.
@@ -183,12 +184,37 @@ class Mutator {
   std::mt19937_64 rng_{0x6d7461737473ULL};  // fixed: failures reproduce
 };
 
+// FUZZ_DRIVER_RUNS, or kDefaultRuns when unset. Exits 2 on anything but a
+// whole number from 0 to kMaxRuns: atoi would read "5k" as 5 and "lots" as
+// 0, silently running the seeds alone.
+int RunsFromEnv() {
+  constexpr long kMaxRuns = 100000000;
+  const char* env = std::getenv("FUZZ_DRIVER_RUNS");
+  if (env == nullptr) return kDefaultRuns;
+  const std::string text(env);
+  long runs = 0;
+  bool ok = !text.empty();
+  for (char c : text) {
+    if (c < '0' || c > '9' || runs > kMaxRuns) {
+      ok = false;
+      break;
+    }
+    runs = runs * 10 + (c - '0');
+  }
+  if (!ok || runs > kMaxRuns) {
+    std::cerr << "fuzz_driver: FUZZ_DRIVER_RUNS=\"" << Escape(text)
+              << "\" is not a number of mutations (a whole number from 0 to "
+              << kMaxRuns << "; default " << kDefaultRuns << ")\n";
+    std::exit(2);
+  }
+  return static_cast<int>(runs);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  const int runs = RunsFromEnv();
   const std::vector<std::string> seeds = ReadSeeds(argc, argv);
-  int runs = kDefaultRuns;
-  if (const char* env = std::getenv("FUZZ_DRIVER_RUNS")) runs = std::atoi(env);
   const bool verbose = std::getenv("FUZZ_DRIVER_VERBOSE") != nullptr;
 
   auto run = [verbose](const std::string& input) {
