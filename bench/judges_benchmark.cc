@@ -1,5 +1,5 @@
 // CPU cost of the pure per-domain work: input validation, the TXT judges, the
-// policy fetch, content and MX match judges, and the aggregator. DESIGN.md §7
+// policy fetch, content and MX match judges, and the aggregator. docs/design.md §9
 // budgets 0.25 ms of our CPU per domain for the whole TXT + policy path;
 // BM_PerDomainTotal is the judging share of it (the TLS handshake is not
 // here: it is measured with the fleet load generator).

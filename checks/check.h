@@ -1,6 +1,6 @@
 // The check plugin contract.
 //
-// A check establishes one thing a sending MTA relies on (docs/design.md §1).
+// A check establishes one thing a sending MTA relies on (docs/design.md §1.2).
 // It declares the shared inputs it needs; the CheckRun (engine/) starts it
 // once they are ready, on the run's reactor thread, and the check reports
 // exactly once through `done`. Checks ask net/ for what they need (through
@@ -76,7 +76,7 @@ class CheckContext {
   virtual void RecordLookup(const net::DnsResult& result) = 0;
   // When the run gives up.
   virtual absl::Time deadline() const = 0;
-  // Every outbound connection asks this first (docs/design.md §6).
+  // Every outbound connection asks this first (docs/design.md §7.1).
   virtual const net::AddressGuard& address_guard() const = 0;
   // Trust store for certificate validation (--ca_file or the system's).
   virtual const net::TlsClientContext& tls_context() const = 0;
@@ -103,7 +103,7 @@ class Check {
   // Stable name used in reports, options and configuration ("txt", ...).
   virtual std::string_view name() const = 0;
   // Points a full pass earns unless the configuration's weights say
-  // otherwise (docs/design.md §4).
+  // otherwise (docs/design.md §5.1).
   virtual int default_weight() const = 0;
   // The rows of every finding code this check emits (docs/findings.md).
   virtual const FindingTable& findings() const = 0;

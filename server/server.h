@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "checks/check.h"
+#include "checks/inputs/run_inputs.h"
 #include "checks/probe_settings.h"
 #include "engine/engine.h"
 #include "grpcpp/server.h"
@@ -80,7 +81,7 @@ struct EffectiveLimits {
   int fleet_max_inflight = 100;
   int max_txt_record_bytes = 4096;
   int max_txt_records = 32;
-  int max_mx_hosts = 32;
+  int max_mx_hosts = checks::kDefaultMaxMxHosts;
   absl::Duration shutdown_grace = absl::Seconds(10);
   net::HttpsLimits policy_fetch;  // deadline: per run
   net::SmtpLimits mx_probe;       // deadline: per probe

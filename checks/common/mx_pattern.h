@@ -8,7 +8,7 @@
 //   MxPatternMatches("*.example.com", "a.b.example.com")    // false: 2 labels
 //   CheckMxPattern("mail.*.example.com").defect  // MxPatternDefect::kWildcard
 //
-// What it decides, to the letter of §4.1 (and docs/design.md §5):
+// What it decides, to the letter of §4.1 (and docs/design.md §6.6):
 //  - Host names and patterns compare case-insensitively, each without one
 //    trailing dot. "*." is a wildcard only as the whole leftmost label and
 //    stands for exactly one non-empty label: never the bare parent, never two

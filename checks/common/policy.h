@@ -11,7 +11,7 @@
 //   // p.valid, p.mode == POLICY_MODE_ENFORCE, p.max_age == 604800,
 //   // p.mx == {"mail.example.com", "*.example.net"}, findings: POLICY_VALID.
 //
-// What it decides, to the letter of §3.2 and its errata (docs/design.md §5):
+// What it decides, to the letter of §3.2 and its errata (docs/design.md §6.5):
 //  - Lines end in LF or CRLF, mixed freely (erratum 6253); the last line
 //    needs no terminator; blank lines are tolerated (the ABNF's
 //    0*(sts-policy-mx ...) alternative matches an empty field). A line is
@@ -45,7 +45,7 @@
 
 namespace mtasts::checks {
 
-// docs/design.md §6: a policy body is at most 64 KiB (senders bound it as well). A
+// docs/design.md §7.2: a policy body is at most 64 KiB (senders bound it as well). A
 // longer body is judged invalid unread (a real policy is a few hundred bytes).
 inline constexpr size_t kMaxPolicyBodyBytes = 65536;
 // RFC 8461 §3.2: max_age is at most 31557600 seconds (about one year).

@@ -1,7 +1,7 @@
 // The dnssec check's judgement, pure: validated answers in, verdict and
 // evidence out.
 //
-// Points (DESIGN.md §4): the MX RRset and the _mta-sts TXT answer validate as
+// Points (docs/design.md §5.3): the MX RRset and the _mta-sts TXT answer validate as
 // SECURE (proofs of absence count). BOGUS anywhere is HIGH (validating
 // senders get SERVFAIL); INSECURE is a recommendation (WARN), not a failure.
 // Lookups that fail without a validation error say nothing: INCONCLUSIVE.

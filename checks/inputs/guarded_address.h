@@ -1,5 +1,5 @@
 // Every outbound connection of a check goes to an address the guard allowed
-// (docs/design.md §6); resolvers give addresses as text.
+// (docs/design.md §7.1); resolvers give addresses as text.
 #ifndef MTASTS_CHECKS_INPUTS_GUARDED_ADDRESS_H_
 #define MTASTS_CHECKS_INPUTS_GUARDED_ADDRESS_H_
 

@@ -23,9 +23,6 @@
 
 namespace mtasts::checks {
 
-// Most MX hosts considered per domain unless the limits say otherwise.
-inline constexpr int kDefaultMaxMxHosts = 32;
-
 class MxSetResolver {
  public:
   using DomainFindingSink = absl::AnyInvocable<void(v1::Finding)>;

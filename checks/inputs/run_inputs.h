@@ -46,6 +46,10 @@ struct PolicyFetch {
   }
 };
 
+// Most MX hosts considered per domain unless the limits say otherwise
+// (limits.max_mx_hosts).
+inline constexpr int kDefaultMaxMxHosts = 32;
+
 // The domain's MX set, as resolved once per run.
 struct MxSet {
   net::DnsResult lookup;              // the raw MX lookup

@@ -19,7 +19,7 @@ void MxMatchCheck::Run(CheckContext& ctx, DoneCallback done) {
   }
   if (outcome != net::DnsOutcome::kAnswer && outcome != net::DnsOutcome::kNoData) {
     // The domain's own zone failed us (the MX_LOOKUP_FAILED domain finding
-    // says how): nothing to match, and the domain's fault (docs/design.md §4).
+    // says how): nothing to match, and the domain's fault (docs/design.md §5.2).
     CheckVerdict verdict;
     verdict.status = v1::CHECK_STATUS_FAIL;
     verdict.fraction = 0;

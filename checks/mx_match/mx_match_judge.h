@@ -14,7 +14,7 @@
 //    deliver to it), HIGH under testing (they report it), LOW under none. A
 //    pattern matching no MX host is LOW (stale). A null MX and an absent MX
 //    set (the domain itself is the implicit MX) are explained.
-//  - fraction = share of MX hosts covered (docs/design.md §4, 10 points).
+//  - fraction = share of MX hosts covered (docs/design.md §5.3, 10 points).
 // Pure functions.
 #ifndef MTASTS_CHECKS_MX_MATCH_MX_MATCH_JUDGE_H_
 #define MTASTS_CHECKS_MX_MATCH_MX_MATCH_JUDGE_H_

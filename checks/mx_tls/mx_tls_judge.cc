@@ -291,7 +291,7 @@ CheckVerdict JudgeMxTls(const MxTlsInput& input) {
     }
   }
 
-  // Vantage honesty (DESIGN.md §4): nothing accepted a TCP connection at all.
+  // Vantage honesty (docs/design.md §5.2): nothing accepted a TCP connection at all.
   if (probed > 0 && connected == 0) {
     CheckVerdict inconclusive;
     inconclusive.status = v1::CHECK_STATUS_INCONCLUSIVE;

@@ -25,7 +25,7 @@ void PolicyContentCheck::Run(CheckContext& ctx, DoneCallback done) {
     return;
   }
   if (chosen == nullptr) {
-    // No policy is in force: none of the 35 points (docs/design.md §4), and the
+    // No policy is in force: none of the 35 points (docs/design.md §5.3), and the
     // policy_fetch findings say why.
     CheckVerdict verdict;
     verdict.status = v1::CHECK_STATUS_FAIL;

@@ -1,7 +1,7 @@
 // Fuzz target for ParsePolicy and JudgePolicyContent: the input is a policy
 // body, any bytes. Beyond not crashing, every result must be well formed and
 // agree with an independent reading of the rules:
-//  - a known status whose fraction is the DESIGN.md §4 share of 35 points;
+//  - a known status whose fraction is the docs/design.md §5.3 share of 35 points;
 //    FAIL exactly when invalid; POLICY_VALID exactly when valid;
 //  - findings from the table (policy_content codes only), about the URL,
 //    most severe first, bounded in number; a one-sentence summary;

@@ -9,7 +9,7 @@
 namespace mtasts::checks {
 namespace {
 
-// docs/design.md §4: policy_content points.
+// docs/design.md §5.3: policy_content points.
 constexpr double kPolicyPoints = 35;
 constexpr double kEnforcePoints = 30;
 constexpr double kTestingPoints = 15;

@@ -5,7 +5,7 @@
 //   CheckVerdict v = JudgePolicyContent(p, body, url, evidence.mutable_policy());
 //   // a valid enforce policy with max_age >= 86400: PASS, fraction 1.
 //
-// Scoring (docs/design.md §4, policy_content 35 points): enforce 30, testing
+// Scoring (docs/design.md §5.3, policy_content 35 points): enforce 30, testing
 // 15, none 0, plus 5 for max_age >= 86400 in enforce; fraction = points/35.
 // Pure functions.
 #ifndef MTASTS_CHECKS_POLICY_CONTENT_POLICY_JUDGE_H_

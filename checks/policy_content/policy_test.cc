@@ -950,7 +950,7 @@ const v1::Finding& FindingWith(const std::vector<v1::Finding>& findings,
   return kNone;
 }
 
-// Points per DESIGN.md §4, out of 35.
+// Points per docs/design.md §5.3, out of 35.
 double ExpectedFraction(const PolicyCase& c) {
   if (!c.valid) return 0;
   switch (c.mode) {

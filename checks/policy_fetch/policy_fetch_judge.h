@@ -8,7 +8,8 @@
 //    (senders do not follow redirects); 404 and other statuses are named; a
 //    403 with an HTML body gets the bot-protection hint.
 //  - Content-Type must be text/plain; a charset other than utf-8/us-ascii is
-//    LOW, none at all LOW (DESIGN.md §4: "missing charset" costs part);
+//    LOW, none at all LOW (docs/design.md §5.3: a missing charset costs 0.1
+//    of the check's fraction);
 //    other parameters are ignored.
 //  - Certificate problems are named by cause (expired with its date, not yet
 //    valid, self-signed, unknown issuer, incomplete chain, name mismatch with

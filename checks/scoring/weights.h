@@ -1,4 +1,4 @@
-// Points per check (docs/design.md §4): each registered check's default
+// Points per check (docs/design.md §5.1): each registered check's default
 // weight, overridden by the configuration's `weights` map, keyed by check
 // name:
 //

@@ -9,7 +9,7 @@
 //   // "tlsrpt@example.net" (TLSRPT_RUA_NO_SCHEME); evidence.rua() holds the
 //   // one usable URI and evidence.valid() is true.
 //
-// What it decides, to the letter of §3 (and DESIGN.md §5):
+// What it decides, to the letter of §3 (and docs/design.md §6.8):
 //  - NXDOMAIN / NODATA: TLSRPT_MISSING. SERVFAIL / REFUSED / TIMEOUT /
 //    ERROR: TLSRPT_LOOKUP_FAILED. Both FAIL.
 //  - Records not beginning with the case-sensitive "v=TLSRPTv1" are ignored;

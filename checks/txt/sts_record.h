@@ -8,7 +8,7 @@
 //   // v.status == PASS, evidence.sts_id() == "20160831085700Z", findings:
 //   // TXT_VALID and TXT_IGNORED_RECORD (the SPF record).
 //
-// What it decides, to the letter of §3.1 (and DESIGN.md §5):
+// What it decides, to the letter of §3.1 (and docs/design.md §6.3):
 //  - NXDOMAIN / NODATA: TXT_MISSING. SERVFAIL / REFUSED / TIMEOUT / ERROR:
 //    TXT_LOOKUP_FAILED, a different thing (senders cannot tell). Both FAIL.
 //  - Records not beginning with the case-sensitive "v=STSv1" are ignored, as
