@@ -27,6 +27,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "net/lifetime.h"
 
 namespace mtasts::net {
 namespace {
@@ -171,10 +172,9 @@ class AresSession final : public DnsSession, private FdHandler {
 
   ~AresSession() override {
     assert(reactor_->InReactorThread());
-    alive_.reset();
+    lifetime_.Expire();
     cancelled_ = true;
-    if (timer_ != 0) reactor_->CancelTimer(timer_);
-    timer_ = 0;
+    timer_.Cancel();
     if (channel_ != nullptr) {
       // Reports ARES_EDESTRUCTION to every query (ignored) and closes the
       // sockets, which unwatches them through OnSockState.
@@ -297,16 +297,14 @@ class AresSession final : public DnsSession, private FdHandler {
   // Arms the reactor timer for c-ares' next timeout; after every call into
   // c-ares, since any of them can add, end or retry queries.
   void RearmTimer() {
-    if (timer_ != 0) reactor_->CancelTimer(timer_);
-    timer_ = 0;
+    timer_.Cancel();
     timeval tv;
     const timeval* next = ares_timeout(channel_, nullptr, &tv);
     if (next == nullptr) return;  // no query in flight
     // ares_timeout() truncates to milliseconds; waking before c-ares deems the
     // query timed out would only spin, so wait at least 1 ms.
     const absl::Duration wait = std::max(absl::DurationFromTimeval(*next), absl::Milliseconds(1));
-    timer_ = reactor_->RunAfter(wait, [this] {
-      timer_ = 0;
+    timer_.RunAfter(wait, [this] {
       ares_process_fd(channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
       RearmTimer();
     });
@@ -602,15 +600,15 @@ class AresSession final : public DnsSession, private FdHandler {
     r.outcome = outcome;
     AddDetail(&r, detail);
     r.ttl = outcome == DnsOutcome::kAnswer && lookup->min_ttl != UINT32_MAX ? lookup->min_ttl : 0;
-    reactor_->Post([alive = std::weak_ptr<bool>(alive_), this, id = lookup->id] {
-      if (alive.expired()) return;  // session destroyed meanwhile
+    // Dropped when the session is destroyed meanwhile.
+    reactor_->Post(lifetime_.Guard([this, id = lookup->id] {
       auto it = lookups_.find(id);
       if (it == lookups_.end()) return;  // cancelled meanwhile
       std::unique_ptr<Lookup> done = std::move(it->second);
       lookups_.erase(it);
       // Last use of `this`: the callback may destroy the session.
       done->done(std::move(done->result));
-    });
+    }));
   }
 
   // --- ares_set_socket_functions: plain syscalls, plus a look at UDP replies.
@@ -702,10 +700,10 @@ class AresSession final : public DnsSession, private FdHandler {
   uint64_t next_lookup_id_ = 1;
   absl::flat_hash_set<int> watched_fds_;
   absl::flat_hash_set<int> udp_fds_;
-  TimerId timer_ = 0;
+  ReactorTimer timer_{reactor_};
   bool cancelled_ = false;
   // Expires with the session; results queued on the reactor check it.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  LifetimeToken lifetime_;
 };
 
 absl::Status ValidateOptions(const DnsOptions& options) {

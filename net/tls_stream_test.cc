@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "net/reactor.h"
+#include "net/run_sync.h"
 #include "tests/fakes/fake_https_server.h"
 #include "tests/fakes/test_certs.h"
 
@@ -46,16 +47,6 @@ MATCHER_P(FailsWith, failure, "") {
   if (arg.failure == failure) return true;
   *result_listener << "got " << arg.ToString();
   return false;
-}
-
-// Runs `fn` on the reactor thread and waits for it.
-void RunSync(Reactor* reactor, absl::AnyInvocable<void()> fn) {
-  absl::Notification done;
-  reactor->Post([&] {
-    fn();
-    done.Notify();
-  });
-  done.WaitForNotification();
 }
 
 class TlsStreamTest : public ::testing::Test {

@@ -25,6 +25,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "net/openssl_errors.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 
@@ -168,7 +169,7 @@ class FakeHttpsServer::Connection {
     SSL_set_fd(ssl_, fd_);
     ERR_clear_error();
     if (SSL_accept(ssl_) != 1) {
-      const std::string error = OpenSslErrors();
+      const std::string error = net::OpenSslErrors();
       char probe;
       const ssize_t peeked = recv(fd_, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
       const bool client_gone = peeked == 0 || (peeked < 0 && errno == ECONNRESET);
