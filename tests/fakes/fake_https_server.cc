@@ -244,6 +244,10 @@ class FakeHttpsServer::Connection {
     for (;;) {
       const ssize_t r = recv(fd_, buf, static_cast<size_t>(n), 0);
       if (r < 0 && errno == EINTR) continue;
+      if (r > 0) {
+        absl::MutexLock lock(&server_->mu_);
+        server_->plain_bytes_received_ += r;
+      }
       return static_cast<int>(r);
     }
   }
@@ -621,6 +625,17 @@ bool FakeHttpsServer::WaitForRequests(int64_t n, absl::Duration timeout) const {
   auto done = [this, n]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     return static_cast<int64_t>(requests_.size()) >= n;
   };
+  return mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
+}
+
+int64_t FakeHttpsServer::plain_bytes_received() const {
+  absl::MutexLock lock(&mu_);
+  return plain_bytes_received_;
+}
+
+bool FakeHttpsServer::WaitForPlainBytes(int64_t n, absl::Duration timeout) const {
+  absl::MutexLock lock(&mu_);
+  auto done = [this, n]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return plain_bytes_received_ >= n; };
   return mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
 }
 
