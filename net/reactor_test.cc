@@ -362,7 +362,9 @@ TEST_F(PipeTest, EventForFdUnwatchedInSameTurnIsDropped) {
   });
   // Wait for the turn that saw both fds ready (one handler has run).
   const absl::Time deadline = absl::Now() + kWait;
-  while (a.calls_ + b.calls_ == 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+  while (a.calls_ + b.calls_ == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
   ASSERT_GT(a.calls_ + b.calls_, 0);
   RunSync(reactor_.get(), [&] {
     // Exactly one fd is still watched: the one whose handler ran first.

@@ -105,8 +105,8 @@ NetError ClassifyHandshakeError(int ssl_error, const HandshakeRecord& record,
     return e;
   }
   if (record.alert_received == SSL_AD_PROTOCOL_VERSION ||
-      reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_VERSION_TOO_LOW || reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
-      reason == SSL_R_NO_PROTOCOLS_AVAILABLE) {
+      reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_VERSION_TOO_LOW ||
+      reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION || reason == SSL_R_NO_PROTOCOLS_AVAILABLE) {
     e.failure = NetFailure::kProtocolTooOld;
     e.message = absl::StrCat(
         peer, " does not support TLS 1.2 or later",

@@ -7,7 +7,6 @@
 #include <signal.h>
 
 #include <string>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -36,7 +35,9 @@ bool BelowTls12(FakeTlsVersion v) {
 absl::StatusOr<SSL_CTX*> MakeTlsServerCtx(const TestCert& cert, FakeTlsVersion min_version,
                                           FakeTlsVersion max_version) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-  if (ctx == nullptr) return absl::InternalError(absl::StrCat("SSL_CTX_new: ", net::OpenSslErrors()));
+  if (ctx == nullptr) {
+    return absl::InternalError(absl::StrCat("SSL_CTX_new: ", net::OpenSslErrors()));
+  }
   auto fail = [ctx](absl::StatusCode code, absl::string_view what) {
     SSL_CTX_free(ctx);
     return absl::Status(code, absl::StrCat(what, ": ", net::OpenSslErrors()));
