@@ -57,7 +57,7 @@ class StreamImpl final : public TlsStream, private FdHandler {
     if (state_ == State::kClosed) return;
     if (state_ != State::kFresh) {
       Complete(std::move(done), MakeNetError(NetFailure::kLocalError, NetPhase::kConnect,
-                                          "Connect on a stream that is already in use"));
+                                             "Connect on a stream that is already in use"));
       Kick();
       return;
     }
@@ -69,8 +69,8 @@ class StreamImpl final : public TlsStream, private FdHandler {
                                                : absl::StrCat(address, ":", port);
     if (!parsed) {
       FailConnect(MakeNetError(NetFailure::kLocalError, NetPhase::kConnect,
-                            absl::StrCat(Quote(PrintableText(address)),
-                                         " is not an IPv4 or IPv6 address")));
+                               absl::StrCat(Quote(PrintableText(address)),
+                                            " is not an IPv4 or IPv6 address")));
       Kick();
       return;
     }
@@ -96,8 +96,8 @@ class StreamImpl final : public TlsStream, private FdHandler {
       state_ = State::kConnecting;
       connect_timer_.RunAfter(timeout, [this, timeout] {
         FailConnect(MakeNetError(NetFailure::kTimeout, NetPhase::kConnect,
-                              absl::StrCat("TCP connect to ", peer_, " timed out after ",
-                                           Millis(timeout))));
+                                 absl::StrCat("TCP connect to ", peer_, " timed out after ",
+                                              Millis(timeout))));
         Finish();
       });
     } else {
@@ -139,21 +139,21 @@ class StreamImpl final : public TlsStream, private FdHandler {
                state_ == State::kFailed
                    ? sticky_
                    : MakeNetError(NetFailure::kLocalError, NetPhase::kTlsHandshake,
-                               "StartTls needs an open plaintext connection with no "
-                               "read or write in flight"));
+                                  "StartTls needs an open plaintext connection with no "
+                                  "read or write in flight"));
       return;
     }
     if (ctx_ == nullptr) {
       Complete(std::move(done), MakeNetError(NetFailure::kLocalError, NetPhase::kTlsHandshake,
-                                          "StartTls on a stream created without a TLS context"));
+                                             "StartTls on a stream created without a TLS context"));
       return;
     }
     std::string host = absl::AsciiStrToLower(params.host);
     if (!host.empty() && host.back() == '.') host.pop_back();
     if (host.empty() || host.find_first_of(std::string("\0\r\n ", 4)) != std::string::npos) {
       Complete(std::move(done), MakeNetError(NetFailure::kLocalError, NetPhase::kTlsHandshake,
-                                          absl::StrCat("bad TLS host name ",
-                                                       Quote(PrintableText(params.host)))));
+                                             absl::StrCat("bad TLS host name ",
+                                                          Quote(PrintableText(params.host)))));
       return;
     }
     host_ = host;
@@ -175,7 +175,7 @@ class StreamImpl final : public TlsStream, private FdHandler {
     BIO* bio = ssl_ != nullptr ? NewSocketBio(&bio_) : nullptr;
     if (bio == nullptr) {
       FailHandshake(MakeNetError(NetFailure::kLocalError, NetPhase::kTlsHandshake,
-                              absl::StrCat("cannot create a TLS session: ", OpenSslErrors())));
+                                 absl::StrCat("cannot create a TLS session: ", OpenSslErrors())));
       return;
     }
     SSL_set_bio(ssl_, bio, bio);  // the SSL owns the BIO now
@@ -195,8 +195,8 @@ class StreamImpl final : public TlsStream, private FdHandler {
     }
     if (!ok) {
       FailHandshake(MakeNetError(NetFailure::kLocalError, NetPhase::kTlsHandshake,
-                              absl::StrCat("cannot set the TLS host name ", Quote(host_), ": ",
-                                           OpenSslErrors())));
+                                 absl::StrCat("cannot set the TLS host name ", Quote(host_), ": ",
+                                              OpenSslErrors())));
       return;
     }
     SSL_set_connect_state(ssl_);
@@ -236,8 +236,8 @@ class StreamImpl final : public TlsStream, private FdHandler {
     }
     if ((state_ != State::kOpen && state_ != State::kSecure) || write_op_) {
       Complete(std::move(done), MakeNetError(NetFailure::kLocalError, NetPhase::kWrite,
-                                          "Write needs an open connection and no other "
-                                          "write in flight"));
+                                             "Write needs an open connection and no other "
+                                             "write in flight"));
       return;
     }
     write_op_.emplace(WriteOp{std::move(data), 0, std::move(done)});
@@ -389,7 +389,7 @@ class StreamImpl final : public TlsStream, private FdHandler {
     if (!status.ok()) {
       watched_ = 0;
       FailAll(MakeNetError(NetFailure::kLocalError, CurrentPhase(),
-                        absl::StrCat("cannot watch the socket: ", status.message())));
+                           absl::StrCat("cannot watch the socket: ", status.message())));
       return;
     }
     watched_ = want;
@@ -520,7 +520,7 @@ class StreamImpl final : public TlsStream, private FdHandler {
     }
     if (!tls_info_.certificate_presented()) {
       FailHandshake(MakeNetError(NetFailure::kHandshakeFailure, NetPhase::kTlsHandshake,
-                              absl::StrCat(peer_, " presented no certificate")));
+                                 absl::StrCat(peer_, " presented no certificate")));
       return;
     }
     const long result = SSL_get_verify_result(ssl_);
@@ -528,8 +528,8 @@ class StreamImpl final : public TlsStream, private FdHandler {
       // Not reachable while the verify callback sees every error; kept so a
       // change there can never let an unverified session through.
       NetError e = MakeNetError(NetFailure::kCertificateInvalid, NetPhase::kTlsHandshake,
-                             absl::StrCat("certificate verification failed: ",
-                                          X509_verify_cert_error_string(result)));
+                                absl::StrCat("certificate verification failed: ",
+                                             X509_verify_cert_error_string(result)));
       e.verify_error = static_cast<int>(result);
       FailHandshake(std::move(e));
       return;
@@ -588,8 +588,8 @@ class StreamImpl final : public TlsStream, private FdHandler {
     }
     if ((state_ != State::kOpen && state_ != State::kSecure) || read_op_ || max == 0) {
       result.error = MakeNetError(NetFailure::kLocalError, NetPhase::kRead,
-                               "Read needs an open connection, a positive size and no other "
-                               "read in flight");
+                                  "Read needs an open connection, a positive size and no other "
+                                  "read in flight");
       CompleteRead(std::move(done), std::move(result));
       return;
     }
@@ -606,8 +606,8 @@ class StreamImpl final : public TlsStream, private FdHandler {
       if (lf == std::string::npos || lf + 1 > op.max) {
         if (lf == std::string::npos && rbuf_.size() < op.max) return false;
         result.error = MakeNetError(NetFailure::kLineTooLong, NetPhase::kRead,
-                                 absl::StrCat(peer_, " sent a line longer than ", op.max,
-                                              " bytes"));
+                                    absl::StrCat(peer_, " sent a line longer than ", op.max,
+                                                 " bytes"));
       } else {
         size_t end = lf;
         if (end > 0 && rbuf_[end - 1] == '\r') --end;
