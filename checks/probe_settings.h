@@ -8,8 +8,8 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "net/https_get.h"
-#include "net/smtp_starttls.h"
+#include "net/https_types.h"
+#include "net/smtp_types.h"
 
 namespace mtasts::checks {
 

@@ -4,7 +4,7 @@
 #define MTASTS_CHECKS_TLS_EVIDENCE_H_
 
 #include "mtasts/v1/report.pb.h"
-#include "net/tls_stream.h"
+#include "net/tls_types.h"
 
 namespace mtasts::checks {
 

@@ -112,7 +112,7 @@ void CheckRun::StartOnReactor() {
   }
 
   std::weak_ptr<CheckRun> weak = weak_from_this();
-  deadline_timer_ = reactor_->RunAt(params_.deadline, [weak] {
+  deadline_timer_.RunAt(params_.deadline, [weak] {
     if (auto run = weak.lock()) run->OnDeadline();
   });
 
@@ -217,7 +217,6 @@ void CheckRun::MaybeFinish() {
 }
 
 void CheckRun::OnDeadline() {
-  deadline_timer_ = 0;
   if (finished_) return;
   CancelUnfinishedChecks();
   const absl::Time now = absl::Now();
@@ -281,8 +280,7 @@ v1::CheckResult CheckRun::ResultFor(const std::string& name) const {
 void CheckRun::Finish() {
   if (finished_) return;
   finished_ = true;
-  if (deadline_timer_ != 0) reactor_->CancelTimer(deadline_timer_);
-  deadline_timer_ = 0;
+  deadline_timer_.Cancel();
   for (const std::string& name : params_.weights->check_order()) {
     *report_.add_checks() = ResultFor(name);
   }
@@ -305,8 +303,7 @@ void CheckRun::Finish() {
 
 void CheckRun::Deliver(absl::StatusOr<v1::DomainReport> result) {
   if (!done_) return;
-  if (deadline_timer_ != 0) reactor_->CancelTimer(deadline_timer_);
-  deadline_timer_ = 0;
+  deadline_timer_.Cancel();
   auto done = std::move(done_);
   std::shared_ptr<CheckRun> keep = std::move(self_);  // released when this returns
   if (done) done(std::move(result));

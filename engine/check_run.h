@@ -27,6 +27,7 @@
 #include "mtasts/v1/report.pb.h"
 #include "mtasts/v1/service.pb.h"
 #include "net/dns_resolver.h"
+#include "net/lifetime.h"
 #include "net/reactor.h"
 
 namespace mtasts::engine {
@@ -116,7 +117,7 @@ class CheckRun : public checks::CheckContext, public std::enable_shared_from_thi
   bool finished_ = false;  // no further state changes; delivery is under way
   // The slot whose Run is executing, for OnCancel; -1 outside Run.
   int running_slot_ = -1;
-  net::TimerId deadline_timer_ = 0;
+  net::ReactorTimer deadline_timer_{reactor_};
   absl::Time started_at_;
   std::shared_ptr<CheckRun> self_;  // keeps the run alive until delivery
 };

@@ -27,14 +27,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "net/dns_answer.h"
+#include "net/lifetime.h"
 
 namespace mtasts::net {
 namespace {
 
-constexpr int kDnsHeaderSize = 12;       // RFC 1035 §4.1.1
 constexpr size_t kClassicUdpLimit = 512;  // RFC 1035 §4.2.1
-constexpr size_t kMaxNameLength = 253;    // RFC 1035 §2.3.4, text form
-constexpr size_t kMaxLabelLength = 63;
 
 absl::Status InitAresLibrary() {
   static std::once_flag once;
@@ -58,32 +57,6 @@ int AresType(RrType type) {
   return ns_t_a;
 }
 
-// Lower case, without the trailing dot of an absolute name.
-std::string NormalizeName(absl::string_view name) {
-  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
-  return absl::AsciiStrToLower(name);
-}
-
-// RFC 1035 §2.3.4 limits; c-ares would refuse some of these itself, but with
-// a bare ARES_EBADNAME.
-absl::Status ValidateName(absl::string_view name) {
-  if (name.empty()) return absl::InvalidArgumentError("empty domain name");
-  if (name.size() > kMaxNameLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("domain name longer than ", kMaxNameLength, " bytes"));
-  }
-  for (absl::string_view label : absl::StrSplit(name, '.')) {
-    if (label.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("empty label in \"", name, "\""));
-    }
-    if (label.size() > kMaxLabelLength) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("label longer than ", kMaxLabelLength, " bytes in \"", name, "\""));
-    }
-  }
-  return absl::OkStatus();
-}
-
 bool IsIpv4(const std::string& s) {
   in_addr addr;
   return inet_pton(AF_INET, s.c_str(), &addr) == 1;
@@ -94,76 +67,6 @@ bool IsIpv6(const std::string& s) {
   return inet_pton(AF_INET6, s.c_str(), &addr) == 1;
 }
 
-// RFC 2181 §8: a TTL with the top bit set is treated as zero.
-uint32_t SaneTtl(uint32_t ttl) { return (ttl & 0x80000000u) != 0 ? 0 : ttl; }
-
-// One answer-section record, as far as chain following needs it.
-struct AnswerRr {
-  std::string owner;   // lower case, no trailing dot
-  uint16_t type = 0;
-  uint32_t ttl = 0;
-  std::string target;  // CNAME only, lower case
-};
-
-bool ExpandName(const unsigned char* at, const unsigned char* abuf, int alen,
-                std::string* out, long* enclen) {
-  char* name = nullptr;
-  if (ares_expand_name(at, abuf, alen, &name, enclen) != ARES_SUCCESS) return false;
-  if (out != nullptr) *out = absl::AsciiStrToLower(name);
-  ares_free_string(name);
-  return true;
-}
-
-// Walks the answer section of `abuf`. c-ares' ares_parse_*_reply functions hide
-// the CNAME records (and their TTLs) and none of them detects a CNAME loop, so
-// the chain is read here; record contents still come from c-ares' parsers.
-// Bounded by the buffer: every record consumes at least 11 bytes.
-absl::StatusOr<std::vector<AnswerRr>> WalkAnswer(const unsigned char* abuf, int alen) {
-  if (abuf == nullptr || alen < kDnsHeaderSize) {
-    return absl::DataLossError("answer shorter than a DNS header");
-  }
-  auto u16 = [abuf](long at) { return static_cast<uint16_t>(abuf[at] << 8 | abuf[at + 1]); };
-  const int qdcount = u16(4);
-  const int ancount = u16(6);
-  long pos = kDnsHeaderSize;
-  for (int i = 0; i < qdcount; ++i) {
-    long enclen = 0;
-    if (!ExpandName(abuf + pos, abuf, alen, nullptr, &enclen)) {
-      return absl::DataLossError("bad name in question section");
-    }
-    pos += enclen + 4;
-    if (pos > alen) return absl::DataLossError("question section truncated");
-  }
-  std::vector<AnswerRr> rrs;
-  for (int i = 0; i < ancount; ++i) {
-    AnswerRr rr;
-    long enclen = 0;
-    if (pos >= alen || !ExpandName(abuf + pos, abuf, alen, &rr.owner, &enclen)) {
-      return absl::DataLossError("bad owner name in answer section");
-    }
-    pos += enclen;
-    if (pos + 10 > alen) return absl::DataLossError("answer record truncated");
-    rr.type = u16(pos);
-    const uint16_t rr_class = u16(pos + 2);
-    rr.ttl = SaneTtl(static_cast<uint32_t>(u16(pos + 4)) << 16 | u16(pos + 6));
-    const long rdlength = u16(pos + 8);
-    pos += 10;
-    if (pos + rdlength > alen) return absl::DataLossError("answer RDATA truncated");
-    if (rr_class == ns_c_in) {
-      if (rr.type == ns_t_cname) {
-        long target_len = 0;
-        if (!ExpandName(abuf + pos, abuf, alen, &rr.target, &target_len) ||
-            target_len > rdlength) {
-          return absl::DataLossError("bad CNAME target");
-        }
-      }
-      rrs.push_back(std::move(rr));
-    }
-    pos += rdlength;
-  }
-  return rrs;
-}
-
 class AresSession final : public DnsSession, private FdHandler {
  public:
   AresSession(Reactor* reactor, const DnsOptions& options)
@@ -171,10 +74,9 @@ class AresSession final : public DnsSession, private FdHandler {
 
   ~AresSession() override {
     assert(reactor_->InReactorThread());
-    alive_.reset();
+    lifetime_.Expire();
     cancelled_ = true;
-    if (timer_ != 0) reactor_->CancelTimer(timer_);
-    timer_ = 0;
+    timer_.Cancel();
     if (channel_ != nullptr) {
       // Reports ARES_EDESTRUCTION to every query (ignored) and closes the
       // sockets, which unwatches them through OnSockState.
@@ -297,16 +199,14 @@ class AresSession final : public DnsSession, private FdHandler {
   // Arms the reactor timer for c-ares' next timeout; after every call into
   // c-ares, since any of them can add, end or retry queries.
   void RearmTimer() {
-    if (timer_ != 0) reactor_->CancelTimer(timer_);
-    timer_ = 0;
+    timer_.Cancel();
     timeval tv;
     const timeval* next = ares_timeout(channel_, nullptr, &tv);
     if (next == nullptr) return;  // no query in flight
     // ares_timeout() truncates to milliseconds; waking before c-ares deems the
     // query timed out would only spin, so wait at least 1 ms.
     const absl::Duration wait = std::max(absl::DurationFromTimeval(*next), absl::Milliseconds(1));
-    timer_ = reactor_->RunAfter(wait, [this] {
-      timer_ = 0;
+    timer_.RunAfter(wait, [this] {
       ares_process_fd(channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
       RearmTimer();
     });
@@ -602,15 +502,15 @@ class AresSession final : public DnsSession, private FdHandler {
     r.outcome = outcome;
     AddDetail(&r, detail);
     r.ttl = outcome == DnsOutcome::kAnswer && lookup->min_ttl != UINT32_MAX ? lookup->min_ttl : 0;
-    reactor_->Post([alive = std::weak_ptr<bool>(alive_), this, id = lookup->id] {
-      if (alive.expired()) return;  // session destroyed meanwhile
+    // Dropped when the session is destroyed meanwhile.
+    reactor_->Post(lifetime_.Guard([this, id = lookup->id] {
       auto it = lookups_.find(id);
       if (it == lookups_.end()) return;  // cancelled meanwhile
       std::unique_ptr<Lookup> done = std::move(it->second);
       lookups_.erase(it);
       // Last use of `this`: the callback may destroy the session.
       done->done(std::move(done->result));
-    });
+    }));
   }
 
   // --- ares_set_socket_functions: plain syscalls, plus a look at UDP replies.
@@ -702,10 +602,10 @@ class AresSession final : public DnsSession, private FdHandler {
   uint64_t next_lookup_id_ = 1;
   absl::flat_hash_set<int> watched_fds_;
   absl::flat_hash_set<int> udp_fds_;
-  TimerId timer_ = 0;
+  ReactorTimer timer_{reactor_};
   bool cancelled_ = false;
   // Expires with the session; results queued on the reactor check it.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  LifetimeToken lifetime_;
 };
 
 absl::Status ValidateOptions(const DnsOptions& options) {

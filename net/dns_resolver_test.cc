@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -23,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "net/dns_types.h"
 #include "net/reactor.h"
+#include "net/run_sync.h"
 #include "tests/fakes/fake_dns_server.h"
 
 namespace mtasts::net {
@@ -59,6 +61,16 @@ MATCHER_P2(HasStatus, code, substring, "") {
   if (arg.code() == code && absl::StrContains(arg.message(), substring)) return true;
   *result_listener << "status " << arg;
   return false;
+}
+
+// Polls `done` (a fake server's counter) until it holds; false after kWait.
+bool WaitUntil(const std::function<bool()>& done) {
+  const absl::Time deadline = absl::Now() + kWait;
+  while (!done()) {
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
 }
 
 // Collects callback results from the reactor thread.
@@ -109,14 +121,7 @@ class DnsResolverTest : public ::testing::Test {
   }
 
   // Runs `fn` on the reactor thread and waits for it.
-  void OnReactor(absl::AnyInvocable<void()> fn) {
-    absl::Notification done;
-    reactor_->Post([&] {
-      fn();
-      done.Notify();
-    });
-    ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
-  }
+  void OnReactor(absl::AnyInvocable<void()> fn) { RunSync(reactor_.get(), std::move(fn)); }
 
   void MakeSession() {
     OnReactor([&] {
@@ -423,7 +428,10 @@ TEST_F(DnsResolverTest, CancelStopsCallbacksAndRetries) {
     session_->Query("other.test", RrType::kA, results.Add());
   });
   EXPECT_EQ(in_flight, 0);
-  absl::SleepFor(absl::Milliseconds(500));
+  // Past both retry times: had a retry timer survived Cancel, it would have
+  // sent its query by the time this later timer runs.
+  WaitForTimersDue(reactor_.get(), absl::Milliseconds(400));
+  EXPECT_FALSE(dns_->WaitForQueries(2, absl::Milliseconds(50)));
   EXPECT_EQ(dns_->queries_for("void.test"), 1);
   EXPECT_EQ(dns_->queries_for("other.test"), 0);
   EXPECT_EQ(results.size(), 0u);
@@ -456,11 +464,11 @@ TEST_F(DnsResolverTest, DestroyWithQueriesInFlight) {
     // Hold the reactor until the answers sit unread in the socket (and the
     // invalid name's result in the reactor queue), then destroy.
     EXPECT_TRUE(dns_->WaitForQueries(3, kWait));
-    absl::SleepFor(absl::Milliseconds(50));
-    EXPECT_EQ(dns_->outstanding(), 0);
+    // slow.test's delayed answer is sent once nothing is outstanding.
+    EXPECT_TRUE(WaitUntil([&] { return dns_->outstanding() == 0; }));
     session_.reset();
   });
-  absl::SleepFor(absl::Milliseconds(50));
+  OnReactor([] {});  // whatever the session had queued has run (or was dropped)
   EXPECT_EQ(results.size(), 0u);
 
   // Again with a TCP connection open and its answer pending.
@@ -470,13 +478,12 @@ TEST_F(DnsResolverTest, DestroyWithQueriesInFlight) {
                      .Delayed(absl::Milliseconds(100)));
   MakeSession();
   OnReactor([&] { session_->Query("tcp.test", RrType::kA, results.Add()); });
-  const absl::Time deadline = absl::Now() + kWait;
-  while (dns_->tcp_queries() == 0 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  ASSERT_TRUE(WaitUntil([&] { return dns_->tcp_queries() > 0; }));
   ASSERT_EQ(dns_->tcp_queries(), 1);
   OnReactor([&] { session_.reset(); });
-  absl::SleepFor(absl::Milliseconds(150));
+  // The delayed TCP answer goes out to a closed connection; nothing calls back.
+  EXPECT_TRUE(WaitUntil([&] { return dns_->outstanding() == 0; }));
+  OnReactor([] {});
   EXPECT_EQ(results.size(), 0u);
 
   // The reactor is still healthy.
@@ -500,7 +507,7 @@ TEST_F(DnsResolverTest, DestroyFromOwnCallback) {
     });
   });
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
-  absl::SleepFor(absl::Milliseconds(50));
+  OnReactor([] {});  // results queued before the reset have had their turn
   EXPECT_EQ(calls.load(), 1);
 }
 

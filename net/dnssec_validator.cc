@@ -338,13 +338,8 @@ DnssecValidator::DnssecValidator(Reactor* reactor, DnssecOptions options, ub_ctx
 
 DnssecValidator::~DnssecValidator() {
   if (destroyed_flag_ != nullptr) *destroyed_flag_ = true;
-  if (reactor_ != nullptr) {
-    for (auto& [id, pending] : pending_) {
-      if (pending.timer != 0) reactor_->CancelTimer(pending.timer);
-    }
-    if (fd_ >= 0) reactor_->Unwatch(fd_).IgnoreError();
-  }
-  pending_.clear();
+  if (reactor_ != nullptr && fd_ >= 0) reactor_->Unwatch(fd_).IgnoreError();
+  pending_.clear();  // disarms their timers (ForgetReactor let go of them)
   // Stops and joins libunbound's worker; queries in flight are dropped.
   ub_ctx_delete(ctx_);
 }
@@ -361,6 +356,7 @@ DnssecValidator::QueryId DnssecValidator::Resolve(const std::string& name, uint1
   p.name = NormalizeName(name);
   p.type = type;
   p.done = std::move(done);
+  p.timer = ReactorTimer(reactor_);
   int err = 0;
   if (p.name.size() > 253) {
     err = UB_SYNTAX;
@@ -378,24 +374,18 @@ DnssecValidator::QueryId DnssecValidator::Resolve(const std::string& name, uint1
                               options_.trust_anchor_file, " or configuration): ",
                               ub_strerror(err));
     }
-    p.timer = reactor_->RunAfter(absl::ZeroDuration(),
-                                 [this, id, r = std::move(r)]() mutable {
-                                   auto it = pending_.find(id);
-                                   if (it == pending_.end()) return;
-                                   it->second.timer = 0;
-                                   Deliver(id, std::move(r));
-                                 });
+    p.timer.RunAfter(absl::ZeroDuration(), [this, id, r = std::move(r)]() mutable {
+      Deliver(id, std::move(r));
+    });
     return id;
   }
-  p.timer = reactor_->RunAfter(std::min(timeout, options_.query_timeout),
-                               [this, id] { OnTimeout(id); });
+  p.timer.RunAfter(std::min(timeout, options_.query_timeout), [this, id] { OnTimeout(id); });
   return id;
 }
 
 void DnssecValidator::Cancel(QueryId id) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return;
-  if (it->second.timer != 0) reactor_->CancelTimer(it->second.timer);
   // A failed cancel means the answer is already in the pipe; its callback
   // finds no pending entry and is dropped.
   if (it->second.async_id != 0) ub_cancel(ctx_, it->second.async_id);
@@ -405,7 +395,6 @@ void DnssecValidator::Cancel(QueryId id) {
 void DnssecValidator::OnTimeout(QueryId id) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return;
-  it->second.timer = 0;
   if (it->second.async_id != 0) ub_cancel(ctx_, it->second.async_id);
   ValidatedResult r;
   r.name = it->second.name;
@@ -450,7 +439,6 @@ void DnssecValidator::OnFdReady(int /*fd*/, uint32_t /*events*/) {
 void DnssecValidator::Deliver(QueryId id, ValidatedResult result) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return;
-  if (it->second.timer != 0) reactor_->CancelTimer(it->second.timer);
   Callback done = std::move(it->second.done);
   pending_.erase(it);
   if (done) done(std::move(result));

@@ -33,6 +33,7 @@
 #include "absl/time/time.h"
 #include "net/dns_types.h"
 #include "net/dnssec_types.h"
+#include "net/lifetime.h"
 #include "net/reactor.h"
 
 struct ub_ctx;
@@ -109,7 +110,10 @@ class DnssecValidator : public FdHandler {
   // For owners that outlive the reactor (destroyed after it): the destructor
   // then leaves the reactor alone. Call on the reactor thread, or after the
   // reactor is gone.
-  void ForgetReactor() { reactor_ = nullptr; }
+  void ForgetReactor() {
+    for (auto& [id, pending] : pending_) pending.timer.Forget();
+    reactor_ = nullptr;
+  }
 
   void OnFdReady(int fd, uint32_t events) override;
 
@@ -118,7 +122,7 @@ class DnssecValidator : public FdHandler {
     std::string name;
     uint16_t type = 0;
     int async_id = 0;
-    TimerId timer = 0;
+    ReactorTimer timer;  // the query's timeout, or its early delivery
     Callback done;
   };
   DnssecValidator(Reactor* reactor, DnssecOptions options, ub_ctx* ctx);

@@ -1,5 +1,5 @@
-// An incremental HTTP/1.1 response parser (RFC 9112) for the policy fetch
-// and, later, any other plain GET over our TLS stream.
+// An incremental HTTP/1.1 response parser (RFC 9112) for the GETs of
+// net/https_get.h (the policy fetch) over our TLS stream.
 //
 // Bytes are fed as the socket delivers them, in pieces of any size; the
 // parser says after each piece whether it needs more, has a whole response,
@@ -14,8 +14,8 @@
 //   // At EOF (we send "Connection: close"): parser.FinishOnClose().
 //
 // Why our own and not a library: we need one event loop (the reactor drives
-// non-blocking OpenSSL reads, then SMTP next; a client library with its own
-// loop or blocking reads does not fit), exact diagnostics that a finding can
+// non-blocking OpenSSL reads for HTTPS and SMTP alike; a client library with
+// its own loop or blocking reads does not fit), exact diagnostics that a finding can
 // quote ("headers exceed 16384 bytes", "connection closed after 10 of 20 body
 // bytes", "obsolete line folding in line 3"), hard limits on everything a
 // remote party controls, and code small enough to fuzz exhaustively. We

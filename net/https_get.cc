@@ -10,6 +10,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "net/lifetime.h"
+#include "net/one_shot.h"
 #include "net/wire_text.h"
 
 namespace mtasts::net {
@@ -18,32 +20,17 @@ namespace {
 // Bytes asked of the stream per read; the parser bounds what is kept.
 constexpr size_t kReadSize = 16384;
 
-class FetchImpl final : public HttpsFetch {
+class FetchImpl final : public OneShotOperation<HttpsFetch, HttpsResult> {
  public:
   FetchImpl(Reactor* reactor, const HttpsLimits& limits, HttpsCallback callback)
-      : reactor_(reactor), limits_(limits), parser_(limits.http),
-        callback_(std::move(callback)) {}
-
-  ~FetchImpl() override {
-    assert(reactor_->InReactorThread());
-    alive_.reset();
-    Stop();
-  }
-
-  void Cancel() override {
-    assert(reactor_->InReactorThread());
-    Stop();
-    callback_ = nullptr;
-  }
+      : OneShotOperation(reactor, std::move(callback)), limits_(limits), parser_(limits.http) {}
 
   void Start(const TlsClientContext* tls_ctx, const std::string& address, uint16_t port,
              const std::string& host, const std::string& path) {
-    start_ = absl::Now();
     result_.address = address;
     result_.port = port;
     result_.host = host;
     result_.path = path;
-    peer_ = AddressPort(address, port);
     std::string problem;
     if (host.empty() || !IsPrintableToken(host)) {
       problem = absl::StrCat("host name \"", absl::CHexEscape(host),
@@ -51,59 +38,41 @@ class FetchImpl final : public HttpsFetch {
     } else if (path.empty() || path[0] != '/' || !IsPrintableToken(path)) {
       problem = absl::StrCat("path \"", absl::CHexEscape(path),
                              "\" must start with \"/\" and hold no spaces or control characters");
-    } else if (tls_ctx == nullptr) {
-      problem = "no TLS context";
     }
-    absl::StatusOr<std::unique_ptr<TlsStream>> stream =
-        problem.empty() ? TlsStream::Create(reactor_, tls_ctx)
-                        : absl::InvalidArgumentError(problem);
-    if (!stream.ok()) {
-      NetError e;
-      e.failure = NetFailure::kLocalError;
-      e.phase = NetPhase::kConnect;
-      e.message = absl::StrCat("cannot fetch https://", host, path, ": ",
-                               stream.status().message());
-      // Never inside HttpsGet: deliver on the next turn.
-      reactor_->Post([this, alive = std::weak_ptr<bool>(alive_), e = std::move(e)]() mutable {
-        if (alive.expired()) return;
-        Fail(std::move(e));
-      });
+    if (!Begin(tls_ctx, address, port, std::move(problem),
+               absl::StrCat("cannot fetch https://", host, path))) {
       return;
     }
-    stream_ = *std::move(stream);
     request_ = BuildHttpsGetRequest(host, port, path);
     tls_params_.host = host;
     tls_params_.handshake_timeout = limits_.handshake_timeout;
-    if (limits_.deadline != absl::InfiniteFuture()) {
-      deadline_timer_ = reactor_->RunAt(limits_.deadline, [this] {
-        deadline_timer_ = 0;
-        NetError e;
-        e.failure = NetFailure::kDeadlineExceeded;
-        e.phase = phase_;
-        e.message = absl::StrCat("the deadline passed during the ", NetPhaseName(phase_),
-                                 " with ", peer_, " (", Millis(absl::Now() - start_),
-                                 " after the fetch began)");
-        Fail(std::move(e));
-      });
-    }
+    ArmDeadline(limits_.deadline, [this] {
+      NetError e;
+      e.failure = NetFailure::kDeadlineExceeded;
+      e.phase = phase_;
+      e.message = absl::StrCat("the deadline passed during the ", NetPhaseName(phase_),
+                               " with ", peer(), " (", Millis(absl::Now() - start()),
+                               " after the fetch began)");
+      return e;
+    });
     phase_ = NetPhase::kConnect;
-    stream_->Connect(address, port, limits_.connect_timeout,
-                     [this](NetError e) { OnConnected(std::move(e)); });
+    stream()->Connect(address, port, limits_.connect_timeout,
+                      [this](NetError e) { OnConnected(std::move(e)); });
   }
 
  private:
   void OnConnected(NetError e) {
-    result_.timings.connect = stream_->connect_time();
+    result_.timings.connect = stream()->connect_time();
     if (!e.ok()) {
       Fail(std::move(e));
       return;
     }
     phase_ = NetPhase::kTlsHandshake;
-    stream_->StartTls(tls_params_, [this](NetError e) { OnHandshake(std::move(e)); });
+    stream()->StartTls(tls_params_, [this](NetError e) { OnHandshake(std::move(e)); });
   }
 
   void OnHandshake(NetError e) {
-    result_.tls = stream_->tls_info();
+    result_.tls = stream()->tls_info();
     result_.timings.tls_handshake = result_.tls.handshake_time;
     if (!e.ok()) {
       Fail(std::move(e));
@@ -112,20 +81,19 @@ class FetchImpl final : public HttpsFetch {
     phase_ = NetPhase::kFirstByte;
     request_start_ = absl::Now();
     const absl::Duration response_timeout = limits_.response_timeout;
-    response_timer_ = reactor_->RunAfter(response_timeout, [this, response_timeout] {
-      response_timer_ = 0;
+    response_timer_.RunAfter(response_timeout, [this, response_timeout] {
       NetError e;
       e.failure = NetFailure::kTimeout;
       e.phase = NetPhase::kResponse;
-      e.message = absl::StrCat("the response from ", peer_, " did not complete within ",
+      e.message = absl::StrCat("the response from ", peer(), " did not complete within ",
                                Millis(response_timeout), " (", bytes_received_,
                                " bytes received)");
       Fail(std::move(e));
     });
-    stream_->Write(request_, [this](NetError e) { OnWritten(std::move(e)); });
+    stream()->Write(request_, [this](NetError e) { OnWritten(std::move(e)); });
     // Read at once: a server may answer (an error page) before reading all of
     // the request.
-    stream_->Read(kReadSize, [this](ReadResult r) { OnRead(std::move(r)); });
+    stream()->Read(kReadSize, [this](ReadResult r) { OnRead(std::move(r)); });
   }
 
   void OnWritten(NetError e) {
@@ -136,14 +104,13 @@ class FetchImpl final : public HttpsFetch {
     request_sent_ = absl::Now();
     if (bytes_received_ > 0) return;
     const absl::Duration first_byte_timeout = limits_.first_byte_timeout;
-    first_byte_timer_ = reactor_->RunAfter(first_byte_timeout, [this, first_byte_timeout] {
-      first_byte_timer_ = 0;
+    ArmPhaseTimer(first_byte_timeout, [this, first_byte_timeout] {
       NetError e;
       e.failure = NetFailure::kTimeout;
       e.phase = NetPhase::kFirstByte;
-      e.message = absl::StrCat(peer_, " sent no response within ", Millis(first_byte_timeout),
+      e.message = absl::StrCat(peer(), " sent no response within ", Millis(first_byte_timeout),
                                " of the request");
-      Fail(std::move(e));
+      return e;
     });
   }
 
@@ -153,8 +120,8 @@ class FetchImpl final : public HttpsFetch {
       e.phase = bytes_received_ == 0 ? NetPhase::kFirstByte : NetPhase::kResponse;
       if (e.failure == NetFailure::kConnectionReset) {
         e.message = bytes_received_ == 0
-                        ? absl::StrCat(peer_, " reset the connection before responding")
-                        : absl::StrCat(peer_, " reset the connection after ", bytes_received_,
+                        ? absl::StrCat(peer(), " reset the connection before responding")
+                        : absl::StrCat(peer(), " reset the connection after ", bytes_received_,
                                        " response bytes");
       }
       Fail(std::move(e));
@@ -166,8 +133,7 @@ class FetchImpl final : public HttpsFetch {
       state = parser_.FinishOnClose();
     } else {
       if (bytes_received_ == 0) {
-        if (first_byte_timer_ != 0) reactor_->CancelTimer(first_byte_timer_);
-        first_byte_timer_ = 0;
+        CancelPhaseTimer();
         result_.timings.first_byte =
             absl::Now() - (request_sent_ != absl::InfinitePast() ? request_sent_ : request_start_);
         phase_ = NetPhase::kResponse;
@@ -178,40 +144,43 @@ class FetchImpl final : public HttpsFetch {
     switch (state) {
       case HttpResponseParser::State::kNeedMore:
         if (r.eof) {  // the parser contract says this cannot happen; never hang
-          Fail(ParserError(NetFailure::kHttpTruncated, "the connection closed early"));
+          Fail(ParserError(HttpFailure::kTruncated, "the connection closed early"));
           return;
         }
-        stream_->Read(kReadSize, [this](ReadResult r) { OnRead(std::move(r)); });
+        stream()->Read(kReadSize, [this](ReadResult r) { OnRead(std::move(r)); });
         return;
       case HttpResponseParser::State::kComplete:
         Succeed();
         return;
       case HttpResponseParser::State::kBodyTooLarge:
-        Fail(ParserError(NetFailure::kHttpBodyTooLarge, parser_.error()));
+        Fail(ParserError(HttpFailure::kBodyTooLarge, parser_.error()));
         return;
       case HttpResponseParser::State::kError:
         switch (parser_.error_kind()) {
           case HttpResponseParser::Error::kHeadersTooLarge:
-            Fail(ParserError(NetFailure::kHttpHeadersTooLarge, parser_.error()));
+            Fail(ParserError(HttpFailure::kHeadersTooLarge, parser_.error()));
             return;
           case HttpResponseParser::Error::kTruncated:
-            Fail(ParserError(NetFailure::kHttpTruncated, parser_.error()));
+            Fail(ParserError(HttpFailure::kTruncated, parser_.error()));
             return;
           case HttpResponseParser::Error::kBodyTooLarge:
-            Fail(ParserError(NetFailure::kHttpBodyTooLarge, parser_.error()));
+            Fail(ParserError(HttpFailure::kBodyTooLarge, parser_.error()));
             return;
           default:
-            Fail(ParserError(NetFailure::kHttpMalformed, parser_.error()));
+            Fail(ParserError(HttpFailure::kMalformed, parser_.error()));
             return;
         }
     }
   }
 
-  NetError ParserError(NetFailure failure, absl::string_view what) {
+  // The response broke HTTP or our limits: kProtocol for the transport's
+  // eyes, the HTTP failure in the result.
+  NetError ParserError(HttpFailure failure, absl::string_view what) {
+    result_.http_failure = failure;
     NetError e;
-    e.failure = failure;
+    e.failure = NetFailure::kProtocol;
     e.phase = NetPhase::kResponse;
-    e.message = absl::StrCat("bad HTTP response from ", peer_, ": ", what);
+    e.message = absl::StrCat("bad HTTP response from ", peer(), ": ", what);
     return e;
   }
 
@@ -233,58 +202,39 @@ class FetchImpl final : public HttpsFetch {
     Deliver();
   }
 
-  void Fail(NetError e) {
-    if (stream_ != nullptr && !result_.tls.handshake_complete) result_.tls = stream_->tls_info();
+  void Fail(NetError e) override {
+    if (stream() != nullptr && !result_.tls.handshake_complete) {
+      result_.tls = stream()->tls_info();
+    }
     FillResponse();
     result_.error = std::move(e);
+    if (result_.error.failure != NetFailure::kProtocol) result_.http_failure = HttpFailure::kNone;
     Deliver();
   }
 
   // Closes the connection and runs the callback. Last use of `this`.
   void Deliver() {
     Stop();
-    result_.timings.total = absl::Now() - start_;
-    HttpsCallback callback = std::move(callback_);
-    callback_ = nullptr;
-    if (callback) callback(std::move(result_));
+    result_.timings.total = absl::Now() - start();
+    Finish(std::move(result_));
   }
 
-  void Stop() {
-    for (TimerId* t : {&deadline_timer_, &response_timer_, &first_byte_timer_}) {
-      if (*t != 0) reactor_->CancelTimer(*t);
-      *t = 0;
-    }
-    if (stream_ != nullptr) stream_->Close();
-  }
+  void OnStop() override { response_timer_.Cancel(); }
 
-  Reactor* const reactor_;
   const HttpsLimits limits_;
   HttpResponseParser parser_;
-  HttpsCallback callback_;
-  std::unique_ptr<TlsStream> stream_;
   TlsParams tls_params_;
   std::string request_;
-  std::string peer_;
   HttpsResult result_;
   NetPhase phase_ = NetPhase::kConnect;
   uint64_t bytes_received_ = 0;
-  absl::Time start_;
   absl::Time request_start_ = absl::InfinitePast();
   absl::Time request_sent_ = absl::InfinitePast();
-  TimerId deadline_timer_ = 0;
-  TimerId response_timer_ = 0;
-  TimerId first_byte_timer_ = 0;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // Handshake done -> response complete; the first-byte wait is the phase timer.
+  ReactorTimer response_timer_{reactor()};
 };
 
 }  // namespace
-
-std::optional<std::string> HttpsResult::Header(absl::string_view name) const {
-  for (const HttpHeader& h : headers) {
-    if (absl::EqualsIgnoreCase(h.name, name)) return h.value;
-  }
-  return std::nullopt;
-}
 
 std::string BuildHttpsGetRequest(const std::string& host, uint16_t port,
                                  const std::string& path) {

@@ -8,7 +8,8 @@
 //       reactor, tls_ctx, "192.0.2.1", 443, "mta-sts.example.com",
 //       "/.well-known/mta-sts.txt", limits,
 //       [](HttpsResult r) {                   // later, on the reactor thread
-//         if (!r.ok()) { /* r.error.failure, r.error.message, r.tls */ }
+//         if (!r.ok()) { /* r.error.failure (kProtocol: r.http_failure),
+//                             r.error.message, r.tls */ }
 //         else if (r.status_code == 200) { /* r.body, r.Header("content-type") */ }
 //       });
 //   // Destroying `fetch` (or fetch->Cancel()) stops it: the connection closes
@@ -24,6 +25,8 @@
 // Redirects are never followed: a 3xx comes back as it is, with its
 // Location header (RFC 8461 §3.3: senders do not follow them either). Any
 // status is a successful fetch at this level; judging it is the caller's job.
+//
+// Limits and results are plain data in net/https_types.h.
 //
 // Time limits, each its own NetError::phase when it expires (kTimeout):
 //   connect_timeout      TCP connect                          (kConnect)
@@ -51,6 +54,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "net/http_response.h"
+#include "net/https_types.h"
 #include "net/reactor.h"
 #include "net/tls_stream.h"
 
@@ -58,64 +62,6 @@ namespace mtasts::net {
 
 // The User-Agent we send, so policy hosts can recognise (and allow) us.
 inline constexpr absl::string_view kHttpsUserAgent = "mtasts-checker/1 (+MTA-STS policy check)";
-
-struct HttpsLimits {
-  absl::Duration connect_timeout = absl::Seconds(5);
-  absl::Duration handshake_timeout = absl::Seconds(5);
-  absl::Duration first_byte_timeout = absl::Seconds(5);
-  absl::Duration response_timeout = absl::Seconds(10);
-  // Absolute deadline over the whole fetch (the caller's RPC deadline).
-  absl::Time deadline = absl::InfiniteFuture();
-  // Header block 16 KiB, body 64 KiB (RFC 8461 §3.3 suggests 64 KiB for policies).
-  HttpLimits http;
-};
-
-struct HttpsTimings {
-  absl::Duration connect = absl::ZeroDuration();        // TCP connect
-  absl::Duration tls_handshake = absl::ZeroDuration();
-  absl::Duration first_byte = absl::ZeroDuration();     // request sent -> first byte
-  absl::Duration total = absl::ZeroDuration();          // HttpsGet -> callback
-};
-
-// Everything known about one fetch, filled as far as it got.
-struct HttpsResult {
-  // What was asked.
-  std::string address;
-  uint16_t port = 0;
-  std::string host;
-  std::string path;
-
-  // kNone when a whole HTTP response arrived (whatever its status).
-  NetError error;
-  bool ok() const { return error.ok(); }
-
-  // TLS evidence: version, cipher, certificate chain (also after a failed
-  // verification, when the server presented one).
-  TlsInfo tls;
-
-  // The response, as far as it arrived; headers only once complete.
-  int status_code = 0;  // 0: no complete status line and headers
-  std::string reason;
-  int http_minor_version = 1;
-  std::vector<HttpHeader> headers;
-  // The body, de-chunked; at most HttpLimits::max_body_bytes (on
-  // kHttpBodyTooLarge, the first bytes that fitted).
-  std::string body;
-  uint64_t body_bytes_received = 0;  // including any over the limit
-  HttpResponseParser::Framing framing = HttpResponseParser::Framing::kUnknown;
-  // Parser observations that are not errors (bare LF line ends, ...).
-  std::vector<std::string> warnings;
-  // The response was read to the end of the connection and the server sent
-  // close_notify before closing. False when the body was delimited by its
-  // length (nothing more was read) or the server closed with a bare TCP FIN,
-  // which an attacker can forge to truncate a close-delimited body.
-  bool close_notify = false;
-
-  HttpsTimings timings;
-
-  // The first value of a header (case-insensitive name).
-  std::optional<std::string> Header(absl::string_view name) const;
-};
 
 // A fetch in flight. Destroying it cancels it.
 class HttpsFetch {

@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "net/reactor.h"
+#include "net/run_sync.h"
 #include "net/tls_stream.h"
 #include "tests/fakes/fake_https_server.h"
 #include "tests/fakes/test_certs.h"
@@ -41,13 +42,11 @@ MATCHER_P(FailsWith, failure, "") {
   return false;
 }
 
-void RunSync(Reactor* reactor, absl::AnyInvocable<void()> fn) {
-  absl::Notification done;
-  reactor->Post([&] {
-    fn();
-    done.Notify();
-  });
-  done.WaitForNotification();
+// An HttpsResult whose response broke HTTP or our limits in this way.
+MATCHER_P(FailsWithHttp, failure, "") {
+  if (arg.error.failure == NetFailure::kProtocol && arg.http_failure == failure) return true;
+  *result_listener << "got " << arg.FailureName() << ": " << arg.error.ToString();
+  return false;
 }
 
 // Short limits, so every timeout test is quick.
@@ -188,7 +187,8 @@ TEST_F(HttpsGetTest, RedirectIsNotFollowed) {
   ASSERT_TRUE(r.ok()) << r.error.ToString();
   EXPECT_EQ(r.status_code, 301);
   EXPECT_THAT(r.Header("location"), Optional(std::string("https://elsewhere.example.test/policy")));
-  absl::SleepFor(absl::Milliseconds(50));
+  // The fake logs a request before answering it, so a client that followed
+  // the redirect (and reported its answer) would show a second one by now.
   EXPECT_EQ(server->requests().size(), 1u);
 }
 
@@ -241,7 +241,7 @@ TEST_F(HttpsGetTest, Tls12ServerWorks) {
 TEST_F(HttpsGetTest, BodyOver64KiB) {
   FakeHttpsServer* server = ServeResponse(FakeHttpResponse::Text(std::string(70000, 'a')));
   HttpsResult r = Fetch(server->port());
-  EXPECT_THAT(r.error, FailsWith(NetFailure::kHttpBodyTooLarge));
+  EXPECT_THAT(r, FailsWithHttp(HttpFailure::kBodyTooLarge));
   EXPECT_EQ(r.error.phase, NetPhase::kResponse);
   EXPECT_THAT(r.error.message, HasSubstr("65536"));
   EXPECT_EQ(r.status_code, 200);  // the head is reported
@@ -254,7 +254,7 @@ TEST_F(HttpsGetTest, ChunkedBodyOver64KiB) {
   response.chunk_size = 8192;
   FakeHttpsServer* server = ServeResponse(response);
   HttpsResult r = Fetch(server->port());
-  EXPECT_THAT(r.error, FailsWith(NetFailure::kHttpBodyTooLarge));
+  EXPECT_THAT(r, FailsWithHttp(HttpFailure::kBodyTooLarge));
 }
 
 TEST_F(HttpsGetTest, BodyLimitIsConfigurable) {
@@ -262,14 +262,14 @@ TEST_F(HttpsGetTest, BodyLimitIsConfigurable) {
   HttpsLimits limits = ShortLimits();
   limits.http.max_body_bytes = 10;
   HttpsResult r = Fetch(server->port(), limits);
-  EXPECT_THAT(r.error, FailsWith(NetFailure::kHttpBodyTooLarge));
+  EXPECT_THAT(r, FailsWithHttp(HttpFailure::kBodyTooLarge));
 }
 
 TEST_F(HttpsGetTest, HeadersOver16KiB) {
   FakeHttpsServer* server =
       ServeResponse(FakeHttpResponse::Text(kPolicy).WithHeader("X-Big", std::string(20000, 'h')));
   HttpsResult r = Fetch(server->port());
-  EXPECT_THAT(r.error, FailsWith(NetFailure::kHttpHeadersTooLarge));
+  EXPECT_THAT(r, FailsWithHttp(HttpFailure::kHeadersTooLarge));
   EXPECT_THAT(r.error.message, HasSubstr("16384"));
   EXPECT_EQ(r.status_code, 0);
 }
@@ -279,7 +279,7 @@ TEST_F(HttpsGetTest, MalformedResponse) {
   response.raw = "SMTP/1.0 hello\r\n\r\n";
   FakeHttpsServer* server = ServeResponse(response);
   HttpsResult r = Fetch(server->port());
-  EXPECT_THAT(r.error, FailsWith(NetFailure::kHttpMalformed));
+  EXPECT_THAT(r, FailsWithHttp(HttpFailure::kMalformed));
   EXPECT_THAT(r.error.message, HasSubstr("bad HTTP response from 127.0.0.1:"));
 }
 
@@ -362,7 +362,7 @@ TEST_F(HttpsGetTest, CloseMidBodyIsTruncated) {
   response.close_after_bytes = 200;
   FakeHttpsServer* server = ServeResponse(response);
   HttpsResult r = Fetch(server->port());
-  EXPECT_THAT(r.error, FailsWith(NetFailure::kHttpTruncated));
+  EXPECT_THAT(r, FailsWithHttp(HttpFailure::kTruncated));
   EXPECT_EQ(r.error.phase, NetPhase::kResponse);
   EXPECT_EQ(r.status_code, 200);
   EXPECT_FALSE(r.close_notify);
@@ -428,15 +428,19 @@ TEST_F(HttpsGetTest, CancelMidRequestClosesTheConnectionAndNeverCallsBack) {
   response.delay_before_first_byte = absl::InfiniteDuration();
   FakeHttpsServer* server = ServeResponse(response);
   bool called = false;
+  HttpsLimits limits = ShortLimits();
+  limits.response_timeout = absl::Milliseconds(500);
+  limits.deadline = absl::Now() + absl::Milliseconds(600);
   RunSync(reactor_.get(), [&] {
     fetch_ = HttpsGet(reactor_.get(), ctx_.get(), "127.0.0.1",
-                      static_cast<uint16_t>(server->port()), kHost, kPath, ShortLimits(),
+                      static_cast<uint16_t>(server->port()), kHost, kPath, limits,
                       [&](HttpsResult) { called = true; });
   });
   ASSERT_TRUE(server->WaitForRequests(1, kWait));
   RunSync(reactor_.get(), [&] { fetch_->Cancel(); });
   EXPECT_TRUE(server->WaitForClientCloses(1, kWait));
-  absl::SleepFor(absl::Milliseconds(700));  // past every timeout
+  // Past every timeout and the deadline: their timers went with Cancel.
+  WaitForTimersDue(reactor_.get(), absl::Milliseconds(700));
   RunSync(reactor_.get(), [&] { EXPECT_FALSE(called); });
 }
 

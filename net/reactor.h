@@ -1,9 +1,11 @@
 // Reactor: one epoll loop on one thread, with timers and cross-thread posting.
 //
-// Everything network-facing in the service (c-ares sockets now, TLS and SMTP
-// sockets later) is driven by a few reactors, never by a thread per request.
-// Objects that belong to a reactor are touched only on its thread, so they
-// need no locks; other threads hand work over with Post().
+// Everything network-facing in the service (c-ares sockets, libunbound's
+// result pipe, the TLS streams of HTTPS fetches and SMTP probes) is driven by
+// a few reactors, never by a thread per request. Objects that belong to a
+// reactor are touched only on its thread, so they need no locks; other
+// threads hand work over with Post(). Owners guard posted work and timers
+// with net/lifetime.h (LifetimeToken, ReactorTimer).
 //
 //   auto reactor = Reactor::Create("dns-0");         // starts its thread
 //   reactor->Post([] { /* runs on the reactor thread */ });

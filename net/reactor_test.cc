@@ -1,22 +1,27 @@
 #include "net/reactor.h"
 
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "net/run_sync.h"
 
 namespace mtasts::net {
 namespace {
@@ -31,15 +36,6 @@ std::unique_ptr<Reactor> MakeReactor() {
   return *std::move(reactor);
 }
 
-// Runs `fn` on the reactor thread and waits for it.
-void RunOn(Reactor& reactor, absl::AnyInvocable<void()> fn) {
-  absl::Notification done;
-  reactor.Post([&] {
-    fn();
-    done.Notify();
-  });
-  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
-}
 
 // Records the order in which callbacks ran; usable from any thread.
 class Log {
@@ -84,7 +80,7 @@ TEST(ReactorTest, PostRunsOnReactorThreadInOrder) {
 TEST(ReactorTest, PostFromReactorThreadIsNeverInline) {
   auto reactor = MakeReactor();
   Log log;
-  RunOn(*reactor, [&] {
+  RunSync(reactor.get(), [&] {
     reactor->Post([&] { log.Add(2); });
     log.Add(1);  // must come first: the post runs after this reaction
   });
@@ -125,7 +121,7 @@ TEST(ReactorTest, TimersRunInDueOrder) {
   Log log;
   const absl::Time start = absl::Now();
   std::atomic<bool> early{false};
-  RunOn(*reactor, [&] {
+  RunSync(reactor.get(), [&] {
     reactor->RunAfter(absl::Milliseconds(60), [&] { log.Add(3); });
     reactor->RunAfter(absl::Milliseconds(20), [&] {
       if (absl::Now() - start < absl::Milliseconds(20)) early = true;
@@ -141,7 +137,7 @@ TEST(ReactorTest, TimersRunInDueOrder) {
 TEST(ReactorTest, TimersDueTogetherRunInArmingOrder) {
   auto reactor = MakeReactor();
   Log log;
-  RunOn(*reactor, [&] {
+  RunSync(reactor.get(), [&] {
     const absl::Time when = absl::Now() + absl::Milliseconds(10);
     for (int i = 0; i < 5; ++i) reactor->RunAt(when, [&, i] { log.Add(i); });
   });
@@ -152,7 +148,7 @@ TEST(ReactorTest, TimersDueTogetherRunInArmingOrder) {
 TEST(ReactorTest, CancelledTimerNeverRuns) {
   auto reactor = MakeReactor();
   Log log;
-  RunOn(*reactor, [&] {
+  RunSync(reactor.get(), [&] {
     TimerId cancelled = reactor->RunAfter(absl::Milliseconds(10), [&] { log.Add(1); });
     EXPECT_NE(cancelled, 0u);
     reactor->RunAfter(absl::Milliseconds(30), [&] { log.Add(2); });
@@ -160,8 +156,8 @@ TEST(ReactorTest, CancelledTimerNeverRuns) {
     reactor->CancelTimer(cancelled);  // twice: a no-op
     reactor->CancelTimer(12345);      // unknown: a no-op
   });
+  // Timers run in due order: once the 30 ms one ran, the 10 ms one would have.
   ASSERT_TRUE(log.WaitForSize(1));
-  absl::SleepFor(absl::Milliseconds(30));
   EXPECT_THAT(log.values(), ElementsAre(2));
 }
 
@@ -169,7 +165,7 @@ TEST(ReactorTest, TimerCancelledByAnotherDueInSameTurn) {
   auto reactor = MakeReactor();
   Log log;
   TimerId second = 0;
-  RunOn(*reactor, [&] {
+  RunSync(reactor.get(), [&] {
     const absl::Time when = absl::Now() + absl::Milliseconds(10);
     reactor->RunAt(when, [&] {
       log.Add(1);
@@ -185,7 +181,7 @@ TEST(ReactorTest, TimerCancelledByAnotherDueInSameTurn) {
 TEST(ReactorTest, RunAtInThePastRunsNextTurnNotInline) {
   auto reactor = MakeReactor();
   Log log;
-  RunOn(*reactor, [&] {
+  RunSync(reactor.get(), [&] {
     reactor->RunAt(absl::Now() - absl::Seconds(10), [&] { log.Add(2); });
     reactor->RunAt(absl::InfinitePast(), [&] { log.Add(3); });
     log.Add(1);
@@ -204,12 +200,12 @@ TEST(ReactorTest, TimerArmingPastTimersDoesNotStarveTheLoop) {
     ++rearms;
     if (!stop) reactor->RunAt(absl::InfinitePast(), again);
   };
-  RunOn(*reactor, [&] { reactor->RunAt(absl::InfinitePast(), again); });
+  RunSync(reactor.get(), [&] { reactor->RunAt(absl::InfinitePast(), again); });
   absl::Notification posted_ran;
   reactor->Post([&] { posted_ran.Notify(); });
   EXPECT_TRUE(posted_ran.WaitForNotificationWithTimeout(kWait));
   stop = true;
-  RunOn(*reactor, [] {});
+  RunSync(reactor.get(), [] {});
   EXPECT_GT(rearms.load(), 0);
 }
 
@@ -270,57 +266,60 @@ class PipeTest : public ::testing::Test {
 
 TEST_F(PipeTest, WatchReportsReadable) {
   PipeHandler handler;
-  RunOn(*reactor_, [&] {
+  RunSync(reactor_.get(), [&] {
     EXPECT_TRUE(reactor_->Watch(read_fd(), EPOLLIN, &handler).ok());
   });
   ASSERT_EQ(write(write_fd(), "x", 1), 1);
   ASSERT_TRUE(handler.WaitForCalls(1));
   EXPECT_TRUE(handler.last_events() & EPOLLIN);
-  RunOn(*reactor_, [&] { EXPECT_TRUE(reactor_->Unwatch(read_fd()).ok()); });
+  RunSync(reactor_.get(), [&] { EXPECT_TRUE(reactor_->Unwatch(read_fd()).ok()); });
 }
 
 TEST_F(PipeTest, LevelTriggeredUntilDrained) {
   PipeHandler handler;
   handler.set_drain(false);
-  RunOn(*reactor_, [&] {
+  RunSync(reactor_.get(), [&] {
     EXPECT_TRUE(reactor_->Watch(read_fd(), EPOLLIN, &handler).ok());
   });
   ASSERT_EQ(write(write_fd(), "x", 1), 1);
   // Not drained: level-triggered epoll keeps reporting it.
   ASSERT_TRUE(handler.WaitForCalls(3));
-  RunOn(*reactor_, [&] { EXPECT_TRUE(reactor_->Unwatch(read_fd()).ok()); });
+  RunSync(reactor_.get(), [&] { EXPECT_TRUE(reactor_->Unwatch(read_fd()).ok()); });
 }
 
 TEST_F(PipeTest, UnwatchStopsEventsAndModifyChangesMask) {
   PipeHandler handler;
-  RunOn(*reactor_, [&] {
+  RunSync(reactor_.get(), [&] {
     EXPECT_TRUE(reactor_->Watch(read_fd(), EPOLLIN, &handler).ok());
     EXPECT_TRUE(reactor_->Unwatch(read_fd()).ok());
     EXPECT_EQ(reactor_->Unwatch(read_fd()).code(), absl::StatusCode::kNotFound);
   });
   ASSERT_EQ(write(write_fd(), "x", 1), 1);
-  absl::SleepFor(absl::Milliseconds(30));
+  // The pipe is readable before the post below wakes the reactor, and a turn
+  // dispatches fd events before posted work: had the watch survived, the
+  // handler would have run by the time the post has.
+  RunSync(reactor_.get(), [] {});
   EXPECT_EQ(handler.calls(), 0);
 
   // Watch the write end for input first (never fires), then switch it to
   // EPOLLOUT with a second Watch (EPOLL_CTL_MOD): a pipe with room is writable.
   PipeHandler writer;
-  RunOn(*reactor_, [&] {
+  RunSync(reactor_.get(), [&] {
     EXPECT_TRUE(reactor_->Watch(write_fd(), EPOLLIN, &writer).ok());
   });
-  absl::SleepFor(absl::Milliseconds(20));
+  RunSync(reactor_.get(), [] {});  // a whole turn with the watch in place
   EXPECT_EQ(writer.calls(), 0);
-  RunOn(*reactor_, [&] {
+  RunSync(reactor_.get(), [&] {
     EXPECT_TRUE(reactor_->Watch(write_fd(), EPOLLOUT, &writer).ok());
   });
   ASSERT_TRUE(writer.WaitForCalls(1));
   EXPECT_TRUE(writer.last_events() & EPOLLOUT);
-  RunOn(*reactor_, [&] { EXPECT_TRUE(reactor_->Unwatch(write_fd()).ok()); });
+  RunSync(reactor_.get(), [&] { EXPECT_TRUE(reactor_->Unwatch(write_fd()).ok()); });
 }
 
 TEST_F(PipeTest, WatchRejectsBadFd) {
   PipeHandler handler;
-  RunOn(*reactor_, [&] {
+  RunSync(reactor_.get(), [&] {
     EXPECT_EQ(reactor_->Watch(-1, EPOLLIN, &handler).code(),
               absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(reactor_->Watch(1 << 20, EPOLLIN, &handler).code(),
@@ -357,12 +356,17 @@ TEST_F(PipeTest, EventForFdUnwatchedInSameTurnIsDropped) {
   ASSERT_EQ(write(second[1], "x", 1), 1);
   UnwatchOtherHandler a(reactor_.get(), second[0]);
   UnwatchOtherHandler b(reactor_.get(), read_fd());
-  RunOn(*reactor_, [&] {
+  RunSync(reactor_.get(), [&] {
     ASSERT_TRUE(reactor_->Watch(read_fd(), EPOLLIN, &a).ok());
     ASSERT_TRUE(reactor_->Watch(second[0], EPOLLIN, &b).ok());
   });
-  absl::SleepFor(absl::Milliseconds(30));
-  RunOn(*reactor_, [&] {
+  // Wait for the turn that saw both fds ready (one handler has run).
+  const absl::Time deadline = absl::Now() + kWait;
+  while (a.calls_ + b.calls_ == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  ASSERT_GT(a.calls_ + b.calls_, 0);
+  RunSync(reactor_.get(), [&] {
     // Exactly one fd is still watched: the one whose handler ran first.
     const bool first_left = reactor_->Unwatch(read_fd()).ok();
     const bool second_left = reactor_->Unwatch(second[0]).ok();
@@ -384,34 +388,89 @@ struct DestroyCounter {
   std::atomic<int>* destroyed;
 };
 
+// This thread's kernel state ('R', 'S', ...) from /proc; '?' when unknown.
+char ThreadState(pid_t tid) {
+  std::ifstream stat(absl::StrCat("/proc/self/task/", tid, "/stat"));
+  std::string line;
+  if (!std::getline(stat, line)) return '?';
+  // "tid (comm) S ...": the state follows the last ')'.
+  const size_t paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() ? line[paren + 2] : '?';
+}
+
+// Threads of this process named `name` (Reactor::Create names its thread).
+int ThreadsNamed(const std::string& name) {
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(entry.path() / "comm");
+    std::string line;
+    if (std::getline(comm, line) && line == name) ++n;
+  }
+  return n;
+}
+
 TEST(ReactorTest, DestructionDestroysPendingWorkWithoutRunningIt) {
   std::atomic<int> ran{0};
   std::atomic<int> destroyed{0};
   auto reactor = MakeReactor();
-  RunOn(*reactor, [&] {
+  RunSync(reactor.get(), [&] {
     reactor->RunAfter(absl::Hours(1),
                       [&, c = DestroyCounter(&destroyed)] { ++ran; });
     reactor->RunAfter(absl::Milliseconds(1),
                       [&, c = DestroyCounter(&destroyed)] { ++ran; });
   });
-  // Keep the reactor busy so the posts below (and the 1 ms timer) are still
-  // pending when the destructor starts.
+  // Keep the reactor busy until the destructor, on another thread, has
+  // started (it then sleeps in join), so the posts below (and the 1 ms
+  // timer) are still pending when the loop sees it must stop.
+  std::atomic<pid_t> destroyer{0};
   absl::Notification busy;
   reactor->Post([&] {
     busy.Notify();
-    absl::SleepFor(absl::Milliseconds(200));
+    const absl::Time deadline = absl::Now() + kWait;
+    while (absl::Now() < deadline &&
+           (destroyer.load() == 0 || ThreadState(destroyer.load()) != 'S')) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
   });
   ASSERT_TRUE(busy.WaitForNotificationWithTimeout(kWait));
   for (int i = 0; i < 3; ++i) {
     reactor->Post([&, c = DestroyCounter(&destroyed)] { ++ran; });
   }
-  reactor.reset();
+  std::thread destroy([&] {
+    destroyer = static_cast<pid_t>(syscall(SYS_gettid));
+    reactor.reset();
+  });
+  destroy.join();
   EXPECT_EQ(ran.load(), 0);
   EXPECT_EQ(destroyed.load(), 5);
 }
 
-TEST(ReactorTest, DestroyIdleReactor) {
-  for (int i = 0; i < 20; ++i) MakeReactor().reset();
+TEST(ReactorTest, DestroyingAnIdleReactorWakesAndJoinsItsThread) {
+  constexpr char kName[] = "idle-reactor";
+  for (int i = 0; i < 20; ++i) {
+    std::unique_ptr<Reactor> reactor = *Reactor::Create(kName);
+    RunSync(reactor.get(), [] {});  // its thread runs, then sleeps in epoll_wait
+    EXPECT_EQ(ThreadsNamed(kName), 1);
+    // The destructor must wake the idle loop (it waits with no timeout) and
+    // join it: one that did not wake it would never return.
+    absl::Notification destroyed;
+    std::thread destroy([&] {
+      reactor.reset();
+      destroyed.Notify();
+    });
+    if (!destroyed.WaitForNotificationWithTimeout(kWait)) {
+      ADD_FAILURE() << "~Reactor of an idle reactor did not return";
+      destroy.detach();  // still blocked; the test has failed
+      return;
+    }
+    destroy.join();
+    // Joined: the thread is gone (it leaves /proc a moment after join returns).
+    const absl::Time deadline = absl::Now() + kWait;
+    while (ThreadsNamed(kName) != 0 && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+    EXPECT_EQ(ThreadsNamed(kName), 0);
+  }
 }
 
 TEST(ReactorPoolTest, RoundRobin) {

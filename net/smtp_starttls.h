@@ -9,7 +9,8 @@
 //       reactor, tls_ctx, "192.0.2.25", 25, "mx1.example.com",
 //       "checker.example.net", limits,
 //       [](SmtpProbeResult r) {               // later, on the reactor thread
-//         if (!r.ok()) { /* r.phase, r.error.failure, r.error.message, r.tls */ }
+//         if (!r.ok()) { /* r.phase, r.error.failure (kProtocol: r.smtp_failure),
+//                             r.error.message, r.tls */ }
 //       });
 //   // Destroying `probe` (or probe->Cancel()) closes the connection; the
 //   // callback never runs.
@@ -26,6 +27,8 @@
 // A refusal (4xx/5xx greeting, EHLO or STARTTLS reply; no STARTTLS keyword)
 // ends the probe with a polite QUIT in plaintext. After a failed handshake
 // the connection is simply closed.
+//
+// Limits and results are plain data in net/smtp_types.h.
 //
 // Time limits, each reported as kTimeout with SmtpProbeResult::phase:
 //   connect_timeout, greeting_timeout, ehlo_timeout, starttls_timeout,
@@ -50,70 +53,10 @@
 #include "absl/time/time.h"
 #include "net/reactor.h"
 #include "net/smtp_reply.h"
+#include "net/smtp_types.h"
 #include "net/tls_stream.h"
 
 namespace mtasts::net {
-
-// --- The probe. ---
-
-struct SmtpLimits {
-  absl::Duration connect_timeout = absl::Seconds(10);
-  // RFC 5321 §4.5.3.2 lets senders wait 5 minutes for a greeting; a checker
-  // that waited that long would be useless. 30 s catches tarpitting hosts.
-  absl::Duration greeting_timeout = absl::Seconds(30);
-  absl::Duration ehlo_timeout = absl::Seconds(15);
-  absl::Duration starttls_timeout = absl::Seconds(15);
-  absl::Duration handshake_timeout = absl::Seconds(15);
-  absl::Duration quit_timeout = absl::Seconds(2);
-  // Absolute deadline over the whole probe.
-  absl::Time deadline = absl::InfiniteFuture();
-  // RFC 5321 §4.5.3.1.5: reply lines are at most 512 octets; we accept four
-  // times that (real servers overshoot) and no more.
-  size_t max_line_bytes = 2048;
-  // Lines per reply (EHLO replies have one per extension).
-  size_t max_reply_lines = 100;
-};
-
-// How far the exchange got, or where it failed.
-enum class SmtpPhase {
-  kNone = 0,
-  kConnect,
-  kGreeting,
-  kEhlo,
-  kStartTls,      // the reply to STARTTLS
-  kTlsHandshake,
-  kQuit,
-  kDone,          // the handshake passed; QUIT sent (its answer does not matter)
-};
-// "TCP connect", "greeting", "EHLO", ... for messages.
-absl::string_view SmtpPhaseName(SmtpPhase phase);
-
-// Everything known about one probe, filled as far as it got.
-struct SmtpProbeResult {
-  std::string address;
-  uint16_t port = 0;
-  std::string host;  // the MX host name: SNI and the name verified
-
-  // kNone when STARTTLS worked and the certificate passed verification.
-  NetError error;
-  // Where `error` happened; kDone on success.
-  SmtpPhase phase = SmtpPhase::kNone;
-  bool ok() const { return error.ok(); }
-  // The TCP connection was established (the vantage point reaches the host).
-  bool connected = false;
-
-  SmtpReply greeting;
-  SmtpReply ehlo;
-  std::vector<std::string> ehlo_keywords;
-  bool starttls_offered = false;
-  SmtpReply starttls;  // the reply to STARTTLS (220, 454, ...)
-  // TLS evidence, also when verification failed.
-  TlsInfo tls;
-  int quit_code = 0;   // 0 when no 221 (or anything) came back in time
-
-  absl::Duration connect_time = absl::ZeroDuration();
-  absl::Duration total_time = absl::ZeroDuration();
-};
 
 // A probe in flight. Destroying it cancels it.
 class SmtpProbe {

@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "net/reactor.h"
+#include "net/run_sync.h"
 #include "net/smtp_reply.h"
 #include "net/tls_stream.h"
 #include "tests/fakes/fake_smtp_server.h"
@@ -76,15 +77,6 @@ TEST(SmtpReplyParserTest, BoundsLinesAndLength) {
 }
 
 // --- The probe against the fake server. ---
-
-void RunSync(Reactor* reactor, absl::AnyInvocable<void()> fn) {
-  absl::Notification done;
-  reactor->Post([&] {
-    fn();
-    done.Notify();
-  });
-  done.WaitForNotification();
-}
 
 SmtpLimits ShortLimits() {
   SmtpLimits limits;
@@ -178,7 +170,8 @@ TEST_F(SmtpStartTlsTest, RejectingGreetingEndsWithQuit) {
   script.greeting = {"554 5.7.1 no service for you"};
   ASSERT_TRUE(server_->SetScript(kAddr, script).ok());
   SmtpProbeResult r = Probe();
-  EXPECT_EQ(r.error.failure, NetFailure::kSmtpRejected);
+  EXPECT_EQ(r.error.failure, NetFailure::kProtocol);
+  EXPECT_EQ(r.smtp_failure, SmtpFailure::kRejected);
   EXPECT_EQ(r.phase, SmtpPhase::kGreeting);
   EXPECT_EQ(r.greeting.code, 554);
   EXPECT_THAT(r.error.message, HasSubstr("554"));
@@ -191,7 +184,8 @@ TEST_F(SmtpStartTlsTest, StartTlsNotAdvertised) {
   script.ehlo = {"250-mx1.example.test", "250 SIZE 1000"};
   ASSERT_TRUE(server_->SetScript(kAddr, script).ok());
   SmtpProbeResult r = Probe();
-  EXPECT_EQ(r.error.failure, NetFailure::kStartTlsNotOffered);
+  EXPECT_EQ(r.error.failure, NetFailure::kProtocol);
+  EXPECT_EQ(r.smtp_failure, SmtpFailure::kStartTlsNotOffered);
   EXPECT_EQ(r.phase, SmtpPhase::kEhlo);
   EXPECT_FALSE(r.starttls_offered);
   EXPECT_THAT(r.error.message, HasSubstr("SIZE"));
@@ -203,7 +197,8 @@ TEST_F(SmtpStartTlsTest, StartTlsRefusedWith454) {
   script.starttls_reply = {"454 4.7.0 TLS not available due to temporary reason"};
   ASSERT_TRUE(server_->SetScript(kAddr, script).ok());
   SmtpProbeResult r = Probe();
-  EXPECT_EQ(r.error.failure, NetFailure::kSmtpRejected);
+  EXPECT_EQ(r.error.failure, NetFailure::kProtocol);
+  EXPECT_EQ(r.smtp_failure, SmtpFailure::kRejected);
   EXPECT_EQ(r.phase, SmtpPhase::kStartTls);
   EXPECT_EQ(r.starttls.code, 454);
   EXPECT_TRUE(r.starttls_offered);
@@ -286,7 +281,9 @@ TEST_F(SmtpStartTlsTest, MalformedAndOverlongReplies) {
   FakeSmtpScript script = Good();
   script.greeting = {"HTTP/1.1 400 Bad Request"};
   ASSERT_TRUE(server_->SetScript(kAddr, script).ok());
-  EXPECT_EQ(Probe().error.failure, NetFailure::kSmtpMalformed);
+  SmtpProbeResult not_smtp = Probe();
+  EXPECT_EQ(not_smtp.error.failure, NetFailure::kProtocol);
+  EXPECT_EQ(not_smtp.smtp_failure, SmtpFailure::kMalformed);
   script.greeting = {"220 " + std::string(5000, 'x')};
   ASSERT_TRUE(server_->SetScript(kAddr, script).ok());
   EXPECT_EQ(Probe().error.failure, NetFailure::kLineTooLong);
@@ -296,7 +293,8 @@ TEST_F(SmtpStartTlsTest, MalformedAndOverlongReplies) {
   script.ehlo.push_back("250 STARTTLS");
   ASSERT_TRUE(server_->SetScript(kAddr, script).ok());
   SmtpProbeResult r = Probe();
-  EXPECT_EQ(r.error.failure, NetFailure::kSmtpMalformed);
+  EXPECT_EQ(r.error.failure, NetFailure::kProtocol);
+  EXPECT_EQ(r.smtp_failure, SmtpFailure::kMalformed);
   EXPECT_EQ(r.phase, SmtpPhase::kEhlo);
 }
 
@@ -312,9 +310,9 @@ TEST_F(SmtpStartTlsTest, CancelStopsTheCallbackAndCloses) {
   });
   ASSERT_TRUE(server_->WaitForConnections(kAddr, 1, absl::Seconds(5)));
   RunSync(reactor_.get(), [&] { probe_->Cancel(); });
-  absl::SleepFor(absl::Milliseconds(900));  // past every phase timeout
-  RunSync(reactor_.get(), [] {});
-  EXPECT_FALSE(called);
+  // Past every phase timeout (700 ms): their timers went with Cancel.
+  WaitForTimersDue(reactor_.get(), absl::Milliseconds(800));
+  RunSync(reactor_.get(), [&] { EXPECT_FALSE(called); });
 }
 
 TEST_F(SmtpStartTlsTest, BadArgumentsFailThroughTheCallback) {

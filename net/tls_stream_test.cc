@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/x509_vfy.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "net/reactor.h"
+#include "net/run_sync.h"
 #include "tests/fakes/fake_https_server.h"
 #include "tests/fakes/test_certs.h"
 
@@ -48,14 +50,18 @@ MATCHER_P(FailsWith, failure, "") {
   return false;
 }
 
-// Runs `fn` on the reactor thread and waits for it.
-void RunSync(Reactor* reactor, absl::AnyInvocable<void()> fn) {
-  absl::Notification done;
-  reactor->Post([&] {
-    fn();
-    done.Notify();
-  });
-  done.WaitForNotification();
+// Waits until `n` bytes sit unread in socket `fd` (peeking, not reading).
+bool WaitForUnreadBytes(int fd, size_t n) {
+  const absl::Time deadline = absl::Now() + kWait;
+  std::string buf(n, '\0');
+  while (absl::Now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 10) > 0 &&
+        recv(fd, buf.data(), n, MSG_PEEK | MSG_DONTWAIT) == static_cast<ssize_t>(n)) {
+      return true;
+    }
+  }
+  return false;
 }
 
 class TlsStreamTest : public ::testing::Test {
@@ -505,18 +511,21 @@ TEST_F(TlsStreamTest, NotAnIpAddressIsALocalError) {
 TEST_F(TlsStreamTest, CloseDuringHandshakeStopsItAndTheServerSeesTheClose) {
   FakeHttpsServer* server = ServePlain({});  // never answers the ClientHello
   bool called = false;
+  const absl::Duration handshake_timeout = absl::Milliseconds(300);
   RunSync(reactor_.get(), [&] {
     stream_ = *TlsStream::Create(reactor_.get(), ctx_.get());
     TlsParams params;
     params.host = kHost;
+    params.handshake_timeout = handshake_timeout;
     stream_->ConnectTls("127.0.0.1", static_cast<uint16_t>(server->port()), absl::Seconds(2),
                         params, [&](NetError) { called = true; });
   });
-  ASSERT_TRUE(server->WaitForConnections(1, kWait));
-  absl::SleepFor(absl::Milliseconds(50));  // the ClientHello is out
+  // The ClientHello (a TLS record header at least) reached the server.
+  ASSERT_TRUE(server->WaitForPlainBytes(5, kWait));
   RunSync(reactor_.get(), [&] { stream_->Close(); });
   EXPECT_TRUE(server->WaitForClientCloses(1, kWait));
-  absl::SleepFor(absl::Milliseconds(100));
+  // Past the handshake timeout: its timer went with Close.
+  WaitForTimersDue(reactor_.get(), handshake_timeout);
   RunSync(reactor_.get(), [&] { EXPECT_FALSE(called); });
 }
 
@@ -650,7 +659,10 @@ TEST_F(TlsStreamTest, ReadLineFailsWhenTheConnectionEndsMidLine) {
   FakeHttpsServer* server = ServePlain(options);
   ASSERT_TRUE(ConnectPlainSync(server->port()).ok());
   ASSERT_TRUE(server->WaitForConnections(1, kWait));
-  absl::SleepFor(absl::Milliseconds(100));  // the greeting is out
+  // The greeting arrived (peeked at, not read) before the server goes.
+  int fd = -1;
+  RunSync(reactor_.get(), [&] { fd = stream_->fd(); });
+  ASSERT_TRUE(WaitForUnreadBytes(fd, options.plain_greeting.size()));
   server->Stop();  // closes the connection after the greeting
   ReadResult r = ReadSync(true, 50);
   EXPECT_THAT(r.error, FailsWith(NetFailure::kConnectionClosed));

@@ -1,12 +1,14 @@
-// Small text helpers shared by the protocol drivers over TlsStream
+// Small text helpers shared by TlsStream and the protocol drivers over it
 // (https_get, smtp_starttls): how a peer is named in messages, which
-// caller-supplied words may go onto the wire, and durations in messages.
+// caller-supplied words may go onto the wire, durations and peer bytes in
+// messages.
 #ifndef MTASTS_NET_WIRE_TEXT_H_
 #define MTASTS_NET_WIRE_TEXT_H_
 
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -39,6 +41,30 @@ inline bool IsPrintableToken(absl::string_view s) {
 // "250ms".
 inline std::string Millis(absl::Duration d) {
   return absl::StrCat(absl::ToInt64Milliseconds(d), "ms");
+}
+
+// At most `max` bytes of `s` as printable ASCII, other bytes as \r, \n or
+// \xNN, "..." when cut: for anything a peer sent that a message quotes
+// (reports are UTF-8 protobuf strings).
+inline std::string PrintableText(absl::string_view s, size_t max = 64) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < max; ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out.push_back(static_cast<char>(c));
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    }
+  }
+  if (s.size() > max) out += "...";
+  return out;
 }
 
 }  // namespace mtasts::net

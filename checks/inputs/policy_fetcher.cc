@@ -57,9 +57,7 @@ void PolicyFetcher::FetchAll() {
   if (fetches_pending_ == 0) {
     // Nothing to wait for; report from a fresh reaction, never inside Start's
     // call chain of DNS callbacks (the caller may destroy us in `done`).
-    ctx_.reactor().Post([this, alive = std::weak_ptr<char>(alive_)] {
-      if (alive.lock()) MaybeDone();
-    });
+    ctx_.reactor().Post(lifetime_.Guard([this] { MaybeDone(); }));
   }
 }
 

@@ -21,6 +21,7 @@
 #include "checks/check.h"
 #include "net/address_guard.h"
 #include "net/https_get.h"
+#include "net/lifetime.h"
 
 namespace mtasts::checks {
 
@@ -49,8 +50,8 @@ class PolicyFetcher {
   int lookups_pending_ = 0;
   int fetches_pending_ = 0;
   std::vector<std::unique_ptr<net::HttpsFetch>> in_flight_;
-  // Posted reactions hold it weakly: they do nothing once we are gone.
-  std::shared_ptr<char> alive_ = std::make_shared<char>();
+  // Posted reactions do nothing once we are gone.
+  net::LifetimeToken lifetime_;
 };
 
 }  // namespace mtasts::checks

@@ -11,7 +11,7 @@
 #include "checks/common/policy.h"
 #include "net/address_guard.h"
 #include "net/dns_types.h"
-#include "net/https_get.h"
+#include "net/https_types.h"
 
 namespace mtasts::checks {
 

@@ -11,6 +11,7 @@
 #include "checks/mx_tls/mx_tls_judge.h"
 #include "checks/common/policy.h"
 #include "net/address_guard.h"
+#include "net/lifetime.h"
 
 namespace mtasts::checks {
 namespace {
@@ -58,11 +59,8 @@ class MxTlsRun : public std::enable_shared_from_this<MxTlsRun> {
       reactor_->Post([self = self_] { self->Finish(); });
       return;
     }
-    deadline_timer_ = reactor_->RunAt(ctx_->deadline(), [weak = weak_from_this()] {
-      if (auto self = weak.lock()) {
-        self->deadline_timer_ = 0;
-        self->Stop();
-      }
+    deadline_timer_.RunAt(ctx_->deadline(), [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->Stop();
     });
     // The run may end first (its deadline, or the caller cancels): leave the
     // probe cache at once rather than when the probes come back.
@@ -150,8 +148,7 @@ class MxTlsRun : public std::enable_shared_from_this<MxTlsRun> {
       if (id != 0) cache_.Cancel(id);
       id = 0;
     }
-    if (deadline_timer_ != 0) reactor_->CancelTimer(deadline_timer_);
-    deadline_timer_ = 0;
+    deadline_timer_.Cancel();
     ctx_ = nullptr;
     // Released last; the caller still holds a reference while it returns.
     reactor_->Post([self = std::move(self_)] {});
@@ -169,7 +166,7 @@ class MxTlsRun : public std::enable_shared_from_this<MxTlsRun> {
   size_t answered_ = 0;
   int in_flight_ = 0;
   bool stopped_ = false;
-  net::TimerId deadline_timer_ = 0;
+  net::ReactorTimer deadline_timer_{reactor_};
   std::shared_ptr<MxTlsRun> self_;
 };
 

@@ -53,8 +53,11 @@ Cause CauseOf(const MxAddressProbe& p) {
     case NetFailure::kNone: return Cause::kValid;
     case NetFailure::kLocalError:
     case NetFailure::kDeadlineExceeded: return Cause::kOurs;
-    case NetFailure::kStartTlsNotOffered: return Cause::kStartTlsMissing;
-    case NetFailure::kSmtpRejected:
+    case NetFailure::kProtocol:  // the SMTP exchange failed: how?
+      if (r.smtp_failure == net::SmtpFailure::kStartTlsNotOffered) {
+        return Cause::kStartTlsMissing;
+      }
+      if (r.smtp_failure != net::SmtpFailure::kRejected) break;
       if (r.phase == SmtpPhase::kGreeting) return Cause::kGreetingRejected;
       if (r.phase == SmtpPhase::kEhlo) return Cause::kEhloRejected;
       return Cause::kStartTlsRefused;

@@ -45,7 +45,7 @@
 #include "mtasts/v1/report.pb.h"
 #include "net/address_guard.h"
 #include "net/dns_types.h"
-#include "net/smtp_starttls.h"
+#include "net/smtp_types.h"
 
 namespace mtasts::checks {
 

@@ -48,6 +48,13 @@ net::SmtpProbeResult Failed(NetFailure failure, SmtpPhase phase, bool connected 
   return r;
 }
 
+// The SMTP exchange failed (kProtocol) in this way.
+net::SmtpProbeResult Failed(net::SmtpFailure failure, SmtpPhase phase) {
+  net::SmtpProbeResult r = Failed(NetFailure::kProtocol, phase);
+  r.smtp_failure = failure;
+  return r;
+}
+
 net::SmtpProbeResult CertFailed(NetFailure failure, std::vector<int> other_errors = {}) {
   net::SmtpProbeResult r = Failed(failure, SmtpPhase::kTlsHandshake);
   for (int code : other_errors) r.tls.certificate_errors.push_back({code, 0, "x", "", {}, {}});
@@ -109,13 +116,13 @@ TEST(MxTlsJudgeTest, EachCauseItsCodeAndSeverityPerMode) {
   const v1::Severity C = v1::SEVERITY_CRITICAL, H = v1::SEVERITY_HIGH, M = v1::SEVERITY_MEDIUM;
   const v1::CheckStatus FAIL = v1::CHECK_STATUS_FAIL, WARN = v1::CHECK_STATUS_WARN;
   const std::vector<Row> rows = {
-      {"starttls missing", Failed(NetFailure::kStartTlsNotOffered, SmtpPhase::kEhlo),
+      {"starttls missing", Failed(net::SmtpFailure::kStartTlsNotOffered, SmtpPhase::kEhlo),
        v1::MX_TLS_STARTTLS_MISSING, C, H, H, FAIL, "starttls-not-supported"},
-      {"454", Failed(NetFailure::kSmtpRejected, SmtpPhase::kStartTls),
+      {"454", Failed(net::SmtpFailure::kRejected, SmtpPhase::kStartTls),
        v1::MX_TLS_STARTTLS_REFUSED, C, H, H, FAIL, "starttls-not-supported"},
-      {"554 greeting", Failed(NetFailure::kSmtpRejected, SmtpPhase::kGreeting),
+      {"554 greeting", Failed(net::SmtpFailure::kRejected, SmtpPhase::kGreeting),
        v1::MX_TLS_GREETING_REJECTED, H, H, H, FAIL, ""},
-      {"EHLO refused", Failed(NetFailure::kSmtpRejected, SmtpPhase::kEhlo),
+      {"EHLO refused", Failed(net::SmtpFailure::kRejected, SmtpPhase::kEhlo),
        v1::MX_TLS_EHLO_REJECTED, H, H, H, FAIL, "starttls-not-supported"},
       {"handshake alert", Failed(NetFailure::kHandshakeFailure, SmtpPhase::kTlsHandshake),
        v1::MX_TLS_HANDSHAKE_FAILED, C, H, H, FAIL, "validation-failure"},
@@ -139,7 +146,7 @@ TEST(MxTlsJudgeTest, EachCauseItsCodeAndSeverityPerMode) {
        v1::MX_TLS_CERT_INVALID, C, H, M, FAIL, "validation-failure"},
       {"greeting timeout", Failed(NetFailure::kTimeout, SmtpPhase::kGreeting),
        v1::MX_TLS_TIMEOUT, M, M, M, FAIL, ""},
-      {"not SMTP", Failed(NetFailure::kSmtpMalformed, SmtpPhase::kGreeting),
+      {"not SMTP", Failed(net::SmtpFailure::kMalformed, SmtpPhase::kGreeting),
        v1::MX_TLS_PROTOCOL_ERROR, M, M, M, FAIL, ""},
       {"expires in 10 days", Passed(10), v1::MX_TLS_CERT_EXPIRING_SOON, M, M, M, WARN, ""},
       {"expires in 2 days", Passed(2), v1::MX_TLS_CERT_EXPIRING_SOON, H, H, H, WARN, ""},

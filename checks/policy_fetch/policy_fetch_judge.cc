@@ -18,6 +18,8 @@
 #include "checks/findings/report_text.h"
 #include "checks/policy_fetch/policy_fetch_findings.h"
 #include "checks/tls_evidence.h"
+#include "net/https_types.h"
+#include "net/tls_types.h"
 
 namespace mtasts::checks {
 namespace {
@@ -143,7 +145,6 @@ std::pair<v1::FindingCode, std::string> ErrorCause(const net::HttpsResult& r,
       return {v1::POLICY_FETCH_TIMEOUT, message};
     case NetFailure::kConnectionReset:
     case NetFailure::kConnectionClosed:
-    case NetFailure::kHttpTruncated:
       return {v1::POLICY_CONNECTION_DROPPED, message};
     case NetFailure::kNotTls:
     case NetFailure::kHandshakeFailure:
@@ -151,13 +152,19 @@ std::pair<v1::FindingCode, std::string> ErrorCause(const net::HttpsResult& r,
       return {v1::POLICY_TLS_HANDSHAKE_FAILED, message};
     case NetFailure::kProtocolTooOld:
       return {v1::POLICY_TLS_PROTOCOL_TOO_OLD, message};
-    case NetFailure::kHttpHeadersTooLarge:
-      return {v1::POLICY_HTTP_HEADERS_TOO_LARGE, message};
-    case NetFailure::kHttpBodyTooLarge:
-      return {v1::POLICY_BODY_TOO_LARGE,
-              absl::StrCat("The body is larger than the limit: ", r.body_bytes_received,
-                           " bytes or more arrived.")};
-    case NetFailure::kHttpMalformed:
+    case NetFailure::kProtocol:  // the response broke HTTP or our limits
+      switch (r.http_failure) {
+        case net::HttpFailure::kTruncated:
+          return {v1::POLICY_CONNECTION_DROPPED, message};
+        case net::HttpFailure::kHeadersTooLarge:
+          return {v1::POLICY_HTTP_HEADERS_TOO_LARGE, message};
+        case net::HttpFailure::kBodyTooLarge:
+          return {v1::POLICY_BODY_TOO_LARGE,
+                  absl::StrCat("The body is larger than the limit: ", r.body_bytes_received,
+                               " bytes or more arrived.")};
+        default:
+          return {v1::POLICY_HTTP_MALFORMED, message};
+      }
     case NetFailure::kLineTooLong:
       return {v1::POLICY_HTTP_MALFORMED, message};
     default:
@@ -171,7 +178,7 @@ std::string ShortOutcome(const PolicyFetchAttempt& a) {
   if (!a.guard.allowed) return "refused by address guard";
   if (a.skipped) return "not tried (address limit)";
   if (!a.result.ok()) {
-    std::string name(net::NetFailureName(a.result.error.failure));
+    std::string name(a.result.FailureName());
     std::replace(name.begin(), name.end(), '_', ' ');
     return name;
   }

@@ -25,6 +25,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "net/openssl_errors.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 
@@ -168,7 +169,7 @@ class FakeHttpsServer::Connection {
     SSL_set_fd(ssl_, fd_);
     ERR_clear_error();
     if (SSL_accept(ssl_) != 1) {
-      const std::string error = OpenSslErrors();
+      const std::string error = net::OpenSslErrors();
       char probe;
       const ssize_t peeked = recv(fd_, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
       const bool client_gone = peeked == 0 || (peeked < 0 && errno == ECONNRESET);
@@ -243,6 +244,10 @@ class FakeHttpsServer::Connection {
     for (;;) {
       const ssize_t r = recv(fd_, buf, static_cast<size_t>(n), 0);
       if (r < 0 && errno == EINTR) continue;
+      if (r > 0) {
+        absl::MutexLock lock(&server_->mu_);
+        server_->plain_bytes_received_ += r;
+      }
       return static_cast<int>(r);
     }
   }
@@ -620,6 +625,17 @@ bool FakeHttpsServer::WaitForRequests(int64_t n, absl::Duration timeout) const {
   auto done = [this, n]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     return static_cast<int64_t>(requests_.size()) >= n;
   };
+  return mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
+}
+
+int64_t FakeHttpsServer::plain_bytes_received() const {
+  absl::MutexLock lock(&mu_);
+  return plain_bytes_received_;
+}
+
+bool FakeHttpsServer::WaitForPlainBytes(int64_t n, absl::Duration timeout) const {
+  absl::MutexLock lock(&mu_);
+  auto done = [this, n]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return plain_bytes_received_ >= n; };
   return mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
 }
 

@@ -178,12 +178,15 @@ class FakeHttpsServer {
   // Responses sent completely.
   int64_t responses_completed() const;
   std::vector<FakeHttpRequest> requests() const;
+  // Bytes read from clients over plain TCP (TLS connections: not counted).
+  int64_t plain_bytes_received() const;
   // The last reason OpenSSL gave for a failed server-side handshake.
   std::string last_handshake_error() const;
 
   bool WaitForClientCloses(int64_t n, absl::Duration timeout) const;
   bool WaitForRequests(int64_t n, absl::Duration timeout) const;
   bool WaitForConnections(int64_t n, absl::Duration timeout) const;
+  bool WaitForPlainBytes(int64_t n, absl::Duration timeout) const;
 
  private:
   struct TlsState;
@@ -218,6 +221,7 @@ class FakeHttpsServer {
   int64_t handshake_failures_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t client_closes_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t responses_completed_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t plain_bytes_received_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<FakeHttpRequest> requests_ ABSL_GUARDED_BY(mu_);
   std::string last_handshake_error_ ABSL_GUARDED_BY(mu_);
 };

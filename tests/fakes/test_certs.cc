@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "net/openssl_errors.h"
 
 namespace mtasts::fakes {
 
@@ -31,19 +32,8 @@ struct TestCa::Keys {
 
 namespace {
 
-std::string OpenSslErrors() {
-  std::vector<std::string> parts;
-  unsigned long code;
-  while ((code = ERR_get_error()) != 0) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof(buf));
-    parts.emplace_back(buf);
-  }
-  return parts.empty() ? "unknown OpenSSL error" : absl::StrJoin(parts, "; ");
-}
-
 absl::Status Internal(absl::string_view what) {
-  return absl::InternalError(absl::StrCat(what, ": ", OpenSslErrors()));
+  return absl::InternalError(absl::StrCat(what, ": ", net::OpenSslErrors()));
 }
 
 EVP_PKEY* NewKey() { return EVP_EC_gen("P-256"); }

@@ -7,11 +7,10 @@
 #include <signal.h>
 
 #include <string>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "net/openssl_errors.h"
 
 namespace mtasts::fakes {
 namespace {
@@ -33,24 +32,15 @@ bool BelowTls12(FakeTlsVersion v) {
 
 }  // namespace
 
-std::string OpenSslErrors() {
-  std::vector<std::string> parts;
-  unsigned long code;
-  while ((code = ERR_get_error()) != 0) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof(buf));
-    parts.emplace_back(buf);
-  }
-  return parts.empty() ? "no OpenSSL error" : absl::StrJoin(parts, "; ");
-}
-
 absl::StatusOr<SSL_CTX*> MakeTlsServerCtx(const TestCert& cert, FakeTlsVersion min_version,
                                           FakeTlsVersion max_version) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
-  if (ctx == nullptr) return absl::InternalError(absl::StrCat("SSL_CTX_new: ", OpenSslErrors()));
+  if (ctx == nullptr) {
+    return absl::InternalError(absl::StrCat("SSL_CTX_new: ", net::OpenSslErrors()));
+  }
   auto fail = [ctx](absl::StatusCode code, absl::string_view what) {
     SSL_CTX_free(ctx);
-    return absl::Status(code, absl::StrCat(what, ": ", OpenSslErrors()));
+    return absl::Status(code, absl::StrCat(what, ": ", net::OpenSslErrors()));
   };
   if (BelowTls12(min_version) || BelowTls12(max_version)) {
     // OpenSSL 3 refuses TLS 1.0/1.1 (SHA-1 signatures) above level 0.

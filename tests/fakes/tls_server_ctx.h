@@ -23,9 +23,6 @@ enum class FakeTlsVersion { kDefault, kTls1_0, kTls1_1, kTls1_2, kTls1_3 };
 absl::StatusOr<SSL_CTX*> MakeTlsServerCtx(const TestCert& cert, FakeTlsVersion min_version,
                                           FakeTlsVersion max_version);
 
-// OpenSSL's queued errors, joined with "; " (and the queue cleared).
-std::string OpenSslErrors();
-
 // Blocks SIGPIPE in the calling thread (and threads it starts later), so a
 // write to a closed client fails with EPIPE instead of killing the test.
 void BlockSigpipe();
