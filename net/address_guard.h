@@ -1,4 +1,4 @@
-// The SSRF address guard (DESIGN.md §6): decides whether the service may open
+// The SSRF address guard (docs/design.md §7.1): decides whether the service may open
 // a connection to an address that a caller's domain pointed it at.
 //
 // Callers choose domains, domains choose addresses, so without a guard any
