@@ -1,7 +1,7 @@
 #include "checks/registry.h"
 
 #include "checks/dnssec/dnssec_check.h"
-#include "checks/inputs/mx_findings.h"
+#include "checks/inputs/run_inputs.h"
 #include "checks/mx_match/mx_match_check.h"
 #include "checks/mx_tls/mx_tls_check.h"
 #include "checks/policy_content/policy_content_check.h"

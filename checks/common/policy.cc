@@ -15,7 +15,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "checks/common/mx_pattern.h"
-#include "checks/common/policy_findings.h"
 #include "checks/findings/finding.h"
 #include "checks/findings/report_text.h"
 

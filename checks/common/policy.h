@@ -42,8 +42,13 @@
 #include "checks/verdict.h"
 #include "mtasts/v1/findings.pb.h"
 #include "mtasts/v1/report.pb.h"
+#include "checks/findings/finding.h"
 
 namespace mtasts::checks {
+
+// The rows of the policy file's codes (POLICY_* of the parser and of
+// policy_content), in policy_findings.cc.
+const FindingTable& PolicyFindings();
 
 // docs/design.md §7.2: a policy body is at most 64 KiB (senders bound it as well). A
 // longer body is judged invalid unread (a real policy is a few hundred bytes).

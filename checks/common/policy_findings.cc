@@ -1,4 +1,4 @@
-#include "checks/common/policy_findings.h"
+#include "checks/common/policy.h"
 
 namespace mtasts::checks {
 namespace {

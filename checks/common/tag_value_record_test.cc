@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "checks/findings/finding.h"
-#include "checks/txt/txt_findings.h"
+#include "checks/txt/sts_record.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mtasts/v1/findings.pb.h"

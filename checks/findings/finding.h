@@ -6,7 +6,7 @@
 // texts; the engine's own codes (CHECK_TIMED_OUT, RESOLVER_UNREACHABLE, ...)
 // are found through every table.
 //
-//   const FindingTable& TxtFindings();  // checks/txt/txt_findings.h
+//   const FindingTable& TxtFindings();  // declared in checks/txt/sts_record.h
 //   FindingList findings(TxtFindings(), "_mta-sts.example.com");
 //   findings.Add(v1::TXT_MISSING, "_mta-sts.example.com does not exist");
 //   verdict.findings = std::move(findings).Take();  // most severe first

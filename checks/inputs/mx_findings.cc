@@ -1,4 +1,4 @@
-#include "checks/inputs/mx_findings.h"
+#include "checks/inputs/run_inputs.h"
 
 namespace mtasts::checks {
 namespace {

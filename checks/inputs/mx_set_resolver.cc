@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "checks/inputs/mx_findings.h"
+#include "checks/inputs/run_inputs.h"
 
 namespace mtasts::checks {
 

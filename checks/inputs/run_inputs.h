@@ -12,8 +12,12 @@
 #include "net/address_guard.h"
 #include "net/dns_types.h"
 #include "net/https_types.h"
+#include "checks/findings/finding.h"
 
 namespace mtasts::checks {
+
+// The rows of the MX set's codes (domain findings), in mx_findings.cc.
+const FindingTable& MxSetFindings();
 
 // One address of mta-sts.<domain> and what fetching the policy from it gave.
 struct PolicyFetchAttempt {

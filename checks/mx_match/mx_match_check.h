@@ -5,7 +5,7 @@
 #define MTASTS_CHECKS_MX_MATCH_MX_MATCH_CHECK_H_
 
 #include "checks/check.h"
-#include "checks/mx_match/mx_match_findings.h"
+#include "checks/mx_match/mx_match_judge.h"
 
 namespace mtasts::checks {
 

@@ -1,4 +1,4 @@
-#include "checks/mx_match/mx_match_findings.h"
+#include "checks/mx_match/mx_match_judge.h"
 
 namespace mtasts::checks {
 namespace {

@@ -15,7 +15,6 @@
 #include "checks/common/policy.h"
 #include "checks/findings/finding.h"
 #include "checks/findings/report_text.h"
-#include "checks/mx_match/mx_match_findings.h"
 
 namespace mtasts::checks {
 namespace {

@@ -26,8 +26,12 @@
 #include "checks/verdict.h"
 #include "mtasts/v1/report.pb.h"
 #include "net/dns_types.h"
+#include "checks/findings/finding.h"
 
 namespace mtasts::checks {
+
+// The rows of the mx_match check's codes (MX_MATCH_*), in mx_match_findings.cc.
+const FindingTable& MxMatchFindings();
 
 // The domain's MX set, as the mx_match judge needs it.
 struct MxHostSet {

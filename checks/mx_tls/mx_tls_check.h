@@ -18,7 +18,7 @@
 #define MTASTS_CHECKS_MX_TLS_MX_TLS_CHECK_H_
 
 #include "checks/check.h"
-#include "checks/mx_tls/mx_tls_findings.h"
+#include "checks/mx_tls/mx_tls_judge.h"
 #include "checks/mx_tls/probe_cache.h"
 
 namespace mtasts::checks {

@@ -1,4 +1,4 @@
-#include "checks/mx_tls/mx_tls_findings.h"
+#include "checks/mx_tls/mx_tls_judge.h"
 
 namespace mtasts::checks {
 namespace {

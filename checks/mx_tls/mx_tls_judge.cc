@@ -8,7 +8,6 @@
 #include "absl/time/time.h"
 #include "checks/findings/report_text.h"
 #include "checks/findings/lookup_verdict.h"
-#include "checks/mx_tls/mx_tls_findings.h"
 #include "checks/tls_evidence.h"
 
 namespace mtasts::checks {

@@ -46,8 +46,12 @@
 #include "net/address_guard.h"
 #include "net/dns_types.h"
 #include "net/smtp_types.h"
+#include "checks/findings/finding.h"
 
 namespace mtasts::checks {
+
+// The rows of the mx_tls check's codes (MX_TLS_*), in mx_tls_findings.cc.
+const FindingTable& MxTlsFindings();
 
 // Certificates expiring within these many days are findings.
 inline constexpr int kMxCertExpiryWarnDays = 14;

@@ -5,7 +5,7 @@
 #define MTASTS_CHECKS_POLICY_CONTENT_POLICY_CONTENT_CHECK_H_
 
 #include "checks/check.h"
-#include "checks/common/policy_findings.h"
+#include "checks/common/policy.h"
 
 namespace mtasts::checks {
 

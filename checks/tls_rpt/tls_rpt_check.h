@@ -4,7 +4,7 @@
 #define MTASTS_CHECKS_TLS_RPT_TLS_RPT_CHECK_H_
 
 #include "checks/check.h"
-#include "checks/tls_rpt/tls_rpt_findings.h"
+#include "checks/tls_rpt/tlsrpt_record.h"
 
 namespace mtasts::checks {
 

@@ -1,4 +1,4 @@
-#include "checks/tls_rpt/tls_rpt_findings.h"
+#include "checks/tls_rpt/tlsrpt_record.h"
 
 namespace mtasts::checks {
 namespace {

@@ -30,8 +30,12 @@
 #include "checks/verdict.h"
 #include "mtasts/v1/report.pb.h"
 #include "net/dns_types.h"
+#include "checks/findings/finding.h"
 
 namespace mtasts::checks {
+
+// The rows of the tls_rpt check's codes (TLSRPT_*), in tls_rpt_findings.cc.
+const FindingTable& TlsRptFindings();
 
 // Bounds on work for hostile answers (the resolver caps answers already).
 // A v=TLSRPTv1 record longer than this is judged invalid without being parsed;

@@ -9,7 +9,6 @@
 #include "checks/common/tag_value_record.h"
 #include "checks/findings/finding.h"
 #include "checks/findings/report_text.h"
-#include "checks/txt/txt_findings.h"
 #include "checks/txt_lookup.h"
 
 namespace mtasts::checks {

@@ -30,8 +30,12 @@
 #include "checks/verdict.h"
 #include "mtasts/v1/report.pb.h"
 #include "net/dns_types.h"
+#include "checks/findings/finding.h"
 
 namespace mtasts::checks {
+
+// The rows of the txt check's codes (TXT_*), in txt_findings.cc.
+const FindingTable& TxtFindings();
 
 // Bounds on work for hostile answers. The resolver caps TXT answers already
 // (Limits.max_txt_record_bytes and max_txt_records); these hold regardless.

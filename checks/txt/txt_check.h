@@ -4,7 +4,7 @@
 #define MTASTS_CHECKS_TXT_TXT_CHECK_H_
 
 #include "checks/check.h"
-#include "checks/txt/txt_findings.h"
+#include "checks/txt/sts_record.h"
 
 namespace mtasts::checks {
 

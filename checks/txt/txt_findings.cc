@@ -1,4 +1,4 @@
-#include "checks/txt/txt_findings.h"
+#include "checks/txt/sts_record.h"
 
 namespace mtasts::checks {
 namespace {
