@@ -157,6 +157,17 @@ TEST_F(MxTlsCheckTest, AddressRefusedByTheGuardIsNeverContacted) {
   EXPECT_EQ(ctx_->done_calls(), 1);
 }
 
+TEST_F(MxTlsCheckTest, RunEndedBeforeALocalVerdictNeverReports) {
+  // Every address refused: the verdict is local, posted for the next turn;
+  // the run ends in between.
+  ASSERT_TRUE(ctx_->SetAllowTargets("").ok());
+  ctx_->Start(check_, [this] { ctx_->CancelRun(); });
+  ctx_->RunOnReactor([] {});
+  ctx_->RunOnReactor([] {});
+  EXPECT_EQ(ctx_->done_calls(), 0);
+  EXPECT_EQ(ctx_->EvidenceCopy().mx_hosts(0).tls_size(), 0);
+}
+
 TEST_F(MxTlsCheckTest, CancelledRunLeavesTheProbeCacheAndNeverReports) {
   FakeSmtpScript silent = good_;
   silent.greeting_delay = absl::InfiniteDuration();

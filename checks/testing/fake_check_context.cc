@@ -77,8 +77,8 @@ void FakeCheckContext::RunOnReactor(absl::AnyInvocable<void()> fn) {
   done.WaitForNotification();
 }
 
-void FakeCheckContext::Start(Check& check) {
-  RunOnReactor([this, &check] {
+void FakeCheckContext::Start(Check& check, absl::AnyInvocable<void()> after_run) {
+  RunOnReactor([this, &check, &after_run] {
     in_run_ = true;
     check.Run(*this, [this](CheckVerdict verdict) {
       NoteThread();
@@ -88,6 +88,7 @@ void FakeCheckContext::Start(Check& check) {
       if (!verdict_.has_value()) verdict_ = std::move(verdict);
     });
     in_run_ = false;
+    if (after_run) after_run();
   });
 }
 
@@ -101,7 +102,7 @@ std::optional<CheckVerdict> FakeCheckContext::WaitForDone(absl::Duration timeout
 }
 
 void FakeCheckContext::FireOnCancel() {
-  RunOnReactor([this] {
+  auto fire = [this] {
     {
       absl::MutexLock lock(&mu_);
       ended_ = true;
@@ -110,7 +111,12 @@ void FakeCheckContext::FireOnCancel() {
     on_cancel_.clear();
     for (auto& callback : callbacks) callback();
     if (dns_) dns_->Cancel();
-  });
+  };
+  if (reactor_->InReactorThread()) {
+    fire();
+  } else {
+    RunOnReactor(fire);
+  }
 }
 
 void FakeCheckContext::ExpireLifetime() {

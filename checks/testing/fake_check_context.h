@@ -63,15 +63,17 @@ class FakeCheckContext : public CheckContext {
 
   // --- Driving the check. ---
   // Calls check.Run(*this, done) on the reactor thread and returns once Run
-  // returned. `check` must outlive the check's work.
-  void Start(Check& check);
+  // returned. `check` must outlive the check's work. `after_run`, when set,
+  // runs on the reactor thread right after Run, in the same turn of the loop
+  // (before anything Run posted), e.g. to end the run at that point.
+  void Start(Check& check, absl::AnyInvocable<void()> after_run = nullptr);
   // Waits for the first `done` call; nullopt on timeout.
   std::optional<CheckVerdict> WaitForDone(absl::Duration timeout);
   // Plays the run ending before the check reported (deadline or caller's
   // cancel), in the engine's order: runs the OnCancel callbacks, then cancels
-  // the DNS session. Returns once done, on the test thread.
+  // the DNS session. Returns once done. Any thread.
   void FireOnCancel();
-  // Expires lifetime() (the run is gone). Test thread.
+  // Expires lifetime() (the run is gone). Any thread.
   void ExpireLifetime();
   // FireOnCancel then ExpireLifetime.
   void CancelRun();
