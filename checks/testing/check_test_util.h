@@ -1,4 +1,7 @@
-// Assertions shared by the plugins' *_check_test files.
+// Shared by the plugins' *_check_test files: assertions about verdicts
+// (findings from the check's own table), scripted inputs as the run's
+// resolvers leave them (MX set, policy fetch), and waiting for the fake DNS
+// server to go quiet.
 #ifndef MTASTS_CHECKS_TESTING_CHECK_TEST_UTIL_H_
 #define MTASTS_CHECKS_TESTING_CHECK_TEST_UTIL_H_
 
