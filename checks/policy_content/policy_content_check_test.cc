@@ -1,0 +1,106 @@
+// PolicyContentCheck's glue: it reads the run's parsed policy (Input::kPolicy)
+// and the chosen body, writes evidence.policy, and reports once, without any
+// network work of its own.
+#include "checks/policy_content/policy_content_check.h"
+
+#include <memory>
+
+#include "checks/testing/check_test_util.h"
+#include "checks/testing/fake_check_context.h"
+#include "gtest/gtest.h"
+
+namespace mtasts::checks {
+namespace {
+
+using testing::FakeCheckContext;
+using testing::kWait;
+
+constexpr char kBody[] = "version: STSv1\nmode: enforce\nmx: mx1.example.test\nmax_age: 604800\n";
+
+class PolicyContentCheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto ctx = FakeCheckContext::Create("example.test");
+    ASSERT_TRUE(ctx.ok()) << ctx.status();
+    ctx_ = *std::move(ctx);
+  }
+
+  CheckVerdict RunCheck() {
+    ctx_->Start(check_);
+    auto verdict = ctx_->WaitForDone(kWait);
+    EXPECT_TRUE(verdict.has_value());
+    ctx_->RunOnReactor([] {});
+    EXPECT_EQ(ctx_->done_calls(), 1);
+    EXPECT_EQ(ctx_->dns_uses(), 0);
+    EXPECT_EQ(ctx_->on_cancel_registered(), 0);
+    if (verdict.has_value()) testing::ExpectFindingsFromOwnTable(check_, *verdict);
+    return verdict.value_or(CheckVerdict{});
+  }
+
+  PolicyContentCheck check_;
+  std::unique_ptr<FakeCheckContext> ctx_;
+};
+
+TEST_F(PolicyContentCheckTest, Metadata) {
+  EXPECT_EQ(check_.name(), "policy_content");
+  EXPECT_EQ(check_.default_weight(), 35);
+  EXPECT_EQ(check_.inputs(), std::vector<Input>{Input::kPolicy});
+  EXPECT_FALSE(check_.probes_mx_hosts());
+}
+
+TEST_F(PolicyContentCheckTest, ValidPolicyPassesAndFillsPolicyEvidence) {
+  ctx_->mutable_policy() = testing::ScriptedPolicyFetch("example.test", 200, kBody);
+  CheckVerdict verdict = RunCheck();
+  EXPECT_EQ(verdict.status, v1::CHECK_STATUS_PASS);
+  EXPECT_TRUE(testing::HasFinding(verdict, v1::POLICY_VALID));
+  const v1::Evidence evidence = ctx_->EvidenceCopy();
+  EXPECT_TRUE(evidence.policy().valid());
+  EXPECT_EQ(evidence.policy().mode(), v1::POLICY_MODE_ENFORCE);
+  EXPECT_EQ(evidence.policy().max_age(), 604800);
+  ASSERT_EQ(evidence.policy().mx_size(), 1);
+  EXPECT_EQ(evidence.policy().mx(0), "mx1.example.test");
+  EXPECT_EQ(evidence.sts_records_size(), 0);
+  EXPECT_EQ(evidence.mx_hosts_size(), 0);
+}
+
+TEST_F(PolicyContentCheckTest, ReadsTheRunsParsedPolicy) {
+  // The fetcher parses the chosen body once for every check; this check must
+  // judge that parse, not a policy of its own making.
+  PolicyFetch fetch = testing::ScriptedPolicyFetch("example.test", 200, kBody);
+  fetch.parsed.mode = v1::POLICY_MODE_TESTING;
+  ctx_->mutable_policy() = fetch;
+  RunCheck();
+  EXPECT_EQ(ctx_->EvidenceCopy().policy().mode(), v1::POLICY_MODE_TESTING);
+}
+
+TEST_F(PolicyContentCheckTest, InvalidPolicyFails) {
+  ctx_->mutable_policy() =
+      testing::ScriptedPolicyFetch("example.test", 200, "version: STSv1\nmode: sometimes\n");
+  CheckVerdict verdict = RunCheck();
+  EXPECT_EQ(verdict.status, v1::CHECK_STATUS_FAIL);
+  EXPECT_FALSE(testing::HasFinding(verdict, v1::POLICY_VALID));
+  EXPECT_FALSE(ctx_->EvidenceCopy().policy().valid());
+}
+
+TEST_F(PolicyContentCheckTest, NoPolicyFetchedFailsWithUnavailable) {
+  ctx_->mutable_policy() = testing::ScriptedPolicyFetch("example.test", 404, "gone");
+  CheckVerdict verdict = RunCheck();
+  EXPECT_EQ(verdict.status, v1::CHECK_STATUS_FAIL);
+  EXPECT_DOUBLE_EQ(verdict.fraction, 0);
+  EXPECT_TRUE(testing::HasFinding(verdict, v1::POLICY_UNAVAILABLE));
+}
+
+TEST_F(PolicyContentCheckTest, UnreachableResolverIsInconclusive) {
+  PolicyFetch& fetch = ctx_->mutable_policy();
+  fetch.host = "mta-sts.example.test";
+  fetch.url = "https://mta-sts.example.test/.well-known/mta-sts.txt";
+  fetch.a_lookup.name = fetch.host;
+  fetch.a_lookup.outcome = net::DnsOutcome::kUnreachable;
+  fetch.aaaa_lookup.name = fetch.host;
+  fetch.aaaa_lookup.outcome = net::DnsOutcome::kNoData;
+  CheckVerdict verdict = RunCheck();
+  EXPECT_EQ(verdict.status, v1::CHECK_STATUS_INCONCLUSIVE);
+}
+
+}  // namespace
+}  // namespace mtasts::checks

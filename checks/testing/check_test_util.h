@@ -1,0 +1,137 @@
+// Shared by the plugins' *_check_test files: assertions about verdicts
+// (findings from the check's own table), scripted inputs as the run's
+// resolvers leave them (MX set, policy fetch), and waiting for the fake DNS
+// server to go quiet.
+#ifndef MTASTS_CHECKS_TESTING_CHECK_TEST_UTIL_H_
+#define MTASTS_CHECKS_TESTING_CHECK_TEST_UTIL_H_
+
+#include <algorithm>
+#include <string>
+
+#include "absl/time/time.h"
+#include "checks/check.h"
+#include "checks/common/policy.h"
+#include "checks/inputs/run_inputs.h"
+#include "checks/testing/fake_check_context.h"
+#include "gtest/gtest.h"
+#include "tests/fakes/fake_dns_server.h"
+
+namespace mtasts::checks::testing {
+
+// Generous: a loaded 2-core machine runs several test binaries at once.
+inline constexpr absl::Duration kWait = absl::Seconds(30);
+
+inline bool HasFinding(const CheckVerdict& verdict, v1::FindingCode code) {
+  return std::any_of(verdict.findings.begin(), verdict.findings.end(),
+                     [code](const v1::Finding& f) { return f.code() == code; });
+}
+
+inline const FindingInfo* RowOf(const FindingTable& table, v1::FindingCode code) {
+  for (const FindingInfo& info : table.rows()) {
+    if (info.code == code) return &info;
+  }
+  return nullptr;
+}
+
+// Every finding in `verdict` has a row in the check's own table, which names
+// the check (docs/findings.md is rendered from those tables), or is one of
+// the engine's shared codes (an input's lookup that never reached our
+// resolver).
+inline void ExpectFindingsFromOwnTable(const Check& check, const CheckVerdict& verdict) {
+  for (const v1::Finding& finding : verdict.findings) {
+    const std::string code = v1::FindingCode_Name(finding.code());
+    if (const FindingInfo* row = RowOf(check.findings(), finding.code())) {
+      EXPECT_EQ(std::string(row->check), check.name()) << code;
+      continue;
+    }
+    const FindingInfo* row = RowOf(EngineFindings(), finding.code());
+    ASSERT_NE(row, nullptr) << code << " is in neither " << check.name()
+                            << "'s findings() nor the engine's";
+    EXPECT_EQ(std::string(row->check), "engine") << code;
+  }
+}
+
+// Input::kPolicy as the run's fetcher leaves it when the one address of
+// mta-sts.<domain> (192.0.2.1) answered `status` with `body` over a valid
+// certificate.
+inline PolicyFetch ScriptedPolicyFetch(const std::string& domain, int status,
+                                       const std::string& body) {
+  PolicyFetch fetch;
+  fetch.host = "mta-sts." + domain;
+  fetch.url = "https://" + fetch.host + "/.well-known/mta-sts.txt";
+  fetch.a_lookup.name = fetch.host;
+  fetch.a_lookup.type = net::RrType::kA;
+  fetch.a_lookup.outcome = net::DnsOutcome::kAnswer;
+  fetch.a_lookup.addresses = {"192.0.2.1"};
+  fetch.aaaa_lookup.name = fetch.host;
+  fetch.aaaa_lookup.type = net::RrType::kAaaa;
+  fetch.aaaa_lookup.outcome = net::DnsOutcome::kNoData;
+  PolicyFetchAttempt attempt;
+  attempt.address = "192.0.2.1";
+  attempt.guard.allowed = true;
+  attempt.result.address = "192.0.2.1";
+  attempt.result.port = 443;
+  attempt.result.host = fetch.host;
+  attempt.result.path = "/.well-known/mta-sts.txt";
+  attempt.result.status_code = status;
+  attempt.result.headers = {{"Content-Type", "text/plain; charset=utf-8"}};
+  attempt.result.body = body;
+  attempt.result.body_bytes_received = body.size();
+  attempt.result.tls.version = "TLSv1.3";
+  net::CertificateInfo leaf;
+  leaf.subject = "CN=" + fetch.host;
+  leaf.dns_names = {fetch.host};
+  leaf.days_to_expiry = 60;
+  leaf.not_after = absl::Now() + absl::Hours(24 * 60);
+  attempt.result.tls.chain = {leaf};
+  fetch.attempts.push_back(std::move(attempt));
+  if (status == 200) {
+    fetch.chosen = 0;
+    fetch.parsed = ParsePolicy(body);
+  }
+  return fetch;
+}
+
+// Input::kMxSet with `hosts` (preference 10, 20, ...) answered.
+inline MxSet ScriptedMxSet(const std::string& domain, const std::vector<std::string>& hosts) {
+  MxSet mx;
+  mx.lookup.name = domain;
+  mx.lookup.type = net::RrType::kMx;
+  mx.lookup.outcome = hosts.empty() ? net::DnsOutcome::kNoData : net::DnsOutcome::kAnswer;
+  uint16_t preference = 10;
+  for (const std::string& host : hosts) {
+    net::MxRecord record;
+    record.preference = preference;
+    record.host = host;
+    preference += 10;
+    mx.hosts.push_back(record);
+  }
+  return mx;
+}
+
+// The evidence's mx_hosts as the MX set resolver leaves them (one per host).
+inline void AddMxHostsToEvidence(const MxSet& mx, v1::Evidence* evidence) {
+  for (const net::MxRecord& record : mx.hosts) {
+    v1::MxHost* host = evidence->add_mx_hosts();
+    host->set_name(record.host);
+    host->set_preference(record.preference);
+  }
+}
+
+// Waits until the fake DNS server has answered everything it holds and the
+// context's reactor has handled what that delivered, so a late `done` would
+// have been seen.
+inline void SettleDns(const fakes::FakeDnsServer& dns, FakeCheckContext& ctx) {
+  const absl::Time until = absl::Now() + kWait;
+  while (dns.outstanding() > 0 && absl::Now() < until) {
+    ctx.RunOnReactor([] {});
+  }
+  ASSERT_EQ(dns.outstanding(), 0);
+  // The replies are in the sockets' buffers: two turns of the loop read them.
+  ctx.RunOnReactor([] {});
+  ctx.RunOnReactor([] {});
+}
+
+}  // namespace mtasts::checks::testing
+
+#endif  // MTASTS_CHECKS_TESTING_CHECK_TEST_UTIL_H_
