@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "checks/findings/finding.h"
+#include "checks/findings/lookup_verdict.h"
 #include "checks/scoring/aggregator.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -21,21 +22,6 @@ google::protobuf::Duration ToProto(absl::Duration d) {
 
 google::protobuf::Timestamp ToProto(absl::Time t) {
   return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
-
-v1::DnsOutcome ToProto(net::DnsOutcome outcome) {
-  switch (outcome) {
-    case net::DnsOutcome::kAnswer: return v1::DNS_OUTCOME_ANSWER;
-    case net::DnsOutcome::kNxDomain: return v1::DNS_OUTCOME_NXDOMAIN;
-    case net::DnsOutcome::kNoData: return v1::DNS_OUTCOME_NODATA;
-    case net::DnsOutcome::kServFail: return v1::DNS_OUTCOME_SERVFAIL;
-    case net::DnsOutcome::kRefused: return v1::DNS_OUTCOME_REFUSED;
-    case net::DnsOutcome::kTimeout: return v1::DNS_OUTCOME_TIMEOUT;
-    case net::DnsOutcome::kUnreachable: return v1::DNS_OUTCOME_RESOLVER_UNREACHABLE;
-    case net::DnsOutcome::kError:
-    case net::DnsOutcome::kCancelled: return v1::DNS_OUTCOME_ERROR;
-  }
-  return v1::DNS_OUTCOME_ERROR;
 }
 
 }  // namespace
@@ -144,7 +130,7 @@ void CheckRun::RecordLookup(const net::DnsResult& result) {
   v1::DnsLookup* lookup = report_.mutable_evidence()->add_dns_lookups();
   lookup->set_name(result.name);
   lookup->set_type(net::RrTypeName(result.type));
-  lookup->set_outcome(ToProto(result.outcome));
+  lookup->set_outcome(checks::ToProtoOutcome(result.outcome));
   for (const auto& alias : result.cname_chain) lookup->add_cname_chain(alias);
   lookup->set_used_tcp(result.used_tcp);
   lookup->set_detail(result.detail);

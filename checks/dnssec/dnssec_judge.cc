@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "checks/dnssec/dane.h"
 #include "checks/dnssec/dnssec_findings.h"
+#include "checks/findings/lookup_verdict.h"
 #include "checks/findings/report_text.h"
 
 namespace mtasts::checks {
@@ -14,19 +15,6 @@ namespace {
 
 using net::DnssecSecurity;
 using net::ValidatedResult;
-
-v1::DnsOutcome ToProtoOutcome(net::DnsOutcome o) {
-  switch (o) {
-    case net::DnsOutcome::kAnswer: return v1::DNS_OUTCOME_ANSWER;
-    case net::DnsOutcome::kNxDomain: return v1::DNS_OUTCOME_NXDOMAIN;
-    case net::DnsOutcome::kNoData: return v1::DNS_OUTCOME_NODATA;
-    case net::DnsOutcome::kServFail: return v1::DNS_OUTCOME_SERVFAIL;
-    case net::DnsOutcome::kRefused: return v1::DNS_OUTCOME_REFUSED;
-    case net::DnsOutcome::kTimeout: return v1::DNS_OUTCOME_TIMEOUT;
-    case net::DnsOutcome::kUnreachable: return v1::DNS_OUTCOME_RESOLVER_UNREACHABLE;
-    default: return v1::DNS_OUTCOME_ERROR;
-  }
-}
 
 std::string What(const ValidatedResult& r) {
   return absl::StrCat(net::DnsTypeName(r.type), " answer for ", r.name);

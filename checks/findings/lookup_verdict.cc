@@ -5,6 +5,21 @@
 
 namespace mtasts::checks {
 
+v1::DnsOutcome ToProtoOutcome(net::DnsOutcome outcome) {
+  switch (outcome) {
+    case net::DnsOutcome::kAnswer: return v1::DNS_OUTCOME_ANSWER;
+    case net::DnsOutcome::kNxDomain: return v1::DNS_OUTCOME_NXDOMAIN;
+    case net::DnsOutcome::kNoData: return v1::DNS_OUTCOME_NODATA;
+    case net::DnsOutcome::kServFail: return v1::DNS_OUTCOME_SERVFAIL;
+    case net::DnsOutcome::kRefused: return v1::DNS_OUTCOME_REFUSED;
+    case net::DnsOutcome::kTimeout: return v1::DNS_OUTCOME_TIMEOUT;
+    case net::DnsOutcome::kUnreachable: return v1::DNS_OUTCOME_RESOLVER_UNREACHABLE;
+    case net::DnsOutcome::kError:
+    case net::DnsOutcome::kCancelled: return v1::DNS_OUTCOME_ERROR;
+  }
+  return v1::DNS_OUTCOME_ERROR;
+}
+
 const char* DnsOutcomeWords(net::DnsOutcome outcome) {
   switch (outcome) {
     case net::DnsOutcome::kServFail:

@@ -4,6 +4,7 @@
 
 #include "absl/strings/string_view.h"
 #include "checks/verdict.h"
+#include "mtasts/v1/report.pb.h"
 #include "net/dns_types.h"
 
 namespace mtasts::checks {
@@ -11,6 +12,10 @@ namespace mtasts::checks {
 // A failed DNS outcome in words for a finding's detail, e.g. "TIMEOUT: no
 // name server answered in time".
 const char* DnsOutcomeWords(net::DnsOutcome outcome);
+
+// The report's DnsOutcome for a lookup's outcome (cancelled and malformed
+// answers are both ERROR).
+v1::DnsOutcome ToProtoOutcome(net::DnsOutcome outcome);
 
 // The verdict of a check whose lookup never reached a DNS server of ours
 // (DnsOutcome::kUnreachable) or was cancelled: INCONCLUSIVE, with a
