@@ -18,33 +18,12 @@ using testing::kWait;
 constexpr char kBody[] =
     "version: STSv1\nmode: enforce\nmx: *.example.test\nmax_age: 604800\n";
 
-class MxMatchCheckTest : public ::testing::Test {
+class MxMatchCheckTest : public testing::LocalCheckTest<MxMatchCheck> {
  protected:
-  void SetUp() override {
-    auto ctx = FakeCheckContext::Create("example.test");
-    ASSERT_TRUE(ctx.ok()) << ctx.status();
-    ctx_ = *std::move(ctx);
-  }
-
   void SetMx(const std::vector<std::string>& hosts) {
     ctx_->mutable_mx_set() = testing::ScriptedMxSet("example.test", hosts);
     testing::AddMxHostsToEvidence(ctx_->mutable_mx_set(), &ctx_->mutable_evidence());
   }
-
-  CheckVerdict RunCheck() {
-    ctx_->Start(check_);
-    auto verdict = ctx_->WaitForDone(kWait);
-    EXPECT_TRUE(verdict.has_value());
-    ctx_->RunOnReactor([] {});
-    EXPECT_EQ(ctx_->done_calls(), 1);
-    EXPECT_EQ(ctx_->dns_uses(), 0);
-    EXPECT_EQ(ctx_->on_cancel_registered(), 0);
-    if (verdict.has_value()) testing::ExpectFindingsFromOwnTable(check_, *verdict);
-    return verdict.value_or(CheckVerdict{});
-  }
-
-  MxMatchCheck check_;
-  std::unique_ptr<FakeCheckContext> ctx_;
 };
 
 TEST_F(MxMatchCheckTest, Metadata) {

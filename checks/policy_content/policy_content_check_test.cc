@@ -17,29 +17,7 @@ using testing::kWait;
 
 constexpr char kBody[] = "version: STSv1\nmode: enforce\nmx: mx1.example.test\nmax_age: 604800\n";
 
-class PolicyContentCheckTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto ctx = FakeCheckContext::Create("example.test");
-    ASSERT_TRUE(ctx.ok()) << ctx.status();
-    ctx_ = *std::move(ctx);
-  }
-
-  CheckVerdict RunCheck() {
-    ctx_->Start(check_);
-    auto verdict = ctx_->WaitForDone(kWait);
-    EXPECT_TRUE(verdict.has_value());
-    ctx_->RunOnReactor([] {});
-    EXPECT_EQ(ctx_->done_calls(), 1);
-    EXPECT_EQ(ctx_->dns_uses(), 0);
-    EXPECT_EQ(ctx_->on_cancel_registered(), 0);
-    if (verdict.has_value()) testing::ExpectFindingsFromOwnTable(check_, *verdict);
-    return verdict.value_or(CheckVerdict{});
-  }
-
-  PolicyContentCheck check_;
-  std::unique_ptr<FakeCheckContext> ctx_;
-};
+using PolicyContentCheckTest = testing::LocalCheckTest<PolicyContentCheck>;
 
 TEST_F(PolicyContentCheckTest, Metadata) {
   EXPECT_EQ(check_.name(), "policy_content");

@@ -17,17 +17,7 @@ using testing::kWait;
 
 constexpr char kBody[] = "version: STSv1\nmode: enforce\nmx: mx1.example.test\nmax_age: 604800\n";
 
-class PolicyFetchCheckTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto ctx = FakeCheckContext::Create("example.test");
-    ASSERT_TRUE(ctx.ok()) << ctx.status();
-    ctx_ = *std::move(ctx);
-  }
-
-  PolicyFetchCheck check_;
-  std::unique_ptr<FakeCheckContext> ctx_;
-};
+using PolicyFetchCheckTest = testing::LocalCheckTest<PolicyFetchCheck>;
 
 TEST_F(PolicyFetchCheckTest, Metadata) {
   EXPECT_EQ(check_.name(), "policy_fetch");

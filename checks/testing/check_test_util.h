@@ -6,6 +6,7 @@
 #define MTASTS_CHECKS_TESTING_CHECK_TEST_UTIL_H_
 
 #include <algorithm>
+#include <memory>
 #include <string>
 
 #include "absl/time/time.h"
@@ -131,6 +132,53 @@ inline void SettleDns(const fakes::FakeDnsServer& dns, FakeCheckContext& ctx) {
   ctx.RunOnReactor([] {});
   ctx.RunOnReactor([] {});
 }
+
+// A fixture for a check that only reads the run's inputs: a context for
+// example.test with no DNS server, and RunCheck() for a verdict that must be
+// local (one `done`, no DNS, no OnCancel) and made from the check's own rows.
+template <typename CheckT>
+class LocalCheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto ctx = FakeCheckContext::Create("example.test");
+    ASSERT_TRUE(ctx.ok()) << ctx.status();
+    ctx_ = *std::move(ctx);
+  }
+
+  CheckVerdict RunCheck() {
+    ctx_->Start(check_);
+    auto verdict = ctx_->WaitForDone(kWait);
+    EXPECT_TRUE(verdict.has_value());
+    ctx_->RunOnReactor([] {});
+    EXPECT_EQ(ctx_->done_calls(), 1);
+    EXPECT_EQ(ctx_->dns_uses(), 0);
+    EXPECT_EQ(ctx_->on_cancel_registered(), 0);
+    if (verdict.has_value()) ExpectFindingsFromOwnTable(check_, *verdict);
+    return verdict.value_or(CheckVerdict{});
+  }
+
+  CheckT check_;  // outlives the context's reactor
+  std::unique_ptr<FakeCheckContext> ctx_;
+};
+
+// A fixture for a check that queries DNS: the fake DNS server on loopback
+// and a context for example.test resolving through it.
+template <typename CheckT>
+class DnsCheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dns = fakes::FakeDnsServer::Start();
+    ASSERT_TRUE(dns.ok()) << dns.status();
+    dns_ = *std::move(dns);
+    auto ctx = FakeCheckContext::Create("example.test", {{"127.0.0.1", dns_->port()}});
+    ASSERT_TRUE(ctx.ok()) << ctx.status();
+    ctx_ = *std::move(ctx);
+  }
+
+  CheckT check_;  // outlives the context's reactor
+  std::unique_ptr<fakes::FakeDnsServer> dns_;
+  std::unique_ptr<FakeCheckContext> ctx_;
+};
 
 }  // namespace mtasts::checks::testing
 

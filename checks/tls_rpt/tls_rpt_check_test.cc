@@ -19,21 +19,7 @@ using fakes::FakeDnsServer;
 using testing::FakeCheckContext;
 using testing::kWait;
 
-class TlsRptCheckTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto dns = FakeDnsServer::Start();
-    ASSERT_TRUE(dns.ok()) << dns.status();
-    dns_ = *std::move(dns);
-    auto ctx = FakeCheckContext::Create("example.test", {{"127.0.0.1", dns_->port()}});
-    ASSERT_TRUE(ctx.ok()) << ctx.status();
-    ctx_ = *std::move(ctx);
-  }
-
-  TlsRptCheck check_;  // outlives the context's reactor
-  std::unique_ptr<FakeDnsServer> dns_;
-  std::unique_ptr<FakeCheckContext> ctx_;
-};
+using TlsRptCheckTest = testing::DnsCheckTest<TlsRptCheck>;
 
 TEST_F(TlsRptCheckTest, Metadata) {
   EXPECT_EQ(check_.name(), "tls_rpt");

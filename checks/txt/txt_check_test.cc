@@ -19,21 +19,7 @@ using fakes::FakeDnsServer;
 using testing::FakeCheckContext;
 using testing::kWait;
 
-class TxtCheckTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto dns = FakeDnsServer::Start();
-    ASSERT_TRUE(dns.ok()) << dns.status();
-    dns_ = *std::move(dns);
-    auto ctx = FakeCheckContext::Create("example.test", {{"127.0.0.1", dns_->port()}});
-    ASSERT_TRUE(ctx.ok()) << ctx.status();
-    ctx_ = *std::move(ctx);
-  }
-
-  TxtCheck check_;  // outlives the context's reactor
-  std::unique_ptr<FakeDnsServer> dns_;
-  std::unique_ptr<FakeCheckContext> ctx_;
-};
+using TxtCheckTest = testing::DnsCheckTest<TxtCheck>;
 
 TEST_F(TxtCheckTest, Metadata) {
   EXPECT_EQ(check_.name(), "txt");
