@@ -9,7 +9,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 expect_usage_error() {
   local want="$1"; shift
   local status=0
-  "$server" "$@" >"$tmp/out" 2>"$tmp/err" || status=$?
+  # Bounded: a server that wrongly accepts the flags starts serving instead.
+  timeout 30 "$server" "$@" >"$tmp/out" 2>"$tmp/err" || status=$?
   [[ $status -eq 2 ]] || fail "$* exited $status, want 2"
   grep -q -- "$want" "$tmp/err" || fail "$*: stderr lacks '$want': $(cat "$tmp/err")"
 }
