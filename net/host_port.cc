@@ -25,9 +25,8 @@ bool IsIpv6(const std::string& s) {
 }
 
 absl::Status BadPort(const HostPortRules& rules, absl::string_view prefix = "") {
-  return absl::InvalidArgumentError(
-      absl::StrCat(prefix, "port must be a number from 1 to 65535",
-                   rules.port_zero_ok ? " (0: any free port)" : ""));
+  return absl::InvalidArgumentError(absl::StrCat(prefix, "port must be a number from 1 to 65535",
+                                                 rules.port_zero_ok ? " (0: any free port)" : ""));
 }
 
 }  // namespace
@@ -55,9 +54,8 @@ absl::StatusOr<HostPort> ParseHostPort(absl::string_view text, const HostPortRul
     has_port = true;
     if (!IsIpv4(result.host) && !(rules.localhost_ok && result.host == "localhost")) {
       return absl::InvalidArgumentError(
-          rules.localhost_ok
-              ? "not an IPv4 address or localhost (write IPv6 as [addr]:port)"
-              : "not an IPv4 address (write IPv6 as [addr]:port)");
+          rules.localhost_ok ? "not an IPv4 address or localhost (write IPv6 as [addr]:port)"
+                             : "not an IPv4 address (write IPv6 as [addr]:port)");
     }
   } else {
     result.host = std::string(text);
@@ -70,9 +68,8 @@ absl::StatusOr<HostPort> ParseHostPort(absl::string_view text, const HostPortRul
         return absl::InvalidArgumentError("an IPv6 address with a port is written [addr]:port");
       }
     } else if (!IsIpv4(result.host) && !(rules.localhost_ok && result.host == "localhost")) {
-      return absl::InvalidArgumentError(rules.localhost_ok
-                                            ? "not an IP address or localhost"
-                                            : "not an IP address");
+      return absl::InvalidArgumentError(rules.localhost_ok ? "not an IP address or localhost"
+                                                           : "not an IP address");
     }
   }
   if (!has_port) {

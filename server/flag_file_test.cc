@@ -58,8 +58,7 @@ TEST(FlagFileTest, ReadingIsBounded) {
   EXPECT_EQ(text.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(text.status().message(), HasSubstr("larger than 999 bytes"));
   // A device that never ends stops at the bound.
-  EXPECT_THAT(ReadFlagFile("--config", "/dev/zero").status().message(),
-              HasSubstr("larger than"));
+  EXPECT_THAT(ReadFlagFile("--config", "/dev/zero").status().message(), HasSubstr("larger than"));
 }
 
 }  // namespace

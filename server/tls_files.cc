@@ -87,8 +87,7 @@ absl::StatusOr<std::vector<X509Ptr>> ReadCertificates(absl::string_view flag,
 // PKCS#8, or a traditional "RSA"/"EC" key).
 bool HasPrivateKeyBlock(absl::string_view pem) {
   constexpr absl::string_view kBegin = "-----BEGIN ";
-  for (size_t at = pem.find(kBegin); at != absl::string_view::npos;
-       at = pem.find(kBegin, at + 1)) {
+  for (size_t at = pem.find(kBegin); at != absl::string_view::npos; at = pem.find(kBegin, at + 1)) {
     const absl::string_view rest = pem.substr(at + kBegin.size());
     const size_t end = rest.find("-----");
     if (end != absl::string_view::npos && absl::EndsWith(rest.substr(0, end), "PRIVATE KEY")) {
@@ -110,8 +109,7 @@ absl::StatusOr<PkeyPtr> ReadPrivateKey(const std::string& path, const std::strin
   if (bio == nullptr) return absl::InternalError(net::OpenSslErrors());
   ERR_clear_error();
   bool asked_for_passphrase = false;
-  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, RefusePassphrase,
-                                      &asked_for_passphrase));
+  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, RefusePassphrase, &asked_for_passphrase));
   if (key != nullptr) return key;
   if (asked_for_passphrase) {
     ERR_clear_error();
@@ -160,8 +158,7 @@ absl::StatusOr<ServerTlsPem> LoadServerTlsFiles(const ServerTlsFiles& files) {
   if (!match) {
     return absl::InvalidArgumentError(
         absl::StrCat("--tls_key ", files.key_file,
-                     " does not belong to the first certificate in --tls_cert ",
-                     files.cert_file));
+                     " does not belong to the first certificate in --tls_cert ", files.cert_file));
   }
 
   if (!files.client_ca_file.empty()) {

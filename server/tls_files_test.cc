@@ -140,8 +140,7 @@ TEST_F(TlsFilesTest, AKeyFileWithoutAUsableKeyIsRefused) {
   EXPECT_EQ(Error(files_), absl::StrCat("--tls_key ", files_.key_file,
                                         ": no PEM private key in it (expected "
                                         "-----BEGIN PRIVATE KEY-----)"));
-  files_.key_file =
-      Write("-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n");
+  files_.key_file = Write("-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n");
   EXPECT_THAT(Error(files_),
               HasSubstr("--tls_key " + files_.key_file + ": the private key does not parse ("));
   files_.key_file = Write(Encrypted(leaf_.key_pem));
