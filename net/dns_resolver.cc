@@ -28,6 +28,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "net/dns_answer.h"
+#include "net/host_port.h"
 #include "net/lifetime.h"
 
 namespace mtasts::net {
@@ -650,48 +651,11 @@ absl::StatusOr<std::vector<DnsServer>> ParseDnsServers(const std::string& csv) {
       return absl::InvalidArgumentError(
           absl::StrCat("empty entry in DNS server list \"", csv, "\""));
     }
+    auto parsed = ParseHostPort(entry);
+    if (!parsed.ok()) return BadServer(entry, parsed.status().message());
     DnsServer server;
-    absl::string_view port;
-    bool has_port = false;
-    if (entry.front() == '[') {
-      // "[v6]" or "[v6]:port" (RFC 3986 §3.2.2 bracket form).
-      const size_t close = entry.find(']');
-      if (close == absl::string_view::npos) return BadServer(entry, "missing ']'");
-      server.host = std::string(entry.substr(1, close - 1));
-      const absl::string_view rest = entry.substr(close + 1);
-      if (!rest.empty()) {
-        if (rest.front() != ':') return BadServer(entry, "expected ':port' after ']'");
-        port = rest.substr(1);
-        has_port = true;
-      }
-      if (!IsIpv6(server.host)) return BadServer(entry, "not an IPv6 address");
-    } else if (std::count(entry.begin(), entry.end(), ':') == 1) {
-      const size_t colon = entry.find(':');
-      server.host = std::string(entry.substr(0, colon));
-      port = entry.substr(colon + 1);
-      has_port = true;
-      if (!IsIpv4(server.host)) {
-        return BadServer(entry, "not an IPv4 address (write IPv6 as [addr]:port)");
-      }
-    } else {
-      server.host = std::string(entry);
-      if (absl::StrContains(entry, ':')) {
-        if (!IsIpv6(server.host)) {
-          return BadServer(entry, "not an IPv6 address (a port needs [addr]:port)");
-        }
-      } else if (!IsIpv4(server.host)) {
-        return BadServer(entry, "not an IP address");
-      }
-    }
-    if (has_port) {
-      const bool digits = !port.empty() && port.size() <= 5 &&
-                          std::all_of(port.begin(), port.end(), absl::ascii_isdigit);
-      const int value = digits ? std::stoi(std::string(port)) : 0;
-      if (value < 1 || value > 65535) {
-        return BadServer(entry, "port must be a number from 1 to 65535");
-      }
-      server.port = value;
-    }
+    server.host = std::move(parsed->host);
+    server.port = parsed->port.value_or(53);
     servers.push_back(std::move(server));
   }
   return servers;

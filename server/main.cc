@@ -23,7 +23,9 @@
 #include "server/server.h"
 #include "server/server_config.h"
 
-ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address, host:port");
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "gRPC listen address: ipv4:port, [ipv6]:port or localhost:port, port 1-65535; "
+          "port 0 binds a free port the kernel picks (the \"serving\" line shows it)");
 ABSL_FLAG(std::string, dns_servers, "",
           "Comma-separated DNS servers, ip[:port] or [ipv6]:port; empty: the system "
           "resolver configuration (/etc/resolv.conf)");
@@ -33,8 +35,10 @@ ABSL_FLAG(absl::Duration, check_timeout, absl::ZeroDuration(),
           "Overall time per domain, e.g. 15s (0: config or 15s)");
 ABSL_FLAG(std::string, config, "",
           "Text-format mtasts.v1.ServerConfig with scoring weights and limits");
-ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain for TLS on the gRPC port");
-ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain for TLS on the gRPC port, leaf first (checked at start-up)");
+ABSL_FLAG(std::string, tls_key, "",
+          "Unencrypted PEM private key of the first certificate in --tls_cert");
 ABSL_FLAG(std::string, tls_client_ca, "",
           "PEM CA bundle; when set, clients must present a certificate it signed (mTLS)");
 ABSL_FLAG(std::string, allow_targets, "",

@@ -9,7 +9,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 expect_usage_error() {
   local want="$1"; shift
   local status=0
-  "$server" "$@" >"$tmp/out" 2>"$tmp/err" || status=$?
+  # Bounded: a server that wrongly accepts the flags starts serving instead.
+  timeout 30 "$server" "$@" >"$tmp/out" 2>"$tmp/err" || status=$?
   [[ $status -eq 2 ]] || fail "$* exited $status, want 2"
   grep -q -- "$want" "$tmp/err" || fail "$*: stderr lacks '$want': $(cat "$tmp/err")"
 }
@@ -27,19 +28,53 @@ expect_usage_error "line 2" --config="$tmp/syntax.textproto"
 printf 'weights { key: "mx_tsl" value: 10 }\n' >"$tmp/unknown_check.textproto"
 expect_usage_error 'unknown check "mx_tsl"' --config="$tmp/unknown_check.textproto"
 
-# Starts, reports its port, and stops cleanly on SIGTERM.
-"$server" --listen=127.0.0.1:0 --dns_servers=127.0.0.1:9 --allow_targets=10.0.0.0/8,fd00::/8 \
-  2>"$tmp/log" &
-pid=$!
-for _ in $(seq 1 600); do  # up to 30 s: start-up is the event, not a duration
-  grep -q '"event":"serving"' "$tmp/log" && break
-  sleep 0.05
-done
-grep -q '"event":"serving"' "$tmp/log" || { kill "$pid"; fail "server did not start: $(cat "$tmp/log")"; }
-grep -q '"port":[1-9]' "$tmp/log" || fail "no port in start-up line"
-kill -TERM "$pid"
-status=0
-wait "$pid" || status=$?
-[[ $status -eq 0 ]] || fail "exit status $status after SIGTERM"
-grep -q '"event":"stopped"' "$tmp/log" || fail "no stop record: $(cat "$tmp/log")"
+# --listen: a port out of range is refused, never wrapped (500511 would be
+# 41759, 65536 a random port) or defaulted (no port would be 443).
+bad_port="port must be a number from 1 to 65535"
+expect_usage_error "--listen \"127.0.0.1:500511\": $bad_port" --listen=127.0.0.1:500511
+expect_usage_error "--listen \"127.0.0.1:65536\": $bad_port" --listen=127.0.0.1:65536
+expect_usage_error "--listen \"127.0.0.1\": no port; $bad_port" --listen=127.0.0.1
+expect_usage_error "--listen \"\[::1\]:65536\": $bad_port" '--listen=[::1]:65536'
+expect_usage_error "--listen \"mail.example:50051\": not an IPv4 address or localhost" \
+  --listen=mail.example:50051
+expect_usage_error "--listen \"\[::1\": missing ']'" '--listen=[::1'
+# The same words as --dns_servers, from the same parser.
+expect_usage_error "DNS server \"127.0.0.1:500511\": $bad_port" --dns_servers=127.0.0.1:500511
+
+# --config: a directory used to start silently with the defaults.
+mkdir -p "$tmp/config.d"
+expect_usage_error "--config $tmp/config.d: is a directory" --config="$tmp/config.d"
+expect_usage_error "--config /nonexistent/mtasts.textproto: No such file" \
+  --config=/nonexistent/mtasts.textproto
+
+# TLS files are checked before gRPC sees them (it only says "cannot listen").
+printf 'not a certificate\n' >"$tmp/not.pem"
+expect_usage_error "--tls_cert $tmp/not.pem: no PEM certificate" \
+  --tls_cert="$tmp/not.pem" --tls_key="$tmp/not.pem"
+expect_usage_error "--tls_cert $tmp/config.d: is a directory" \
+  --tls_cert="$tmp/config.d" --tls_key="$tmp/not.pem"
+expect_usage_error "--tls_client_ca needs --tls_cert and --tls_key" --tls_client_ca="$tmp/not.pem"
+
+# Starts on `listen`, reports its port, and stops cleanly on SIGTERM.
+start_and_stop() {
+  local listen="$1"
+  "$server" --listen="$listen" --dns_servers=127.0.0.1:9 --allow_targets=10.0.0.0/8,fd00::/8 \
+    2>"$tmp/log" &
+  local pid=$!
+  for _ in $(seq 1 600); do  # up to 30 s: start-up is the event, not a duration
+    grep -q '"event":"serving"' "$tmp/log" && break
+    sleep 0.05
+  done
+  grep -q '"event":"serving"' "$tmp/log" ||
+    { kill "$pid"; fail "server did not start on $listen: $(cat "$tmp/log")"; }
+  grep -q '"port":[1-9]' "$tmp/log" || fail "no port in start-up line"
+  kill -TERM "$pid"
+  local status=0
+  wait "$pid" || status=$?
+  [[ $status -eq 0 ]] || fail "exit status $status after SIGTERM"
+  grep -q '"event":"stopped"' "$tmp/log" || fail "no stop record: $(cat "$tmp/log")"
+}
+# Port 0: the kernel picks a free port (what tests use).
+start_and_stop 127.0.0.1:0
+start_and_stop '[::1]:0'
 echo PASS

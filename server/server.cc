@@ -1,7 +1,5 @@
 #include "server/server.h"
 
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -10,17 +8,11 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "net/host_port.h"
+#include "server/tls_files.h"
 
 namespace mtasts::server {
 namespace {
-
-absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
-  std::ifstream in(path);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", what, " ", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 absl::Duration FromProto(const google::protobuf::Duration& d, absl::Duration fallback) {
   const int64_t nanos = google::protobuf::util::TimeUtil::DurationToNanoseconds(d);
@@ -34,23 +26,27 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
   if (s.tls_cert_file.empty() && s.tls_key_file.empty() && s.tls_client_ca_file.empty()) {
     return grpc::InsecureServerCredentials();
   }
-  if (s.tls_cert_file.empty() || s.tls_key_file.empty()) {
-    return absl::InvalidArgumentError("--tls_cert and --tls_key must be given together");
-  }
-  auto cert = ReadFile(s.tls_cert_file, "TLS certificate");
-  if (!cert.ok()) return cert.status();
-  auto key = ReadFile(s.tls_key_file, "TLS key");
-  if (!key.ok()) return key.status();
+  auto pem = LoadServerTlsFiles({s.tls_cert_file, s.tls_key_file, s.tls_client_ca_file});
+  if (!pem.ok()) return pem.status();
   grpc::SslServerCredentialsOptions options;
-  options.pem_key_cert_pairs.push_back({*key, *cert});
-  if (!s.tls_client_ca_file.empty()) {
-    auto ca = ReadFile(s.tls_client_ca_file, "client CA");
-    if (!ca.ok()) return ca.status();
-    options.pem_root_certs = *ca;
+  options.pem_key_cert_pairs.push_back({pem->private_key, pem->cert_chain});
+  if (!pem->client_ca.empty()) {
+    options.pem_root_certs = pem->client_ca;
     options.client_certificate_request =
         GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
   return grpc::SslServerCredentials(options);
+}
+
+absl::Status CheckListenAddress(const std::string& listen) {
+  net::HostPortRules rules;
+  rules.port_required = true;
+  rules.port_zero_ok = true;  // the kernel picks; port() tells which
+  rules.localhost_ok = true;  // gRPC binds each address localhost resolves to
+  auto parsed = net::ParseHostPort(listen, rules);
+  if (parsed.ok()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("--listen \"", listen, "\": ", parsed.status().message()));
 }
 
 }  // namespace
@@ -87,6 +83,8 @@ EffectiveLimits ResolveLimits(const v1::Limits& l) {
 }
 
 absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings settings) {
+  // gRPC would take "host:500511" as port 41759 and a missing port as 443.
+  if (absl::Status s = CheckListenAddress(settings.listen); !s.ok()) return s;
   const EffectiveLimits limits = ResolveLimits(settings.config.limits());
   auto credentials = Credentials(settings);
   if (!credentials.ok()) return credentials.status();

@@ -25,10 +25,14 @@
 namespace mtasts::server {
 
 struct ServerSettings {
-  std::string listen = "127.0.0.1:50051";  // port 0 picks a free port
+  // "ipv4:port", "[ipv6]:port" or "localhost:port"; port 1-65535, or 0 for
+  // a free port the kernel picks (port() says which). Anything else is
+  // refused, never wrapped or defaulted.
+  std::string listen = "127.0.0.1:50051";
   std::vector<net::DnsServer> dns_servers;  // empty: system resolver configuration
   v1::ServerConfig config;                  // weights and limits (zero: defaults)
   // TLS for the gRPC port; all empty: plaintext. client_ca set: mutual TLS.
+  // Checked at Start (server/tls_files.h).
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_client_ca_file;
@@ -47,8 +51,9 @@ struct ServerSettings {
 
 class MtaStsServer {
  public:
-  // Builds the engine and starts serving. Errors: bad settings or unreadable
-  // TLS files (INVALID_ARGUMENT), port in use (UNAVAILABLE).
+  // Builds the engine and starts serving. Errors: bad settings, a bad listen
+  // address, unreadable or unusable TLS files (INVALID_ARGUMENT, naming the
+  // flag); the address cannot be bound (UNAVAILABLE).
   static absl::StatusOr<std::unique_ptr<MtaStsServer>> Start(ServerSettings settings);
   ~MtaStsServer();  // Shutdown(0) if not done
 

@@ -1,12 +1,10 @@
 #include "server/server_config.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/flag_file.h"
 
 namespace mtasts::server {
 namespace {
@@ -73,11 +71,9 @@ absl::StatusOr<v1::ServerConfig> ParseServerConfig(const std::string& text) {
 }
 
 absl::StatusOr<v1::ServerConfig> LoadServerConfig(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("config: cannot read ", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParseServerConfig(text.str());
+  auto text = ReadFlagFile("--config", path);
+  if (!text.ok()) return text.status();
+  return ParseServerConfig(*text);
 }
 
 }  // namespace mtasts::server

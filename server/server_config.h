@@ -11,8 +11,10 @@
 namespace mtasts::server {
 
 // Reads and parses `path`. INVALID_ARGUMENT with the parser's line and column
-// for syntax errors, NOT_FOUND when the file cannot be read, and
-// INVALID_ARGUMENT for negative or zero-or-less values where they make no sense.
+// for syntax errors, and for negative values where they make no sense. A path
+// that cannot be read is refused with the path and the reason (NOT_FOUND,
+// PERMISSION_DENIED, or INVALID_ARGUMENT for a directory: server/flag_file.h),
+// never taken for an empty file.
 absl::StatusOr<v1::ServerConfig> LoadServerConfig(const std::string& path);
 
 // Same, from text (for tests).

@@ -80,6 +80,16 @@ TEST(ServerConfigTest, NegativeValuesAreRejectedByName) {
 TEST(ServerConfigTest, MissingFileIsNotFound) {
   auto config = LoadServerConfig("/nonexistent/mtasts.textproto");
   EXPECT_EQ(config.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(config.status().message(),
+            "--config /nonexistent/mtasts.textproto: No such file or directory");
+}
+
+// A directory opens fine and used to be read as an empty file: the defaults.
+TEST(ServerConfigTest, ADirectoryIsRefusedNotTakenForDefaults) {
+  const std::string dir = ::testing::TempDir();
+  auto config = LoadServerConfig(dir);
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(config.status().message(), "--config " + dir + ": is a directory, not a file");
 }
 
 TEST(ServerConfigTest, LoadsFromFile) {

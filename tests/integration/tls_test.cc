@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
@@ -100,6 +101,43 @@ TEST(TlsSettingsTest, UnreadableOrHalfTlsSettingsAreRejected) {
   auto started = server::MtaStsServer::Start(settings);
   EXPECT_EQ(started.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(started.status().message().find("/nonexistent/key.pem"), std::string::npos);
+}
+
+// Each bad file used to get as far as gRPC, which only said "cannot listen on
+// ... (address in use or invalid)": the cause is named now, with its flag.
+TEST(TlsSettingsTest, BadTlsFilesAreNamedBeforeGrpcSeesThem) {
+  const std::string cert = absl::StrCat(kPki, "server.pem");
+  const std::string key = absl::StrCat(kPki, "server.key.pem");
+  const std::string other_key = absl::StrCat(kPki, "client.key.pem");
+  const std::string ca = absl::StrCat(kPki, "ca.pem");
+  struct Case {
+    std::string cert, key, client_ca, want;
+  } cases[] = {
+      {cert, other_key, "",
+       absl::StrCat("--tls_key ", other_key,
+                    " does not belong to the first certificate in --tls_cert ", cert)},
+      {ca, key, "",
+       absl::StrCat("--tls_key ", key, " does not belong to the first certificate in --tls_cert ",
+                    ca)},
+      {key, key, "", absl::StrCat("--tls_cert ", key, ": no PEM certificate in it")},
+      {cert, cert, "", absl::StrCat("--tls_key ", cert, ": no PEM private key in it")},
+      {cert, key, key, absl::StrCat("--tls_client_ca ", key, ": no PEM certificate in it")},
+      {kPki, key, "", absl::StrCat("--tls_cert ", kPki, ": is a directory, not a file")},
+      {cert, key, kPki, absl::StrCat("--tls_client_ca ", kPki, ": is a directory, not a file")},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.want);
+    server::ServerSettings settings;
+    settings.listen = "127.0.0.1:0";
+    settings.log = nullptr;
+    settings.tls_cert_file = c.cert;
+    settings.tls_key_file = c.key;
+    settings.tls_client_ca_file = c.client_ca;
+    auto started = server::MtaStsServer::Start(settings);
+    ASSERT_FALSE(started.ok());
+    EXPECT_EQ(started.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(started.status().message()), ::testing::StartsWith(c.want));
+  }
 }
 
 }  // namespace
