@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 
@@ -22,6 +23,23 @@ TxtLookupStart StartTxtLookup(const net::DnsResult& lookup,
                               FindingList& findings) {
   TxtLookupStart start;
   const std::string& name = lookup.name;
+  // RFC 1035 §2.3.4 (text form, without the root's trailing dot).
+  const size_t octets = absl::EndsWith(name, ".") ? name.size() - 1 : name.size();
+  if (octets > 253) {
+    findings.Add(wording.name_too_long,
+                 absl::StrCat(name, " would be ", octets,
+                              " octets, over the 253 a DNS name may have"));
+    CheckVerdict verdict;
+    verdict.status = v1::CHECK_STATUS_FAIL;
+    verdict.fraction = 0;
+    verdict.summary = absl::StrCat("The name ", name, " would be ", octets,
+                                   " octets, over DNS's limit of 253, so no record can exist "
+                                   "there and ",
+                                   wording.too_long_consequence, ".");
+    verdict.findings = std::move(findings).Take();
+    start.verdict = std::move(verdict);
+    return start;
+  }
   if (lookup.outcome == net::DnsOutcome::kCancelled ||
       lookup.outcome == net::DnsOutcome::kUnreachable) {
     start.verdict =

@@ -8,6 +8,9 @@
 //   // lookup.txt holds records; findings may hold the CNAME finding.
 //
 // What it decides:
+//  - A name over 253 octets (the domain is too long for the prefix): no
+//    record can exist and no one can look it up, whatever the lookup said:
+//    `name_too_long`, FAIL (the record is absent, not broken).
 //  - CANCELLED / UNREACHABLE: InconclusiveLookupVerdict, nothing else.
 //  - A CNAME chain: each alias sanitized for the report, and a
 //    `cname_followed` finding showing the chain.
@@ -36,6 +39,7 @@ struct TxtLookupWording {
   v1::FindingCode cname_followed;  // e.g. TXT_CNAME_FOLLOWED
   v1::FindingCode missing;         // e.g. TXT_MISSING
   v1::FindingCode lookup_failed;   // e.g. TXT_LOOKUP_FAILED
+  v1::FindingCode name_too_long;   // e.g. TXT_NAME_TOO_LONG
   // Who follows the alias: "senders", "reporters".
   absl::string_view follower;
   // Said in parentheses after the chain, e.g. "delegation as RFC 8461 §8.2
@@ -45,6 +49,8 @@ struct TxtLookupWording {
   // lookup failed; no full stop.
   absl::string_view missing_consequence;
   absl::string_view failed_consequence;
+  // What follows "so " when the name is over 253 octets; no full stop.
+  absl::string_view too_long_consequence;
 };
 
 // What StartTxtLookup found.

@@ -222,7 +222,7 @@ void CheckRun::OnDeadline() {
                      " when the ", absl::FormatDuration(params_.deadline - started_at_),
                      " deadline for this domain expired.")));
   }
-  mx_->GiveUp();
+  mx_->GiveUp(params_.deadline - started_at_);
   dns_->Cancel();
   policy_fetcher_.reset();  // closes its connections
   Finish();

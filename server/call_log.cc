@@ -2,12 +2,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "server/bounded_text.h"
 
 namespace mtasts::server {
 namespace {
 
-// JSON string escaping for values that came from callers (domains, peers).
-std::string Quote(const std::string& s) {
+// JSON string escaping for values that came from callers (domains, peers),
+// bounded: a caller cannot make a line longer than a few hundred bytes per
+// field, nor invalid JSON with bytes that are not UTF-8.
+std::string Quote(const std::string& value) {
+  const BoundedText bounded = BoundText(value, kMaxEchoOctets);
+  const std::string& s = bounded.text;
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
@@ -24,6 +29,7 @@ std::string Quote(const std::string& s) {
         }
     }
   }
+  if (bounded.cut) absl::StrAppend(&out, "...(", value.size(), " octets)");
   return out + "\"";
 }
 

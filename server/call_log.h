@@ -1,4 +1,6 @@
-// One structured log line per call (JSON, to the given stream), e.g.
+// One structured log line per call (JSON, to the given stream). Every string
+// field is bounded: at most 255 bytes of valid UTF-8 (bytes that are not
+// UTF-8 become U+FFFD), and a longer value ends with "...(N octets)". E.g.
 //   {"ts":"2026-11-28T15:00:00Z","rpc":"CheckDomain","peer":"ipv4:127.0.0.1:5000",
 //    "domain":"example.com","duration_ms":41.2,"code":"OK","score":85}
 #ifndef MTASTS_SERVER_CALL_LOG_H_

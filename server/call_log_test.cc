@@ -94,5 +94,25 @@ TEST(CallLogTest, StatusCodeNames) {
   EXPECT_STREQ(StatusCodeName(99), "UNKNOWN");
 }
 
+TEST(CallLogTest, EveryStringFieldIsBoundedAndValidUtf8) {
+  // 40 requests of 3 MiB once wrote 126 MB of log in 3 s.
+  const std::string huge(3 << 20, 'a');
+  CallLog::Record record;
+  record.rpc = "CheckDomain";
+  record.peer = huge;
+  record.code = "INVALID_ARGUMENT";
+  record.strings.emplace_back("domain", huge);
+  record.strings.emplace_back("tag", "bad\xFF\xFEtag");
+  const std::string line = Logged(record);
+  EXPECT_LT(line.size(), 1000u) << line.substr(0, 200);
+  EXPECT_NE(line.find("\"peer\":\"" + std::string(255, 'a') + "...(3145728 octets)\""),
+            std::string::npos)
+      << line.substr(0, 400);
+  EXPECT_NE(line.find("\"domain\":\"" + std::string(255, 'a') + "...(3145728 octets)\""),
+            std::string::npos);
+  EXPECT_NE(line.find("\"tag\":\"bad\xEF\xBF\xBD\xEF\xBF\xBDtag\""), std::string::npos)
+      << "bytes that are not UTF-8 become U+FFFD, so the line stays JSON";
+}
+
 }  // namespace
 }  // namespace mtasts::server

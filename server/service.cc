@@ -10,8 +10,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/bounded_text.h"
 #include "server/fleet_summary.h"
 #include "server/grpc_status.h"
+#include "server/raw_request.h"
 
 namespace mtasts::server {
 namespace {
@@ -46,6 +48,12 @@ bool MtaStsService::TryAdmit() {
 }
 
 void MtaStsService::Release() { inflight_.fetch_sub(1); }
+
+absl::Status MtaStsService::AtInflightLimit() const {
+  return absl::ResourceExhaustedError(absl::StrCat("server is at its limit of ",
+                                                   options_.max_inflight,
+                                                   " domains in flight; retry later"));
+}
 
 absl::StatusOr<AdmittedDomain> MtaStsService::Validate(const std::string& domain,
                                                        const v1::CheckOptions& options,
@@ -85,21 +93,21 @@ namespace {
 class CheckDomainReactor final : public grpc::ServerUnaryReactor {
  public:
   CheckDomainReactor(MtaStsService* service, grpc::CallbackServerContext* context,
-                     const v1::CheckDomainRequest* request, v1::DomainReport* response)
-      : service_(service), response_(response), peer_(Peer(context)),
-        domain_(request->domain()) {
-    auto admitted = service_->Validate(request->domain(), request->options(),
-                                       CallDeadline(context));
+                     const grpc::ByteBuffer* request, grpc::ByteBuffer* response)
+      : service_(service), response_(response), peer_(Peer(context)) {
+    auto entry = DecodeCheckDomainRequest(Flatten(*request));
+    if (!entry.ok()) {
+      Complete(ToGrpcStatus(entry.status()), -1);
+      return;
+    }
+    domain_ = std::move(entry->domain);  // the log line bounds it
+    auto admitted = service_->Validate(domain_, entry->options, CallDeadline(context));
     if (!admitted.ok()) {
       Complete(ToGrpcStatus(admitted.status()), -1);
       return;
     }
     if (!service_->TryAdmit()) {
-      Complete(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                            absl::StrCat("server is at its limit of ",
-                                         service_->options().max_inflight,
-                                         " domains in flight; retry later")),
-               -1);
+      Complete(ToGrpcStatus(service_->AtInflightLimit()), -1);
       return;
     }
     domain_ = admitted->name.ascii;
@@ -114,7 +122,7 @@ class CheckDomainReactor final : public grpc::ServerUnaryReactor {
             return;
           }
           const int score = report->score();
-          *response_ = *std::move(report);
+          *response_ = Serialize(*report);
           Complete(grpc::Status::OK, score);
         });
     absl::MutexLock lock(&mu_);
@@ -145,7 +153,7 @@ class CheckDomainReactor final : public grpc::ServerUnaryReactor {
   }
 
   MtaStsService* const service_;
-  v1::DomainReport* const response_;
+  grpc::ByteBuffer* const response_;
   const std::string peer_;
   std::string domain_;
   const absl::Time started_ = absl::Now();
@@ -159,7 +167,7 @@ class CheckDomainReactor final : public grpc::ServerUnaryReactor {
 // entries are running or waiting to be written, so a fast sender is held back
 // by flow control and a slow reader cannot make the server buffer reports.
 // Lifetime: deleted when gRPC is done with it AND every run has called back.
-class FleetReactor final : public grpc::ServerBidiReactor<v1::FleetRequest, v1::FleetEvent> {
+class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   FleetReactor(MtaStsService* service, grpc::CallbackServerContext* context)
       : service_(service), context_(context), peer_(Peer(context)) {
@@ -176,7 +184,14 @@ class FleetReactor final : public grpc::ServerBidiReactor<v1::FleetRequest, v1::
       return;
     }
     summary_.AddReceived();
-    HandleEntryLocked(request_);
+    const int position = summary_.received();
+    auto entry = DecodeFleetRequest(Flatten(request_));
+    request_.Clear();
+    if (entry.ok()) {
+      HandleEntryLocked(position, *std::move(entry));
+    } else {
+      QueueErrorLocked("", "", EntryError(position, "", entry.status()));
+    }
     MaybeReadLocked();
   }
 
@@ -223,26 +238,48 @@ class FleetReactor final : public grpc::ServerBidiReactor<v1::FleetRequest, v1::
   }
 
  private:
-  void HandleEntryLocked(const v1::FleetRequest& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    auto admitted =
-        service_->Validate(entry.domain(), entry.options(), CallDeadline(context_));
+  // `status` for the entry at `position` (from 1) that could not be read,
+  // naming it: the event's tag may be empty or altered, so the position is
+  // what identifies the entry for sure.
+  static absl::Status EntryError(int position, const std::string& tag,
+                                 const absl::Status& status) {
+    std::string where = absl::StrCat("entry ", position);
+    if (!tag.empty()) {
+      const BoundedText shown = BoundText(tag, 64);
+      absl::StrAppend(&where, " (tag \"", shown.text, shown.cut ? "...\")" : "\")");
+    }
+    return absl::Status(status.code(), absl::StrCat(where, ": ", status.message()));
+  }
+
+  void HandleEntryLocked(int position, RawEntry entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!IsValidUtf8(entry.tag)) {
+      QueueErrorLocked(entry.tag, entry.domain,
+                       EntryError(position, "",
+                                  absl::InvalidArgumentError(
+                                      "the tag is not valid UTF-8; tags are proto3 strings")));
+      return;
+    }
+    auto admitted = service_->Validate(entry.domain, entry.options, CallDeadline(context_));
     if (!admitted.ok()) {
-      QueueErrorLocked(entry, ToGrpcStatus(admitted.status()));
+      // A domain that is not UTF-8 is one the generated parser would have
+      // refused: name the entry, as for any entry that could not be read.
+      QueueErrorLocked(entry.tag, entry.domain,
+                       IsValidUtf8(entry.domain)
+                           ? admitted.status()
+                           : EntryError(position, entry.tag, admitted.status()));
       return;
     }
     if (!service_->TryAdmit()) {
-      QueueErrorLocked(entry, grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                           "server is at its in-flight limit; resend later"));
+      QueueErrorLocked(entry.tag, entry.domain, service_->AtInflightLimit());
       return;
     }
     ++occupied_;
     ++runs_outstanding_;
     const uint64_t id = next_run_id_++;
-    std::string tag = entry.tag();
     // The engine never calls back inside Start, so holding mu_ here is safe.
     handles_[id] = service_->engine().Start(
         admitted->name.ascii, admitted->name.unicode, admitted->options, admitted->deadline,
-        [this, id, tag = std::move(tag), domain = entry.domain()](
+        [this, id, tag = std::move(entry.tag), domain = std::move(entry.domain)](
             absl::StatusOr<v1::DomainReport> report) mutable {
           OnRunDone(id, std::move(tag), std::move(domain), std::move(report));
         });
@@ -263,10 +300,7 @@ class FleetReactor final : public grpc::ServerBidiReactor<v1::FleetRequest, v1::
         destroy = grpc_done_ && runs_outstanding_ == 0;
       } else if (!report.ok()) {
         --occupied_;  // QueueErrorLocked takes its own slot
-        v1::FleetRequest entry;
-        entry.set_tag(tag);
-        entry.set_domain(domain);
-        QueueErrorLocked(entry, ToGrpcStatus(report.status()));
+        QueueErrorLocked(tag, domain, report.status());
       } else {
         summary_.AddReport(tag, *report);
         v1::FleetEvent event;
@@ -280,16 +314,21 @@ class FleetReactor final : public grpc::ServerBidiReactor<v1::FleetRequest, v1::
     if (destroy) delete this;
   }
 
-  void QueueErrorLocked(const v1::FleetRequest& entry, const grpc::Status& status)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  // Queues the error event for an entry with this tag and domain (as sent:
+  // echoed valid UTF-8, the domain bounded, so the event always parses and
+  // stays small).
+  void QueueErrorLocked(const std::string& tag, const std::string& domain,
+                        const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     ++occupied_;
     summary_.AddError();
     v1::FleetEvent event;
     v1::FleetError* error = event.mutable_error();
-    error->set_tag(entry.tag());
-    error->set_domain(entry.domain());
-    error->set_code(status.error_code());
-    error->set_message(status.error_message());
+    error->set_tag(IsValidUtf8(tag) ? tag : BoundText(tag, tag.size() * 3).text);
+    BoundedText shown = BoundText(domain, kMaxEchoOctets);
+    error->set_domain(std::move(shown.text));
+    error->set_domain_cut(shown.cut);
+    error->set_code(static_cast<int>(status.code()));
+    error->set_message(std::string(status.message()));
     queue_.push_back(std::move(event));
     MaybeWriteLocked();
   }
@@ -304,7 +343,7 @@ class FleetReactor final : public grpc::ServerBidiReactor<v1::FleetRequest, v1::
   void MaybeWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (writing_ || finished_ || cancelled_ || queue_.empty()) return;
     writing_ = true;
-    current_ = std::move(queue_.front());
+    current_ = Serialize(queue_.front());
     queue_.pop_front();
     StartWrite(&current_);
   }
@@ -316,7 +355,9 @@ class FleetReactor final : public grpc::ServerBidiReactor<v1::FleetRequest, v1::
     }
     writing_summary_ = true;
     writing_ = true;
-    *current_.mutable_summary() = summary_.Build(absl::Now() - started_);
+    v1::FleetEvent event;
+    *event.mutable_summary() = summary_.Build(absl::Now() - started_);
+    current_ = Serialize(event);
     StartWrite(&current_);
   }
 
@@ -349,8 +390,8 @@ class FleetReactor final : public grpc::ServerBidiReactor<v1::FleetRequest, v1::
   absl::Mutex mu_;
   // gRPC fills request_ and sends current_ between StartRead/StartWrite and
   // their On*Done (reading_/writing_ set); this code touches them under mu_.
-  v1::FleetRequest request_ ABSL_GUARDED_BY(mu_);  // the one read in flight
-  v1::FleetEvent current_ ABSL_GUARDED_BY(mu_);    // the one write in flight
+  grpc::ByteBuffer request_ ABSL_GUARDED_BY(mu_);  // the one read in flight
+  grpc::ByteBuffer current_ ABSL_GUARDED_BY(mu_);  // the one write in flight
   std::deque<v1::FleetEvent> queue_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, std::shared_ptr<engine::RunHandle>> handles_ ABSL_GUARDED_BY(mu_);
   uint64_t next_run_id_ ABSL_GUARDED_BY(mu_) = 0;
@@ -370,12 +411,12 @@ class FleetReactor final : public grpc::ServerBidiReactor<v1::FleetRequest, v1::
 }  // namespace
 
 grpc::ServerUnaryReactor* MtaStsService::CheckDomain(grpc::CallbackServerContext* context,
-                                                     const v1::CheckDomainRequest* request,
-                                                     v1::DomainReport* response) {
+                                                     const grpc::ByteBuffer* request,
+                                                     grpc::ByteBuffer* response) {
   return new CheckDomainReactor(this, context, request, response);
 }
 
-grpc::ServerBidiReactor<v1::FleetRequest, v1::FleetEvent>* MtaStsService::StreamFleet(
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* MtaStsService::StreamFleet(
     grpc::CallbackServerContext* context) {
   return new FleetReactor(this, context);
 }

@@ -1,5 +1,8 @@
 // The gRPC edge: MtaStsChecker on the callback API.
 //
+// The methods are registered raw (bytes in, bytes out; see raw_request.h for
+// why) and decode requests themselves, so a request the generated parser
+// would refuse (a domain that is not UTF-8) still gets a clear answer.
 // CheckDomain and StreamFleet validate input, admit the work against the
 // server-wide in-flight limit (RESOURCE_EXHAUSTED beyond it, never a queue),
 // derive a deadline from the call's, the request's timeout and
@@ -11,9 +14,11 @@
 #include <atomic>
 #include <memory>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "engine/engine.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "mtasts/v1/service.grpc.pb.h"
 #include "server/call_log.h"
 #include "server/domain_name.h"
@@ -34,15 +39,22 @@ struct AdmittedDomain {
   absl::Time deadline;
 };
 
-class MtaStsService final : public v1::MtaStsChecker::CallbackService {
+// Both methods on the callback API, raw.
+using RawCallbackService = v1::MtaStsChecker::WithRawCallbackMethod_CheckDomain<
+    v1::MtaStsChecker::WithRawCallbackMethod_StreamFleet<v1::MtaStsChecker::Service>>;
+
+class MtaStsService final : public RawCallbackService {
  public:
   // `engine` is not owned and must outlive the service.
   MtaStsService(engine::Engine* engine, ServiceOptions options);
 
+  // `request` is a serialized CheckDomainRequest; `response` receives a
+  // serialized DomainReport.
   grpc::ServerUnaryReactor* CheckDomain(grpc::CallbackServerContext* context,
-                                        const v1::CheckDomainRequest* request,
-                                        v1::DomainReport* response) override;
-  grpc::ServerBidiReactor<v1::FleetRequest, v1::FleetEvent>* StreamFleet(
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
+  // Reads serialized FleetRequests, writes serialized FleetEvents.
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* StreamFleet(
       grpc::CallbackServerContext* context) override;
 
   // Validates domain and options; the deadline is the earliest of the
@@ -56,6 +68,8 @@ class MtaStsService final : public v1::MtaStsChecker::CallbackService {
   // domain is released exactly once.
   bool TryAdmit();
   void Release();
+  // The refusal for a domain TryAdmit turned away; one wording for both RPCs.
+  absl::Status AtInflightLimit() const;
   int InFlight() const { return inflight_.load(); }
 
   engine::Engine& engine() { return *engine_; }

@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "checks/findings/finding.h"
 #include "checks/inputs/run_inputs.h"
 
 namespace mtasts::checks {
@@ -19,13 +21,18 @@ void MxSetResolver::Start(absl::AnyInvocable<void()> on_mx_set,
                    [this](net::DnsResult result) { OnMxLookup(std::move(result)); });
 }
 
-void MxSetResolver::GiveUp() {
+void MxSetResolver::GiveUp(absl::Duration budget) {
   if (gave_up_) return;
   gave_up_ = true;
   if (!mx_ready_) {
     mx_ready_ = true;
-    add_domain_finding_(MxSetFindings().Make(
-        v1::MX_LOOKUP_FAILED, "The MX lookup did not finish before the deadline."));
+    // The run was cut short (often by the caller's own deadline): that says
+    // nothing certain about the domain, so not MX_LOOKUP_FAILED.
+    add_domain_finding_(EngineFindings().Make(
+        v1::CHECK_TIMED_OUT,
+        absl::StrCat("The run was cut short: the MX lookup was still waiting for an answer "
+                     "when the ", absl::FormatDuration(budget),
+                     " deadline for this domain expired, so the MX set is unknown.")));
   }
   address_lookups_pending_ = 0;
 }

@@ -17,6 +17,7 @@
 #include <cstddef>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/time/time.h"
 #include "checks/check.h"
 #include "checks/inputs/run_inputs.h"
 #include "mtasts/v1/findings.pb.h"
@@ -39,10 +40,12 @@ class MxSetResolver {
   // from DNS callbacks, never inside Start.
   void Start(absl::AnyInvocable<void()> on_mx_set, absl::AnyInvocable<void()> on_addresses);
 
-  // The run's deadline came first: marks the MX set known (empty if its
-  // lookup never returned, with a domain finding saying so) and stops
-  // waiting for address lookups. No callback runs afterwards.
-  void GiveUp();
+  // The run's deadline (`budget` after its start) came first: marks the MX
+  // set known (empty if its lookup never returned, with a CHECK_TIMED_OUT
+  // domain finding saying the run was cut short: not MX_LOOKUP_FAILED, which
+  // would blame the domain) and stops waiting for address lookups. No
+  // callback runs afterwards.
+  void GiveUp(absl::Duration budget);
 
   bool mx_set_ready() const { return mx_ready_; }
   bool addresses_ready() const { return mx_ready_ && address_lookups_pending_ == 0; }

@@ -415,7 +415,9 @@ void AddStructural(const DomainReport& report, MtaStsState state,
   const std::string d = DomainOrPlaceholder(report);
   const v1::Evidence& ev = report.evidence();
   const bool null_mx = ev.mx_kind() == v1::MX_KIND_NULL;
-  if (state == v1::MTA_STS_STATE_ABSENT && !null_mx) {
+  // Publishing advice is moot where no _mta-sts record can exist.
+  const bool can_publish = !HasFinding(Find(report, "txt"), v1::TXT_NAME_TOO_LONG);
+  if (state == v1::MTA_STS_STATE_ABSENT && !null_mx && can_publish) {
     out->push_back(
         {v1::SEVERITY_MEDIUM, OrderInReport(report, "txt"),
          absl::StrCat(
@@ -517,7 +519,11 @@ v1::Grade GradeForScore(int score) {
 
 MtaStsState StateOf(const DomainReport& report) {
   const CheckResult* txt = Find(report, "txt");
-  if (HasFinding(txt, v1::TXT_MISSING)) return v1::MTA_STS_STATE_ABSENT;
+  // A name too long for _mta-sts: no sender can find a policy either, so
+  // none applies (RFC 8461 §3.1): absent, not broken.
+  if (HasFinding(txt, v1::TXT_MISSING) || HasFinding(txt, v1::TXT_NAME_TOO_LONG)) {
+    return v1::MTA_STS_STATE_ABSENT;
+  }
   const CheckStatus txt_status = StatusOf(report, "txt");
   if (txt_status == v1::CHECK_STATUS_FAIL ||
       StatusOf(report, "policy_fetch") == v1::CHECK_STATUS_FAIL ||

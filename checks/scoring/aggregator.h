@@ -56,7 +56,7 @@ v1::Grade GradeForScore(int score);
 
 // What a sending MTA would conclude, from the checks' statuses and evidence,
 // first rule that applies:
-//  1. ABSENT: the txt check reported TXT_MISSING.
+//  1. ABSENT: the txt check reported TXT_MISSING or TXT_NAME_TOO_LONG.
 //  2. BROKEN: txt FAILed for any other reason, or policy_fetch or
 //     policy_content FAILed (even when txt was not run: what is published is
 //     unusable either way).

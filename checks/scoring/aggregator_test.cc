@@ -344,6 +344,10 @@ TEST(StateOfTest, EveryRule) {
       {"TXT_MISSING wins over a valid policy",
        {TxtMissing(), MakeCheck("policy_content", kPass)}, v1::POLICY_MODE_ENFORCE,
        true, v1::MTA_STS_STATE_ABSENT},
+      {"a name too long for _mta-sts is absent, not broken",
+       {MakeCheck("txt", kFail, 0,
+                  {MakeF(v1::TXT_NAME_TOO_LONG, v1::SEVERITY_MEDIUM)})},
+       v1::POLICY_MODE_UNSPECIFIED, false, v1::MTA_STS_STATE_ABSENT},
       {"two STS records are broken",
        {MakeCheck("txt", kFail, 0,
                   {MakeF(v1::TXT_MULTIPLE_RECORDS, v1::SEVERITY_HIGH)})},
@@ -590,6 +594,18 @@ TEST(RecommendationsTest, AbsentSuggestsDeploymentOrder) {
               AllOf(HasSubstr("first publish the suggested policy at "
                               "https://mta-sts.example.com/.well-known/mta-sts.txt"),
                     HasSubstr("then the TXT record at _mta-sts.example.com")));
+}
+
+TEST(RecommendationsTest, NameTooLongGetsNoAdviceToPublish) {
+  v1::DomainReport r = MakeReport(
+      {MakeCheck("txt", kFail, 0,
+                 {MakeF(v1::TXT_NAME_TOO_LONG, v1::SEVERITY_MEDIUM, "",
+                        "Use DANE.")})});
+  AddMx(&r, "mx.example.com");
+  Aggregate(&r, kCheckOrder);
+  EXPECT_EQ(r.state(), v1::MTA_STS_STATE_ABSENT);
+  ASSERT_EQ(r.recommendations_size(), 1);
+  EXPECT_EQ(r.recommendations(0), "Use DANE.");
 }
 
 TEST(RecommendationsTest, AbsentWithNullMxRecommendsNothing) {

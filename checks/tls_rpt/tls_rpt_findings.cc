@@ -151,6 +151,16 @@ const FindingInfo kRows[] = {
      "Write the semicolon straight after the version: `v=TLSRPTv1; "
      "rua=mailto:tlsrpt@example.com`.",
      ""},
+    {v1::TLSRPT_NAME_TOO_LONG, v1::SEVERITY_MEDIUM, "tls_rpt",
+     "The domain is too long to have an _smtp._tls record",
+     "_smtp._tls.<domain> would be longer than the 253 octets a DNS name may "
+     "have (RFC 1035 §2.3.4), so no TXT record can exist there and reporters, "
+     "who look it up at that name (RFC 8460 §3), never learn where to send "
+     "reports. The effect is that of a missing record (hence medium), but no "
+     "DNS change on this name can fix it.",
+     "TLS-RPT cannot be deployed for a name this long. Watch delivery "
+     "failures another way, or receive mail at a shorter domain.",
+     ""},
 };
 
 }  // namespace

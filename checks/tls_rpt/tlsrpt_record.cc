@@ -52,11 +52,14 @@ constexpr TxtLookupWording kTlsRptLookupWording = {
     v1::TLSRPT_CNAME_FOLLOWED,
     v1::TLSRPT_MISSING,
     v1::TLSRPT_LOOKUP_FAILED,
+    v1::TLSRPT_NAME_TOO_LONG,
     /*follower=*/"reporters",
     /*cname_note=*/"",
     /*missing_consequence=*/"senders send no TLS reports for this domain",
     /*failed_consequence=*/
     "reporters cannot learn where to send TLS reports",
+    /*too_long_consequence=*/
+    "no reporter can learn where to send TLS reports (RFC 8460 §3)",
 };
 // RFC 1035 §2.3.4.
 constexpr size_t kMaxHostLength = 253;

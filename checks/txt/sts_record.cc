@@ -49,11 +49,14 @@ constexpr TxtLookupWording kStsLookupWording = {
     v1::TXT_CNAME_FOLLOWED,
     v1::TXT_MISSING,
     v1::TXT_LOOKUP_FAILED,
+    v1::TXT_NAME_TOO_LONG,
     /*follower=*/"senders",
     /*cname_note=*/"delegation as RFC 8461 §8.2 describes",
     /*missing_consequence=*/"MTA-STS is not published for this domain",
     /*failed_consequence=*/
     "senders cannot tell whether the domain publishes MTA-STS",
+    /*too_long_consequence=*/
+    "no sender can find an MTA-STS policy for this domain (RFC 8461 §3.1)",
 };
 
 // "" when `id` is a valid sts-id value, else what is wrong with it.

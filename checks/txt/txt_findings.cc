@@ -144,6 +144,18 @@ const FindingInfo kRows[] = {
      "Write the semicolon straight after the version: `v=STSv1; "
      "id=20240131T120000;`.",
      ""},
+    {v1::TXT_NAME_TOO_LONG, v1::SEVERITY_MEDIUM, "txt",
+     "The domain is too long to have an _mta-sts record",
+     "_mta-sts.<domain> would be longer than the 253 octets a DNS name may "
+     "have (RFC 1035 §2.3.4), so no TXT record can exist there. Senders look "
+     "the policy up at that name (RFC 8461 §3.1) and cannot either, so no "
+     "MTA-STS policy ever applies to this domain: it is absent, not broken, "
+     "and mail to it is as exposed as with no record (hence medium, like a "
+     "missing record). No DNS change on this name can fix it.",
+     "MTA-STS cannot be deployed for a name this long. To protect mail to it, "
+     "use DANE (RFC 7672), whose TLSA records sit under the MX host names "
+     "(`_25._tcp.mail.example.com`), or receive mail at a shorter domain.",
+     ""},
 };
 
 }  // namespace

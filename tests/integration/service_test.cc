@@ -1,6 +1,7 @@
 // The real server (engine, reactors, c-ares) against the scripted fake DNS
 // server, through a real gRPC channel on loopback: what a caller sees.
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <set>
 #include <string>
@@ -22,6 +23,7 @@ namespace {
 
 using ::testing::Contains;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::UnorderedElementsAreArray;
 
 class ServiceTest : public ::testing::Test {
@@ -296,6 +298,125 @@ TEST_F(ServiceTest, BadInputIsInvalidArgumentAndTheServerKeepsServing) {
 
   PublishGoodDomain("after.example");
   EXPECT_TRUE(lab_->Check("after.example").ok());
+}
+
+// What `file` holds (the lab's call log).
+std::string ReadAll(FILE* file) {
+  fflush(file);
+  rewind(file);
+  std::string text;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
+  return text;
+}
+
+// The generated parser refuses a proto3 string that is not UTF-8; before
+// the raw handler, the call ended UNIMPLEMENTED with no message or log line.
+TEST(ServiceRawBytesTest, DomainThatIsNotUtf8IsInvalidArgumentAndLogged) {
+  FILE* log = tmpfile();
+  ASSERT_NE(log, nullptr);
+  {
+    auto lab = TestLab::Start(LabOptions{.call_log = log});
+    std::string response;
+    grpc::Status status =
+        lab->RawCheckDomain(WireField(1, "bad\xFF\xFE.example"), &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("not valid UTF-8"));
+    EXPECT_THAT(status.error_message(), HasSubstr("0xFF"));
+    // Bytes that are not a CheckDomainRequest at all.
+    status = lab->RawCheckDomain(std::string("\x0a\x40short", 7), &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("not a valid CheckDomainRequest"));
+    // A good request through the same path gets its report.
+    lab->dns().Txt("_mta-sts.raw.example", {{"v=STSv1; id=1;"}});
+    v1::CheckDomainRequest good;
+    good.set_domain("raw.example");
+    good.mutable_options()->add_checks("txt");
+    status = lab->RawCheckDomain(good.SerializeAsString(), &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    v1::DomainReport report;
+    ASSERT_TRUE(report.ParseFromString(response));
+    EXPECT_EQ(ResultOf(report, "txt").status(), v1::CHECK_STATUS_PASS);
+  }
+  const std::string logged = ReadAll(log);
+  fclose(log);
+  EXPECT_THAT(logged, HasSubstr("\"rpc\":\"CheckDomain\""));
+  // Logged, as valid UTF-8 (U+FFFD for each bad byte).
+  EXPECT_THAT(logged, HasSubstr("\"domain\":\"bad\xEF\xBF\xBD\xEF\xBF\xBD.example\""));
+  EXPECT_THAT(logged, HasSubstr("\"code\":\"INVALID_ARGUMENT\""));
+}
+
+// CheckDomain and a fleet entry turned away at the server-wide limit are
+// told the same thing.
+TEST(ServiceLimitTest, InFlightRefusalHasOneWording) {
+  auto lab = TestLab::Start(LabOptions{.max_inflight = 1});
+  lab->dns().Drop("_mta-sts.busy.example");
+  std::thread slow([&] {
+    v1::CheckOptions options;
+    options.mutable_timeout()->set_nanos(900'000'000);
+    (void)lab->Check("busy.example", options);
+  });
+  lab->dns().WaitForQueries("_mta-sts.busy.example", 1, absl::Seconds(5));
+  auto refused = lab->Check("other.example");
+  grpc::ClientContext context;
+  auto stream = lab->stub().StreamFleet(&context);
+  v1::FleetRequest entry;
+  entry.set_domain("other.example");
+  entry.set_tag("t");
+  ASSERT_TRUE(stream->Write(entry));
+  stream->WritesDone();
+  v1::FleetEvent event;
+  std::string fleet_message;
+  while (stream->Read(&event)) {
+    if (event.has_error()) {
+      EXPECT_EQ(event.error().code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+      fleet_message = event.error().message();
+    }
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  slow.join();
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(std::string(refused.status().message()), fleet_message);
+  EXPECT_EQ(fleet_message, "server is at its limit of 1 domains in flight; retry later");
+}
+
+// A domain too long to have _mta-sts and _smtp._tls names: said so, and the
+// state is ABSENT (no sender can find a policy), not BROKEN.
+TEST_F(ServiceTest, DomainTooLongForTheRecordNamesIsAbsentNotBroken) {
+  const std::string domain = absl::StrCat(std::string(63, 'a'), ".", std::string(63, 'b'), ".",
+                                          std::string(63, 'c'), ".", std::string(52, 'd'),
+                                          ".example");  // 252 octets
+  ASSERT_EQ(domain.size(), 252u);
+  v1::CheckOptions options;
+  options.add_checks("txt");
+  options.add_checks("tls_rpt");
+  auto report = lab_->Check(domain, options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  const v1::CheckResult& txt = ResultOf(*report, "txt");
+  EXPECT_EQ(txt.status(), v1::CHECK_STATUS_FAIL);
+  EXPECT_THAT(CodeSet(txt), Contains(v1::TXT_NAME_TOO_LONG));
+  EXPECT_THAT(CodeSet(txt), Not(Contains(v1::TXT_LOOKUP_FAILED)));
+  const v1::CheckResult& tls_rpt = ResultOf(*report, "tls_rpt");
+  EXPECT_THAT(CodeSet(tls_rpt), Contains(v1::TLSRPT_NAME_TOO_LONG));
+  EXPECT_THAT(CodeSet(tls_rpt), Not(Contains(v1::TLSRPT_LOOKUP_FAILED)));
+  EXPECT_EQ(report->state(), v1::MTA_STS_STATE_ABSENT);
+}
+
+// The caller's own deadline cut the MX lookup: the run was cut short, which
+// is not a domain-wide MX_LOOKUP_FAILED.
+TEST_F(ServiceTest, CallDeadlineCuttingTheMxLookupSaysTheRunWasCutShort) {
+  PublishGoodDomain("slowmx.example");
+  lab_->dns().Drop("slowmx.example", DnsType::kMx);
+  auto report = lab_->Check("slowmx.example", {}, absl::Milliseconds(500));
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(DomainCodeSet(*report), Not(Contains(v1::MX_LOOKUP_FAILED)));
+  EXPECT_THAT(DomainCodeSet(*report), Contains(v1::CHECK_TIMED_OUT));
+  bool said = false;
+  for (const v1::Finding& f : report->domain_findings()) {
+    if (f.code() == v1::CHECK_TIMED_OUT) said = f.detail().find("cut short") != std::string::npos;
+  }
+  EXPECT_TRUE(said);
 }
 
 TEST_F(ServiceTest, ServerWideLimitRefusesWithResourceExhausted) {

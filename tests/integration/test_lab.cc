@@ -6,6 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/impl/codegen/client_unary_call.h"
+#include "grpcpp/impl/codegen/rpc_method.h"
+#include "grpcpp/support/slice.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -196,7 +199,7 @@ std::unique_ptr<TestLab> TestLab::Start(const LabOptions& options) {
   if (options.smtp_port > 0) settings.probe.smtp_port = static_cast<uint16_t>(options.smtp_port);
   settings.probe.mx_probe_cache_ttl = options.mx_probe_cache_ttl;
   settings.dns_servers = {{"127.0.0.1", (*dns)->port()}};
-  settings.log = nullptr;
+  settings.log = options.call_log;
   settings.make_checks = options.make_checks;
   for (const auto& [check, points] : options.weights) (*settings.config.mutable_weights())[check] = points;
   v1::Limits* limits = settings.config.mutable_limits();
@@ -278,6 +281,57 @@ absl::StatusOr<v1::DomainReport> TestLab::Check(const std::string& domain,
                         status.error_message());
   }
   return report;
+}
+
+grpc::Status TestLab::RawCheckDomain(const std::string& request, std::string* response,
+                                     absl::Duration deadline) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  const grpc::internal::RpcMethod method("/mtasts.v1.MtaStsChecker/CheckDomain",
+                                         grpc::internal::RpcMethod::NORMAL_RPC);
+  grpc::ByteBuffer reply;
+  grpc::Status status = grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
+      channel_.get(), method, &context, ToByteBuffer(request), &reply);
+  *response = FromByteBuffer(reply);
+  return status;
+}
+
+std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>>
+TestLab::RawStreamFleet(grpc::ClientContext* context) {
+  const grpc::internal::RpcMethod method("/mtasts.v1.MtaStsChecker/StreamFleet",
+                                         grpc::internal::RpcMethod::BIDI_STREAMING);
+  return std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>>(
+      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
+          channel_.get(), method, context));
+}
+
+std::string WireField(int number, const std::string& value) {
+  std::string out;
+  const auto varint = [&out](uint64_t v) {
+    while (v >= 0x80) {
+      out.push_back(static_cast<char>(v | 0x80));
+      v >>= 7;
+    }
+    out.push_back(static_cast<char>(v));
+  };
+  varint(static_cast<uint64_t>(number) << 3 | 2);
+  varint(value.size());
+  return out + value;
+}
+
+grpc::ByteBuffer ToByteBuffer(const std::string& bytes) {
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+std::string FromByteBuffer(const grpc::ByteBuffer& buffer) {
+  std::string out;
+  std::vector<grpc::Slice> slices;
+  if (!buffer.Dump(&slices).ok()) return out;
+  for (const grpc::Slice& slice : slices) {
+    out.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return out;
 }
 
 void TestLab::WaitOutDnsRetries() {

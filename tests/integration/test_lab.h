@@ -7,6 +7,7 @@
 #ifndef MTASTS_TESTS_INTEGRATION_TEST_LAB_H_
 #define MTASTS_TESTS_INTEGRATION_TEST_LAB_H_
 
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
@@ -21,6 +22,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/sync_stream.h"
 #include "mtasts/v1/service.grpc.pb.h"
 #include "server/server.h"
 #include "tests/fakes/fake_dns_server.h"
@@ -102,7 +105,17 @@ struct LabOptions {
   // per check name (ServerConfig.weights).
   std::function<std::vector<std::unique_ptr<checks::Check>>()> make_checks;
   std::map<std::string, int> weights;
+  // The server's call log (not owned; must outlive the lab); null: off.
+  FILE* call_log = nullptr;
 };
+
+// --- Requests as bytes, as a client in another language may send them (the
+// C++ API will not make a proto3 string that is not UTF-8 without a fuss).
+// A length-delimited field: tag, length, `value`.
+std::string WireField(int number, const std::string& value);
+// A message's bytes as a ByteBuffer, and back.
+grpc::ByteBuffer ToByteBuffer(const std::string& bytes);
+std::string FromByteBuffer(const grpc::ByteBuffer& buffer);
 
 // Reading reports in tests.
 // The result of check `name` (an empty result, and a test failure, if absent).
@@ -134,6 +147,14 @@ class TestLab {
   absl::StatusOr<v1::DomainReport> Check(const std::string& domain,
                                          const v1::CheckOptions& options = {},
                                          absl::Duration deadline = absl::Seconds(30));
+  // CheckDomain with `request` as the request's bytes; the response's bytes
+  // in *response.
+  grpc::Status RawCheckDomain(const std::string& request, std::string* response,
+                              absl::Duration deadline = absl::Seconds(30));
+  // StreamFleet writing and reading bytes (serialized FleetRequest and
+  // FleetEvent messages).
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> RawStreamFleet(
+      grpc::ClientContext* context);
   // "SERVING", "NOT_SERVING", ... or the call's error code name.
   std::string HealthStatus(const std::string& service);
 
