@@ -579,6 +579,57 @@ TEST(FleetBackpressureTest, StreamCancelledWhileWaitingReleasesEverything) {
   EXPECT_EQ(service.Waiting(), 0);
 }
 
+// Streams cancelled at all kinds of moments while others wait for slots (in
+// the queue, or just as a slot is handed to them): nothing leaks, the limit
+// holds, and the server serves the next stream in full.
+TEST(FleetBackpressureTest, StreamsCancelledUnderContentionLeaveNothingBehind) {
+  constexpr int kServerLimit = 3;
+  auto lab = TestLab::Start(
+      LabOptions{.max_inflight = kServerLimit, .fleet_max_inflight = 5});
+  lab->dns().server().SetHandler(FleetZone(13));
+  const server::MtaStsService& service = lab->server().service();
+  std::vector<std::thread> streams;
+  for (int s = 0; s < 8; ++s) {
+    streams.emplace_back([&, s] {
+      grpc::ClientContext context;
+      auto stream = lab->stub().StreamFleet(&context);
+      std::thread writer([&] {
+        for (int i = 0; i < 30; ++i) {
+          v1::FleetRequest request;
+          request.set_domain(FleetDomain(s * 30 + i));
+          request.mutable_options()->add_checks("txt");
+          if (!stream->Write(request)) break;
+        }
+        stream->WritesDone();
+      });
+      // Streams 0-5 cancel after 0 to 5 results; 6 and 7 run to the end.
+      const int cancel_after = s < 6 ? s : -1;
+      int results = 0;
+      if (cancel_after == 0) context.TryCancel();
+      v1::FleetEvent event;
+      while (stream->Read(&event)) {
+        EXPECT_FALSE(event.has_error()) << event.error().message();
+        if (event.has_result() && ++results == cancel_after) context.TryCancel();
+      }
+      writer.join();
+      const grpc::Status status = stream->Finish();
+      if (cancel_after < 0) {
+        EXPECT_TRUE(status.ok()) << status.error_message();
+        EXPECT_EQ(results, 30);
+      }
+    });
+  }
+  for (std::thread& t : streams) t.join();
+  WaitUntil([&] { return service.InFlight() == 0 && service.Waiting() == 0; },
+            absl::Seconds(10), "every slot released and the queue empty");
+  EXPECT_LE(service.PeakInFlight(), kServerLimit);
+  const StreamOutcome after = RunStream(*lab, 1000, 10);
+  EXPECT_TRUE(after.status.ok()) << after.status.error_message();
+  EXPECT_EQ(after.reported.size(), 10u);
+  EXPECT_TRUE(after.errors.empty());
+  EXPECT_EQ(service.InFlight(), 0);
+}
+
 // Shutdown cancels a stream waiting for a slot within the grace, as it does
 // every call.
 TEST(FleetBackpressureTest, ShutdownCancelsAWaitingStreamWithinTheGrace) {
