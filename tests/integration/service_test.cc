@@ -380,7 +380,8 @@ TEST(ServiceLimitTest, AtTheLimitCheckDomainIsRefusedAndAFleetEntryWaits) {
   slow.join();
   EXPECT_EQ(results, 1);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(refused.status().message(), "server is at its limit of 1 domains in flight; retry later");
+  EXPECT_EQ(refused.status().message(),
+            "server is at its limit of 1 domains in flight; retry later");
 }
 
 // A domain too long to have _mta-sts and _smtp._tls names: said so, and the
