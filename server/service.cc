@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -40,14 +41,62 @@ MtaStsService::MtaStsService(engine::Engine* engine, ServiceOptions options)
     : engine_(engine), options_(options) {}
 
 bool MtaStsService::TryAdmit() {
-  int current = inflight_.load();
-  while (current < options_.max_inflight) {
-    if (inflight_.compare_exchange_weak(current, current + 1)) return true;
+  absl::MutexLock lock(&mu_);
+  // Waiters exist only at the limit (every freed slot goes to one), so a
+  // CheckDomain never takes a slot a waiting stream was promised.
+  if (inflight_ >= options_.max_inflight) return false;
+  peak_inflight_ = std::max(peak_inflight_, ++inflight_);
+  return true;
+}
+
+bool MtaStsService::AdmitOrWait(AdmissionWaiter* waiter) {
+  absl::MutexLock lock(&mu_);
+  if (inflight_ < options_.max_inflight) {
+    peak_inflight_ = std::max(peak_inflight_, ++inflight_);
+    return true;
   }
+  waiters_.push_back(waiter);
   return false;
 }
 
-void MtaStsService::Release() { inflight_.fetch_sub(1); }
+bool MtaStsService::CancelWait(AdmissionWaiter* waiter) {
+  absl::MutexLock lock(&mu_);
+  auto it = std::find(waiters_.begin(), waiters_.end(), waiter);
+  if (it == waiters_.end()) return false;
+  waiters_.erase(it);
+  return true;
+}
+
+void MtaStsService::Release() {
+  AdmissionWaiter* next = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    if (waiters_.empty()) {
+      --inflight_;
+      return;
+    }
+    // The slot passes to the first waiter: inflight_ stays as it is.
+    next = waiters_.front();
+    waiters_.pop_front();
+  }
+  // Outside mu_: the waiter takes its own lock, and may call back in here.
+  next->OnAdmitted();
+}
+
+int MtaStsService::InFlight() const {
+  absl::MutexLock lock(&mu_);
+  return inflight_;
+}
+
+int MtaStsService::PeakInFlight() const {
+  absl::MutexLock lock(&mu_);
+  return peak_inflight_;
+}
+
+int MtaStsService::Waiting() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(waiters_.size());
+}
 
 absl::Status MtaStsService::AtInflightLimit() const {
   return absl::ResourceExhaustedError(absl::StrCat("server is at its limit of ",
@@ -166,8 +215,12 @@ class CheckDomainReactor final : public grpc::ServerUnaryReactor {
 // Reads entries one at a time and stops reading while `fleet_max_inflight`
 // entries are running or waiting to be written, so a fast sender is held back
 // by flow control and a slow reader cannot make the server buffer reports.
-// Lifetime: deleted when gRPC is done with it AND every run has called back.
-class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+// At the server-wide limit it holds the entry it read (one at most), stops
+// reading, and waits in the service's queue for a slot.
+// Lifetime: deleted when gRPC is done with it AND every run has called back
+// AND it is out of the service's queue (no OnAdmitted can come).
+class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
+                           public AdmissionWaiter {
  public:
   FleetReactor(MtaStsService* service, grpc::CallbackServerContext* context)
       : service_(service), context_(context), peer_(Peer(context)) {
@@ -200,7 +253,7 @@ class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
     writing_ = false;
     if (!ok) {
       // The client is gone; stop everything.
-      CancelRunsLocked();
+      CancelAllLocked();
       FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "stream write failed"));
       return;
     }
@@ -222,8 +275,40 @@ class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
   void OnCancel() override {
     absl::MutexLock lock(&mu_);
     cancelled_ = true;
-    CancelRunsLocked();
+    CancelAllLocked();
     if (!writing_) FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled"));
+  }
+
+  // The server-wide slot this stream waited for; its held entry starts now.
+  void OnAdmitted() override {
+    bool release = false;
+    bool destroy = false;
+    {
+      absl::MutexLock lock(&mu_);
+      waiting_ = false;
+      RawEntry entry = *std::move(held_);
+      held_.reset();
+      if (finished_ || cancelled_ || grpc_done_) {
+        release = true;  // nobody to answer: hand the slot on
+        destroy = grpc_done_ && runs_outstanding_ == 0;
+      } else {
+        // Validated when read; validated again for a deadline that starts
+        // now, so the wait does not eat the entry's time. Only a call
+        // deadline that passed meanwhile can fail it.
+        auto admitted = service_->Validate(entry.domain, entry.options, CallDeadline(context_));
+        if (admitted.ok()) {
+          StartRunLocked(*std::move(admitted), std::move(entry.tag), std::move(entry.domain));
+        } else {
+          release = true;
+          QueueErrorLocked(entry.tag, entry.domain, admitted.status());
+        }
+        MaybeReadLocked();
+        MaybeFinishLocked();
+      }
+    }
+    // Outside mu_: Release may hand the slot to another stream.
+    if (release) service_->Release();
+    if (destroy) delete this;
   }
 
   void OnDone() override {
@@ -231,8 +316,8 @@ class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
     {
       absl::MutexLock lock(&mu_);
       grpc_done_ = true;
-      CancelRunsLocked();
-      destroy = runs_outstanding_ == 0;
+      CancelAllLocked();
+      destroy = runs_outstanding_ == 0 && !waiting_;
     }
     if (destroy) delete this;
   }
@@ -269,17 +354,26 @@ class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
                            : EntryError(position, entry.tag, admitted.status()));
       return;
     }
-    if (!service_->TryAdmit()) {
-      QueueErrorLocked(entry.tag, entry.domain, service_->AtInflightLimit());
+    if (!service_->AdmitOrWait(this)) {
+      // At the server-wide limit: hold the entry and stop reading until the
+      // service hands this stream a slot (OnAdmitted).
+      held_ = std::move(entry);
+      waiting_ = true;
       return;
     }
+    StartRunLocked(*std::move(admitted), std::move(entry.tag), std::move(entry.domain));
+  }
+
+  // Starts the run for an admitted entry; its slot is released in OnRunDone.
+  void StartRunLocked(AdmittedDomain admitted, std::string tag, std::string domain)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     ++occupied_;
     ++runs_outstanding_;
     const uint64_t id = next_run_id_++;
     // The engine never calls back inside Start, so holding mu_ here is safe.
     handles_[id] = service_->engine().Start(
-        admitted->name.ascii, admitted->name.unicode, admitted->options, admitted->deadline,
-        [this, id, tag = std::move(entry.tag), domain = std::move(entry.domain)](
+        admitted.name.ascii, admitted.name.unicode, admitted.options, admitted.deadline,
+        [this, id, tag = std::move(tag), domain = std::move(domain)](
             absl::StatusOr<v1::DomainReport> report) mutable {
           OnRunDone(id, std::move(tag), std::move(domain), std::move(report));
         });
@@ -297,7 +391,7 @@ class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
       --runs_outstanding_;
       handles_.erase(id);
       if (finished_ || cancelled_) {
-        destroy = grpc_done_ && runs_outstanding_ == 0;
+        destroy = grpc_done_ && runs_outstanding_ == 0 && !waiting_;
       } else if (!report.ok()) {
         --occupied_;  // QueueErrorLocked takes its own slot
         QueueErrorLocked(tag, domain, report.status());
@@ -334,7 +428,7 @@ class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
   }
 
   void MaybeReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (reading_ || read_done_ || finished_ || cancelled_) return;
+    if (reading_ || read_done_ || finished_ || cancelled_ || waiting_) return;
     if (occupied_ >= service_->options().fleet_max_inflight) return;
     reading_ = true;
     StartRead(&request_);
@@ -349,8 +443,8 @@ class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
   }
 
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (!read_done_ || occupied_ > 0 || writing_ || writing_summary_ || finished_ ||
-        cancelled_) {
+    if (!read_done_ || occupied_ > 0 || waiting_ || writing_ || writing_summary_ ||
+        finished_ || cancelled_) {
       return;
     }
     writing_summary_ = true;
@@ -361,8 +455,15 @@ class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
     StartWrite(&current_);
   }
 
-  void CancelRunsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  // Cancels the runs, and drops the held entry if the stream is still in the
+  // service's queue. If it is not, a handover is under way: OnAdmitted will
+  // come and release the slot, and `this` must live until then.
+  void CancelAllLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     for (auto& [id, handle] : handles_) handle->Cancel();
+    if (waiting_ && service_->CancelWait(this)) {
+      waiting_ = false;
+      held_.reset();
+    }
   }
 
   void FinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -398,6 +499,10 @@ class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
   // Entries running or with an event not yet written.
   int occupied_ ABSL_GUARDED_BY(mu_) = 0;
   int runs_outstanding_ ABSL_GUARDED_BY(mu_) = 0;  // engine callbacks still to come
+  // The entry read but not admitted yet; set while waiting_.
+  std::optional<RawEntry> held_ ABSL_GUARDED_BY(mu_);
+  // In the service's queue, or handed a slot whose OnAdmitted has not run.
+  bool waiting_ ABSL_GUARDED_BY(mu_) = false;
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
   bool read_done_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;

@@ -4,18 +4,24 @@
 // why) and decode requests themselves, so a request the generated parser
 // would refuse (a domain that is not UTF-8) still gets a clear answer.
 // CheckDomain and StreamFleet validate input, admit the work against the
-// server-wide in-flight limit (RESOURCE_EXHAUSTED beyond it, never a queue),
-// derive a deadline from the call's, the request's timeout and
-// --check_timeout, and hand the domain to the engine. Cancellation of a call
+// server-wide in-flight limit, derive a deadline from the call's, the
+// request's timeout and --check_timeout, and hand the domain to the engine. Cancellation of a call
 // cancels its runs, which stops their DNS queries.
+//
+// At the server-wide limit CheckDomain is refused (RESOURCE_EXHAUSTED), while
+// a fleet stream holds the entry it read, stops reading (flow control holds
+// its sender back) and waits its turn: freed slots go to waiting streams
+// first come, first served.
 #ifndef MTASTS_SERVER_SERVICE_H_
 #define MTASTS_SERVER_SERVICE_H_
 
-#include <atomic>
+#include <deque>
 #include <memory>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "engine/engine.h"
 #include "grpcpp/support/byte_buffer.h"
@@ -37,6 +43,18 @@ struct AdmittedDomain {
   DomainName name;
   v1::CheckOptions options;
   absl::Time deadline;
+};
+
+// A fleet stream waiting for a server-wide slot (MtaStsService::AdmitOrWait).
+class AdmissionWaiter {
+ public:
+  // The slot the waiter asked for, now admitted: the waiter must Release it
+  // exactly once. Called without the service's lock, on the thread of the
+  // Release that freed the slot; the caller holds no reactor's lock either.
+  virtual void OnAdmitted() = 0;
+
+ protected:
+  ~AdmissionWaiter() = default;
 };
 
 // Both methods on the callback API, raw.
@@ -64,13 +82,27 @@ class MtaStsService final : public RawCallbackService {
                                           const v1::CheckOptions& options,
                                           absl::Time call_deadline) const;
 
-  // Server-wide admission. TryAdmit is false at the limit; every admitted
-  // domain is released exactly once.
+  // Server-wide admission; every admitted domain is released exactly once.
+  // TryAdmit (CheckDomain) is false at the limit, or while streams wait.
   bool TryAdmit();
+  // For a fleet stream: true when admitted now; otherwise `waiter` is queued
+  // (FIFO) and gets OnAdmitted once a slot is free, unless CancelWait takes
+  // it out first. A waiter waits for one slot at a time. The caller may hold
+  // its own lock (the service never calls a waiter under its lock).
+  bool AdmitOrWait(AdmissionWaiter* waiter);
+  // Takes `waiter` out of the queue: true if it was there (no OnAdmitted will
+  // come); false if it was not (OnAdmitted has run or is under way).
+  bool CancelWait(AdmissionWaiter* waiter);
+  // Frees a slot, handing it to the first waiter if any. The caller must not
+  // hold a waiter's lock: the handover calls OnAdmitted.
   void Release();
-  // The refusal for a domain TryAdmit turned away; one wording for both RPCs.
+  // The refusal for a domain TryAdmit turned away.
   absl::Status AtInflightLimit() const;
-  int InFlight() const { return inflight_.load(); }
+  int InFlight() const;
+  // The most domains ever admitted at once (never above max_inflight).
+  int PeakInFlight() const;
+  // Streams waiting for a slot.
+  int Waiting() const;
 
   engine::Engine& engine() { return *engine_; }
   const ServiceOptions& options() const { return options_; }
@@ -78,7 +110,11 @@ class MtaStsService final : public RawCallbackService {
  private:
   engine::Engine* const engine_;
   const ServiceOptions options_;
-  std::atomic<int> inflight_{0};
+  mutable absl::Mutex mu_;
+  int inflight_ ABSL_GUARDED_BY(mu_) = 0;
+  int peak_inflight_ ABSL_GUARDED_BY(mu_) = 0;
+  // Non-empty only at the limit: Release hands each freed slot to the front.
+  std::deque<AdmissionWaiter*> waiters_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace mtasts::server
