@@ -100,6 +100,40 @@ inline const v1::Finding& FindingWith(const CheckVerdict& verdict,
   return kNone;
 }
 
+// A domain of 245-253 octets has no room for `prefix` ("_mta-sts.",
+// "_smtp._tls."): the name cannot exist, whatever the resolver answered, so
+// `judge` gives `code` (MEDIUM, FAIL), not a lookup failure; a 253-octet name
+// with the prefix is judged as usual.
+template <typename Judge>
+void ExpectOverlongNameIsItsOwnFinding(const std::string& prefix, Judge judge,
+                                       v1::FindingCode code) {
+  const std::string domain = absl::StrCat(std::string(63, 'a'), ".", std::string(63, 'b'),
+                                          ".", std::string(63, 'c'), ".", std::string(54, 'd'),
+                                          ".com");  // 250 octets
+  ASSERT_EQ(domain.size(), 250u);
+  for (net::DnsOutcome outcome : {net::DnsOutcome::kError, net::DnsOutcome::kNxDomain}) {
+    net::DnsResult lookup;
+    lookup.name = prefix + domain;
+    lookup.type = net::RrType::kTxt;
+    lookup.outcome = outcome;
+    const CheckVerdict v = judge(lookup);
+    EXPECT_EQ(v.status, v1::CHECK_STATUS_FAIL);
+    ASSERT_EQ(v.findings.size(), 1u);
+    EXPECT_EQ(v.findings[0].code(), code);
+    EXPECT_EQ(v.findings[0].severity(), v1::SEVERITY_MEDIUM);
+    EXPECT_NE(v.findings[0].detail().find("over the 253"), std::string::npos)
+        << v.findings[0].detail();
+    EXPECT_NE(v.summary.find("no record can exist"), std::string::npos) << v.summary;
+  }
+  net::DnsResult fits;
+  fits.name = prefix + domain.substr(domain.size() - (253 - prefix.size()));
+  ASSERT_EQ(fits.name.size(), 253u);
+  fits.type = net::RrType::kTxt;
+  fits.outcome = net::DnsOutcome::kNxDomain;
+  const CheckVerdict v = judge(fits);
+  for (const v1::Finding& f : v.findings) EXPECT_NE(f.code(), code);
+}
+
 }  // namespace mtasts::checks::test_util
 
 #endif  // MTASTS_CHECKS_TXT_JUDGE_TEST_UTIL_H_

@@ -30,6 +30,7 @@
 #include "net/dns_answer.h"
 #include "net/host_port.h"
 #include "net/lifetime.h"
+#include "net/wire_text.h"
 
 namespace mtasts::net {
 namespace {
@@ -56,16 +57,6 @@ int AresType(RrType type) {
     case RrType::kCname: return ns_t_cname;
   }
   return ns_t_a;
-}
-
-bool IsIpv4(const std::string& s) {
-  in_addr addr;
-  return inet_pton(AF_INET, s.c_str(), &addr) == 1;
-}
-
-bool IsIpv6(const std::string& s) {
-  in6_addr addr;
-  return inet_pton(AF_INET6, s.c_str(), &addr) == 1;
 }
 
 class AresSession final : public DnsSession, private FdHandler {
@@ -624,7 +615,7 @@ absl::Status ValidateOptions(const DnsOptions& options) {
         "max_cname_depth must be >= 0, max_records and max_txt_record_bytes >= 1");
   }
   for (const DnsServer& server : options.servers) {
-    if (!IsIpv4(server.host) && !IsIpv6(server.host)) {
+    if (!IsIpv4Literal(server.host) && !IsIpv6Literal(server.host)) {
       return absl::InvalidArgumentError(
           absl::StrCat("DNS server \"", server.host, "\" is not an IP address"));
     }

@@ -10,19 +10,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "net/wire_text.h"
 
 namespace mtasts::net {
 namespace {
-
-bool IsIpv4(const std::string& s) {
-  in_addr addr;
-  return inet_pton(AF_INET, s.c_str(), &addr) == 1;
-}
-
-bool IsIpv6(const std::string& s) {
-  in6_addr addr;
-  return inet_pton(AF_INET6, s.c_str(), &addr) == 1;
-}
 
 absl::Status BadPort(const HostPortRules& rules, absl::string_view prefix = "") {
   return absl::InvalidArgumentError(absl::StrCat(prefix, "port must be a number from 1 to 65535",
@@ -46,13 +37,13 @@ absl::StatusOr<HostPort> ParseHostPort(absl::string_view text, const HostPortRul
       port = rest.substr(1);
       has_port = true;
     }
-    if (!IsIpv6(result.host)) return absl::InvalidArgumentError("not an IPv6 address");
+    if (!IsIpv6Literal(result.host)) return absl::InvalidArgumentError("not an IPv6 address");
   } else if (std::count(text.begin(), text.end(), ':') == 1) {
     const size_t colon = text.find(':');
     result.host = std::string(text.substr(0, colon));
     port = text.substr(colon + 1);
     has_port = true;
-    if (!IsIpv4(result.host) && !(rules.localhost_ok && result.host == "localhost")) {
+    if (!IsIpv4Literal(result.host) && !(rules.localhost_ok && result.host == "localhost")) {
       return absl::InvalidArgumentError(
           rules.localhost_ok ? "not an IPv4 address or localhost (write IPv6 as [addr]:port)"
                              : "not an IPv4 address (write IPv6 as [addr]:port)");
@@ -60,14 +51,14 @@ absl::StatusOr<HostPort> ParseHostPort(absl::string_view text, const HostPortRul
   } else {
     result.host = std::string(text);
     if (absl::StrContains(text, ':')) {
-      if (!IsIpv6(result.host)) {
+      if (!IsIpv6Literal(result.host)) {
         return absl::InvalidArgumentError("not an IPv6 address (a port needs [addr]:port)");
       }
       // "::1:5353" is itself a valid IPv6 address: never guess a port out of it.
       if (rules.port_required) {
         return absl::InvalidArgumentError("an IPv6 address with a port is written [addr]:port");
       }
-    } else if (!IsIpv4(result.host) && !(rules.localhost_ok && result.host == "localhost")) {
+    } else if (!IsIpv4Literal(result.host) && !(rules.localhost_ok && result.host == "localhost")) {
       return absl::InvalidArgumentError(rules.localhost_ok ? "not an IP address or localhost"
                                                            : "not an IP address");
     }

@@ -1,5 +1,6 @@
-// Small text helpers shared by TlsStream and the protocol drivers over it
-// (https_get, smtp_starttls): how a peer is named in messages, which
+// Small text helpers shared by TlsStream, the protocol drivers over it
+// (https_get, smtp_starttls) and the address parsers (host_port,
+// dns_resolver): IP literals, how a peer is named in messages, which
 // caller-supplied words may go onto the wire, durations and peer bytes in
 // messages.
 #ifndef MTASTS_NET_WIRE_TEXT_H_
@@ -17,6 +18,11 @@
 #include "absl/time/time.h"
 
 namespace mtasts::net {
+
+inline bool IsIpv4Literal(const std::string& s) {
+  unsigned char buf[4];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1;
+}
 
 inline bool IsIpv6Literal(const std::string& s) {
   unsigned char buf[16];

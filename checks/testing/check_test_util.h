@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/time/time.h"
@@ -173,6 +174,44 @@ class DnsCheckTest : public ::testing::Test {
     auto ctx = FakeCheckContext::Create("example.test", {{"127.0.0.1", dns_->port()}});
     ASSERT_TRUE(ctx.ok()) << ctx.status();
     ctx_ = *std::move(ctx);
+  }
+
+  // Runs the check once and waits for its verdict, made from its own rows.
+  std::optional<CheckVerdict> RunOnce() {
+    ctx_->Start(check_);
+    auto verdict = ctx_->WaitForDone(kWait);
+    if (verdict.has_value()) ExpectFindingsFromOwnTable(check_, *verdict);
+    return verdict;
+  }
+
+  // For a check judging one TXT lookup (txt, tls_rpt): `name` answered with
+  // `reply` gives `status` with `code`, in one `done`, after one recorded
+  // lookup.
+  void ExpectFailedLookupJudged(const std::string& name, const fakes::DnsReply& reply,
+                                v1::CheckStatus status, v1::FindingCode code) {
+    dns_->SetReply(name, fakes::DnsType::kTxt, reply);
+    auto verdict = RunOnce();
+    ASSERT_TRUE(verdict.has_value());
+    EXPECT_EQ(verdict->status, status);
+    EXPECT_TRUE(HasFinding(*verdict, code));
+    EXPECT_EQ(ctx_->recorded_lookups().size(), 1u);
+    EXPECT_EQ(ctx_->done_calls(), 1);
+  }
+
+  // A run cancelled while `name`'s answer (`record`) is on its way: the
+  // answer arrives, nobody acts on it: no `done`, no lookup recorded, no
+  // evidence written.
+  void ExpectCancelledRunNeverReports(const std::string& name, const std::string& record) {
+    dns_->SetReply(name, fakes::DnsType::kTxt,
+                   fakes::DnsReply::Records({fakes::DnsRecord::Txt({record})})
+                       .Delayed(absl::Milliseconds(200)));
+    ctx_->Start(check_);
+    ASSERT_TRUE(dns_->WaitForQueries(1, kWait));
+    ctx_->CancelRun();
+    SettleDns(*dns_, *ctx_);
+    EXPECT_EQ(ctx_->done_calls(), 0);
+    EXPECT_TRUE(ctx_->recorded_lookups().empty());
+    EXPECT_EQ(ctx_->EvidenceCopy().ByteSizeLong(), 0u);
   }
 
   CheckT check_;  // outlives the context's reactor

@@ -60,39 +60,17 @@ TEST_F(TlsRptCheckTest, ValidRecordIsQueriedRecordedAndWrittenToEvidence) {
 }
 
 TEST_F(TlsRptCheckTest, MissingRecordFails) {
-  dns_->SetReply("_smtp._tls.example.test", DnsType::kTxt, DnsReply::NxDomain());
-  ctx_->Start(check_);
-  auto verdict = ctx_->WaitForDone(kWait);
-  ASSERT_TRUE(verdict.has_value());
-  EXPECT_EQ(verdict->status, v1::CHECK_STATUS_FAIL);
-  EXPECT_TRUE(testing::HasFinding(*verdict, v1::TLSRPT_MISSING));
-  testing::ExpectFindingsFromOwnTable(check_, *verdict);
-  EXPECT_EQ(ctx_->recorded_lookups().size(), 1u);
-  EXPECT_EQ(ctx_->done_calls(), 1);
+  ExpectFailedLookupJudged("_smtp._tls.example.test", DnsReply::NxDomain(), v1::CHECK_STATUS_FAIL,
+                           v1::TLSRPT_MISSING);
 }
 
 TEST_F(TlsRptCheckTest, ServFailIsALookupFailure) {
-  dns_->SetReply("_smtp._tls.example.test", DnsType::kTxt, DnsReply::ServFail());
-  ctx_->Start(check_);
-  auto verdict = ctx_->WaitForDone(kWait);
-  ASSERT_TRUE(verdict.has_value());
-  EXPECT_TRUE(testing::HasFinding(*verdict, v1::TLSRPT_LOOKUP_FAILED));
-  testing::ExpectFindingsFromOwnTable(check_, *verdict);
-  EXPECT_EQ(ctx_->done_calls(), 1);
+  ExpectFailedLookupJudged("_smtp._tls.example.test", DnsReply::ServFail(), v1::CHECK_STATUS_FAIL,
+                           v1::TLSRPT_LOOKUP_FAILED);
 }
 
 TEST_F(TlsRptCheckTest, CancelledRunNeverReports) {
-  dns_->SetReply("_smtp._tls.example.test", DnsType::kTxt,
-                 DnsReply::Records({DnsRecord::Txt({"v=TLSRPTv1; rua=mailto:a@example.test"})})
-                     .Delayed(absl::Milliseconds(200)));
-  ctx_->Start(check_);
-  ASSERT_TRUE(dns_->WaitForQueries(1, kWait));
-  ctx_->CancelRun();
-  // The answer still arrives; nobody may act on it.
-  testing::SettleDns(*dns_, *ctx_);
-  EXPECT_EQ(ctx_->done_calls(), 0);
-  EXPECT_TRUE(ctx_->recorded_lookups().empty());
-  EXPECT_FALSE(ctx_->EvidenceCopy().has_tls_rpt());
+  ExpectCancelledRunNeverReports("_smtp._tls.example.test", "v=TLSRPTv1; rua=mailto:a@example.test");
 }
 
 }  // namespace

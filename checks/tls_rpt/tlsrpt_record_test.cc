@@ -611,35 +611,10 @@ TEST(TlsRptRecordDetailTest, RepeatedRuaMergesInOrder) {
 }
 
 
-// A domain of 245-253 octets has no room for the prefix: the name cannot
-// exist, whatever the resolver answered (here: an error), so its own
-// finding, not a lookup failure.
 TEST(NameTooLongTest, OverlongNameIsItsOwnFinding) {
-  const std::string domain = absl::StrCat(std::string(63, 'a'), ".", std::string(63, 'b'),
-                                          ".", std::string(63, 'c'), ".", std::string(54, 'd'),
-                                          ".com");  // 250 octets
-  ASSERT_EQ(domain.size(), 250u);
-  for (DnsOutcome outcome : {DnsOutcome::kError, DnsOutcome::kNxDomain}) {
-    net::DnsResult lookup;
-    lookup.name = "_smtp._tls." + domain;
-    lookup.type = net::RrType::kTxt;
-    lookup.outcome = outcome;
-    const CheckVerdict v = JudgeTlsRptLookup(lookup, nullptr);
-    EXPECT_EQ(v.status, v1::CHECK_STATUS_FAIL);
-    ASSERT_EQ(v.findings.size(), 1u);
-    EXPECT_EQ(v.findings[0].code(), v1::TLSRPT_NAME_TOO_LONG);
-    EXPECT_EQ(v.findings[0].severity(), v1::SEVERITY_MEDIUM);
-    EXPECT_THAT(v.findings[0].detail(), HasSubstr("over the 253"));
-    EXPECT_THAT(v.summary, HasSubstr("no record can exist"));
-  }
-  // 253 octets with the prefix is still a name: judged as usual.
-  net::DnsResult fits;
-  fits.name = "_smtp._tls." + domain.substr(domain.size() - (253 - std::string("_smtp._tls.").size()));
-  ASSERT_EQ(fits.name.size(), 253u);
-  fits.type = net::RrType::kTxt;
-  fits.outcome = DnsOutcome::kNxDomain;
-  const CheckVerdict v = JudgeTlsRptLookup(fits, nullptr);
-  for (const v1::Finding& f : v.findings) EXPECT_NE(f.code(), v1::TLSRPT_NAME_TOO_LONG);
+  test_util::ExpectOverlongNameIsItsOwnFinding(
+      "_smtp._tls.", [](const net::DnsResult& r) { return JudgeTlsRptLookup(r, nullptr); },
+      v1::TLSRPT_NAME_TOO_LONG);
 }
 
 }  // namespace

@@ -58,39 +58,17 @@ TEST_F(TxtCheckTest, ValidRecordIsQueriedRecordedAndWrittenToEvidence) {
 }
 
 TEST_F(TxtCheckTest, MissingRecordFails) {
-  dns_->SetReply("_mta-sts.example.test", DnsType::kTxt, DnsReply::NxDomain());
-  ctx_->Start(check_);
-  auto verdict = ctx_->WaitForDone(kWait);
-  ASSERT_TRUE(verdict.has_value());
-  EXPECT_EQ(verdict->status, v1::CHECK_STATUS_FAIL);
-  EXPECT_TRUE(testing::HasFinding(*verdict, v1::TXT_MISSING));
-  testing::ExpectFindingsFromOwnTable(check_, *verdict);
-  EXPECT_EQ(ctx_->recorded_lookups().size(), 1u);
-  EXPECT_EQ(ctx_->done_calls(), 1);
+  ExpectFailedLookupJudged("_mta-sts.example.test", DnsReply::NxDomain(), v1::CHECK_STATUS_FAIL,
+                           v1::TXT_MISSING);
 }
 
 TEST_F(TxtCheckTest, ServFailIsALookupFailure) {
-  dns_->SetReply("_mta-sts.example.test", DnsType::kTxt, DnsReply::ServFail());
-  ctx_->Start(check_);
-  auto verdict = ctx_->WaitForDone(kWait);
-  ASSERT_TRUE(verdict.has_value());
-  EXPECT_TRUE(testing::HasFinding(*verdict, v1::TXT_LOOKUP_FAILED));
-  testing::ExpectFindingsFromOwnTable(check_, *verdict);
-  EXPECT_EQ(ctx_->done_calls(), 1);
+  ExpectFailedLookupJudged("_mta-sts.example.test", DnsReply::ServFail(), v1::CHECK_STATUS_FAIL,
+                           v1::TXT_LOOKUP_FAILED);
 }
 
 TEST_F(TxtCheckTest, CancelledRunNeverReports) {
-  dns_->SetReply("_mta-sts.example.test", DnsType::kTxt,
-                 DnsReply::Records({DnsRecord::Txt({"v=STSv1; id=1;"})})
-                     .Delayed(absl::Milliseconds(200)));
-  ctx_->Start(check_);
-  ASSERT_TRUE(dns_->WaitForQueries(1, kWait));
-  ctx_->CancelRun();
-  // The answer still arrives; nobody may act on it.
-  testing::SettleDns(*dns_, *ctx_);
-  EXPECT_EQ(ctx_->done_calls(), 0);
-  EXPECT_TRUE(ctx_->recorded_lookups().empty());
-  EXPECT_EQ(ctx_->EvidenceCopy().sts_records_size(), 0);
+  ExpectCancelledRunNeverReports("_mta-sts.example.test", "v=STSv1; id=1;");
 }
 
 }  // namespace
