@@ -122,7 +122,7 @@ void CheckRun::StartOnReactor() {
   mx_ = std::make_unique<checks::MxSetResolver>(
       *this, params_.max_mx_hosts,
       [this](v1::Finding finding) { *report_.add_domain_findings() = std::move(finding); });
-  mx_->Start([this] { OnMxProgress(); }, [this] { OnMxProgress(); });
+  mx_->Start([this] { OnMxProgress(); });
   StartReadyChecks();
 }
 

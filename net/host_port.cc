@@ -1,8 +1,5 @@
 #include "net/host_port.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <algorithm>
 
 #include "absl/status/status.h"

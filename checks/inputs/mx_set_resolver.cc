@@ -13,10 +13,8 @@
 
 namespace mtasts::checks {
 
-void MxSetResolver::Start(absl::AnyInvocable<void()> on_mx_set,
-                          absl::AnyInvocable<void()> on_addresses) {
-  on_mx_set_ = std::move(on_mx_set);
-  on_addresses_ = std::move(on_addresses);
+void MxSetResolver::Start(absl::AnyInvocable<void()> on_progress) {
+  on_progress_ = std::move(on_progress);
   ctx_.dns().Query(ctx_.domain(), net::RrType::kMx,
                    [this](net::DnsResult result) { OnMxLookup(std::move(result)); });
 }
@@ -115,8 +113,7 @@ void MxSetResolver::OnMxLookup(net::DnsResult result) {
     }
   }
   mx_ready_ = true;
-  if (on_mx_set_) on_mx_set_();
-  if (address_lookups_pending_ == 0 && on_addresses_) on_addresses_();
+  if (on_progress_) on_progress_();
 }
 
 void MxSetResolver::OnHostAddresses(size_t host_index, net::DnsResult result) {
@@ -136,7 +133,7 @@ void MxSetResolver::OnHostAddresses(size_t host_index, net::DnsResult result) {
                      absl::StrJoin(result.cname_chain, " -> "), "."),
         host->name()));
   }
-  if (address_lookups_pending_ == 0 && on_addresses_) on_addresses_();
+  if (address_lookups_pending_ == 0 && on_progress_) on_progress_();
 }
 
 }  // namespace mtasts::checks

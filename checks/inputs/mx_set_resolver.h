@@ -6,8 +6,7 @@
 //
 //   MxSetResolver mx(ctx, /*max_mx_hosts=*/32,
 //                    [&](v1::Finding f) { *report.add_domain_findings() = f; });
-//   mx.Start([] { /* mx.mx_set() has the hosts */ },
-//            [] { /* and now their addresses */ });
+//   mx.Start([&] { /* mx.mx_set_ready(), then mx.addresses_ready() */ });
 //
 // Queries go through ctx.dns(): cancelled with the run's DNS session.
 // Reactor thread only.
@@ -34,11 +33,11 @@ class MxSetResolver {
   MxSetResolver(const MxSetResolver&) = delete;
   MxSetResolver& operator=(const MxSetResolver&) = delete;
 
-  // Starts the MX lookup. `on_mx_set` runs once the MX answer is in,
-  // `on_addresses` once every host's address lookups are in too (right after
-  // `on_mx_set` when there are no hosts). Both run on the reactor thread,
-  // from DNS callbacks, never inside Start.
-  void Start(absl::AnyInvocable<void()> on_mx_set, absl::AnyInvocable<void()> on_addresses);
+  // Starts the MX lookup. `on_progress` runs when the MX answer is in
+  // (mx_set_ready()) and again when every host's address lookups are in
+  // (addresses_ready(); in the same call when there are no hosts). It runs on
+  // the reactor thread, from DNS callbacks, never inside Start.
+  void Start(absl::AnyInvocable<void()> on_progress);
 
   // The run's deadline (`budget` after its start) came first: marks the MX
   // set known (empty if its lookup never returned, with a CHECK_TIMED_OUT
@@ -58,8 +57,7 @@ class MxSetResolver {
   CheckContext& ctx_;
   const int max_mx_hosts_;
   DomainFindingSink add_domain_finding_;
-  absl::AnyInvocable<void()> on_mx_set_;
-  absl::AnyInvocable<void()> on_addresses_;
+  absl::AnyInvocable<void()> on_progress_;
   MxSet mx_set_;
   bool mx_ready_ = false;
   bool gave_up_ = false;
