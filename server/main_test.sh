@@ -55,11 +55,12 @@ expect_usage_error "--tls_cert $tmp/config.d: is a directory" \
   --tls_cert="$tmp/config.d" --tls_key="$tmp/not.pem"
 expect_usage_error "--tls_client_ca needs --tls_cert and --tls_key" --tls_client_ca="$tmp/not.pem"
 
-# Starts on `listen`, reports its port, and stops cleanly on SIGTERM.
+# Starts on `listen` (with any further flags), reports its port, and stops
+# cleanly on SIGTERM.
 start_and_stop() {
-  local listen="$1"
+  local listen="$1"; shift
   "$server" --listen="$listen" --dns_servers=127.0.0.1:9 --allow_targets=10.0.0.0/8,fd00::/8 \
-    2>"$tmp/log" &
+    "$@" 2>"$tmp/log" &
   local pid=$!
   for _ in $(seq 1 600); do  # up to 30 s: start-up is the event, not a duration
     grep -q '"event":"serving"' "$tmp/log" && break
@@ -77,4 +78,12 @@ start_and_stop() {
 # Port 0: the kernel picks a free port (what tests use).
 start_and_stop 127.0.0.1:0
 start_and_stop '[::1]:0'
+# The README's example --config file, as written there.
+readme="$2"
+awk '/^Example `--config` file:/ { f = 1; next }
+     f == 1 && /^```/ { f = 2; next }
+     f == 2 && /^```/ { exit }
+     f == 2 { print }' "$readme" >"$tmp/readme.textproto"
+grep -q 'weights' "$tmp/readme.textproto" || fail "no example --config found in $readme"
+start_and_stop 127.0.0.1:0 --config="$tmp/readme.textproto"
 echo PASS
