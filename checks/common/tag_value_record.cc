@@ -14,12 +14,29 @@
 namespace mtasts::checks {
 namespace {
 
+// True when a version tag ends at `end` of `head`: "v=STSv10" is another
+// version, not "v=STSv1" with something after it.
+bool TagEndsAt(absl::string_view head, size_t end) {
+  if (end >= head.size()) return true;
+  const char c = head[end];
+  return !(IsAlnum(c) || c == '.' || c == '_' || c == '-');
+}
+
 NearMiss ClassifyIgnored(const TagValueGrammar& grammar,
                          absl::string_view record, size_t* position) {
   const absl::string_view version = grammar.version;
   absl::string_view head = record.substr(0, grammar.max_record_bytes);
+  if (absl::StartsWith(head, version)) {
+    // The version, but not "<version>;": another version ("v=STSv10"), or
+    // this one with whitespace or nothing where the ";" belongs.
+    if (!TagEndsAt(head, version.size())) return NearMiss::kNone;
+    const absl::string_view after = TrimWsp(head.substr(version.size()));
+    return !after.empty() && after.front() == ';' ? NearMiss::kSpaceBeforeSemicolon
+                                                  : NearMiss::kNoSemicolon;
+  }
   if (head.size() >= version.size() &&
-      absl::EqualsIgnoreCase(head.substr(0, version.size()), version)) {
+      absl::EqualsIgnoreCase(head.substr(0, version.size()), version) &&
+      TagEndsAt(head, version.size())) {
     return NearMiss::kMiscased;
   }
   // "v = STSv1", "v =STSv1", "V= stsv1", ...: the tag is what follows "v=".
@@ -30,14 +47,15 @@ NearMiss ClassifyIgnored(const TagValueGrammar& grammar,
     if (i < head.size() && head[i] == '=') {
       ++i;
       while (i < head.size() && IsWsp(head[i])) ++i;
-      if (absl::StartsWithIgnoreCase(head.substr(i), tag)) {
+      if (absl::StartsWithIgnoreCase(head.substr(i), tag) &&
+          TagEndsAt(head, i + tag.size())) {
         return NearMiss::kSpacedEquals;
       }
     }
   }
   const std::string lower = absl::AsciiStrToLower(head);
   const size_t at = lower.find(absl::AsciiStrToLower(version));
-  if (at != std::string::npos) {
+  if (at != std::string::npos && TagEndsAt(head, at + version.size())) {
     *position = at;
     return NearMiss::kNotFirst;
   }
@@ -114,8 +132,11 @@ TagValueSelection SelectTagValueRecords(
       s.shown.push_back(
           SanitizeForReport(record.substr(0, grammar.max_record_bytes)));
     }
-    // RFC 8461 §3.1, RFC 8460 §3: discard those not beginning with it.
-    if (absl::StartsWith(record, grammar.version)) {
+    // RFC 8461 §3.1, RFC 8460 §3: records that do not begin with
+    // "v=STSv1;" ("v=TLSRPTv1;"), the ";" included, are discarded before
+    // counting: "v=STSv10; ..." is no MTA-STS record at all.
+    if (absl::StartsWith(record, grammar.version) && record.size() > grammar.version.size() &&
+        record[grammar.version.size()] == ';') {
       s.selected.push_back(record);
       continue;
     }
@@ -166,6 +187,20 @@ void ReportIgnoredRecords(const TagValueGrammar& grammar,
                          grammar.not_first_note, ", so ", grammar.reader,
                          " ignore it"));
         break;
+      case NearMiss::kSpaceBeforeSemicolon:
+        findings.Add(
+            grammar.space_before_semicolon, near_severity,
+            absl::StrCat("The record ", quoted, " has whitespace between ", version,
+                         " and the first \";\", so it does not begin with \"", version,
+                         ";\" and ", grammar.reader, " ignore it"));
+        break;
+      case NearMiss::kNoSemicolon:
+        findings.Add(
+            grammar.syntax_error, near_severity,
+            absl::StrCat("The record ", quoted, " does not begin with \"", version,
+                         ";\" (a \";\" must follow the version directly), so ",
+                         grammar.reader, " ignore it"));
+        break;
       case NearMiss::kNone:
         break;
     }
@@ -174,7 +209,7 @@ void ReportIgnoredRecords(const TagValueGrammar& grammar,
     const size_t count = selection.unrelated.size() + selection.unexamined;
     std::string detail = absl::StrCat(
         "Ignored ", count, count == 1 ? " TXT record" : " TXT records",
-        " not beginning with ", version);
+        " not beginning with \"", version, ";\"");
     if (!selection.unrelated.empty()) {
       absl::StrAppend(&detail, ": ", QuoteListForDetail(selection.unrelated));
     }
@@ -194,13 +229,13 @@ void ReportNoSingleRecord(const TagValueGrammar& grammar,
         grammar.no_record,
         selection.total == 1
             ? absl::StrCat("The only TXT record at ", name,
-                           " does not begin with ", grammar.version)
+                           " does not begin with \"", grammar.version, ";\"")
             : absl::StrCat("None of the ", selection.total, " TXT records at ",
-                           name, " begins with ", grammar.version));
+                           name, " begins with \"", grammar.version, ";\""));
   } else if (selection.selected.size() > 1) {
     findings.Add(grammar.multiple_records,
                  absl::StrCat(selection.selected.size(), " TXT records at ",
-                              name, " begin with ", grammar.version, ": ",
+                              name, " begin with \"", grammar.version, ";\": ",
                               QuoteListForDetail(selection.selected)));
   }
 }

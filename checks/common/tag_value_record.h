@@ -82,7 +82,9 @@ struct TagValueGrammar {
   v1::FindingCode no_record;               // none begins with the version
   v1::FindingCode multiple_records;        // more than one does
   v1::FindingCode ignored_record;          // records not beginning with it
-  // Near misses: "V=STSv1...", "v = STSv1...", "...v=STSv1..." later on.
+  // Near misses: "V=STSv1...", "v = STSv1...", "...v=STSv1..." later on
+  // (whitespace or nothing where the ";" belongs: space_before_semicolon,
+  // syntax_error).
   v1::FindingCode version_miscased;
   v1::FindingCode version_spaced;
   v1::FindingCode version_not_first;
@@ -106,8 +108,15 @@ std::string ExtNameProblem(absl::string_view name, size_t max_length);
 // else what is wrong with it.
 std::string ExtValueProblem(absl::string_view value);
 
-// How a record that does not begin with the version relates to it.
-enum class NearMiss { kNone, kMiscased, kSpacedEquals, kNotFirst };
+// How a record that does not begin with "<version>;" relates to it.
+enum class NearMiss {
+  kNone,
+  kMiscased,              // "V=STSV1;..."
+  kSpacedEquals,          // "v = STSv1;..."
+  kNotFirst,              // "id=1; v=STSv1"
+  kSpaceBeforeSemicolon,  // "v=STSv1 ; id=1"
+  kNoSemicolon,           // "v=STSv1", "v=STSv1 id=1"
+};
 
 // The TXT records of a lookup, sorted as readers sort them. The views point
 // into the records passed to SelectTagValueRecords.
@@ -117,7 +126,7 @@ struct TagValueSelection {
     absl::string_view record;
     size_t position;  // of the version, for kNotFirst
   };
-  std::vector<absl::string_view> selected;   // begin with the version
+  std::vector<absl::string_view> selected;   // begin with "<version>;"
   std::vector<absl::string_view> unrelated;  // examined, no near miss
   std::vector<Near> near_misses;             // examined near misses
   size_t unexamined = 0;  // beyond max_records_examined, not selected

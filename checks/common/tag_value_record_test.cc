@@ -14,6 +14,7 @@
 namespace mtasts::checks {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
@@ -124,7 +125,7 @@ TEST(SelectTest, SortsRecordsAndNamesNearMisses) {
           StartsWith("The record \"v = ABCv1\" has whitespace around the \"=\" "
                      "of its version, so it does not begin with v=ABCv1 and "
                      "readers ignore it"),
-          StartsWith("Ignored 2 TXT records not beginning with v=ABCv1 (2 "
+          StartsWith("Ignored 2 TXT records not beginning with \"v=ABCv1;\" (2 "
                      "beyond the first 3 records not shown)")));
 }
 
@@ -144,9 +145,47 @@ TEST(SelectTest, VersionLaterInTheRecord) {
       ElementsAre(StartsWith("The record \"x v=abcv1\" has v=ABCv1 at position "
                              "3, after \"x \", late, so readers ignore it"),
                   StartsWith("None of the 2 TXT records at example.com begins "
-                             "with v=ABCv1"),
-                  StartsWith("Ignored 1 TXT record not beginning with v=ABCv1: "
+                             "with \"v=ABCv1;\""),
+                  StartsWith("Ignored 1 TXT record not beginning with \"v=ABCv1;\": "
                              "\"unrelated\"")));
+}
+
+// RFC 8461 §3.1 / RFC 8460 §3: records that do not begin with the version
+// and its ";" are discarded before counting. Another version is simply
+// unrelated; this version without its ";" right after it is a near miss.
+TEST(SelectTest, OnlyVersionAndSemicolonSelect) {
+  const std::vector<std::string> records = {"v=ABCv1; key=1", "v=ABCv10; key=2",
+                                            "v=ABCv1 ; key=3"};
+  TagValueSelection s = SelectTagValueRecords(kGrammar, records);
+  EXPECT_THAT(s.selected, ElementsAre("v=ABCv1; key=1"));
+  EXPECT_THAT(s.unrelated, ElementsAre("v=ABCv10; key=2"));
+  ASSERT_EQ(s.near_misses.size(), 1u);
+  EXPECT_EQ(s.near_misses[0].kind, NearMiss::kSpaceBeforeSemicolon);
+
+  FindingList findings(TxtFindings(), "example.com");
+  ReportIgnoredRecords(kGrammar, s, v1::SEVERITY_LOW, findings);
+  ReportNoSingleRecord(kGrammar, s, "example.com", findings);
+  // One record counts: no "multiple records".
+  EXPECT_THAT(Codes(std::move(findings)),
+              ElementsAre(v1::TXT_VERSION_SPACE_BEFORE_SEMICOLON, v1::TXT_IGNORED_RECORD));
+}
+
+TEST(SelectTest, VersionWithoutItsSemicolon) {
+  const std::vector<std::string> records = {"v=ABCv1", "v=ABCv1 key=1", "V=ABCV10; key=1"};
+  TagValueSelection s = SelectTagValueRecords(kGrammar, records);
+  EXPECT_THAT(s.selected, IsEmpty());
+  ASSERT_EQ(s.near_misses.size(), 2u);
+  EXPECT_EQ(s.near_misses[0].kind, NearMiss::kNoSemicolon);
+  EXPECT_EQ(s.near_misses[1].kind, NearMiss::kNoSemicolon);
+  // Another version in another case is not this version miscased.
+  EXPECT_THAT(s.unrelated, ElementsAre("V=ABCV10; key=1"));
+
+  FindingList findings(TxtFindings(), "example.com");
+  ReportIgnoredRecords(kGrammar, s, v1::SEVERITY_HIGH, findings);
+  EXPECT_THAT(Details(std::move(findings)),
+              Contains(StartsWith("The record \"v=ABCv1 key=1\" does not begin with "
+                                  "\"v=ABCv1;\" (a \";\" must follow the version "
+                                  "directly), so readers ignore it")));
 }
 
 TEST(SelectTest, MultipleRecords) {

@@ -14,7 +14,7 @@ const FindingInfo kRows[] = {
      "testing` to `mode: enforce`.",
      ""},
     {v1::TLSRPT_MISSING, v1::SEVERITY_MEDIUM, "tls_rpt", "No TLS-RPT record",
-     "No TXT record at _smtp._tls.<domain> begins with v=TLSRPTv1, so senders "
+     "No TXT record at _smtp._tls.<domain> begins with `v=TLSRPTv1;`, so senders "
      "do not report TLS failures to the domain (RFC 8460 §3): certificate, "
      "STARTTLS or MTA-STS problems that make them defer or bounce mail go "
      "unnoticed.",
@@ -44,7 +44,8 @@ const FindingInfo kRows[] = {
     {v1::TLSRPT_IGNORED_RECORD, v1::SEVERITY_INFO, "tls_rpt",
      "A TXT record that is not a TLS-RPT record was ignored",
      "Reporters ignore TXT records at _smtp._tls.<domain> that do not begin "
-     "with v=TLSRPTv1 (RFC 8460 §3). That is harmless for unrelated records, "
+     "with `v=TLSRPTv1;` (RFC 8460 §3), such as records of another version. "
+     "That is harmless for unrelated records, "
      "but a record meant as the TLS-RPT record (with the version not first, "
      "or spaces around `=`) receives no reports.",
      "Nothing to do if the record is unrelated. If it was meant as your "
@@ -146,8 +147,9 @@ const FindingInfo kRows[] = {
      "Whitespace between v=TLSRPTv1 and the first \";\"",
      "The RFC 8460 §3 syntax allows spaces before `;`, but the same section "
      "tells reporters to discard records that do not begin with "
-     "`v=TLSRPTv1;`. Reporters that apply that sentence literally ignore this "
-     "record and send no reports.",
+     "`v=TLSRPTv1;` before counting them. This checker applies that "
+     "sentence, as strict reporters do: the record does not count, and "
+     "without another record no reports are sent.",
      "Write the semicolon straight after the version: `v=TLSRPTv1; "
      "rua=mailto:tlsrpt@example.com`.",
      ""},

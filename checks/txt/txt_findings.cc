@@ -14,7 +14,7 @@ const FindingInfo kRows[] = {
      "keep using their cached copy.",
      ""},
     {v1::TXT_MISSING, v1::SEVERITY_MEDIUM, "txt", "No MTA-STS TXT record",
-     "No TXT record at _mta-sts.<domain> begins with v=STSv1, so senders "
+     "No TXT record at _mta-sts.<domain> begins with `v=STSv1;`, so senders "
      "conclude that the domain has no MTA-STS policy (RFC 8461 §3.1) and "
      "deliver over whatever TLS they can negotiate, or none: an attacker on "
      "the path can strip STARTTLS unnoticed.",
@@ -50,7 +50,8 @@ const FindingInfo kRows[] = {
     {v1::TXT_IGNORED_RECORD, v1::SEVERITY_INFO, "txt",
      "A TXT record that is not an STS record was ignored",
      "Senders ignore TXT records at _mta-sts.<domain> that do not begin with "
-     "v=STSv1 (RFC 8461 §3.1); they do no harm.",
+     "`v=STSv1;` (RFC 8461 §3.1), such as records of another version; they "
+     "do no harm.",
      "Nothing to do. Records meant for other purposes (such as SPF or a "
      "verification token) belong at other names, since nothing reads them "
      "at _mta-sts.",
@@ -139,8 +140,9 @@ const FindingInfo kRows[] = {
      "Whitespace between v=STSv1 and the first \";\"",
      "The RFC 8461 §3.1 syntax allows spaces before `;`, but the same section "
      "tells senders to discard records that do not begin with `v=STSv1;` "
-     "(erratum 6285 notes the conflict). Senders that apply that sentence "
-     "literally ignore this record.",
+     "before counting them (erratum 6285 notes the conflict). This checker "
+     "applies that sentence, as strict senders do: the record does not "
+     "count, and without another record the domain has no MTA-STS.",
      "Write the semicolon straight after the version: `v=STSv1; "
      "id=20240131T120000;`.",
      ""},
