@@ -45,7 +45,7 @@ GEN=bazel-bin/proto/mtasts/v1
 mkdir -p "$OUT/obj"
 read -r -a LIBS <<<"$(pkg-config --libs absl_strings absl_str_format absl_flat_hash_map \
   absl_flat_hash_set absl_status absl_statusor absl_time absl_synchronization protobuf)"
-LIBS+=(-lcrypto)
+LIBS+=(-lcrypto -luriparser)
 
 # Generated code: no fuzzer instrumentation, ASan only.
 PB_OBJS=()

@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -15,6 +16,7 @@
 #include "checks/findings/finding.h"
 #include "checks/findings/report_text.h"
 #include "checks/txt_lookup.h"
+#include "uriparser/Uri.h"
 
 namespace mtasts::checks {
 namespace {
@@ -65,16 +67,11 @@ constexpr TxtLookupWording kTlsRptLookupWording = {
 constexpr size_t kMaxHostLength = 253;
 constexpr size_t kMaxLabelLength = 63;
 
-// "" when `host` is a usable host name (or IP literal) for a report
-// destination, else what is wrong with it.
+// "" when `host` is a valid host name for a report destination (LDH labels,
+// RFC 1035 lengths), else what is wrong with it. A single label is valid
+// here; SinglePublicProblem says why it cannot work.
 std::string HostProblem(absl::string_view host) {
   if (host.empty()) return "is empty";
-  if (host.front() == '[') {
-    // RFC 3986 IP-literal / RFC 5321 address literal: not judged further.
-    return host.size() > 2 && host.back() == ']'
-               ? ""
-               : "is a malformed [address] literal";
-  }
   if (host.find('%') != absl::string_view::npos) {
     return "is percent-encoded; write an internationalised name in its "
            "A-label (xn--) form";
@@ -84,7 +81,6 @@ std::string HostProblem(absl::string_view host) {
                         kMaxHostLength, ")");
   }
   std::vector<absl::string_view> labels = absl::StrSplit(host, '.');
-  if (labels.size() < 2) return "is not a fully qualified domain name";
   for (absl::string_view label : labels) {
     if (label.empty())
       return "has an empty label (two dots in a row, or a dot at an end)";
@@ -111,7 +107,140 @@ struct UriJudgement {
   v1::FindingCode code = v1::FINDING_CODE_UNSPECIFIED;
   std::string why;        // what is wrong, for the detail
   std::string canonical;  // for duplicate detection: the scheme lower-cased
+  // Non-empty for a valid URI that cannot work from the public internet (a
+  // single-label host, an IP literal): why, for a TLSRPT_RUA_NOT_PUBLIC
+  // warning. The URI still counts as a destination.
+  std::string not_public;
 };
+
+// `s` with every %XX replaced by its byte (the URI's characters were checked
+// already: every "%" is followed by two hexadecimal digits).
+std::string PercentDecode(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && IsHexDigit(s[i + 1]) && IsHexDigit(s[i + 2])) {
+      int value = 0;
+      if (absl::SimpleHexAtoi(s.substr(i + 1, 2), &value)) {
+        out.push_back(static_cast<char>(value));
+        i += 2;
+        continue;
+      }
+      out.push_back(s[i]);
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// RFC 6068's addresses in one mailto: URI, split at "%2C" (any case): RFC
+// 8460 §3 requires the "," between them encoded.
+std::vector<absl::string_view> SplitAtEncodedComma(absl::string_view to) {
+  std::vector<absl::string_view> out;
+  size_t begin = 0;
+  for (size_t i = 0; i + 2 < to.size(); ++i) {
+    if (to[i] == '%' && to[i + 1] == '2' && (to[i + 2] == 'C' || to[i + 2] == 'c')) {
+      out.push_back(to.substr(begin, i - begin));
+      begin = i + 3;
+      i += 2;
+    }
+  }
+  out.push_back(to.substr(begin));
+  return out;
+}
+
+// One mailto: address (decoded), judged as an RFC 5322 §3.4.1 addr-spec
+// without the obsolete forms: local-part = dot-atom-text / quoted-string,
+// domain = dot-atom-text (a host name) / domain-literal. Hand-written: no
+// maintained C/C++ library in Debian validates addr-spec strictly (the mail
+// libraries parse leniently, as mail readers must).
+struct AddressJudgement {
+  std::string problem;     // "" when valid
+  std::string not_public;  // as UriJudgement::not_public
+};
+
+bool IsAtext(char c) {
+  return IsAlnum(c) || absl::string_view("!#$%&'*+-/=?^_`{|}~").find(c) != absl::string_view::npos;
+}
+
+AddressJudgement JudgeAddress(absl::string_view address) {
+  AddressJudgement j;
+  const size_t at = address.rfind('@');
+  if (at == absl::string_view::npos) {
+    j.problem = "has no \"@domain\" in its address";
+    return j;
+  }
+  const absl::string_view local = address.substr(0, at);
+  const absl::string_view domain = address.substr(at + 1);
+  if (local.empty()) {
+    j.problem = "has no local part before \"@\"";
+    return j;
+  }
+  if (local.front() == '"') {
+    // quoted-string: DQUOTE *(qtext / quoted-pair) DQUOTE, printable ASCII.
+    bool closed = false;
+    for (size_t i = 1; i < local.size(); ++i) {
+      const unsigned char c = static_cast<unsigned char>(local[i]);
+      if (c == '\\' && i + 1 < local.size()) {
+        ++i;
+        continue;
+      }
+      if (c == '"') {
+        closed = i + 1 == local.size();
+        break;
+      }
+      if (c < 0x20 || c > 0x7e) {
+        j.problem = absl::StrCat("has ", DescribeChar(local[i]), " in its quoted local part");
+        return j;
+      }
+    }
+    if (!closed) {
+      j.problem = "has a local part that opens a quote and does not close it at the \"@\"";
+      return j;
+    }
+  } else {
+    // dot-atom-text: 1*atext *("." 1*atext): no empty atom anywhere.
+    for (absl::string_view atom : absl::StrSplit(local, '.')) {
+      if (atom.empty()) {
+        j.problem = absl::StrCat("has the local part ", QuoteForDetail(local),
+                                 ", with a \".\" at an end or two in a row (RFC 5322 §3.4.1)");
+        return j;
+      }
+      for (char c : atom) {
+        if (!IsAtext(c)) {
+          j.problem = absl::StrCat("has ", DescribeChar(c), " in its local part ",
+                                   QuoteForDetail(local), " (quote the local part to use it)");
+          return j;
+        }
+      }
+    }
+  }
+  if (domain.empty()) {
+    j.problem = "has no domain after \"@\"";
+    return j;
+  }
+  if (domain.front() == '[') {
+    if (domain.back() != ']' || domain.size() < 3) {
+      j.problem = absl::StrCat("has a malformed [address] literal, ", QuoteForDetail(domain),
+                               ", as its domain");
+      return j;
+    }
+    j.not_public = absl::StrCat("sends to the address literal ", QuoteForDetail(domain),
+                                ", which most mail systems refuse to deliver to");
+    return j;
+  }
+  std::string why = HostProblem(domain);
+  if (!why.empty()) {
+    j.problem = absl::StrCat("has a domain, ", QuoteForDetail(domain), ", that ", why);
+    return j;
+  }
+  if (domain.find('.') == absl::string_view::npos) {
+    j.not_public = absl::StrCat("has the single-label domain ", QuoteForDetail(domain),
+                                ", to which no reporter on the public internet can send mail");
+  }
+  return j;
+}
 
 UriJudgement JudgeUri(absl::string_view uri, bool follows_comma) {
   UriJudgement j;
@@ -175,62 +304,75 @@ UriJudgement JudgeUri(absl::string_view uri, bool follows_comma) {
   absl::string_view rest = uri.substr(colon + 1);
   j.canonical = absl::StrCat(scheme, ":", rest);
 
+  // The whole of RFC 3986 (authority, IP literals, port, path, a single
+  // fragment) from uriparser, a maintained parser of exactly that grammar;
+  // the checks above only make its most common failures readable.
+  UriUriA parsed;
+  const char* error_at = nullptr;
+  if (uriParseSingleUriExA(&parsed, uri.data(), uri.data() + uri.size(), &error_at) !=
+      URI_SUCCESS) {
+    const size_t position = error_at != nullptr && error_at >= uri.data()
+                                ? static_cast<size_t>(error_at - uri.data())
+                                : uri.size();
+    return invalid(absl::StrCat("is not a valid URI (RFC 3986): it goes wrong at ",
+                                position < uri.size() ? DescribeChar(uri[position]) : "its end",
+                                ", character ", position + 1));
+  }
+  struct Free {
+    UriUriA* uri;
+    ~Free() { uriFreeUriMembersA(uri); }
+  } free_parsed{&parsed};
+  auto text = [](const UriTextRangeA& range) {
+    return range.first == nullptr ? absl::string_view()
+                                  : absl::string_view(range.first, range.afterLast - range.first);
+  };
+
   if (scheme == "mailto") {
-    // RFC 6068: mailto:addr-spec[?hfields]; one address, as "," is encoded.
+    // RFC 6068: mailto:addr-spec *("%2C" addr-spec) [hfields]; no authority.
+    if (parsed.hostText.first != nullptr || absl::StartsWith(rest, "//")) {
+      return invalid("has \"//\" after \"mailto:\", where the address belongs");
+    }
     absl::string_view to = rest.substr(0, rest.find('?'));
     if (to.empty()) return invalid("has no address after \"mailto:\"");
-    const size_t at = to.rfind('@');
-    if (at == absl::string_view::npos) {
-      return invalid("has no \"@domain\" in its address");
-    }
-    if (at == 0) return invalid("has no local part before \"@\"");
-    const absl::string_view domain = to.substr(at + 1);
-    if (domain.empty()) return invalid("has no domain after \"@\"");
-    std::string why = HostProblem(domain);
-    if (!why.empty()) {
-      return invalid(absl::StrCat("has a domain, ", QuoteForDetail(domain),
-                                  ", that ", why));
+    for (absl::string_view encoded : SplitAtEncodedComma(to)) {
+      AddressJudgement address = JudgeAddress(PercentDecode(encoded));
+      if (!address.problem.empty()) return invalid(std::move(address.problem));
+      if (!address.not_public.empty() && j.not_public.empty()) {
+        j.not_public = std::move(address.not_public);
+      }
     }
     return j;
   }
   if (scheme == "https") {
-    // RFC 3986 §3.2: "//" authority, authority = [userinfo "@"] host [":"
-    // port].
+    // RFC 3986 §3.2: "//" authority, authority = [userinfo "@"] host [":" port].
     if (!absl::StartsWith(rest, "//")) {
       return invalid("has no \"//\" and host after \"https:\"");
     }
-    absl::string_view authority = rest.substr(2);
-    authority = authority.substr(0, authority.find_first_of("/?#"));
-    const size_t at = authority.rfind('@');
-    if (at != absl::string_view::npos) authority.remove_prefix(at + 1);
-    absl::string_view host = authority;
-    absl::string_view port;
-    if (!host.empty() && host.front() == '[') {
-      const size_t close = host.find(']');
-      if (close == absl::string_view::npos) {
-        return invalid("has a malformed [address] literal as its host");
-      }
-      port = host.substr(close + 1);
-      host = host.substr(0, close + 1);
-    } else {
-      const size_t c = host.find(':');
-      if (c != absl::string_view::npos) {
-        port = host.substr(c);
-        host = host.substr(0, c);
-      }
-    }
+    const absl::string_view host = text(parsed.hostText);
     if (host.empty()) return invalid("has no host");
-    if (!port.empty()) {
-      if (port.front() != ':')
-        return invalid("has characters after its host literal");
-      for (char c : port.substr(1)) {
-        if (!IsDigit(c)) return invalid("has a port that is not a number");
-      }
+    // RFC 3986 §3.2.3: an empty port ("host:") is valid and means 443.
+    const absl::string_view port = text(parsed.portText);
+    int port_number = 0;
+    if (!port.empty() && (!absl::SimpleAtoi(port, &port_number) || port_number < 1 ||
+                          port_number > 65535)) {
+      return invalid(absl::StrCat("has the port ", QuoteForDetail(port),
+                                  ", not a number from 1 to 65535"));
+    }
+    if (parsed.hostData.ip4 != nullptr || parsed.hostData.ip6 != nullptr ||
+        parsed.hostData.ipFuture.first != nullptr) {
+      j.not_public = absl::StrCat(
+          "names the IP address ", QuoteForDetail(host),
+          " as its host; a reporter verifies the server's certificate against the host, "
+          "and public certificate authorities rarely certify an address");
+      return j;
     }
     std::string why = HostProblem(host);
     if (!why.empty()) {
-      return invalid(
-          absl::StrCat("has a host, ", QuoteForDetail(host), ", that ", why));
+      return invalid(absl::StrCat("has a host, ", QuoteForDetail(host), ", that ", why));
+    }
+    if (host.find('.') == absl::string_view::npos) {
+      j.not_public = absl::StrCat("has the single-label host ", QuoteForDetail(host),
+                                  ", which no reporter on the public internet can resolve");
     }
     return j;
   }
@@ -302,6 +444,11 @@ ParsedRecord ParseTlsRptRecord(absl::string_view record,
                                   judged.why, ", so reporters skip it"));
         result.skipped.push_back(uri);
         continue;
+      }
+      if (!judged.not_public.empty()) {
+        findings.Add(v1::TLSRPT_RUA_NOT_PUBLIC,
+                     absl::StrCat("The rua URI ", QuoteForDetail(uri), " ",
+                                  judged.not_public));
       }
       if (!seen.insert(judged.canonical).second) {
         findings.Add(v1::TLSRPT_RUA_DUPLICATE_URI,
