@@ -95,17 +95,6 @@ const FindingInfo kRows[] = {
      "Use a `mailto:` address or an `https:` URL, for example "
      "`rua=https://tlsrpt.example.com/v1/report` instead of `http://...`.",
      ""},
-    {v1::TLSRPT_RUA_NOT_PUBLIC, v1::SEVERITY_LOW, "tls_rpt",
-     "An rua destination cannot work from the public internet",
-     "The destination is a valid URI, but reporters on the public internet "
-     "cannot use it as written: a single-label host or mail domain (such as "
-     "`localhost` or `reports`) resolves only inside one network, an "
-     "`https:` URI with an IP address needs a certificate issued for that "
-     "address, and mail to an address literal (`user@[192.0.2.1]`) is "
-     "refused by most mail systems. Reports sent there are likely lost.",
-     "Name a mailbox or web server by a fully qualified host name that "
-     "resolves on the public internet, such as one under the domain itself.",
-     ""},
     {v1::TLSRPT_RUA_INVALID_URI, v1::SEVERITY_HIGH, "tls_rpt",
      "An rua destination is not a valid URI",
      "Each rua destination must be a URI (RFC 3986) in which commas and "
@@ -173,6 +162,17 @@ const FindingInfo kRows[] = {
      "DNS change on this name can fix it.",
      "TLS-RPT cannot be deployed for a name this long. Watch delivery "
      "failures another way, or receive mail at a shorter domain.",
+     ""},
+    {v1::TLSRPT_RUA_NOT_PUBLIC, v1::SEVERITY_LOW, "tls_rpt",
+     "An rua destination cannot work from the public internet",
+     "The destination is a valid URI, but reporters on the public internet "
+     "cannot use it as written: a single-label host or mail domain (such as "
+     "`localhost` or `reports`) resolves only inside one network, an "
+     "`https:` URI with an IP address needs a certificate issued for that "
+     "address, and mail to an address literal (`user@[192.0.2.1]`) is "
+     "refused by most mail systems. Reports sent there are likely lost.",
+     "Name a mailbox or web server by a fully qualified host name that "
+     "resolves on the public internet, such as one under the domain itself.",
      ""},
 };
 
