@@ -154,7 +154,7 @@ export class MtaStsClient {
     return new FleetStream(open, entries, options, defaults);
   }
 
-  /** Closes the channel; calls in flight are cancelled. */
+  /** Closes the channel: no call starts after it. Cancel the fleets you no longer need first. */
   close(): void {
     this.#stub.close();
   }

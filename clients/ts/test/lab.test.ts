@@ -215,6 +215,25 @@ describe('against client_lab', () => {
     console.log(`# lazy fleet: ${stalledAt} entries pulled when the stream stalled`);
   });
 
+  it('fleet(): leaving the loop early cancels the stream and closes the entries\' iterator', async () => {
+    let closed = false;
+    function* source(): Generator<string> {
+      try {
+        yield lab.healthy;
+        yield* lab.slow;
+      } finally {
+        closed = true;
+      }
+    }
+    const started = Date.now();
+    for await (const event of client.fleet(source(), { checks: CHECKS })) {
+      assert.equal(event.kind, 'result');
+      break;
+    }
+    assert.ok(Date.now() - started < 10_000);
+    await until(() => closed, 2_000, "the entries' iterator to be closed");
+  });
+
   it('TLS: verifies the server with the lab CA', async () => {
     const tlsClient = new MtaStsClient(lab.tls, { tls: { caFile: lab.caFile, serverName: lab.serverName } });
     try {
