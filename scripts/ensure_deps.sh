@@ -14,13 +14,30 @@ PACKAGES=(
   unbound nginx-light libnginx-mod-http-echo postfix openssl iproute2
   postfix-mta-sts-resolver
 )
+# Node and npm for the TypeScript client (clients/ts), unless a node with npm
+# is already installed (a nodesource nodejs bundles npm and conflicts with
+# Debian's npm package).
+command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
+
+# The TypeScript client's npm packages, exactly as clients/ts/package-lock.json
+# pins them, into clients/ts/node_modules; skipped when that lock file is
+# already installed (a stamp holds its hash), so later runs need no network.
+ensure_npm() {
+  local dir lock
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/clients/ts"
+  lock=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  [[ "$(cat "$dir/node_modules/.mtasts-lock-sha256" 2>/dev/null)" == "$lock" ]] && return 0
+  echo "Installing npm packages of clients/ts (npm ci)" >&2
+  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund </dev/null)
+  echo "$lock" >"$dir/node_modules/.mtasts-lock-sha256"
+}
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+[[ ${#missing[@]} -eq 0 ]] && { ensure_npm; exit 0; }
 
 echo "Installing missing Debian packages: ${missing[*]}" >&2
 SUDO=()
@@ -41,3 +58,4 @@ fi
 echo "postfix postfix/main_mailer_type select No configuration" |
   "${SUDO[@]}" debconf-set-selections
 "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+ensure_npm
