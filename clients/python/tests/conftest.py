@@ -32,6 +32,7 @@ def lab() -> Iterator[dict[str, Any]]:
         [
             _runfile("tests/clientlab/client_lab"),
             "--server=" + _runfile("server/mtasts_server"),
+            "--pki=" + os.path.dirname(_runfile("clients/cli/testdata/ca.pem")),
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
