@@ -38,8 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     checks = args.checks.split(",") if args.checks else None
 
-    lines = sys.stdin if args.file == "-" else open(args.file,
-                                                     encoding="utf-8")
+    if args.file == "-":
+        lines = sys.stdin
+    else:
+        lines = open(args.file, encoding="utf-8")
     errors = 0
     try:
         with lines, Client(args.target) as client, \

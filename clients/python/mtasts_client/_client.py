@@ -14,7 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Optional, Tuple, Union, cast
 
 import grpc
 
@@ -181,7 +181,8 @@ class Client:
                                 tls.server_name))
             self._channel = grpc.secure_channel(
                 target, tls._credentials(), options + list(channel_options))
-        self._stub = service_pb2_grpc.MtaStsCheckerStub(self._channel)
+        stub = service_pb2_grpc.MtaStsCheckerStub  # generated, unannotated
+        self._stub = stub(self._channel)  # type: ignore[no-untyped-call]
         self._retry = retry
 
     def __enter__(self) -> Client:
@@ -221,8 +222,10 @@ class Client:
         failures = 0
         while True:
             try:
-                return self._stub.CheckDomain(request,
-                                              timeout=_remaining(deadline))
+                return cast(
+                    report_pb2.DomainReport,
+                    self._stub.CheckDomain(request,
+                                           timeout=_remaining(deadline)))
             except grpc.RpcError as e:
                 error = MtaStsError._from_rpc_error(e)
             failures += 1
@@ -431,7 +434,7 @@ class FleetStream(Iterator[service_pb2.FleetEvent]):
                 raise StopIteration
             attempt = self._attempt
             try:
-                event = next(attempt.call)
+                event = cast(service_pb2.FleetEvent, next(attempt.call))
             except StopIteration:
                 self._done = True
                 if self._summary is None:

@@ -32,7 +32,8 @@ def lab() -> Iterator[dict[str, Any]]:
         [
             _runfile("tests/clientlab/client_lab"),
             "--server=" + _runfile("server/mtasts_server"),
-            "--pki=" + os.path.dirname(_runfile("clients/cli/testdata/ca.pem")),
+            "--pki=" +
+            os.path.dirname(_runfile("clients/cli/testdata/ca.pem")),
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -54,4 +55,3 @@ def lab() -> Iterator[dict[str, Any]]:
             proc.kill()
             proc.wait()
             pytest.fail("client_lab still running 30 s after its stdin closed")
-

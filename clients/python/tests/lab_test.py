@@ -172,8 +172,8 @@ def test_closing_a_fleet_cancels_it(lab):
 
 
 def test_entries_are_read_lazily(lab):
-    # 1000 entries (the 100 healthy domains, ten times); a window of 50.
-    entries = [(d, f"{round_}-{d}") for round_ in range(10)
+    # 300 entries (the 100 healthy domains, three times); a window of 50.
+    entries = [(d, f"{round_}-{d}") for round_ in range(3)
                for d in lab["fleet"]]
     pulled = [0]
     with Client(lab["plaintext"]) as client:
@@ -187,8 +187,8 @@ def test_entries_are_read_lazily(lab):
             if event.WhichOneof("event") != "summary":
                 answered += 1
                 assert pulled[0] <= answered + 50
-        assert answered == 1000 and pulled[0] == 1000
-        assert stream.summary.received == 1000
+        assert answered == 300 and pulled[0] == 300
+        assert stream.summary.received == 300
 
 
 def tls_options(lab: dict[str, Any], client_cert: bool) -> TlsOptions:

@@ -307,4 +307,3 @@ def test_unreachable_server_is_unavailable_after_retries():
             client.check("example.com", timeout=10)
         assert info.value.code == grpc.StatusCode.UNAVAILABLE
         assert time.monotonic() - started >= 0.05 + 0.1 + 0.2
-
