@@ -8,7 +8,7 @@ One entry a line: `domain [tag]`; blank lines and lines starting with # are
 skipped. The file is read as the server takes entries, so it can be
 arbitrarily long. Prints one line per domain (in completion order) and the
 summary. Exit status: 0 when every entry got a report, 3 when some got an
-error event, 1 when the stream failed.
+error event, 1 when the stream failed, 2 for bad arguments.
 """
 
 from __future__ import annotations
@@ -41,7 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.file == "-":
         lines = sys.stdin
     else:
-        lines = open(args.file, encoding="utf-8")
+        try:
+            lines = open(args.file, encoding="utf-8")
+        except OSError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     errors = 0
     try:
         with lines, Client(args.target) as client, \

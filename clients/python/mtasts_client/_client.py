@@ -253,11 +253,11 @@ class Client:
         iterator ends. An error of the whole stream raises MtaStsError.
 
         entries is read lazily, from the gRPC sending thread, one entry
-        at a time: never more than `window` entries ahead of the events
-        read so far, and never faster than the server reads them (it stops
-        reading at its per-stream limit). An exception from entries (or an
-        entry of the wrong type) cancels the call and is raised by the
-        iterator.
+        at a time: the next entry only once the previous one has gone out
+        under gRPC's flow control (the server stops reading at its
+        per-stream limit), and never more than `window` entries ahead of
+        the events read so far. An exception from entries (or an entry of
+        the wrong type) cancels the call and is raised by the iterator.
 
         Args:
           entries: domains, (domain, tag) pairs, or FleetRequest messages
@@ -418,6 +418,8 @@ class FleetStream(Iterator[service_pb2.FleetEvent]):
         attempt = _Attempt(self._source, self._window)
         attempt.call = self._stub.StreamFleet(
             attempt.requests(), timeout=_remaining(self._deadline))
+        if attempt.stopped:  # stop() ran on the sending thread before
+            attempt.call.cancel()  # the call was stored
         return attempt
 
     @property
@@ -437,6 +439,8 @@ class FleetStream(Iterator[service_pb2.FleetEvent]):
                 event = cast(service_pb2.FleetEvent, next(attempt.call))
             except StopIteration:
                 self._done = True
+                if attempt.source_error is not None:
+                    raise attempt.source_error from None
                 if self._summary is None:
                     raise MtaStsError(
                         grpc.StatusCode.INTERNAL,

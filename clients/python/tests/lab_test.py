@@ -80,6 +80,22 @@ def test_invalid_domain_is_invalid_argument(lab):
         assert "no_such_check" in info.value.details
 
 
+def test_timeout_is_the_calls_deadline(lab):
+    # The server fits its work into the call's deadline: the slow domains'
+    # checks come back INCONCLUSIVE before it, rather than after 30 s.
+    with Client(lab["plaintext"]) as client:
+        started = time.monotonic()
+        report = client.check(lab["slow"][0], checks=SIX, timeout=1)
+        assert time.monotonic() - started < 2
+        assert report.state == MtaStsState.MTA_STS_STATE_UNDETERMINED
+        assert {c.status for c in report.checks if c.check in SIX} == {
+            CheckStatus.CHECK_STATUS_INCONCLUSIVE}
+        started = time.monotonic()
+        events = list(client.fleet(lab["slow"][1:3], checks=SIX, timeout=1))
+        assert time.monotonic() - started < 2
+        assert kinds(events) == {"result": 2, "summary": 1}
+
+
 def test_fleet_result_error_and_summary(lab):
     with Client(lab["plaintext"]) as client:
         events = list(client.fleet([(lab["healthy"], "ok"),
