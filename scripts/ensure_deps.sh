@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   python3-grpcio python3-protobuf
+  python3-pytest python3-pip python3-setuptools python3-wheel python3-venv mypy python3-pycodestyle  # clients/python tests, wheel, lint
   nsd ldnsutils dns-root-data
   unbound nginx-light libnginx-mod-http-echo postfix openssl iproute2
   postfix-mta-sts-resolver

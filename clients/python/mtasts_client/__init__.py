@@ -1,0 +1,42 @@
+"""Python client for the mtasts MTA-STS checking service.
+
+    from mtasts_client import Client
+
+    with Client("127.0.0.1:50051") as client:
+        report = client.check("example.com")
+        print(report.score, Grade.Name(report.grade))
+
+The messages are the generated mtasts.v1 classes (re-exported here):
+DomainReport, FleetEvent, FleetSummary, Finding and the enums.
+"""
+
+from mtasts.v1.findings_pb2 import Finding, FindingCode, Severity
+from mtasts.v1.report_pb2 import (CheckResult, CheckStatus, DomainReport,
+                                  Grade, MtaStsState)
+from mtasts.v1.service_pb2 import (FleetError, FleetEvent, FleetRequest,
+                                   FleetResult, FleetSummary)
+from mtasts_client._client import (NO_RETRY, Client, FleetEntry, FleetStream,
+                                   MtaStsError, RetryPolicy, TlsOptions)
+
+__all__ = [
+    "NO_RETRY",
+    "CheckResult",
+    "CheckStatus",
+    "Client",
+    "DomainReport",
+    "Finding",
+    "FindingCode",
+    "FleetEntry",
+    "FleetError",
+    "FleetEvent",
+    "FleetRequest",
+    "FleetResult",
+    "FleetStream",
+    "FleetSummary",
+    "Grade",
+    "MtaStsError",
+    "MtaStsState",
+    "RetryPolicy",
+    "Severity",
+    "TlsOptions",
+]
