@@ -81,7 +81,7 @@ func TestBackoffGrowsWithinBounds(t *testing.T) {
 type fakeChecker struct {
 	mtastsv1.UnimplementedMtaStsCheckerServer
 	calls    atomic.Int32
-	failures int32     // the first calls that fail with code
+	failures int32 // the first calls that fail with code
 	code     codes.Code
 	fleet    func(mtastsv1.MtaStsChecker_StreamFleetServer) error
 }

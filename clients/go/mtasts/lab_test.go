@@ -462,3 +462,34 @@ func TestBadTargetsAndFiles(t *testing.T) {
 		t.Error("a client certificate without a key was accepted")
 	}
 }
+
+// The example programs, as the README runs them (built by go_test.sh).
+func TestExamples(t *testing.T) {
+	l := needLab(t)
+	dir := os.Getenv("MTASTS_EXAMPLES")
+	if dir == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("MTASTS_EXAMPLES is required under CI=true")
+		}
+		t.Skip("MTASTS_EXAMPLES not set: run bazel test //clients/go:go_test")
+	}
+	out, err := exec.Command(dir+"/check", "-target", l.TLS, "-ca", l.CAFile, "-server-name", l.ServerName, l.Healthy).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), l.Healthy+": grade A, score 100, MTA-STS ENFORCED") ||
+		!strings.Contains(string(out), "TXT_VALID") {
+		t.Errorf("examples/check %s: %v\n%s", l.Healthy, err, out)
+	}
+	out, err = exec.Command(dir+"/check", "-target", l.Plaintext, "not a domain!").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "InvalidArgument") {
+		t.Errorf("examples/check on an invalid name: %v\n%s", err, out)
+	}
+
+	list := t.TempDir() + "/domains.txt"
+	if err := os.WriteFile(list, []byte(l.Fleet[0]+" cust-0\n# a comment\n"+l.Fleet[1]+"\nbad! cust-2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command(dir+"/fleet", "-target", "ipv4:"+l.Plaintext+","+l.Plaintext2, list).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "3 domains: 2 reported, 1 errors") ||
+		!strings.Contains(string(out), "cust-0") || !strings.Contains(string(out), "InvalidArgument") {
+		t.Errorf("examples/fleet: %v\n%s", err, out)
+	}
+}
