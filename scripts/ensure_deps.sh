@@ -14,6 +14,9 @@ PACKAGES=(
   nsd ldnsutils dns-root-data
   unbound nginx-light libnginx-mod-http-echo postfix openssl iproute2
   postfix-mta-sts-resolver
+  # Go client (clients/go): Go 1.19, protoc plugins, grpc-go and protobuf-go;
+  # protobuf 1-5 (not 1-3) so grpc-go's codec handles protobuf-go APIv2 messages.
+  golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
 )
 # Node and npm for the TypeScript client (clients/ts), unless a node with npm
 # is already installed (a nodesource nodejs bundles npm and conflicts with
