@@ -1,6 +1,8 @@
 #include "tests/integration/reflection_client.h"
 
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -147,6 +149,17 @@ struct ReflectionClient::Impl {
     return absl::OkStatus();
   }
 
+  // The file defining `symbol`, from the pool or else from the server.
+  absl::StatusOr<const google::protobuf::FileDescriptor*> FileOf(const std::string& symbol) {
+    if (auto* f = pool.FindFileContainingSymbol(symbol)) return f;
+    auto response = Ask("file_containing_symbol", symbol);
+    if (!response.ok()) return response.status();
+    absl::Status added = AddFiles(**response);
+    if (!added.ok()) return added;
+    if (auto* f = pool.FindFileContainingSymbol(symbol)) return f;
+    return absl::NotFoundError(absl::StrCat(symbol, " not in reflected files"));
+  }
+
   absl::StatusOr<const google::protobuf::ServiceDescriptor*> Service(const std::string& name) {
     if (auto* s = pool.FindServiceByName(name)) return s;
     auto response = Ask("file_containing_symbol", name);
@@ -190,6 +203,47 @@ absl::StatusOr<std::vector<std::string>> ReflectionClient::ListMethods(
     names.push_back((*descriptor)->method(i)->name());
   }
   return names;
+}
+
+absl::StatusOr<std::string> ReflectionClient::Describe(const std::string& symbol) {
+  auto file = impl_->FileOf(symbol);
+  if (!file.ok()) return file.status();
+  if (const auto* m = impl_->pool.FindMessageTypeByName(symbol)) {
+    google::protobuf::DescriptorProto proto;
+    m->CopyTo(&proto);
+    return proto.DebugString();
+  }
+  if (const auto* e = impl_->pool.FindEnumTypeByName(symbol)) {
+    google::protobuf::EnumDescriptorProto proto;
+    e->CopyTo(&proto);
+    return proto.DebugString();
+  }
+  if (const auto* s = impl_->pool.FindServiceByName(symbol)) {
+    google::protobuf::ServiceDescriptorProto proto;
+    s->CopyTo(&proto);
+    return proto.DebugString();
+  }
+  return absl::NotFoundError(absl::StrCat(symbol, " is not a message, enum or service"));
+}
+
+absl::Status ReflectionClient::UseProtoset(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  google::protobuf::FileDescriptorSet set;
+  if (!set.ParseFromString(bytes.str())) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " is not a FileDescriptorSet"));
+  }
+  // --include_imports lists dependencies first.
+  for (const FileDescriptorProto& file : set.file()) {
+    if (impl_->loaded_files.count(file.name())) continue;
+    if (impl_->pool.BuildFile(file) == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot build ", file.name()));
+    }
+    impl_->loaded_files.insert(file.name());
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> ReflectionClient::CallJson(const std::string& service,
