@@ -1,17 +1,17 @@
-// Every grpcurl command in README.md's "Calling it" section, run against the
-// real server binary the way grpcurl runs it: through server reflection only,
+// Every grpcurl command in README.md's "Calling it" section and in
+// docs/api.md's "grpcurl" section, run against the real server binary the way grpcurl runs it: through server reflection only,
 // with no .proto and no generated mtasts or health code linked into this
 // test. grpcurl itself is not packaged in Debian 12, so the calls go through
 // tests/integration/reflection_client, which speaks the same reflection
 // protocol (grpc.reflection.v1alpha, as grpcurl 1.8 does).
 //
-// The commands are parsed from the README, so the README cannot drift from
-// what works; a grpcurl flag or verb this test does not know fails it.
+// The commands are parsed from the documents, so they cannot drift from what
+// works (a -protoset command runs against a server with --reflection=false); a grpcurl flag or verb this test does not know fails it.
 // Also: `describe` of every message, enum and service of mtasts.v1 matches
 // the descriptor set built from proto/, and with --reflection=false `list`
 // fails while a call with the descriptor set (grpcurl -protoset) works.
 //
-//   grpcurl_readme_test <mtasts_server> <README.md> <mtasts_v1.protoset>
+//   grpcurl_readme_test <mtasts_server> <README.md> <mtasts_v1.protoset> <docs/api.md>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -32,6 +32,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
@@ -55,6 +56,7 @@ using ::testing::IsSupersetOf;
 std::string server_binary;
 std::string readme_path;
 std::string protoset_path;
+std::string api_doc_path;
 
 constexpr char kReadmeAddress[] = "127.0.0.1:50051";
 
@@ -99,15 +101,50 @@ std::vector<std::string> ShellWords(const std::string& line) {
   return words;
 }
 
-// The grpcurl lines of the README's "## Calling it" section.
-std::vector<std::string> ReadmeGrpcurlCommands() {
+// The grpcurl commands of a document's section `heading` ("## ..."), each
+// with its backslash-continued lines joined.
+std::vector<std::string> GrpcurlCommands(const std::string& path, absl::string_view heading) {
   std::vector<std::string> commands;
   bool in_section = false;
-  for (absl::string_view line : absl::StrSplit(ReadWhole(readme_path), '\n')) {
-    if (absl::StartsWith(line, "## ")) in_section = line == "## Calling it";
-    if (in_section && absl::StartsWith(line, "grpcurl ")) commands.emplace_back(line);
+  bool continued = false;
+  for (absl::string_view line : absl::StrSplit(ReadWhole(path), '\n')) {
+    if (absl::StartsWith(line, "## ")) in_section = line == heading;
+    if (!in_section) continue;
+    line = absl::StripAsciiWhitespace(line);
+    const bool continues = absl::EndsWith(line, "\\");
+    if (continues) line.remove_suffix(1);
+    if (continued) {
+      absl::StrAppend(&commands.back(), " ", line);
+    } else if (absl::StartsWith(line, "grpcurl ")) {
+      commands.emplace_back(line);
+    } else {
+      continue;
+    }
+    continued = continues;
   }
   return commands;
+}
+
+// grpcurl -d for a streaming method: JSON objects one after another.
+std::vector<std::string> JsonObjects(const std::string& data) {
+  std::vector<std::string> objects;
+  int depth = 0;
+  bool in_string = false;
+  size_t start = 0;
+  for (size_t i = 0; i < data.size(); ++i) {
+    const char c = data[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{') {
+      if (depth++ == 0) start = i;
+    } else if (c == '}' && --depth == 0) {
+      objects.push_back(data.substr(start, i - start + 1));
+    }
+  }
+  return objects;
 }
 
 // A grpcurl command line, understood.
@@ -115,6 +152,7 @@ struct GrpcurlCommand {
   std::string line;
   bool plaintext = false;
   std::string data;     // -d
+  std::string protoset;  // -protoset
   std::string address;  // host:port
   std::string verb;     // "list", "describe" or "call"
   std::string symbol;   // list/describe argument, or "service/method"
@@ -131,6 +169,8 @@ absl::StatusOr<GrpcurlCommand> Understand(const std::string& line) {
       cmd.plaintext = true;
     } else if (w == "-d" && i + 1 < words.size()) {
       cmd.data = words[++i];
+    } else if (w == "-protoset" && i + 1 < words.size()) {
+      cmd.protoset = words[++i];
     } else if (absl::StartsWith(w, "-")) {
       return absl::UnimplementedError(
           absl::StrCat("grpcurl flag ", w, " in README: teach grpcurl_readme_test it"));
@@ -235,22 +275,37 @@ class GrpcurlReadmeTest : public ::testing::Test {
   std::unique_ptr<fakes::FakeDnsServer> dns_;
 };
 
-TEST_F(GrpcurlReadmeTest, EveryReadmeGrpcurlCommandWorksThroughReflection) {
-  const std::vector<std::string> lines = ReadmeGrpcurlCommands();
+TEST_F(GrpcurlReadmeTest, EveryDocumentedGrpcurlCommandWorks) {
+  std::vector<std::string> lines = GrpcurlCommands(readme_path, "## Calling it");
   // The README shows list, two CheckDomain calls and the health check.
   ASSERT_GE(lines.size(), 4u) << "grpcurl commands not found in " << readme_path;
+  const std::vector<std::string> api_doc = GrpcurlCommands(api_doc_path, "## grpcurl");
+  ASSERT_GE(api_doc.size(), 5u) << "grpcurl commands not found in " << api_doc_path;
+  lines.insert(lines.end(), api_doc.begin(), api_doc.end());
+
   auto server = StartServer({});
   ASSERT_NE(server, nullptr);
-  const std::string address = absl::StrCat("127.0.0.1:", server->port());
+  auto locked_down = StartServer({"--reflection=false"});
+  ASSERT_NE(locked_down, nullptr);
 
   for (const std::string& line : lines) {
     SCOPED_TRACE(line);
     absl::StatusOr<GrpcurlCommand> cmd = Understand(line);
     ASSERT_TRUE(cmd.ok()) << cmd.status();
-    EXPECT_TRUE(cmd->plaintext) << "the README's server is plaintext";
+    EXPECT_TRUE(cmd->plaintext) << "the documented server is plaintext";
     ASSERT_EQ(cmd->address, kReadmeAddress) << "serve.sh listens on " << kReadmeAddress;
     // A fresh client per command, as each grpcurl run is a fresh process.
-    auto client = Client(address);
+    std::unique_ptr<ReflectionClient> client;
+    if (cmd->protoset.empty()) {
+      client = Client(absl::StrCat("127.0.0.1:", server->port()));
+    } else {
+      // What `bazel build //proto/mtasts/v1:mtasts_descriptor_set` makes.
+      ASSERT_TRUE(absl::EndsWith(protoset_path, cmd->protoset) ||
+                  absl::EndsWith(cmd->protoset, "proto/mtasts/v1/mtasts_v1.protoset"))
+          << cmd->protoset << " is not the descriptor set target's output";
+      client = Client(absl::StrCat("127.0.0.1:", locked_down->port()));
+      ASSERT_TRUE(client->UseProtoset(protoset_path).ok());
+    }
     if (cmd->verb == "list" && cmd->symbol.empty()) {
       auto services = client->ListServices();
       ASSERT_TRUE(services.ok()) << services.status();
@@ -269,6 +324,21 @@ TEST_F(GrpcurlReadmeTest, EveryReadmeGrpcurlCommandWorksThroughReflection) {
     } else {
       const std::vector<std::string> parts = absl::StrSplit(cmd->symbol, '/');
       ASSERT_EQ(parts.size(), 2u);
+      auto streaming = client->IsStreaming(parts[0], parts[1]);
+      ASSERT_TRUE(streaming.ok()) << streaming.status();
+      if (*streaming) {
+        const std::vector<std::string> entries = JsonObjects(cmd->data);
+        ASSERT_FALSE(entries.empty());
+        auto events = client->CallStreamJson(parts[0], parts[1], entries);
+        ASSERT_TRUE(events.ok()) << events.status();
+        // One event per entry, then the summary.
+        ASSERT_EQ(events->size(), entries.size() + 1);
+        for (size_t i = 0; i < entries.size(); ++i) {
+          EXPECT_THAT((*events)[i], HasSubstr("\"result\""));
+        }
+        EXPECT_THAT(events->back(), HasSubstr("\"summary\""));
+        continue;
+      }
       // grpcurl sends an empty message when -d is absent.
       auto reply = client->CallJson(parts[0], parts[1], cmd->data.empty() ? "{}" : cmd->data);
       ASSERT_TRUE(reply.ok()) << reply.status();
@@ -374,12 +444,13 @@ TEST_F(GrpcurlReadmeTest, ReflectionOffNeedsTheProtoset) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  if (argc != 4) {
-    fprintf(stderr, "usage: %s <mtasts_server> <README.md> <protoset>\n", argv[0]);
+  if (argc != 5) {
+    fprintf(stderr, "usage: %s <mtasts_server> <README.md> <protoset> <api.md>\n", argv[0]);
     return 2;
   }
   mtasts::testing::server_binary = argv[1];
   mtasts::testing::readme_path = argv[2];
   mtasts::testing::protoset_path = argv[3];
+  mtasts::testing::api_doc_path = argv[4];
   return RUN_ALL_TESTS();
 }

@@ -246,6 +246,82 @@ absl::Status ReflectionClient::UseProtoset(const std::string& path) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> ReflectionClient::IsStreaming(const std::string& service,
+                                                  const std::string& method) {
+  auto descriptor = impl_->Service(service);
+  if (!descriptor.ok()) return descriptor.status();
+  const auto* m = (*descriptor)->FindMethodByName(method);
+  if (m == nullptr) return absl::NotFoundError(absl::StrCat("no method ", method));
+  return m->client_streaming() || m->server_streaming();
+}
+
+absl::StatusOr<std::vector<std::string>> ReflectionClient::CallStreamJson(
+    const std::string& service, const std::string& method,
+    const std::vector<std::string>& requests_json) {
+  auto descriptor = impl_->Service(service);
+  if (!descriptor.ok()) return descriptor.status();
+  const auto* m = (*descriptor)->FindMethodByName(method);
+  if (m == nullptr) return absl::NotFoundError(absl::StrCat("no method ", method));
+  std::vector<std::string> wires;
+  for (const std::string& json : requests_json) {
+    std::unique_ptr<google::protobuf::Message> request(
+        impl_->factory.GetPrototype(m->input_type())->New());
+    auto parsed = google::protobuf::util::JsonStringToMessage(json, request.get());
+    if (!parsed.ok()) return absl::InvalidArgumentError(parsed.ToString());
+    wires.push_back(request->SerializeAsString());
+  }
+  grpc::GenericStub stub(impl_->channel);
+  grpc::CompletionQueue cq;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto call = stub.PrepareCall(&ctx, absl::StrCat("/", service, "/", method), &cq);
+  auto step = [&cq](auto&& op) {
+    op();
+    void* tag;
+    bool ok = false;
+    cq.Next(&tag, &ok);
+    return ok;
+  };
+  bool ok = step([&] { call->StartCall(reinterpret_cast<void*>(1)); });
+  for (const std::string& wire : wires) {
+    grpc::Slice slice(wire);
+    grpc::ByteBuffer send(&slice, 1);
+    ok = ok && step([&] { call->Write(send, reinterpret_cast<void*>(2)); });
+  }
+  ok = ok && step([&] { call->WritesDone(reinterpret_cast<void*>(3)); });
+  std::vector<std::string> responses;
+  absl::Status bad;
+  while (ok) {
+    grpc::ByteBuffer received;
+    if (!step([&] { call->Read(&received, reinterpret_cast<void*>(4)); })) break;
+    std::vector<grpc::Slice> slices;
+    (void)received.Dump(&slices);
+    std::string bytes;
+    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    std::unique_ptr<google::protobuf::Message> response(
+        impl_->factory.GetPrototype(m->output_type())->New());
+    if (!response->ParseFromString(bytes)) bad = absl::DataLossError("bad response bytes");
+    std::string json;
+    google::protobuf::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = true;
+    (void)google::protobuf::util::MessageToJsonString(*response, &json, options);
+    responses.push_back(std::move(json));
+  }
+  grpc::Status status;
+  step([&] { call->Finish(&status, reinterpret_cast<void*>(5)); });
+  cq.Shutdown();
+  void* tag;
+  bool drained;
+  while (cq.Next(&tag, &drained)) {
+  }
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        status.error_message());
+  }
+  if (!bad.ok()) return bad;
+  return responses;
+}
+
 absl::StatusOr<std::string> ReflectionClient::CallJson(const std::string& service,
                                                       const std::string& method,
                                                       const std::string& request_json) {

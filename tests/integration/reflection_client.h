@@ -30,6 +30,14 @@ class ReflectionClient {
   // instead of asking the server: services found there are called without
   // reflection. Errors: unreadable file, not a descriptor set.
   absl::Status UseProtoset(const std::string& path);
+  // True when service/method streams requests or responses.
+  absl::StatusOr<bool> IsStreaming(const std::string& service, const std::string& method);
+  // Calls a streaming service/method: sends each JSON request, half-closes,
+  // and returns every response as JSON (proto3 JSON, original field names),
+  // or the call's error status.
+  absl::StatusOr<std::vector<std::string>> CallStreamJson(
+      const std::string& service, const std::string& method,
+      const std::vector<std::string>& requests_json);
   // Calls service/method with a JSON request; returns the JSON response
   // (proto3 JSON with original field names), or the call's error status.
   absl::StatusOr<std::string> CallJson(const std::string& service, const std::string& method,
