@@ -50,6 +50,10 @@ ABSL_FLAG(std::string, ca_intermediates_file, "",
           "PEM bundle of intermediate CA certificates (never trusted), so a server that "
           "leaves out its intermediate is reported as an incomplete chain, not an unknown "
           "issuer");
+ABSL_FLAG(bool, reflection, true,
+          "Serve gRPC server reflection (grpcurl list/describe without a .proto); false for "
+          "locked-down deployments, whose clients then use the descriptor set built by "
+          "//proto/mtasts/v1:mtasts_descriptor_set (grpcurl -protoset)");
 ABSL_FLAG(int, reactor_threads, 2, "Reactor threads driving all network I/O");
 ABSL_FLAG(int, https_port, 443,
           "Port the policy is fetched from; anything but 443 is for tests only");
@@ -91,6 +95,7 @@ int main(int argc, char** argv) {
   mtasts::server::ServerSettings settings;
   settings.listen = absl::GetFlag(FLAGS_listen);
   settings.reactor_threads = absl::GetFlag(FLAGS_reactor_threads);
+  settings.reflection = absl::GetFlag(FLAGS_reflection);
   if (settings.reactor_threads < 1 || settings.reactor_threads > 64) {
     return Fail("--reactor_threads must be 1-64");
   }
@@ -161,8 +166,9 @@ int main(int argc, char** argv) {
   auto server = mtasts::server::MtaStsServer::Start(settings);
   if (!server.ok()) return Fail(std::string(server.status().message()));
   fprintf(stderr,
-          "{\"event\":\"serving\",\"listen\":\"%s\",\"port\":%d,\"dns_servers\":\"%s\"}\n",
-          settings.listen.c_str(), (*server)->port(),
+          "{\"event\":\"serving\",\"listen\":\"%s\",\"port\":%d,\"reflection\":%s,"
+          "\"dns_servers\":\"%s\"}\n",
+          settings.listen.c_str(), (*server)->port(), settings.reflection ? "true" : "false",
           absl::GetFlag(FLAGS_dns_servers).empty() ? "system"
                                                    : absl::GetFlag(FLAGS_dns_servers).c_str());
 

@@ -1,12 +1,19 @@
 #include "server/server.h"
 
+#include <algorithm>
+#include <memory>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
+#include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
+#include "grpcpp/impl/server_builder_option.h"
+#include "grpcpp/impl/server_builder_plugin.h"
 #include "grpcpp/server_builder.h"
 #include "net/host_port.h"
 #include "server/tls_files.h"
@@ -48,6 +55,25 @@ absl::Status CheckListenAddress(const std::string& listen) {
   return absl::InvalidArgumentError(
       absl::StrCat("--listen \"", listen, "\": ", parsed.status().message()));
 }
+
+// Server reflection on or off for one builder. Linking libgrpc++_reflection
+// registers its plugin for every server of the process (a static
+// initializer), so "off" has to take it out again.
+class Reflection : public grpc::ServerBuilderOption {
+ public:
+  explicit Reflection(bool on) : on_(on) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    const std::string name = grpc::reflection::ProtoServerReflectionPlugin().name();
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [&](const auto& p) { return p->name() == name; }),
+                   plugins->end());
+    if (on_) plugins->push_back(std::make_unique<grpc::reflection::ProtoServerReflectionPlugin>());
+  }
+
+ private:
+  const bool on_;
+};
 
 }  // namespace
 
@@ -121,8 +147,13 @@ absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings
   server->service_ = std::make_unique<MtaStsService>(server->engine_.get(), service_options);
 
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // gRPC's health service does not register grpc/health/v1/health.proto in
+  // the generated pool, so reflection could list Health but not describe it
+  // (grpcurl: "target server does not expose service"). Touching the
+  // generated descriptor links it in and registers it.
+  (void)grpc::health::v1::HealthCheckResponse::descriptor();
   grpc::ServerBuilder builder;
+  builder.SetOption(std::make_unique<Reflection>(settings.reflection));
   builder.AddListeningPort(settings.listen, *credentials, &server->port_);
   builder.RegisterService(server->service_.get());
   server->server_ = builder.BuildAndStart();

@@ -1,5 +1,5 @@
 // MtaStsServer: the whole service in one object (engine, gRPC server with
-// reflection and health), so main.cc and the integration tests start exactly
+// health and, unless switched off, reflection), so main.cc and the integration tests start exactly
 // the same thing.
 #ifndef MTASTS_SERVER_SERVER_H_
 #define MTASTS_SERVER_SERVER_H_
@@ -37,6 +37,10 @@ struct ServerSettings {
   std::string tls_key_file;
   std::string tls_client_ca_file;
   int reactor_threads = 2;
+  // Server reflection (grpcurl's list/describe and calls without a .proto).
+  // Off for locked-down deployments; clients then need the descriptor set
+  // (//proto/mtasts/v1:mtasts_descriptor_set).
+  bool reflection = true;
   std::string allow_targets;  // --allow_targets CIDRs, comma-separated
   std::string ca_file;        // --ca_file; empty: the system trust store
   std::string ca_intermediates_file;  // --ca_intermediates_file; optional

@@ -19,12 +19,12 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "clients/cpp/client.h"
 #include "clients/cli/domain_list.h"
 #include "clients/cli/options.h"
 #include "clients/cli/render.h"
 #include "google/protobuf/util/json_util.h"
-#include "grpcpp/grpcpp.h"
-#include "mtasts/v1/service.grpc.pb.h"
+#include "mtasts/v1/service.pb.h"
 
 namespace mtasts::cli {
 namespace {
@@ -35,9 +35,8 @@ using ::mtasts::v1::DomainReport;
 using ::mtasts::v1::FleetEvent;
 using ::mtasts::v1::FleetRequest;
 using ::mtasts::v1::FleetSummary;
-using ::mtasts::v1::MtaStsChecker;
-
-using FleetStream = grpc::ClientReaderWriter<FleetRequest, FleetEvent>;
+using ::mtasts::client::Client;
+using ::mtasts::client::FleetCall;
 
 // The writer thread redraws the progress line at most this often; the reader
 // redraws it after every result line it prints.
@@ -47,9 +46,9 @@ void PrintUsageError(absl::string_view message, std::ostream& err) {
   err << "mtasts: " << message << "\nRun 'mtasts --help' for usage.\n";
 }
 
-std::string RpcErrorText(const grpc::Status& status) {
-  return absl::StrCat(StatusCodeName(status.error_code()), ": ",
-                      status.error_message());
+std::string RpcErrorText(const absl::Status& status) {
+  return absl::StrCat(StatusCodeName(static_cast<int>(status.code())), ": ",
+                      status.message());
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& flag,
@@ -64,26 +63,33 @@ absl::StatusOr<std::string> ReadFile(const std::string& flag,
   return contents.str();
 }
 
-// Insecure unless --tls (or a flag implying it) was given. Unreadable PEM
+// Plaintext unless --tls (or a flag implying it) was given. Unreadable PEM
 // files are usage errors: nothing was sent yet.
-absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(
-    const CliOptions& opts) {
-  if (!opts.tls) return grpc::InsecureChannelCredentials();
-  grpc::SslCredentialsOptions ssl;
-  if (!opts.ca_file.empty()) {
-    absl::StatusOr<std::string> roots = ReadFile("--ca-file", opts.ca_file);
-    if (!roots.ok()) return roots.status();
-    ssl.pem_root_certs = *std::move(roots);
+absl::StatusOr<std::unique_ptr<Client>> MakeClient(const CliOptions& opts) {
+  client::ClientOptions options;
+  options.target = opts.server;
+  if (opts.tls) {
+    client::TlsOptions tls;
+    if (!opts.ca_file.empty()) {
+      absl::StatusOr<std::string> roots = ReadFile("--ca-file", opts.ca_file);
+      if (!roots.ok()) return roots.status();
+      tls.root_certs_pem = *std::move(roots);
+    }
+    if (!opts.cert_file.empty()) {
+      absl::StatusOr<std::string> cert = ReadFile("--cert", opts.cert_file);
+      if (!cert.ok()) return cert.status();
+      absl::StatusOr<std::string> key = ReadFile("--key", opts.key_file);
+      if (!key.ok()) return key.status();
+      tls.cert_chain_pem = *std::move(cert);
+      tls.private_key_pem = *std::move(key);
+    }
+    options.tls = std::move(tls);
   }
-  if (!opts.cert_file.empty()) {
-    absl::StatusOr<std::string> cert = ReadFile("--cert", opts.cert_file);
-    if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadFile("--key", opts.key_file);
-    if (!key.ok()) return key.status();
-    ssl.pem_cert_chain = *std::move(cert);
-    ssl.pem_private_key = *std::move(key);
-  }
-  return grpc::SslCredentials(ssl);
+  return Client::Create(options);
+}
+
+absl::Duration CallTimeout(const CliOptions& opts) {
+  return opts.timeout.has_value() ? *opts.timeout : absl::InfiniteDuration();
 }
 
 void FillCheckOptions(const CliOptions& opts, CheckOptions* options) {
@@ -108,23 +114,20 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
   return text;
 }
 
-int RunCheck(const CliOptions& opts, MtaStsChecker::Stub& stub,
-             std::ostream& out, std::ostream& err, bool color) {
+int RunCheck(const CliOptions& opts, Client& client, std::ostream& out,
+             std::ostream& err, bool color) {
   CheckDomainRequest request;
   request.set_domain(opts.target);
   FillCheckOptions(opts, request.mutable_options());
 
-  grpc::ClientContext context;
-  if (opts.timeout.has_value()) {
-    context.set_deadline(absl::ToChronoTime(absl::Now() + *opts.timeout));
-  }
-  DomainReport report;
-  grpc::Status status = stub.CheckDomain(&context, request, &report);
-  if (!status.ok()) {
+  // Retried by the client library while the server is busy or unreachable.
+  absl::StatusOr<DomainReport> checked = client.Check(request, CallTimeout(opts));
+  if (!checked.ok()) {
     err << "mtasts: check " << opts.target
-        << " failed: " << RpcErrorText(status) << "\n";
+        << " failed: " << RpcErrorText(checked.status()) << "\n";
     return kExitRpcError;
   }
+  const DomainReport& report = *checked;
 
   if (opts.json) {
     absl::StatusOr<std::string> json = ToJson(report);
@@ -162,19 +165,14 @@ class FleetRun {
         color_(color),
         progress_(progress) {}
 
-  int Run(MtaStsChecker::Stub& stub) {
-    grpc::ClientContext context;
-    if (opts_.timeout.has_value()) {
-      context.set_deadline(absl::ToChronoTime(absl::Now() + *opts_.timeout));
-    }
-    std::unique_ptr<FleetStream> stream = stub.StreamFleet(&context);
-    std::thread writer(
-        [this, &stream, &context] { SendAll(*stream, context); });
+  int Run(Client& client) {
+    std::unique_ptr<FleetCall> stream = client.StartFleet(CallTimeout(opts_));
+    std::thread writer([this, &stream] { SendAll(*stream); });
 
     std::optional<FleetSummary> summary;
     int64_t below = 0;
-    FleetEvent event;
-    while (stream->Read(&event)) {
+    while (std::optional<FleetEvent> next = stream->Next()) {
+      const FleetEvent& event = *next;
       switch (event.event_case()) {
         case FleetEvent::kResult:
           if (opts_.fail_under.has_value() &&
@@ -201,11 +199,11 @@ class FleetRun {
           break;
       }
     }
-    // Read() returning false means the call is over, so a Write() in progress
-    // fails promptly; the writer can only still be waiting for a line of
-    // input (an interactive stdin), which ends with the user's EOF.
+    // Next() returning nullopt means the call is over, so a Send() in
+    // progress fails promptly; the writer can only still be waiting for a
+    // line of input (an interactive stdin), which ends with the user's EOF.
     writer.join();
-    grpc::Status status = stream->Finish();
+    absl::Status status = stream->Finish();
 
     absl::MutexLock lock(&mu_);
     ClearProgressLocked();
@@ -240,7 +238,7 @@ class FleetRun {
 
  private:
   // Runs on the writer thread.
-  void SendAll(FleetStream& stream, grpc::ClientContext& context) {
+  void SendAll(FleetCall& stream) {
     std::string line;
     int64_t line_number = 0;
     while (std::getline(list_, line)) {
@@ -262,7 +260,7 @@ class FleetRun {
       // progress line must never show more done than sent.
       ++sent_;
       // False: the call has ended; Finish() on the reader side says why.
-      if (!stream.Write(request)) {
+      if (!stream.Send(request)) {
         --sent_;
         return;
       }
@@ -277,10 +275,10 @@ class FleetRun {
             absl::StrCat("error reading ", list_name_, " after line ",
                          line_number, ": ", std::strerror(errno));
       }
-      context.TryCancel();
+      stream.Cancel();
       return;
     }
-    stream.WritesDone();
+    stream.Close();
   }
 
   // The event as a JSON line; an empty string (nothing printed) and a warning
@@ -355,11 +353,11 @@ class FleetRun {
   std::optional<std::string> input_error_ ABSL_GUARDED_BY(mu_);
 };
 
-int RunFleet(const CliOptions& opts, MtaStsChecker::Stub& stub,
+int RunFleet(const CliOptions& opts, Client& client,
              std::istream& in, std::ostream& out, std::ostream& err, bool color,
              bool progress) {
   if (opts.target == "-") {
-    return FleetRun(opts, in, "<stdin>", out, err, color, progress).Run(stub);
+    return FleetRun(opts, in, "<stdin>", out, err, color, progress).Run(client);
   }
   // ifstream opens a directory without complaint; reading it then fails.
   struct stat info;
@@ -375,7 +373,7 @@ int RunFleet(const CliOptions& opts, MtaStsChecker::Stub& stub,
                     err);
     return kExitUsage;
   }
-  return FleetRun(opts, file, opts.target, out, err, color, progress).Run(stub);
+  return FleetRun(opts, file, opts.target, out, err, color, progress).Run(client);
 }
 
 }  // namespace
@@ -397,21 +395,18 @@ int RunCli(int argc, char** argv, std::istream& in, std::ostream& out,
     return kExitOk;
   }
 
-  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
-      MakeCredentials(*opts);
-  if (!credentials.ok()) {
-    PrintUsageError(credentials.status().message(), err);
+  absl::StatusOr<std::unique_ptr<Client>> client = MakeClient(*opts);
+  if (!client.ok()) {
+    PrintUsageError(client.status().message(), err);
     return kExitUsage;
   }
-  std::unique_ptr<MtaStsChecker::Stub> stub =
-      MtaStsChecker::NewStub(grpc::CreateChannel(opts->server, *credentials));
 
   // JSON is for programs: never coloured, whatever the terminal.
   bool color = opts->color_allowed && !opts->json && terminal.stdout_is_tty;
   if (opts->command == Command::kCheck) {
-    return RunCheck(*opts, *stub, out, err, color);
+    return RunCheck(*opts, **client, out, err, color);
   }
-  return RunFleet(*opts, *stub, in, out, err, color, terminal.stderr_is_tty);
+  return RunFleet(*opts, **client, in, out, err, color, terminal.stderr_is_tty);
 }
 
 int RunCli(int argc, char** argv, std::istream& in, std::ostream& out,

@@ -26,7 +26,9 @@ An entry without a tag is tagged with its line number.
 
 Flags (before or after the command):
   --server HOST:PORT    the checker to call (default: $MTASTS_SERVER, else
-                        127.0.0.1:50051)
+                        127.0.0.1:50051); dns:///HOST:PORT or
+                        ipv4:A:PORT,B:PORT spreads calls round-robin; a
+                        check is retried while the server is busy or down
   --timeout DURATION    deadline for the call, e.g. 30s, 2m, 1500ms; in fleet
                         mode for the whole stream (default: none)
   --fail-under N        exit 3 when any report scores below N (0-100)

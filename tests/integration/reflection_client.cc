@@ -1,6 +1,8 @@
 #include "tests/integration/reflection_client.h"
 
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -147,6 +149,17 @@ struct ReflectionClient::Impl {
     return absl::OkStatus();
   }
 
+  // The file defining `symbol`, from the pool or else from the server.
+  absl::StatusOr<const google::protobuf::FileDescriptor*> FileOf(const std::string& symbol) {
+    if (auto* f = pool.FindFileContainingSymbol(symbol)) return f;
+    auto response = Ask("file_containing_symbol", symbol);
+    if (!response.ok()) return response.status();
+    absl::Status added = AddFiles(**response);
+    if (!added.ok()) return added;
+    if (auto* f = pool.FindFileContainingSymbol(symbol)) return f;
+    return absl::NotFoundError(absl::StrCat(symbol, " not in reflected files"));
+  }
+
   absl::StatusOr<const google::protobuf::ServiceDescriptor*> Service(const std::string& name) {
     if (auto* s = pool.FindServiceByName(name)) return s;
     auto response = Ask("file_containing_symbol", name);
@@ -190,6 +203,123 @@ absl::StatusOr<std::vector<std::string>> ReflectionClient::ListMethods(
     names.push_back((*descriptor)->method(i)->name());
   }
   return names;
+}
+
+absl::StatusOr<std::string> ReflectionClient::Describe(const std::string& symbol) {
+  auto file = impl_->FileOf(symbol);
+  if (!file.ok()) return file.status();
+  if (const auto* m = impl_->pool.FindMessageTypeByName(symbol)) {
+    google::protobuf::DescriptorProto proto;
+    m->CopyTo(&proto);
+    return proto.DebugString();
+  }
+  if (const auto* e = impl_->pool.FindEnumTypeByName(symbol)) {
+    google::protobuf::EnumDescriptorProto proto;
+    e->CopyTo(&proto);
+    return proto.DebugString();
+  }
+  if (const auto* s = impl_->pool.FindServiceByName(symbol)) {
+    google::protobuf::ServiceDescriptorProto proto;
+    s->CopyTo(&proto);
+    return proto.DebugString();
+  }
+  return absl::NotFoundError(absl::StrCat(symbol, " is not a message, enum or service"));
+}
+
+absl::Status ReflectionClient::UseProtoset(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  google::protobuf::FileDescriptorSet set;
+  if (!set.ParseFromString(bytes.str())) {
+    return absl::InvalidArgumentError(absl::StrCat(path, " is not a FileDescriptorSet"));
+  }
+  // --include_imports lists dependencies first.
+  for (const FileDescriptorProto& file : set.file()) {
+    if (impl_->loaded_files.count(file.name())) continue;
+    if (impl_->pool.BuildFile(file) == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot build ", file.name()));
+    }
+    impl_->loaded_files.insert(file.name());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> ReflectionClient::IsStreaming(const std::string& service,
+                                                  const std::string& method) {
+  auto descriptor = impl_->Service(service);
+  if (!descriptor.ok()) return descriptor.status();
+  const auto* m = (*descriptor)->FindMethodByName(method);
+  if (m == nullptr) return absl::NotFoundError(absl::StrCat("no method ", method));
+  return m->client_streaming() || m->server_streaming();
+}
+
+absl::StatusOr<std::vector<std::string>> ReflectionClient::CallStreamJson(
+    const std::string& service, const std::string& method,
+    const std::vector<std::string>& requests_json) {
+  auto descriptor = impl_->Service(service);
+  if (!descriptor.ok()) return descriptor.status();
+  const auto* m = (*descriptor)->FindMethodByName(method);
+  if (m == nullptr) return absl::NotFoundError(absl::StrCat("no method ", method));
+  std::vector<std::string> wires;
+  for (const std::string& json : requests_json) {
+    std::unique_ptr<google::protobuf::Message> request(
+        impl_->factory.GetPrototype(m->input_type())->New());
+    auto parsed = google::protobuf::util::JsonStringToMessage(json, request.get());
+    if (!parsed.ok()) return absl::InvalidArgumentError(parsed.ToString());
+    wires.push_back(request->SerializeAsString());
+  }
+  grpc::GenericStub stub(impl_->channel);
+  grpc::CompletionQueue cq;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto call = stub.PrepareCall(&ctx, absl::StrCat("/", service, "/", method), &cq);
+  auto step = [&cq](auto&& op) {
+    op();
+    void* tag;
+    bool ok = false;
+    cq.Next(&tag, &ok);
+    return ok;
+  };
+  bool ok = step([&] { call->StartCall(reinterpret_cast<void*>(1)); });
+  for (const std::string& wire : wires) {
+    grpc::Slice slice(wire);
+    grpc::ByteBuffer send(&slice, 1);
+    ok = ok && step([&] { call->Write(send, reinterpret_cast<void*>(2)); });
+  }
+  ok = ok && step([&] { call->WritesDone(reinterpret_cast<void*>(3)); });
+  std::vector<std::string> responses;
+  absl::Status bad;
+  while (ok) {
+    grpc::ByteBuffer received;
+    if (!step([&] { call->Read(&received, reinterpret_cast<void*>(4)); })) break;
+    std::vector<grpc::Slice> slices;
+    (void)received.Dump(&slices);
+    std::string bytes;
+    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    std::unique_ptr<google::protobuf::Message> response(
+        impl_->factory.GetPrototype(m->output_type())->New());
+    if (!response->ParseFromString(bytes)) bad = absl::DataLossError("bad response bytes");
+    std::string json;
+    google::protobuf::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = true;
+    (void)google::protobuf::util::MessageToJsonString(*response, &json, options);
+    responses.push_back(std::move(json));
+  }
+  grpc::Status status;
+  step([&] { call->Finish(&status, reinterpret_cast<void*>(5)); });
+  cq.Shutdown();
+  void* tag;
+  bool drained;
+  while (cq.Next(&tag, &drained)) {
+  }
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                        status.error_message());
+  }
+  if (!bad.ok()) return bad;
+  return responses;
 }
 
 absl::StatusOr<std::string> ReflectionClient::CallJson(const std::string& service,

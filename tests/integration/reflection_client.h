@@ -22,6 +22,22 @@ class ReflectionClient {
   absl::StatusOr<std::vector<std::string>> ListServices();
   // Method names of `service`, from its reflected descriptor.
   absl::StatusOr<std::vector<std::string>> ListMethods(const std::string& service);
+  // The reflected definition of a fully qualified message, enum or service
+  // name (what `grpcurl describe` prints), as a descriptor proto in text
+  // form without source info. NOT_FOUND when the server does not know it.
+  absl::StatusOr<std::string> Describe(const std::string& symbol);
+  // Learns descriptors from a FileDescriptorSet file (grpcurl -protoset)
+  // instead of asking the server: services found there are called without
+  // reflection. Errors: unreadable file, not a descriptor set.
+  absl::Status UseProtoset(const std::string& path);
+  // True when service/method streams requests or responses.
+  absl::StatusOr<bool> IsStreaming(const std::string& service, const std::string& method);
+  // Calls a streaming service/method: sends each JSON request, half-closes,
+  // and returns every response as JSON (proto3 JSON, original field names),
+  // or the call's error status.
+  absl::StatusOr<std::vector<std::string>> CallStreamJson(
+      const std::string& service, const std::string& method,
+      const std::vector<std::string>& requests_json);
   // Calls service/method with a JSON request; returns the JSON response
   // (proto3 JSON with original field names), or the call's error status.
   absl::StatusOr<std::string> CallJson(const std::string& service, const std::string& method,

@@ -1,0 +1,320 @@
+// The C++ client against the real server (tests/integration's TestLab: the
+// whole service in-process on loopback, with the fake DNS server).
+#include "clients/cpp/client.h"
+
+#include <atomic>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/server.h"
+#include "tests/fakes/fake_dns_server.h"
+#include "tests/integration/test_lab.h"
+
+namespace mtasts::client {
+namespace {
+
+using ::mtasts::testing::LabOptions;
+using ::mtasts::testing::TestLab;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+constexpr char kPki[] = "clients/cli/testdata/";
+
+std::string Address(TestLab& lab) { return absl::StrCat("127.0.0.1:", lab.server().port()); }
+
+std::unique_ptr<Client> MakeClient(const std::string& target, RetryOptions retry = {}) {
+  ClientOptions options;
+  options.target = target;
+  options.retry = retry;
+  auto client = Client::Create(options);
+  EXPECT_TRUE(client.ok()) << client.status();
+  return client.ok() ? *std::move(client) : nullptr;
+}
+
+v1::FleetRequest Entry(const std::string& domain, const std::string& tag) {
+  v1::FleetRequest entry;
+  entry.set_domain(domain);
+  entry.set_tag(tag);
+  entry.mutable_options()->add_checks("txt");
+  return entry;
+}
+
+TEST(ClientTest, CheckReturnsTheReport) {
+  auto lab = TestLab::Start({});
+  lab->dns().Txt("_mta-sts.example.com", {{"v=STSv1; id=20240101"}});
+  auto client = MakeClient(Address(*lab));
+  absl::StatusOr<v1::DomainReport> report = client->Check("Example.COM.", {"txt"}, absl::Seconds(20));
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->domain(), "example.com");
+  EXPECT_EQ(::mtasts::testing::ResultOf(*report, "txt").status(), v1::CHECK_STATUS_PASS);
+}
+
+TEST(ClientTest, InvalidDomainIsInvalidArgumentWithTheServersMessage) {
+  auto lab = TestLab::Start({});
+  auto client = MakeClient(Address(*lab));
+  absl::StatusOr<v1::DomainReport> report = client->Check("https://example.com/");
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(report.status().message(), HasSubstr("example.com"));
+  // An unknown check name too.
+  EXPECT_EQ(client->Check("example.com", {"no_such_check"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ClientTest, UnreachableServerIsUnavailableAfterItsRetries) {
+  auto client = MakeClient("127.0.0.1:1", {.max_attempts = 3,
+                                           .initial_backoff = absl::Milliseconds(10),
+                                           .max_backoff = absl::Milliseconds(20)});
+  EXPECT_EQ(client->Check("example.com", {}, absl::Seconds(10)).status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
+// The server holds one domain at a time (--max_inflight=1): a second
+// CheckDomain is refused with RESOURCE_EXHAUSTED while the first runs.
+class BusyServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    lab_ = TestLab::Start(LabOptions{.max_inflight = 1});
+    lab_->dns().Drop("_mta-sts.slow.example");
+    holder_ = std::thread([this] {
+      v1::CheckDomainRequest request;
+      request.set_domain("slow.example");
+      request.mutable_options()->add_checks("txt");
+      request.mutable_options()->mutable_timeout()->set_nanos(600'000'000);  // holds the slot 0.6s
+      auto client = MakeClient(Address(*lab_), {.max_attempts = 1});
+      EXPECT_TRUE(client->Check(request).ok());
+    });
+    ASSERT_TRUE(::mtasts::testing::WaitUntil(
+        [this] { return lab_->server().service().InFlight() == 1; }, absl::Seconds(10),
+        "the slow check to hold the slot"));
+  }
+  void TearDown() override { holder_.join(); }
+
+  std::unique_ptr<TestLab> lab_;
+  std::thread holder_;
+};
+
+TEST_F(BusyServerTest, WithoutRetryCheckIsResourceExhausted) {
+  auto client = MakeClient(Address(*lab_), {.max_attempts = 1});
+  absl::StatusOr<v1::DomainReport> report = client->Check("other.example", {"txt"});
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(report.status().message(), HasSubstr("limit"));
+}
+
+TEST_F(BusyServerTest, CheckIsRetriedWithBackoffUntilTheServerHasRoom) {
+  // Backoff up to 2s a retry: four retries land inside the remaining ~0.5s
+  // with a chance of about 1 in 10^5.
+  auto client = MakeClient(Address(*lab_), {.max_attempts = 5,
+                                            .initial_backoff = absl::Seconds(2),
+                                            .max_backoff = absl::Seconds(2),
+                                            .backoff_multiplier = 1});
+  const absl::Time start = absl::Now();
+  absl::StatusOr<v1::DomainReport> report = client->Check("other.example", {"txt"},
+                                                          absl::Seconds(30));
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->domain(), "other.example");
+  EXPECT_GT(absl::Now() - start, absl::Milliseconds(50)) << "it was refused first";
+}
+
+TEST(ClientTest, FleetStreamsEveryEntryThenTheSummary) {
+  auto lab = TestLab::Start({});
+  auto client = MakeClient(Address(*lab));
+  std::vector<v1::FleetRequest> entries = {Entry("a.example", "1"), Entry("b.example", "2"),
+                                           Entry("not a domain", "3")};
+  size_t next = 0;
+  std::vector<v1::FleetEvent> events;
+  absl::Status status = client->Fleet(
+      [&]() -> absl::StatusOr<std::optional<v1::FleetRequest>> {
+        if (next == entries.size()) return std::nullopt;
+        return entries[next++];
+      },
+      [&](const v1::FleetEvent& event) { events.push_back(event); }, absl::Seconds(30));
+  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_THAT(events, SizeIs(4));
+  std::set<std::string> tags;
+  for (int i = 0; i < 3; ++i) {
+    if (events[i].has_result()) {
+      tags.insert(events[i].result().tag());
+    } else {
+      ASSERT_TRUE(events[i].has_error());
+      EXPECT_EQ(events[i].error().tag(), "3");
+      EXPECT_EQ(events[i].error().code(), static_cast<int>(absl::StatusCode::kInvalidArgument));
+      tags.insert(events[i].error().tag());
+    }
+  }
+  EXPECT_EQ(tags, (std::set<std::string>{"1", "2", "3"}));
+  ASSERT_TRUE(events[3].has_summary());
+  EXPECT_EQ(events[3].summary().received(), 3);
+  EXPECT_EQ(events[3].summary().errors(), 1);
+}
+
+// Entries are pulled as the server takes them: with domains that never
+// finish, an endless source stops being asked (the stream is flow-controlled,
+// not buffered) until the call's deadline ends it.
+TEST(ClientTest, FleetPullsOnlyWhatTheStreamTakes) {
+  // No domain finishes within the test: DNS never answers, 5 s a try.
+  auto lab = TestLab::Start(LabOptions{.fleet_max_inflight = 2, .dns_timeout = absl::Seconds(5)});
+  lab->dns().server().SetDefaultReply(fakes::DnsReply::Drop());
+  auto client = MakeClient(Address(*lab));
+  std::atomic<int64_t> pulled{0};
+  int64_t at_1500ms = 0;
+  int64_t at_2800ms = 0;
+  std::thread sampler([&] {
+    absl::SleepFor(absl::Milliseconds(1500));
+    at_1500ms = pulled.load();
+    absl::SleepFor(absl::Milliseconds(1300));
+    at_2800ms = pulled.load();
+  });
+  int events = 0;
+  const absl::Time start = absl::Now();
+  absl::Status status = client->Fleet(
+      [&]() -> absl::StatusOr<std::optional<v1::FleetRequest>> {
+        if (pulled.load() >= 5'000'000) return absl::InternalError("never flow-controlled");
+        ++pulled;
+        return Entry(absl::StrCat("d", pulled.load(), ".example"), "t");
+      },
+      [&](const v1::FleetEvent&) { ++events; }, absl::Seconds(3));
+  sampler.join();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  // Two in flight, the rest in the transport's windows: a source that could
+  // give five million entries was asked one at a time as Send() returned,
+  // a few tens of thousands in all. (The count creeps up while the server
+  // reads nothing, some 15k entries a second here: gRPC's bandwidth probing
+  // keeps widening the server's receive window. clients/cli's test pins that
+  // window on a fake server and sees the sender stop.)
+  EXPECT_GT(at_1500ms, 2);
+  EXPECT_LT(pulled.load(), 200'000) << "at 1.5s " << at_1500ms << ", at 2.8s " << at_2800ms;
+  EXPECT_LT(events, 50);
+}
+
+TEST(ClientTest, ASourceErrorCancelsTheFleetWithoutSummary) {
+  auto lab = TestLab::Start({});
+  auto client = MakeClient(Address(*lab));
+  int next = 0;
+  std::vector<v1::FleetEvent> events;
+  absl::Status status = client->Fleet(
+      [&]() -> absl::StatusOr<std::optional<v1::FleetRequest>> {
+        if (next == 3) return absl::DataLossError("domain list unreadable at line 4");
+        ++next;
+        return Entry(absl::StrCat("e", next, ".example"), "t");
+      },
+      [&](const v1::FleetEvent& event) { events.push_back(event); }, absl::Seconds(30));
+  EXPECT_EQ(status, absl::DataLossError("domain list unreadable at line 4"));
+  for (const auto& event : events) EXPECT_FALSE(event.has_summary());
+}
+
+TEST(ClientTest, ACancelledFleetCallEndsWithCancelled) {
+  auto lab = TestLab::Start(LabOptions{.fleet_max_inflight = 2});
+  lab->dns().server().SetDefaultReply(fakes::DnsReply::Drop());
+  auto client = MakeClient(Address(*lab));
+  std::unique_ptr<FleetCall> call = client->StartFleet(absl::Seconds(30));
+  ASSERT_TRUE(call->Send(Entry("x.example", "1")));
+  ASSERT_TRUE(call->Send(Entry("y.example", "2")));
+  std::thread canceller([&] {
+    absl::SleepFor(absl::Milliseconds(200));
+    call->Cancel();
+  });
+  const absl::Time start = absl::Now();
+  EXPECT_EQ(call->Next(), std::nullopt);  // nothing finishes: DNS never answers
+  canceller.join();
+  EXPECT_EQ(call->Finish().code(), absl::StatusCode::kCancelled);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+TEST(ClientTest, SeveralAddressesAreUsedRoundRobin) {
+  auto one = TestLab::Start({});
+  auto two = TestLab::Start({});
+  auto client = MakeClient(absl::StrCat("ipv4:", Address(*one), ",", Address(*two)));
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(client->Check("rr.example", {"txt"}, absl::Seconds(20)).ok());
+  }
+  // pick_first would send all six to the first address.
+  EXPECT_GT(one->dns().QueriesFor("_mta-sts.rr.example"), 0);
+  EXPECT_GT(two->dns().QueriesFor("_mta-sts.rr.example"), 0);
+}
+
+TEST(ClientTest, DnsTargetResolvesAndConnects) {
+  auto lab = TestLab::Start({});
+  auto client = MakeClient(absl::StrCat("dns:///localhost:", lab->server().port()));
+  absl::StatusOr<v1::DomainReport> report = client->Check("example.com", {"txt"}, absl::Seconds(20));
+  EXPECT_TRUE(report.ok()) << report.status();
+}
+
+TEST(ClientTest, BadOptionsAreRefused) {
+  ClientOptions no_key;
+  no_key.tls = TlsOptions{.cert_chain_pem = "x"};
+  EXPECT_EQ(Client::Create(no_key).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Client::Create({.target = ""}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Client::Create({.retry = {.max_attempts = 9}}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  auto missing = TlsOptions::FromFiles("/nonexistent/ca.pem", "", "");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(missing.status().message(), HasSubstr("/nonexistent/ca.pem"));
+}
+
+TEST(ClientTest, ServiceConfigHasRoundRobinAndTheRetryPolicy) {
+  EXPECT_EQ(ServiceConfigJson({.max_attempts = 1}),
+            R"({"loadBalancingConfig":[{"round_robin":{}}]})");
+  EXPECT_THAT(ServiceConfigJson({}),
+              HasSubstr(R"("retryableStatusCodes":["RESOURCE_EXHAUSTED","UNAVAILABLE"])"));
+  EXPECT_THAT(ServiceConfigJson({}), HasSubstr(R"("method":"CheckDomain")"));
+}
+
+// The server with TLS on its gRPC port and client certificates required.
+class MutualTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dns = fakes::FakeDnsServer::Start();
+    ASSERT_TRUE(dns.ok()) << dns.status();
+    dns_ = *std::move(dns);
+    server::ServerSettings settings;
+    settings.listen = "127.0.0.1:0";
+    settings.dns_servers = {{"127.0.0.1", dns_->port()}};
+    settings.log = nullptr;
+    settings.tls_cert_file = absl::StrCat(kPki, "server.pem");
+    settings.tls_key_file = absl::StrCat(kPki, "server.key.pem");
+    settings.tls_client_ca_file = absl::StrCat(kPki, "ca.pem");
+    auto server = server::MtaStsServer::Start(settings);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+
+  absl::Status CheckWith(std::optional<TlsOptions> tls) {
+    ClientOptions options;
+    options.target = absl::StrCat("localhost:", server_->port());
+    options.tls = std::move(tls);
+    options.retry.max_attempts = 1;
+    auto client = Client::Create(options);
+    if (!client.ok()) return client.status();
+    return (*client)->Check("tls.example", {"txt"}, absl::Seconds(10)).status();
+  }
+
+  std::unique_ptr<fakes::FakeDnsServer> dns_;
+  std::unique_ptr<server::MtaStsServer> server_;
+};
+
+TEST_F(MutualTlsTest, ClientCertificateIsAccepted) {
+  auto tls = TlsOptions::FromFiles(absl::StrCat(kPki, "ca.pem"), absl::StrCat(kPki, "client.pem"),
+                                   absl::StrCat(kPki, "client.key.pem"));
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  EXPECT_TRUE(CheckWith(*tls).ok());
+}
+
+TEST_F(MutualTlsTest, WithoutClientCertificateOrTlsTheCallFails) {
+  auto ca_only = TlsOptions::FromFiles(absl::StrCat(kPki, "ca.pem"), "", "");
+  ASSERT_TRUE(ca_only.ok());
+  EXPECT_EQ(CheckWith(*ca_only).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(CheckWith(std::nullopt).code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace mtasts::client
