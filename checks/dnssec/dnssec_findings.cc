@@ -21,7 +21,7 @@ const FindingInfo kRows[] = {
      "MX records protect the first contact and make DANE possible.",
      "Sign the zone (most DNS hosts offer one-click DNSSEC) and publish the DS "
      "record they give you at your registrar. Check with `dig +dnssec "
-     "example.com MX` and a validating resolver: the `ad` flag shows.",
+     "<domain> MX` and a validating resolver: the `ad` flag shows.",
      ""},
     {v1::DNSSEC_BOGUS, v1::SEVERITY_HIGH, "dnssec",
      "An answer fails DNSSEC validation (BOGUS)",
