@@ -452,7 +452,7 @@ Suggestions Suggest(const DomainReport& report, MtaStsState state) {
     // No mail host to name: mode none is the only policy valid without mx
     // lines (RFC 8461 §3.2), and the clean way to withdraw (§8.3).
     want.mode = v1::POLICY_MODE_NONE;
-    want.max_age = served_valid ? served.max_age() : kTestingMaxAge;
+    want.max_age = served_valid && served.max_age() > 0 ? served.max_age() : kTestingMaxAge;
     if (served.mode() != v1::POLICY_MODE_NONE || !served_valid) {
       note(absl::StrCat("mode: none: ", d,
                         null_mx ? " publishes a null MX and accepts no mail"
@@ -506,7 +506,7 @@ Suggestions Suggest(const DomainReport& report, MtaStsState state) {
     if (want.mode == v1::POLICY_MODE_ENFORCE) {
       want.max_age = served_valid && served.max_age() >= 86400 ? served.max_age() : kEnforceMaxAge;
     } else {
-      want.max_age = served_valid ? served.max_age() : kTestingMaxAge;
+      want.max_age = served_valid && served.max_age() > 0 ? served.max_age() : kTestingMaxAge;
     }
     if (served_valid && want.max_age != served.max_age()) {
       note(absl::StrCat("max_age: ", want.max_age, " (was ", served.max_age(),
@@ -700,6 +700,12 @@ class ActionTexts {
   }
 
   std::string Withdraw() const {
+    if (report_.suggested_policy().empty()) {
+      return "The domain publishes a null MX and accepts no mail, so MTA-STS "
+             "protects nothing here: keep the mode none policy for at least the "
+             "previous policy's max_age, then remove the TXT record and the "
+             "policy (RFC 8461 §8.3).";
+    }
     return "The domain publishes a null MX and accepts no mail, so MTA-STS "
            "protects nothing here: to withdraw it, serve a mode none policy (as "
            "suggested) under a new id, wait for the previous policy's max_age, "
