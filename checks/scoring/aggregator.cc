@@ -605,6 +605,21 @@ class ActionTexts {
     for (const CheckResult& c : report.checks()) {
       for (const v1::Finding& f : c.findings()) NoteLookupFailure(f);
     }
+    // The defects that make the served policy invalid, when a policy is
+    // suggested in its place.
+    if (const CheckResult* content = Find(report, "policy_content");
+        !deploying_ && content != nullptr && content->status() == v1::CHECK_STATUS_FAIL &&
+        !report.suggested_policy().empty()) {
+      for (const v1::Finding& f : content->findings()) {
+        std::string title(absl::StripAsciiWhitespace(f.title()));
+        absl::ConsumeSuffix(&title, ".");
+        if (f.severity() >= v1::SEVERITY_HIGH && !title.empty() &&
+            std::find(invalid_policy_.begin(), invalid_policy_.end(), title) ==
+                invalid_policy_.end()) {
+          invalid_policy_.push_back(std::move(title));
+        }
+      }
+    }
     // The txt finding that POLICY_WITHOUT_TXT's fix is part of.
     if (const CheckResult* txt = Find(report, "txt");
         txt != nullptr && txt->status() == v1::CHECK_STATUS_FAIL) {
@@ -636,6 +651,11 @@ class ActionTexts {
       return Keyed("deploy", Deploy());
     }
     if (code == v1::POLICY_WITHOUT_TXT && !txt_fix_.empty()) return Keyed(txt_fix_, txt_fix_);
+    // Every defect that makes the served policy invalid is fixed by the one
+    // file suggested in its place.
+    if (check == "policy_content" && !invalid_policy_.empty() && f.severity() >= v1::SEVERITY_HIGH) {
+      return Keyed("fix-policy", FixPolicy());
+    }
     if (IsLookupFailure(code)) {
       if (bogus_) return Keyed("dnssec-bogus", BogusText());
       return Keyed("dns", DnsText());
@@ -699,6 +719,21 @@ class ActionTexts {
         "no failures.");
   }
 
+  std::string FixPolicy() const {
+    std::vector<std::string> lower;
+    for (const std::string& t : invalid_policy_) {
+      std::string l = t;
+      if (l.size() > 1 && absl::ascii_isupper(l[0]) && !absl::ascii_isupper(l[1])) {
+        l[0] = absl::ascii_tolower(l[0]);
+      }
+      lower.push_back(std::move(l));
+    }
+    return absl::StrCat("Replace the policy at https://mta-sts.", d_,
+                        "/.well-known/mta-sts.txt with the suggested policy, which fixes "
+                        "what makes it invalid (", absl::StrJoin(lower, "; "),
+                        "), and publish the suggested TXT record so that senders fetch it.");
+  }
+
   std::string Withdraw() const {
     if (report_.suggested_policy().empty()) {
       return "The domain publishes a null MX and accepts no mail, so MTA-STS "
@@ -739,6 +774,7 @@ class ActionTexts {
   bool deploying_ = false;
   bool bogus_ = false;
   std::vector<std::string> failed_names_;
+  std::vector<std::string> invalid_policy_;  // titles of its defects
   std::string txt_fix_;
 };
 

@@ -705,6 +705,27 @@ TEST(RecommendationsTest, PolicyWithoutTxtJoinsTheTxtFix) {
               ElementsAre(ElementsAre(v1::TXT_MULTIPLE_RECORDS, v1::POLICY_WITHOUT_TXT)));
 }
 
+TEST(RecommendationsTest, InvalidPolicyIsOneReplacement) {
+  v1::DomainReport r = MakeReport(
+      {MakeCheck("txt", kPass), MakeCheck("policy_fetch", kPass),
+       MakeCheck("policy_content", kFail, 0,
+                 {MakeF(v1::POLICY_MX_TRAILING_DOT, v1::SEVERITY_HIGH,
+                        "An mx pattern ends with a dot", "Drop the dot."),
+                  MakeF(v1::POLICY_MODE_INVALID, v1::SEVERITY_HIGH, "The mode is not valid.",
+                        "Write enforce in lower case.")})});
+  SetPolicy(&r, v1::POLICY_MODE_UNSPECIFIED, /*valid=*/false);
+  AddMx(&r, "mx.example.com");
+  Aggregate(&r, kCheckOrder);
+  ExpectActionable(r);
+  ASSERT_EQ(r.actions_size(), 1);
+  EXPECT_THAT(r.actions(0).action(),
+              HasSubstr("with the suggested policy, which fixes what makes it invalid (an mx "
+                        "pattern ends with a dot; the mode is not valid)"));
+  EXPECT_THAT(Resolves(r),
+              ElementsAre(ElementsAre(v1::POLICY_MX_TRAILING_DOT, v1::POLICY_MODE_INVALID)));
+  EXPECT_NE(r.suggested_policy(), "");
+}
+
 TEST(RecommendationsTest, NameTooLongGetsNoAdviceToPublish) {
   v1::DomainReport r = MakeReport(
       {MakeCheck("txt", kFail, 0,

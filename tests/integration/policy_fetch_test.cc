@@ -381,7 +381,10 @@ TEST_F(PolicyJudgedTest, TestingModeIsAWarningWithRolloutAdvice) {
   EXPECT_THAT(CodeSet(content), Contains(v1::POLICY_TESTING_MODE));
   EXPECT_DOUBLE_EQ(content.points_earned(), 15);
   EXPECT_EQ(report->state(), v1::MTA_STS_STATE_TESTING);
-  EXPECT_THAT(report->suggested_policy(), HasSubstr("mode: testing"));
+  // The served policy is what we would suggest: no copy of it, one step on.
+  EXPECT_EQ(report->suggested_policy(), "");
+  EXPECT_THAT(report->recommendations(),
+              Contains(HasSubstr("switch the policy to `mode: enforce`")));
 }
 
 TEST_F(PolicyJudgedTest, InvalidPolicyIsBroken) {

@@ -276,8 +276,10 @@ TEST_F(RecommendationsTest, BrokenPolicyGetsAFixedSuggestionThatKeepsEnforce) {
   v1::DomainReport r = Check(d);
   ExpectActionable(r);
   EXPECT_EQ(r.state(), v1::MTA_STS_STATE_BROKEN);
-  ASSERT_GE(r.actions_size(), 1);
+  ASSERT_EQ(r.actions_size(), 1) << absl::StrJoin(r.recommendations(), "\n");
   EXPECT_THAT(r.actions(0).resolves(), Contains(v1::POLICY_MX_TRAILING_DOT));
+  EXPECT_THAT(r.actions(0).action(),
+              AllOf(HasSubstr("with the suggested policy"), HasSubstr("ends with a dot")));
   EXPECT_EQ(r.suggested_policy(),
             "version: STSv1\nmode: enforce\nmx: mx.broken.test\nmax_age: 604800\n");
   EXPECT_THAT(r.suggestion_notes(), Contains(HasSubstr("not valid")));
