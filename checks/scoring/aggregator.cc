@@ -611,8 +611,9 @@ class ActionTexts {
         !deploying_ && content != nullptr && content->status() == v1::CHECK_STATUS_FAIL &&
         !report.suggested_policy().empty()) {
       for (const v1::Finding& f : content->findings()) {
-        std::string title(absl::StripAsciiWhitespace(f.title()));
-        absl::ConsumeSuffix(&title, ".");
+        absl::string_view trimmed = absl::StripAsciiWhitespace(f.title());
+        absl::ConsumeSuffix(&trimmed, ".");
+        std::string title(trimmed);
         if (f.severity() >= v1::SEVERITY_HIGH && !title.empty() &&
             std::find(invalid_policy_.begin(), invalid_policy_.end(), title) ==
                 invalid_policy_.end()) {
@@ -797,6 +798,9 @@ std::vector<v1::Recommendation> Actions(const DomainReport& report, MtaStsState 
   };
   for (const v1::Finding& f : report.domain_findings()) add(f, kDomainOrder, "");
   for (int i = 0; i < report.checks_size(); ++i) {
+    // A check without a verdict says something about the checker's vantage
+    // or deadline, not a change the domain should make.
+    if (!HasVerdict(report.checks(i).status())) continue;
     for (const v1::Finding& f : report.checks(i).findings()) add(f, i, report.checks(i).check());
   }
   std::stable_sort(all.begin(), all.end(), [](const Contribution& a, const Contribution& b) {

@@ -792,6 +792,16 @@ TEST(RecommendationsTest, InfoFindingsAreNoActions) {
   EXPECT_THAT(r.actions(), IsEmpty());
 }
 
+TEST(RecommendationsTest, ChecksWithoutAVerdictAskNothingOfTheDomain) {
+  v1::DomainReport r = Published(v1::POLICY_MODE_ENFORCE);
+  *r.mutable_checks(6) = MakeCheck(
+      "dnssec", kInconclusive, 0,
+      {MakeF(v1::DNSSEC_VALIDATOR_UNAVAILABLE, v1::SEVERITY_MEDIUM, "",
+             "Nothing to change on the domain. Whoever runs the checker: allow DNS.")});
+  Aggregate(&r, kCheckOrder);
+  EXPECT_THAT(r.actions(), IsEmpty());
+}
+
 TEST(RecommendationsTest, SameChangeOnSeveralHostsIsOneActionNamingThem) {
   v1::DomainReport r = Published(v1::POLICY_MODE_ENFORCE);
   v1::Finding a = MakeF(v1::MX_TLS_CERT_EXPIRED, v1::SEVERITY_CRITICAL, "", "Renew it.");
