@@ -12,8 +12,7 @@ const FindingInfo kRows[] = {
      "The policy follows the RFC 8461 §3.2 syntax: `version: STSv1`, a mode, "
      "a max_age and (unless the mode is none) mx patterns, so senders accept "
      "it and cache it for max_age seconds.",
-     "When you edit the policy, also change the id of the _mta-sts TXT "
-     "record, or senders keep their cached copy until it expires.",
+     "",
      ""},
     {v1::POLICY_EMPTY, v1::SEVERITY_HIGH, "policy_content",
      "The policy file is empty",
@@ -21,9 +20,9 @@ const FindingInfo kRows[] = {
      "find no version, mode or max_age in it, reject it as invalid and, "
      "unless they cached an earlier valid policy, deliver without MTA-STS.",
      "Serve the policy text at "
-     "https://mta-sts.example.com/.well-known/mta-sts.txt, one field per "
-     "line: `version: STSv1`, `mode: testing`, `mx: mail.example.com`, "
-     "`max_age: 86400`.",
+     "https://mta-sts.<domain>/.well-known/mta-sts.txt, one field per line: "
+     "`version`, `mode`, one `mx` line per MX host and `max_age` (the "
+     "suggested policy in this report is such a file).",
      "sts-policy-invalid"},
     {v1::POLICY_TOO_LARGE, v1::SEVERITY_HIGH, "policy_content",
      "The policy file is larger than 64 KiB",
@@ -42,10 +41,10 @@ const FindingInfo kRows[] = {
      "browser check in front of the policy host. Senders reject it as an "
      "invalid policy.",
      "Serve the plain-text policy file itself at "
-     "/.well-known/mta-sts.txt on mta-sts.example.com (Content-Type "
+     "/.well-known/mta-sts.txt on mta-sts.<domain> (Content-Type "
      "text/plain), and exempt that path from redirects, rewrites and bot "
      "protection. Check with `curl -s "
-     "https://mta-sts.example.com/.well-known/mta-sts.txt`.",
+     "https://mta-sts.<domain>/.well-known/mta-sts.txt`.",
      "sts-policy-invalid"},
     {v1::POLICY_SYNTAX_ERROR, v1::SEVERITY_HIGH, "policy_content",
      "A line of the policy does not follow the RFC 8461 syntax",
@@ -136,9 +135,9 @@ const FindingInfo kRows[] = {
      "8461 §3.2). Senders that follow the syntax reject the policy; a "
      "lenient sender applying an enforce policy without patterns would "
      "accept none of the MX hosts and hold back all mail.",
-     "Add one `mx` line per mail host named by your MX records, for example "
-     "`mx: mail.example.com`, or one `mx: *.example.com` covering hosts one "
-     "label below example.com.",
+     "Add one `mx` line per mail host named by your MX records (the "
+     "suggested policy in this report lists them), or one `mx: *.<domain>` "
+     "covering the hosts one label below <domain>.",
      "sts-policy-invalid"},
     {v1::POLICY_MX_INVALID, v1::SEVERITY_HIGH, "policy_content",
      "An mx pattern is not a host name",
@@ -148,8 +147,8 @@ const FindingInfo kRows[] = {
      "is not (empty, underscores, spaces, several names on one line, a URL) "
      "makes the policy invalid for senders that follow the syntax and "
      "matches no MX host for the others.",
-     "Write one host name per `mx` line, for example `mx: mail.example.com` "
-     "and `mx: backup.example.com` on separate lines.",
+     "Write one host name per `mx` line, each MX host on a line of its own "
+     "(the suggested policy in this report lists them).",
      "sts-policy-invalid"},
     {v1::POLICY_MX_ULABEL, v1::SEVERITY_HIGH, "policy_content",
      "An mx pattern is written in Unicode (U-label)",
@@ -157,9 +156,8 @@ const FindingInfo kRows[] = {
      "written as A-labels (`xn--...`, RFC 5890). MX records in DNS always "
      "hold A-labels, so a Unicode pattern matches no MX host, and senders "
      "that follow the syntax reject the policy.",
-     "Convert the name to its A-label form (for example with `idn2 "
-     "bücher.example`, which prints `xn--bcher-kva.example`) and write that "
-     "in the `mx` line.",
+     "Convert the name to its A-label form (`idn2` turns the label `bücher` "
+     "into `xn--bcher-kva`) and write that in the `mx` line.",
      "sts-policy-invalid"},
     {v1::POLICY_MX_IP_LITERAL, v1::SEVERITY_HIGH, "policy_content",
      "An mx pattern is an IP address",
@@ -168,27 +166,27 @@ const FindingInfo kRows[] = {
      "IP address matches no MX host name, so it protects nothing. An IPv6 "
      "or bracketed address is not even valid syntax and makes the policy "
      "invalid.",
-     "List the host names your MX records point to, for example `mx: "
-     "mail.example.com`, not their addresses.",
+     "List the host names your MX records point to (the suggested policy in "
+     "this report lists them), not their addresses.",
      "sts-policy-invalid"},
     {v1::POLICY_MX_WILDCARD_INVALID, v1::SEVERITY_HIGH, "policy_content",
      "An mx pattern uses \"*\" other than as the whole first label",
      "RFC 8461 §3.2 and §4.1 allow a wildcard only as `*.` at the start of a "
-     "pattern, standing for exactly one label: `*.example.com` matches "
-     "`mx1.example.com`. `mail.*.example.com`, `*example.com`, "
-     "`*.*.example.com` and a bare `*` are invalid: senders that follow the "
+     "pattern, standing for exactly one label: `*.<domain>` matches any host "
+     "one label below <domain>. `mail.*.<domain>`, `*<domain>`, "
+     "`*.*.<domain>` and a bare `*` are invalid: senders that follow the "
      "syntax reject the policy, the others match nothing with them.",
-     "Use `*.` only at the start (`mx: *.example.com`), or list each host "
+     "Use `*.` only at the start (`mx: *.<domain>`), or list each host "
      "name on its own `mx` line; a wildcard never covers the parent name "
-     "(`example.com`) nor two labels (`a.b.example.com`).",
+     "(<domain> itself) nor two labels.",
      "sts-policy-invalid"},
     {v1::POLICY_MX_TRAILING_DOT, v1::SEVERITY_HIGH, "policy_content",
      "An mx pattern ends with a dot",
-     "In zone files an MX target ends with a dot (`mail.example.com.`), but "
+     "In zone files an MX target ends with a dot, but "
      "a policy's mx value must not (RFC 8461 §3.2: Domain has no trailing "
      "dot). Senders that follow the syntax reject the policy; some others "
      "compare the name with the dot and match nothing.",
-     "Drop the final dot: `mx: mail.example.com`.",
+     "Drop the final dot from the `mx` value named in the detail.",
      "sts-policy-invalid"},
     {v1::POLICY_UNKNOWN_FIELD, v1::SEVERITY_INFO, "policy_content",
      "Unknown field in the policy",

@@ -21,7 +21,7 @@ const FindingInfo kRows[] = {
      "MX records protect the first contact and make DANE possible.",
      "Sign the zone (most DNS hosts offer one-click DNSSEC) and publish the DS "
      "record they give you at your registrar. Check with `dig +dnssec "
-     "example.com MX` and a validating resolver: the `ad` flag shows.",
+     "<domain> MX` and a validating resolver: the `ad` flag shows.",
      ""},
     {v1::DNSSEC_BOGUS, v1::SEVERITY_HIGH, "dnssec",
      "An answer fails DNSSEC validation (BOGUS)",
@@ -33,7 +33,7 @@ const FindingInfo kRows[] = {
      "Re-sign the zone and make sure signatures are refreshed automatically "
      "before they expire; if you changed DNS hosts or keys, make the DS "
      "record at the registrar match the zone's current key (or remove it "
-     "while you fix the signing). Test with https://dnsviz.net/.",
+     "while you fix the signing). Test with a DNSSEC analyser such as DNSViz.",
      "dnssec-invalid"},
     {v1::DNSSEC_LOOKUP_FAILED, v1::SEVERITY_MEDIUM, "dnssec",
      "A DNSSEC-validated lookup failed",
@@ -93,8 +93,9 @@ const FindingInfo kRows[] = {
      "The TLSA lookup of an MX host fails DNSSEC validation",
      "Senders that support DANE cannot tell whether DANE applies to this "
      "host, so they defer mail to it (RFC 7672 §2.2).",
-     "Fix the signatures of the zone holding _25._tcp.<mx host> (see "
-     "https://dnsviz.net/), or its DS record at the parent.",
+     "Fix the signatures of the zone holding the host's TLSA records (a "
+     "DNSSEC analyser such as DNSViz shows where validation breaks), or its "
+     "DS record at the parent.",
      "dnssec-invalid"},
     {v1::DANE_MATCHES, v1::SEVERITY_INFO, "dnssec",
      "The MX host's certificate matches its TLSA records",

@@ -11,9 +11,9 @@ const FindingInfo kRows[] = {
      "the run's deadline passed, so its result is unknown. Sending MTAs use "
      "short timeouts too: servers this slow may make them give up as well.",
      "Run the check again. If it keeps timing out, make sure every "
-     "authoritative name server of the domain answers (test each with `dig "
-     "@ns1.example.com _mta-sts.example.com TXT`) and that "
-     "mta-sts.example.com and the MX hosts answer within a few seconds.",
+     "authoritative name server of the domain answers (`dig +trace "
+     "_mta-sts.<domain> TXT` follows the delegation) and that "
+     "mta-sts.<domain> and the MX hosts answer within a few seconds.",
      ""},
     {v1::CHECK_INPUT_UNAVAILABLE, v1::SEVERITY_INFO, "engine",
      "A check could not run because a lookup it needs failed",

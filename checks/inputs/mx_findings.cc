@@ -9,10 +9,10 @@ const FindingInfo kRows[] = {
      "own address records (the implicit MX of RFC 5321 §5.1). An MTA-STS "
      "policy then has to list the domain name itself as an mx pattern, and "
      "the web or apex host rarely is meant to receive mail.",
-     "Publish MX records naming your mail servers, for example `example.com. "
-     "3600 IN MX 10 mail.example.com.`, and list the same host names in the "
+     "Publish MX records naming your mail servers (`<domain>. 3600 IN MX 10` "
+     "and the server's host name), and list the same host names in the "
      "policy's `mx:` lines. If the domain receives no mail, publish a null MX "
-     "instead: `example.com. 3600 IN MX 0 .`",
+     "instead: `<domain>. 3600 IN MX 0 .`",
      ""},
     {v1::MX_NULL, v1::SEVERITY_INFO, "mx",
      "Null MX: the domain accepts no mail",
@@ -20,8 +20,7 @@ const FindingInfo kRows[] = {
      "that it accepts no mail. MTA-STS protects mail delivery, so it has "
      "nothing to protect here.",
      "Nothing to do if the domain is not meant to receive mail. If it is, "
-     "replace the null MX with MX records naming your mail servers, for "
-     "example `example.com. 3600 IN MX 10 mail.example.com.`",
+     "replace the null MX with MX records naming your mail servers.",
      ""},
     {v1::MX_TARGET_IS_CNAME, v1::SEVERITY_MEDIUM, "mx",
      "An MX record points at an alias (CNAME)",
@@ -31,7 +30,7 @@ const FindingInfo kRows[] = {
      "verifies certificates against the name in the MX record, not the "
      "alias's target.",
      "Point the MX record at the canonical host name (the CNAME's target), "
-     "for example `example.com. 3600 IN MX 10 mx1.provider.example.`, and "
+     "(`<domain>. 3600 IN MX 10` and the target's name), and "
      "make the policy's `mx:` lines and the server's certificate cover that "
      "name.",
      ""},
@@ -41,7 +40,7 @@ const FindingInfo kRows[] = {
      "servers: they queue the mail and retry, and bounce it if the failure "
      "lasts.",
      "Make sure every authoritative name server of the domain answers MX "
-     "queries (test each with `dig @ns1.example.com example.com MX`). A "
+     "queries (`dig +trace <domain> MX` follows the delegation). A "
      "SERVFAIL from a validating resolver often means broken DNSSEC: expired "
      "signatures, or a DS record at the registrar that matches none of the "
      "zone's keys.",
@@ -60,7 +59,7 @@ const FindingInfo kRows[] = {
      "some treat the domain as accepting no mail, others try the other hosts.",
      "Decide whether the domain receives mail. If it does, delete the `MX 0 "
      ".` record; if it does not, delete the other MX records and keep only "
-     "`example.com. 3600 IN MX 0 .`",
+     "`<domain>. 3600 IN MX 0 .`",
      ""},
 };
 

@@ -9,8 +9,7 @@ const FindingInfo kRows[] = {
      "Each host named by the domain's MX records matches an mx pattern of "
      "the policy (RFC 8461 §4.1), so senders applying the policy accept all "
      "of them, provided each presents a valid certificate for its name.",
-     "When you add or rename an MX host, add it to the policy's `mx` lines "
-     "first and change the TXT record's id, then change the MX records.",
+     "",
      ""},
     {v1::MX_MATCH_HOST_UNMATCHED, v1::SEVERITY_CRITICAL, "mx_match",
      "An MX host matches no policy mx pattern",
@@ -20,7 +19,7 @@ const FindingInfo kRows[] = {
      "unmatched host: they try the other MX hosts, and hold and finally "
      "bounce the mail when none matches. Under mode testing they deliver "
      "but report a failure.",
-     "Add the host to the policy, for example `mx: mx2.example.com`, and "
+     "Add the host to the policy as an `mx` line of its own, and "
      "change the TXT record's id so senders fetch the new policy; or, if the "
      "host should not receive mail, remove its MX record.",
      "validation-failure"},

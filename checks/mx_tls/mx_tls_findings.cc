@@ -51,7 +51,8 @@ const FindingInfo kRows[] = {
      "no common cipher or protocol, or data that is not TLS), so senders "
      "cannot encrypt the session.",
      "Check the TLS configuration of the mail server with `openssl s_client "
-     "-starttls smtp -connect mx.example.com:25 -servername mx.example.com` "
+     "-starttls smtp -connect` with the MX host's name and port 25, and "
+     "`-servername` with its name, "
      "and its log.",
      "validation-failure"},
     {v1::MX_TLS_PROTOCOL_TOO_OLD, v1::SEVERITY_HIGH, "mx_tls",

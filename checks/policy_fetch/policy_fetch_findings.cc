@@ -214,15 +214,19 @@ const FindingInfo kRows[] = {
     {v1::POLICY_CONTENT_TYPE_CHARSET, v1::SEVERITY_LOW, "policy_fetch",
      "The policy is served with an unusual charset",
      "The Content-Type is text/plain with a charset other than utf-8 or "
-     "us-ascii. The policy syntax is ASCII, so most senders cope, but some "
-     "may reject it.",
+     "us-ascii, or with us-ascii while the body has non-ASCII bytes. A "
+     "sender that decodes the body by the declared charset may read "
+     "something other than the policy written, or reject it.",
      "Serve the policy with `Content-Type: text/plain; charset=utf-8`.",
      ""},
     {v1::POLICY_CONTENT_TYPE_NO_CHARSET, v1::SEVERITY_LOW, "policy_fetch",
-     "The policy's Content-Type has no charset",
-     "The policy is served as text/plain without a charset parameter. "
-     "Senders accept it, but naming the charset removes any doubt.",
-     "Serve the policy with `Content-Type: text/plain; charset=utf-8`.",
+     "The policy has non-ASCII bytes but its Content-Type has no charset",
+     "text/plain without a charset parameter means US-ASCII (RFC 2046 "
+     "§4.1.2), which is right for a policy made of ASCII, so a missing "
+     "charset is reported only when the body has other bytes: senders may "
+     "then decode them differently.",
+     "Serve the policy with `Content-Type: text/plain; charset=utf-8`, or "
+     "remove the non-ASCII characters (a policy needs none).",
      ""},
     {v1::POLICY_ADDRESSES_INCONSISTENT, v1::SEVERITY_HIGH, "policy_fetch",
      "Some addresses of the policy host fail",

@@ -24,6 +24,11 @@
 namespace mtasts::checks {
 namespace {
 
+bool IsAscii(absl::string_view body) {
+  return std::all_of(body.begin(), body.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
 using net::NetFailure;
 
 // One cause, seen at one or more addresses.
@@ -346,9 +351,18 @@ CheckVerdict JudgePolicyFetch(const PolicyFetch& fetch, v1::PolicyEvidence* evid
                                     ", not text/plain."),
                  attempt.address);
     } else if (media.charset.empty()) {
-      causes.Add(v1::POLICY_CONTENT_TYPE_NO_CHARSET,
+      // text/plain without a charset means US-ASCII (RFC 2046 §4.1.2), which
+      // is exactly right for an ASCII policy: only other bytes are at risk.
+      if (!IsAscii(r.body)) {
+        causes.Add(v1::POLICY_CONTENT_TYPE_NO_CHARSET,
+                   absl::StrCat("The Content-Type is ", QuoteForDetail(content_type),
+                                ", without a charset, and the body has non-ASCII bytes."),
+                   attempt.address);
+      }
+    } else if (media.charset == "us-ascii" && !IsAscii(r.body)) {
+      causes.Add(v1::POLICY_CONTENT_TYPE_CHARSET,
                  absl::StrCat("The Content-Type is ", QuoteForDetail(content_type),
-                              ", without a charset."),
+                              ", but the body has non-ASCII bytes."),
                  attempt.address);
     } else if (media.charset != "utf-8" && media.charset != "us-ascii") {
       causes.Add(v1::POLICY_CONTENT_TYPE_CHARSET,
@@ -434,7 +448,8 @@ CheckVerdict JudgePolicyFetch(const PolicyFetch& fetch, v1::PolicyEvidence* evid
     }
     verdict.fraction = std::clamp(fraction, 0.0, 1.0);
     // FAIL when some senders get no usable policy; an expiring certificate
-    // or a charset quibble is a warning, however close the date.
+    // or a charset that may misdecode the body is a warning, however close
+    // the date.
     const bool some_fail = served < contacted || causes.Has(v1::POLICY_CONTENT_TYPE_WRONG);
     verdict.status = some_fail ? v1::CHECK_STATUS_FAIL
                      : findings.Worst() >= v1::SEVERITY_LOW ? v1::CHECK_STATUS_WARN

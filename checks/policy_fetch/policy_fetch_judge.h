@@ -7,10 +7,11 @@
 //  - Only HTTP 200 carries a policy; any 3xx fails and names its Location
 //    (senders do not follow redirects); 404 and other statuses are named; a
 //    403 with an HTML body gets the bot-protection hint.
-//  - Content-Type must be text/plain; a charset other than utf-8/us-ascii is
-//    LOW, none at all LOW (docs/design.md §5.3: a missing charset costs 0.1
-//    of the check's fraction);
-//    other parameters are ignored.
+//  - Content-Type must be text/plain. No charset means US-ASCII (RFC 2046
+//    §4.1.2), right for an ASCII body: nothing to report. LOW (-0.1 of the
+//    fraction, docs/design.md §5.3) only where a sender may misdecode the
+//    body: a charset other than utf-8/us-ascii, or non-ASCII bytes without
+//    charset=utf-8. Other parameters are ignored.
 //  - Certificate problems are named by cause (expired with its date, not yet
 //    valid, self-signed, unknown issuer, incomplete chain, name mismatch with
 //    the names covered); expiry within 14 days MEDIUM, within 3 days HIGH.
@@ -20,7 +21,7 @@
 //    the guard and named, never contacted.
 //  - One finding per cause, listing the addresses it was seen at.
 //  - Scoring (15 points): 1 for a clean fetch; expiring certificate -0.2
-//    (-0.5 within 3 days); charset findings -0.1; wrong Content-Type 0.3 at
+//    (-0.5 within 3 days); each charset finding -0.1; wrong Content-Type 0.3 at
 //    most; when some addresses fail, the share that served the policy; no
 //    200 anywhere: 0. A lookup that never reached our resolver: INCONCLUSIVE.
 #ifndef MTASTS_CHECKS_POLICY_FETCH_POLICY_FETCH_JUDGE_H_

@@ -90,6 +90,40 @@ TEST(PolicyFetchJudge, ExpiryWithinThreeDaysIsHighWithinFourteenMedium) {
   EXPECT_EQ(Find(fine, v1::POLICY_CERT_EXPIRING_SOON), nullptr);
 }
 
+// RFC 2046 §4.1.2: text/plain without a charset is US-ASCII, which an ASCII
+// policy is: no finding, no deduction. Non-ASCII bytes need charset=utf-8.
+TEST(PolicyFetchJudge, CharsetMattersOnlyForNonAsciiBodies) {
+  const std::string ascii = "version: STSv1\nmode: enforce\nmx: mx.example.com\nmax_age: 604800\n";
+  const std::string utf8 = ascii + "x-note: caf\xc3\xa9\n";
+  struct Case {
+    std::string content_type;
+    std::string body;
+    v1::FindingCode code;  // FINDING_CODE_UNSPECIFIED: no charset finding
+  };
+  const Case cases[] = {
+      {"text/plain", ascii, v1::FINDING_CODE_UNSPECIFIED},
+      {"text/plain; charset=us-ascii", ascii, v1::FINDING_CODE_UNSPECIFIED},
+      {"text/plain; charset=utf-8", utf8, v1::FINDING_CODE_UNSPECIFIED},
+      {"text/plain", utf8, v1::POLICY_CONTENT_TYPE_NO_CHARSET},
+      {"text/plain; charset=us-ascii", utf8, v1::POLICY_CONTENT_TYPE_CHARSET},
+      {"text/plain; charset=iso-8859-1", ascii, v1::POLICY_CONTENT_TYPE_CHARSET},
+  };
+  for (const Case& c : cases) {
+    CheckVerdict v = JudgePolicyFetch(FetchOf({Served("192.0.2.1", c.body, c.content_type)}), nullptr);
+    const bool flagged = Find(v, v1::POLICY_CONTENT_TYPE_NO_CHARSET) != nullptr ||
+                         Find(v, v1::POLICY_CONTENT_TYPE_CHARSET) != nullptr;
+    if (c.code == v1::FINDING_CODE_UNSPECIFIED) {
+      EXPECT_FALSE(flagged) << c.content_type;
+      EXPECT_EQ(v.status, v1::CHECK_STATUS_PASS) << c.content_type;
+      EXPECT_DOUBLE_EQ(v.fraction, 1) << c.content_type;
+    } else {
+      EXPECT_NE(Find(v, c.code), nullptr) << c.content_type;
+      EXPECT_EQ(v.status, v1::CHECK_STATUS_WARN) << c.content_type;
+      EXPECT_DOUBLE_EQ(v.fraction, 0.9) << c.content_type;
+    }
+  }
+}
+
 TEST(PolicyFetchJudge, AddressesBeyondTheLimitAreNotedNotCounted) {
   PolicyFetchAttempt skipped = Served("192.0.2.9", "");
   skipped.skipped = true;

@@ -8,10 +8,13 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
@@ -44,15 +47,6 @@ int OrderOf(const std::vector<std::string>& order, std::string_view check) {
     if (order[i] == check) return static_cast<int>(i);
   }
   return static_cast<int>(order.size());
-}
-
-// Position of the check named `name` in the (normalised) report; after
-// every check when absent.
-int OrderInReport(const DomainReport& report, std::string_view name) {
-  for (int i = 0; i < report.checks_size(); ++i) {
-    if (report.checks(i).check() == name) return i;
-  }
-  return report.checks_size();
 }
 
 const CheckResult* Find(const DomainReport& report, std::string_view name) {
@@ -340,6 +334,33 @@ std::string NormalizeHost(absl::string_view host) {
   return absl::AsciiStrToLower(host);
 }
 
+// Finding texts say "<domain>" where the checked domain goes (that is how
+// docs/findings.md shows them); a report names the domain itself.
+void NameTheDomain(DomainReport* report) {
+  if (report->domain().empty()) return;
+  const std::vector<std::pair<absl::string_view, absl::string_view>> names = {
+      {"<domain>", report->domain()}};
+  const auto fix = [&](v1::Finding& f) {
+    absl::StrReplaceAll(names, f.mutable_title());
+    absl::StrReplaceAll(names, f.mutable_detail());
+    absl::StrReplaceAll(names, f.mutable_recommendation());
+  };
+  for (v1::Finding& f : *report->mutable_domain_findings()) fix(f);
+  for (CheckResult& c : *report->mutable_checks()) {
+    for (v1::Finding& f : *c.mutable_findings()) fix(f);
+  }
+}
+
+bool HasAnyFinding(const DomainReport& report, v1::FindingCode code) {
+  for (const v1::Finding& f : report.domain_findings()) {
+    if (f.code() == code) return true;
+  }
+  for (const CheckResult& c : report.checks()) {
+    if (HasFinding(&c, code)) return true;
+  }
+  return false;
+}
+
 // Null MX and nothing published: a domain that accepts no mail has nothing
 // for MTA-STS to protect, so we suggest nothing rather than busywork. When
 // something is published, we suggest mode none so it can be withdrawn cleanly
@@ -349,53 +370,33 @@ bool NothingToSuggest(const DomainReport& report, MtaStsState state) {
          state == v1::MTA_STS_STATE_ABSENT;
 }
 
-// The policy file to publish, or "" when it cannot be built (MX lookup not
-// made or failed). Lines end in LF only: RFC 8461 §3.2's ABNF says CRLF, but
-// erratum 6253 makes senders accept LF too, and LF is what administrators
-// paste into files on a web server; a CRLF text would arrive mangled anyway.
-std::string SuggestedPolicy(const DomainReport& report, MtaStsState state) {
-  if (NothingToSuggest(report, state)) return "";
-  const v1::Evidence& ev = report.evidence();
-  std::vector<std::string> hosts;
-  absl::flat_hash_set<std::string> seen;
-  for (const v1::MxHost& mx : ev.mx_hosts()) {
-    std::string host = NormalizeHost(mx.name());
-    if (host.empty()) continue;
-    if (seen.insert(host).second) hosts.push_back(std::move(host));
+absl::string_view ModeName(v1::PolicyMode mode) {
+  switch (mode) {
+    case v1::POLICY_MODE_ENFORCE: return "enforce";
+    case v1::POLICY_MODE_TESTING: return "testing";
+    case v1::POLICY_MODE_NONE: return "none";
+    default: return "";
   }
-  const bool null_mx = ev.mx_kind() == v1::MX_KIND_NULL;
-  if (!null_mx && hosts.empty() && ev.mx_kind() != v1::MX_KIND_NONE) return "";
-
-  // No mail host to name (null MX, or no MX records at all): mode none is the
-  // only policy that is valid without mx lines (RFC 8461 §3.2).
-  if (null_mx || hosts.empty()) {
-    return absl::StrCat("version: STSv1\nmode: none\nmax_age: ", kTestingMaxAge,
-                        "\n");
-  }
-
-  absl::string_view mode = "testing";
-  if (ev.policy().valid()) {
-    switch (ev.policy().mode()) {
-      case v1::POLICY_MODE_ENFORCE: mode = "enforce"; break;
-      case v1::POLICY_MODE_NONE: mode = "none"; break;
-      default: break;  // testing, or no valid mode
-    }
-  }
-  std::string policy = absl::StrCat("version: STSv1\nmode: ", mode, "\n");
-  // Each host exactly, even when several share a parent below the registrable
-  // domain: a "*." pattern would also cover hosts the domain never chose.
-  for (const std::string& host : hosts) absl::StrAppend(&policy, "mx: ", host, "\n");
-  absl::StrAppend(&policy, "max_age: ",
-                  mode == "enforce" ? kEnforceMaxAge : kTestingMaxAge, "\n");
-  return policy;
 }
 
+struct Suggestions {
+  std::string policy;
+  std::string txt;
+  std::vector<std::string> notes;
+};
+
+// A policy as its lines: mode, mx patterns in order, max_age.
+struct PolicyLines {
+  v1::PolicyMode mode = v1::POLICY_MODE_UNSPECIFIED;
+  std::vector<std::string> mx;
+  int64_t max_age = 0;
+};
+
 // "v=STSv1; id=<checked_at as YYYYMMDDHHMMSS UTC>", or "" without a time.
-// Always a fresh id, never the current one: senders refetch the policy only
-// when the id changes (RFC 8461 §3.1), so publishing the suggested policy
-// under an old id would leave cached copies of the old policy in force.
-std::string SuggestedTxt(const DomainReport& report, MtaStsState state) {
-  if (NothingToSuggest(report, state) || !report.has_checked_at()) return "";
+// A fresh id: senders refetch the policy only when the id changes (RFC 8461
+// §3.1), so a new policy under an old id would leave cached copies in force.
+std::string FreshTxt(const DomainReport& report) {
+  if (!report.has_checked_at()) return "";
   const absl::Time at = absl::FromUnixSeconds(report.checked_at().seconds());
   std::string id = absl::FormatTime("%Y%m%d%H%M%S", at, absl::UTCTimeZone());
   // Re-checked within the second the current id was minted by us: still fresh.
@@ -403,106 +404,464 @@ std::string SuggestedTxt(const DomainReport& report, MtaStsState state) {
   return absl::StrCat("v=STSv1; id=", id);
 }
 
-struct Recommendation {
-  v1::Severity severity;
-  int check_order;
-  std::string text;
-};
-
-// Actions that no single finding carries: they follow from the state.
-void AddStructural(const DomainReport& report, MtaStsState state,
-                   std::vector<Recommendation>* out) {
+// What the domain should publish, changing only what the findings ask for:
+// the served mode is kept (a suggestion never weakens a policy), the served
+// mx patterns that match an MX host are kept as written, hosts no pattern
+// matches are added by exact name (a wildcard would also cover hosts the
+// domain never chose), stale patterns dropped, an enforce max_age under a
+// day raised. Nothing is suggested when that equals the served policy; the
+// notes say why each line changed, or why there is no suggestion.
+Suggestions Suggest(const DomainReport& report, MtaStsState state) {
+  Suggestions out;
   const std::string d = DomainOrPlaceholder(report);
   const v1::Evidence& ev = report.evidence();
+  if (NothingToSuggest(report, state)) {
+    out.notes.push_back(absl::StrCat(
+        d, " publishes a null MX and no MTA-STS: it accepts no mail, so there "
+        "is nothing to publish."));
+    return out;
+  }
+  if (HasFinding(Find(report, "txt"), v1::TXT_NAME_TOO_LONG)) {
+    out.notes.push_back(absl::StrCat(
+        "_mta-sts.", d, " would be longer than DNS allows, so no MTA-STS "
+        "policy can be published for ", d, "."));
+    return out;
+  }
+  std::vector<std::string> hosts;
+  absl::flat_hash_set<std::string> seen;
+  for (const v1::MxHost& mx : ev.mx_hosts()) {
+    std::string host = NormalizeHost(mx.name());
+    if (!host.empty() && seen.insert(host).second) hosts.push_back(std::move(host));
+  }
   const bool null_mx = ev.mx_kind() == v1::MX_KIND_NULL;
-  // Publishing advice is moot where no _mta-sts record can exist.
-  const bool can_publish = !HasFinding(Find(report, "txt"), v1::TXT_NAME_TOO_LONG);
-  if (state == v1::MTA_STS_STATE_ABSENT && !null_mx && can_publish) {
-    out->push_back(
-        {v1::SEVERITY_MEDIUM, OrderInReport(report, "txt"),
-         absl::StrCat(
-             "To deploy MTA-STS, first publish ",
-             report.suggested_policy().empty()
-                 ? "a policy listing your MX hosts"
-                 : "the suggested policy",
-             " at https://mta-sts.", d,
-             "/.well-known/mta-sts.txt (served with a valid certificate for "
-             "mta-sts.", d, "), then the TXT record at _mta-sts.", d,
-             "; start in testing mode and switch to enforce once TLS reports "
-             "show no failures.")});
+  if (!null_mx && hosts.empty() && ev.mx_kind() != v1::MX_KIND_NONE) {
+    out.notes.push_back(absl::StrCat("The MX hosts of ", d,
+                                     " could not be determined, so no policy "
+                                     "can be suggested."));
+    return out;
   }
-  if (null_mx && state != v1::MTA_STS_STATE_ABSENT) {
-    out->push_back(
-        {v1::SEVERITY_LOW, OrderInReport(report, "policy_content"),
-         "The domain publishes a null MX and accepts no mail, so MTA-STS "
-         "protects nothing here: to withdraw it, serve a mode none policy (as "
-         "suggested) under a new id, wait for the previous policy's max_age, "
-         "then remove the TXT record and the policy (RFC 8461 §8.3)."});
+
+  const v1::PolicyEvidence& served = ev.policy();
+  const bool served_valid = served.valid() && served.mode() != v1::POLICY_MODE_UNSPECIFIED;
+  const bool served_any = served.http_status() == 200 && !served.body().empty();
+  PolicyLines want;
+  std::vector<std::string> line_notes;
+  const auto note = [&](std::string n) { line_notes.push_back(std::move(n)); };
+
+  if (null_mx || hosts.empty()) {
+    // No mail host to name: mode none is the only policy valid without mx
+    // lines (RFC 8461 §3.2), and the clean way to withdraw (§8.3).
+    want.mode = v1::POLICY_MODE_NONE;
+    want.max_age = served_valid && served.max_age() > 0 ? served.max_age() : kTestingMaxAge;
+    if (served.mode() != v1::POLICY_MODE_NONE || !served_valid) {
+      note(absl::StrCat("mode: none: ", d,
+                        null_mx ? " publishes a null MX and accepts no mail"
+                                : " has no MX hosts to list",
+                        "; mode none withdraws MTA-STS cleanly (RFC 8461 §8.3)."));
+    }
+  } else {
+    // The mode as served (parsed even from an invalid policy), else testing.
+    want.mode = served.mode() != v1::POLICY_MODE_UNSPECIFIED ? served.mode()
+                                                             : v1::POLICY_MODE_TESTING;
+    if (want.mode != served.mode()) {
+      note("mode: testing: senders report TLS problems but still deliver; move "
+           "to enforce once the reports show no failures.");
+    }
+    const bool matched_known = HasVerdict(StatusOf(report, "mx_match"));
+    if (served_valid && !matched_known) {
+      // Nothing says which patterns work: keep them as served.
+      want.mx.assign(served.mx().begin(), served.mx().end());
+    } else if (served_valid) {
+      absl::flat_hash_set<std::string> used;
+      std::vector<std::string> unmatched;
+      for (const v1::MxHost& mx : ev.mx_hosts()) {
+        if (mx.matched_pattern().empty()) {
+          std::string host = NormalizeHost(mx.name());
+          if (std::find(unmatched.begin(), unmatched.end(), host) == unmatched.end()) {
+            unmatched.push_back(std::move(host));
+          }
+        } else {
+          used.insert(mx.matched_pattern());
+        }
+      }
+      for (const std::string& p : served.mx()) {
+        if (used.contains(p)) {
+          if (std::find(want.mx.begin(), want.mx.end(), p) == want.mx.end()) want.mx.push_back(p);
+        } else {
+          note(absl::StrCat("`mx: ", p, "` removed: it matches no MX host of ", d, "."));
+        }
+      }
+      for (const std::string& h : unmatched) {
+        want.mx.push_back(h);
+        note(absl::StrCat("`mx: ", h, "` added: the MX host ", h,
+                          " matches no pattern of the served policy, so senders "
+                          "applying it refuse that host."));
+      }
+    } else {
+      want.mx = hosts;
+      note(absl::StrCat("mx: one line per MX host of ", d,
+                        ", each by its exact name (a wildcard would also cover "
+                        "hosts you never chose)."));
+    }
+    if (want.mode == v1::POLICY_MODE_ENFORCE) {
+      want.max_age = served_valid && served.max_age() >= 86400 ? served.max_age() : kEnforceMaxAge;
+    } else {
+      want.max_age = served_valid && served.max_age() > 0 ? served.max_age() : kTestingMaxAge;
+    }
+    if (served_valid && want.max_age != served.max_age()) {
+      note(absl::StrCat("max_age: ", want.max_age, " (was ", served.max_age(),
+                        "): under a day, senders' cached protection lapses "
+                        "quickly; a week is common."));
+    } else if (!served_valid) {
+      note(absl::StrCat("max_age: ", want.max_age,
+                        want.mode == v1::POLICY_MODE_ENFORCE
+                            ? ": a week; senders keep the policy that long."
+                            : ": a day, short while you are still changing the policy."));
+    }
   }
-  if (state == v1::MTA_STS_STATE_TESTING) {
-    out->push_back(
-        {v1::SEVERITY_MEDIUM, OrderInReport(report, "policy_content"),
-         absl::StrCat("Once TLS reports show no failures for a few weeks, "
-                      "switch the policy to mode: enforce with max_age: ",
-                      kEnforceMaxAge, " and publish a new id at _mta-sts.", d,
-                      " so senders fetch it; until then senders still deliver "
-                      "without TLS.")});
+
+  const bool same = served_valid && served.mode() == want.mode &&
+                    served.max_age() == want.max_age &&
+                    std::equal(served.mx().begin(), served.mx().end(), want.mx.begin(),
+                               want.mx.end());
+  const CheckStatus txt = StatusOf(report, "txt");
+  // A TXT record senders cannot use (missing, invalid, several) needs
+  // replacing even when the policy is right.
+  const bool txt_broken = txt == v1::CHECK_STATUS_FAIL || txt == v1::CHECK_STATUS_WARN;
+  if (same) {
+    if (txt_broken) {
+      const bool keep_id = txt == v1::CHECK_STATUS_WARN && !ev.sts_id().empty();
+      out.txt = keep_id ? absl::StrCat("v=STSv1; id=", ev.sts_id()) : FreshTxt(report);
+      out.notes.push_back(absl::StrCat(
+          "The policy served at https://mta-sts.", d,
+          "/.well-known/mta-sts.txt already is what we would suggest; only the "
+          "TXT record at _mta-sts.", d, " needs ",
+          keep_id ? "rewriting (same id, as the policy is unchanged)." : "publishing."));
+    } else {
+      out.notes.push_back(absl::StrCat(
+          "The policy served at https://mta-sts.", d,
+          "/.well-known/mta-sts.txt and the TXT record at _mta-sts.", d,
+          " already are what we would suggest: nothing to publish."));
+    }
+    return out;
   }
-  if (state == v1::MTA_STS_STATE_DISABLED && !null_mx) {
-    out->push_back(
-        {v1::SEVERITY_LOW, OrderInReport(report, "policy_content"),
-         "Mode none switches MTA-STS off. If you are withdrawing it, keep this "
-         "policy and its TXT record for at least the previous policy's max_age "
-         "before removing them (RFC 8461 §8.3); otherwise publish mode testing "
-         "or enforce with a new id."});
+
+  out.policy = absl::StrCat("version: STSv1\nmode: ", ModeName(want.mode), "\n");
+  for (const std::string& m : want.mx) absl::StrAppend(&out.policy, "mx: ", m, "\n");
+  absl::StrAppend(&out.policy, "max_age: ", want.max_age, "\n");
+  out.txt = FreshTxt(report);
+  if (!served_valid) {
+    out.notes.push_back(
+        served_any ? "The served policy is not valid (see policy_content): this "
+                     "one keeps its mode where it could be read."
+                   : absl::StrCat("No policy is served: publish this one at https://mta-sts.",
+                                  d, "/.well-known/mta-sts.txt."));
   }
-  const bool sts_in_use = state == v1::MTA_STS_STATE_ENFORCED ||
-                          state == v1::MTA_STS_STATE_TESTING;
-  if (sts_in_use && HasVerdict(StatusOf(report, "tls_rpt")) &&
-      !ev.tls_rpt().valid()) {
-    const bool testing = state == v1::MTA_STS_STATE_TESTING;
-    out->push_back(
-        {testing ? v1::SEVERITY_HIGH : v1::SEVERITY_MEDIUM, OrderInReport(report, "tls_rpt"),
-         absl::StrCat("Publish a TLS-RPT record at _smtp._tls.", d,
-                      " (for example \"v=TLSRPTv1; rua=mailto:tls-reports@", d,
-                      "\"): in ", testing ? "testing" : "enforce",
-                      " mode, senders' TLS reports are the only way you learn "
-                      "which deliveries ",
-                      testing ? "would fail under enforce." : "fail.")});
+  for (std::string& n : line_notes) out.notes.push_back(std::move(n));
+  out.notes.push_back(absl::StrCat(
+      "The TXT record gets a new id so that senders fetch the new policy."));
+  return out;
+}
+
+// ---- Recommendations ----
+
+// One finding's contribution to an action.
+struct Contribution {
+  v1::Severity severity;
+  int order;         // kDomainOrder, or the check's position in the report
+  std::string key;   // contributions with the same key are one action
+  std::string text;  // the action, in full
+  v1::FindingCode code;
+  std::string host;  // MX host the action concerns ("" when none)
+};
+
+bool IsLookupFailure(v1::FindingCode code) {
+  switch (code) {
+    case v1::MX_LOOKUP_FAILED:
+    case v1::TXT_LOOKUP_FAILED:
+    case v1::TLSRPT_LOOKUP_FAILED:
+    case v1::POLICY_HOST_LOOKUP_FAILED:
+    case v1::DNSSEC_LOOKUP_FAILED:
+      return true;
+    default:
+      return false;
   }
 }
 
-// Severity desc, then check order, then the order found; each text once.
-std::vector<std::string> Recommendations(const DomainReport& report,
-                                         MtaStsState state) {
-  // A domain that accepts no mail needs neither MTA-STS nor TLS reports, so
-  // advice to publish them would be noise.
-  const bool null_mx = report.evidence().mx_kind() == v1::MX_KIND_NULL;
-  std::vector<Recommendation> all;
-  const auto add = [&](const v1::Finding& f, int order) {
-    if (null_mx &&
-        (f.code() == v1::TXT_MISSING || f.code() == v1::TLSRPT_MISSING)) {
-      return;
+// The texts of the actions that no single finding row can say well, because
+// they depend on the state, on other findings or on the suggestions.
+class ActionTexts {
+ public:
+  ActionTexts(const DomainReport& report, MtaStsState state)
+      : report_(report), state_(state), d_(DomainOrPlaceholder(report)) {
+    const v1::Evidence& ev = report.evidence();
+    null_mx_ = ev.mx_kind() == v1::MX_KIND_NULL;
+    const CheckStatus fetch = StatusOf(report, "policy_fetch");
+    policy_served_ = Works(fetch) && ev.policy().valid();
+    deploying_ = state == v1::MTA_STS_STATE_ABSENT && !null_mx_ &&
+                 HasFinding(Find(report, "txt"), v1::TXT_MISSING);
+    bogus_ = HasAnyFinding(report, v1::DNSSEC_BOGUS);
+    for (const v1::Finding& f : report.domain_findings()) NoteLookupFailure(f);
+    for (const CheckResult& c : report.checks()) {
+      for (const v1::Finding& f : c.findings()) NoteLookupFailure(f);
     }
-    absl::string_view text = absl::StripAsciiWhitespace(f.recommendation());
-    if (!text.empty()) all.push_back({f.severity(), order, std::string(text)});
-  };
-  // Domain-wide findings (the domain's existence, its MX set) come before the
-  // checks' at equal severity: every check stands on them.
-  for (const v1::Finding& f : report.domain_findings()) add(f, kDomainOrder);
-  for (int i = 0; i < report.checks_size(); ++i) {
-    for (const v1::Finding& f : report.checks(i).findings()) add(f, i);
+    // The defects that make the served policy invalid, when a policy is
+    // suggested in its place.
+    if (const CheckResult* content = Find(report, "policy_content");
+        !deploying_ && content != nullptr && content->status() == v1::CHECK_STATUS_FAIL &&
+        !report.suggested_policy().empty()) {
+      for (const v1::Finding& f : content->findings()) {
+        absl::string_view trimmed = absl::StripAsciiWhitespace(f.title());
+        absl::ConsumeSuffix(&trimmed, ".");
+        std::string title(trimmed);
+        if (f.severity() >= v1::SEVERITY_HIGH && !title.empty() &&
+            std::find(invalid_policy_.begin(), invalid_policy_.end(), title) ==
+                invalid_policy_.end()) {
+          invalid_policy_.push_back(std::move(title));
+        }
+      }
+    }
+    // The txt finding that POLICY_WITHOUT_TXT's fix is part of.
+    if (const CheckResult* txt = Find(report, "txt");
+        txt != nullptr && txt->status() == v1::CHECK_STATUS_FAIL) {
+      for (const v1::Finding& f : txt->findings()) {
+        const std::string text(absl::StripAsciiWhitespace(f.recommendation()));
+        if (f.severity() >= v1::SEVERITY_LOW && !text.empty()) {
+          txt_fix_ = text;
+          break;
+        }
+      }
+    }
   }
-  AddStructural(report, state, &all);
-  std::stable_sort(all.begin(), all.end(),
-                   [](const Recommendation& a, const Recommendation& b) {
-                     if (a.severity != b.severity) return a.severity > b.severity;
-                     return a.check_order < b.check_order;
-                   });
+
+  // The action for `f` found in `check` ("" for a domain finding), as a
+  // (key, text) pair; nullopt when it calls for none.
+  std::optional<std::pair<std::string, std::string>> For(const v1::Finding& f,
+                                                          absl::string_view check) const {
+    const v1::FindingCode code = f.code();
+    // A domain that accepts no mail needs neither MTA-STS nor TLS reports.
+    if (null_mx_ && (code == v1::TXT_MISSING || code == v1::TLSRPT_MISSING)) return std::nullopt;
+    if (null_mx_ && state_ != v1::MTA_STS_STATE_ABSENT &&
+        (code == v1::MX_NULL || code == v1::MX_MATCH_NULL_MX || code == v1::POLICY_NONE_MODE)) {
+      return Keyed("withdraw", Withdraw());
+    }
+    if (deploying_ && (code == v1::TXT_MISSING || code == v1::POLICY_WITHOUT_TXT ||
+                       ((check == "policy_fetch" || check == "policy_content") &&
+                        !policy_served_))) {
+      if (f.severity() < v1::SEVERITY_LOW && code != v1::TXT_MISSING) return std::nullopt;
+      return Keyed("deploy", Deploy());
+    }
+    if (code == v1::POLICY_WITHOUT_TXT && !txt_fix_.empty()) return Keyed(txt_fix_, txt_fix_);
+    // Every defect that makes the served policy invalid is fixed by the one
+    // file suggested in its place.
+    if (check == "policy_content" && !invalid_policy_.empty() && f.severity() >= v1::SEVERITY_HIGH) {
+      return Keyed("fix-policy", FixPolicy());
+    }
+    if (IsLookupFailure(code)) {
+      if (bogus_) return Keyed("dnssec-bogus", BogusText());
+      return Keyed("dns", DnsText());
+    }
+    if (code == v1::DNSSEC_BOGUS) return Keyed("dnssec-bogus", BogusText());
+    if (code == v1::POLICY_TESTING_MODE && state_ == v1::MTA_STS_STATE_TESTING) {
+      return Keyed("enforce", absl::StrCat(
+          "Once TLS reports show no failures for a few weeks, switch the policy "
+          "to `mode: enforce` with `max_age: ", kEnforceMaxAge,
+          "` and publish a new id at _mta-sts.", d_,
+          " so senders fetch it; until then senders still deliver without TLS."));
+    }
+    if (code == v1::POLICY_NONE_MODE && state_ == v1::MTA_STS_STATE_DISABLED) {
+      return Keyed("none",
+                   "Mode none switches MTA-STS off. If you are withdrawing it, keep "
+                   "this policy and its TXT record for at least the previous "
+                   "policy's max_age before removing them (RFC 8461 §8.3); "
+                   "otherwise publish `mode: testing` under a new id.");
+    }
+    if (code == v1::TLSRPT_MISSING) {
+      return Keyed("tlsrpt", absl::StrCat(
+          "Publish a TLS-RPT record, `_smtp._tls.", d_,
+          ". 3600 IN TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@", d_,
+          "\"` with a mailbox you read: senders' TLS reports are the only way "
+          "you learn which deliveries fail", 
+          state_ == v1::MTA_STS_STATE_TESTING ? " or would fail under enforce." : "."));
+    }
+    if (f.severity() < v1::SEVERITY_LOW) return std::nullopt;
+    std::string text(absl::StripAsciiWhitespace(f.recommendation()));
+    if (text.empty()) return std::nullopt;
+    return Keyed(text, text);
+  }
+
+ private:
+  static std::pair<std::string, std::string> Keyed(std::string key, std::string text) {
+    return {std::move(key), std::move(text)};
+  }
+
+  void NoteLookupFailure(const v1::Finding& f) {
+    if (!IsLookupFailure(f.code())) return;
+    std::string name = f.subject().empty() ? d_ : f.subject();
+    if (std::find(failed_names_.begin(), failed_names_.end(), name) == failed_names_.end()) {
+      failed_names_.push_back(std::move(name));
+    }
+  }
+
+  std::string Deploy() const {
+    const std::string url = absl::StrCat("https://mta-sts.", d_, "/.well-known/mta-sts.txt");
+    if (policy_served_) {
+      return absl::StrCat("Publish the suggested TXT record at _mta-sts.", d_,
+                          ": senders look it up before they fetch the policy "
+                          "already served at ", url, ", and without it they never do.");
+    }
+    return absl::StrCat(
+        "To deploy MTA-STS, publish ",
+        report_.suggested_policy().empty() ? "a policy listing your MX hosts"
+                                           : "the suggested policy",
+        " at ", url, " (with a valid certificate for mta-sts.", d_,
+        "), then the suggested TXT record at _mta-sts.", d_,
+        "; start in mode testing and switch to enforce once TLS reports show "
+        "no failures.");
+  }
+
+  std::string FixPolicy() const {
+    std::vector<std::string> lower;
+    for (const std::string& t : invalid_policy_) {
+      std::string l = t;
+      if (l.size() > 1 && absl::ascii_isupper(l[0]) && !absl::ascii_isupper(l[1])) {
+        l[0] = absl::ascii_tolower(l[0]);
+      }
+      lower.push_back(std::move(l));
+    }
+    return absl::StrCat("Replace the policy at https://mta-sts.", d_,
+                        "/.well-known/mta-sts.txt with the suggested policy, which fixes "
+                        "what makes it invalid (", absl::StrJoin(lower, "; "),
+                        "), and publish the suggested TXT record so that senders fetch it.");
+  }
+
+  std::string Withdraw() const {
+    if (report_.suggested_policy().empty()) {
+      return "The domain publishes a null MX and accepts no mail, so MTA-STS "
+             "protects nothing here: keep the mode none policy for at least the "
+             "previous policy's max_age, then remove the TXT record and the "
+             "policy (RFC 8461 §8.3).";
+    }
+    return "The domain publishes a null MX and accepts no mail, so MTA-STS "
+           "protects nothing here: to withdraw it, serve a mode none policy (as "
+           "suggested) under a new id, wait for the previous policy's max_age, "
+           "then remove the TXT record and the policy (RFC 8461 §8.3).";
+  }
+
+  std::string BogusText() const {
+    return absl::StrCat(
+        "Fix the DNSSEC signatures of ", d_,
+        ": validating resolvers answer SERVFAIL for names that fail validation"
+        , failed_names_.empty() ? "" : absl::StrCat(" (", JoinNames(failed_names_), ")"),
+        ". Re-sign the zone and make sure signatures are refreshed before they "
+        "expire; if you changed DNS hosts or keys, make the DS record at the "
+        "registrar match the zone's current key.");
+  }
+
+  std::string DnsText() const {
+    return absl::StrCat(
+        "Make sure every authoritative name server of ", d_,
+        " answers, with the record or a proper NXDOMAIN or empty answer, for ",
+        JoinNames(failed_names_),
+        " (`dig +trace` follows the delegation); with DNSSEC, check the "
+        "signatures and the DS record at the registrar.");
+  }
+
+  const DomainReport& report_;
+  MtaStsState state_;
+  std::string d_;
+  bool null_mx_ = false;
+  bool policy_served_ = false;
+  bool deploying_ = false;
+  bool bogus_ = false;
+  std::vector<std::string> failed_names_;
+  std::vector<std::string> invalid_policy_;  // titles of its defects
+  std::string txt_fix_;
+};
+
+// Most severe first, then domain before checks, then report order; findings
+// asking for the same change are one action listing all their codes.
+std::vector<v1::Recommendation> Actions(const DomainReport& report, MtaStsState state) {
+  const ActionTexts texts(report, state);
+  std::vector<Contribution> all;
+  const auto add = [&](const v1::Finding& f, int order, absl::string_view check) {
+    auto action = texts.For(f, check);
+    if (!action.has_value()) return;
+    // An action about one MX host says which (mx_tls and DANE findings
+    // name the host as their subject).
+    std::string host;
+    if (check == "mx_tls" || absl::StartsWith(v1::FindingCode_Name(f.code()), "DANE_")) {
+      host = f.subject();
+    }
+    all.push_back({f.severity(), order, std::move(action->first), std::move(action->second),
+                   f.code(), std::move(host)});
+  };
+  for (const v1::Finding& f : report.domain_findings()) add(f, kDomainOrder, "");
+  for (int i = 0; i < report.checks_size(); ++i) {
+    // A check without a verdict says something about the checker's vantage
+    // or deadline, not a change the domain should make.
+    if (!HasVerdict(report.checks(i).status())) continue;
+    for (const v1::Finding& f : report.checks(i).findings()) add(f, i, report.checks(i).check());
+  }
+  std::stable_sort(all.begin(), all.end(), [](const Contribution& a, const Contribution& b) {
+    if (a.severity != b.severity) return a.severity > b.severity;
+    return a.order < b.order;
+  });
+  std::vector<v1::Recommendation> out;
+  std::vector<std::vector<std::string>> hosts;  // per action
+  absl::flat_hash_map<std::string, size_t> by_key;
+  for (Contribution& c : all) {
+    auto [it, inserted] = by_key.try_emplace(c.key, out.size());
+    if (inserted) {
+      v1::Recommendation& r = out.emplace_back();
+      r.set_action(std::move(c.text));
+      r.set_priority(c.severity);
+      hosts.emplace_back();
+    }
+    v1::Recommendation& r = out[it->second];
+    if (std::find(r.resolves().begin(), r.resolves().end(), c.code) == r.resolves().end()) {
+      r.add_resolves(c.code);
+    }
+    std::vector<std::string>& h = hosts[it->second];
+    if (!c.host.empty() && std::find(h.begin(), h.end(), c.host) == h.end()) h.push_back(c.host);
+  }
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (!hosts[i].empty()) {
+      out[i].set_action(absl::StrCat("On ", JoinNames(hosts[i]), ": ", out[i].action()));
+    }
+  }
+  return out;
+}
+
+// General good practice, each at most once and only where it applies; never
+// a repeat of an action.
+std::vector<std::string> GoodPractice(const DomainReport& report, MtaStsState state) {
   std::vector<std::string> out;
-  absl::flat_hash_set<std::string> seen;
-  for (Recommendation& r : all) {
-    if (seen.insert(r.text).second) out.push_back(std::move(r.text));
+  const std::string d = DomainOrPlaceholder(report);
+  const v1::Evidence& ev = report.evidence();
+  const bool in_use = state == v1::MTA_STS_STATE_ENFORCED || state == v1::MTA_STS_STATE_TESTING;
+  if (!in_use) return out;
+  // A suggestion already comes with its new id.
+  if (report.suggested_txt().empty()) {
+    out.push_back(absl::StrCat("Change the id at _mta-sts.", d,
+                               " with every edit of the policy, or senders keep "
+                               "their cached copy until its max_age runs out."));
+  }
+  const bool exact_names =
+      ev.policy().mx_size() > 0 &&
+      std::none_of(ev.policy().mx().begin(), ev.policy().mx().end(),
+                   [](const std::string& p) { return absl::StartsWith(p, "*."); });
+  if (exact_names) {
+    out.push_back(
+        "Before you add or rename an MX host, add it to the policy (with a new "
+        "id) and only then change the MX records: senders refuse MX hosts the "
+        "policy does not list.");
+  }
+  if (state == v1::MTA_STS_STATE_ENFORCED && ev.tls_rpt().valid()) {
+    out.push_back(absl::StrCat("Read the TLS reports sent to ", JoinNames(std::vector<std::string>(
+                                                                  ev.tls_rpt().rua().begin(),
+                                                                  ev.tls_rpt().rua().end())),
+                               ": they show deliveries that fail."));
   }
   return out;
 }
@@ -599,6 +958,7 @@ bool HasCritical(const DomainReport& report) {
 void Aggregate(DomainReport* report, const std::vector<std::string>& check_order) {
   NormalizeChecks(report, check_order);
   DiscountPolicyNotInForce(report);
+  NameTheDomain(report);
   std::optional<int> score = ComputeScore(*report);
   const bool capped = score.has_value() && *score > kScoreCapWithCritical && HasCritical(*report);
   if (capped) score = kScoreCapWithCritical;
@@ -612,12 +972,19 @@ void Aggregate(DomainReport* report, const std::vector<std::string>& check_order
                     " while a critical problem stands.");
   }
   report->set_summary(std::move(summary));
-  report->set_suggested_policy(SuggestedPolicy(*report, state));
-  report->set_suggested_txt(SuggestedTxt(*report, state));
+  Suggestions suggestions = Suggest(*report, state);
+  report->set_suggested_policy(std::move(suggestions.policy));
+  report->set_suggested_txt(std::move(suggestions.txt));
+  report->clear_suggestion_notes();
+  for (std::string& n : suggestions.notes) report->add_suggestion_notes(std::move(n));
+  report->clear_actions();
   report->clear_recommendations();
-  for (std::string& r : Recommendations(*report, state)) {
-    report->add_recommendations(std::move(r));
+  for (v1::Recommendation& r : Actions(*report, state)) {
+    report->add_recommendations(r.action());
+    *report->add_actions() = std::move(r);
   }
+  report->clear_good_practice();
+  for (std::string& g : GoodPractice(*report, state)) report->add_good_practice(std::move(g));
 }
 
 }  // namespace mtasts::checks::scoring

@@ -1,5 +1,8 @@
 #include "checks/scoring/aggregator.h"
 
+#include <algorithm>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -12,6 +15,7 @@ namespace mtasts::checks::scoring {
 namespace {
 
 using ::testing::AllOf;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -561,18 +565,6 @@ TEST(RecommendationsTest, SeverityThenCheckOrderThenDedup) {
                           "mx_match medium", "txt low", "tls_rpt low"));
 }
 
-TEST(RecommendationsTest, DomainFindingsComeFirstAtEqualSeverity) {
-  v1::DomainReport r = MakeReport(
-      {MakeCheck("txt", kFail, 0,
-                 {MakeF(v1::TXT_ID_INVALID, v1::SEVERITY_HIGH, "", "txt high")})});
-  *r.add_domain_findings() = MakeF(v1::MX_TARGET_IS_CNAME, v1::SEVERITY_HIGH,
-                                   "An MX record names an alias", "mx high");
-  *r.add_domain_findings() =
-      MakeF(v1::MX_LOOKUP_FAILED, v1::SEVERITY_CRITICAL, "", "mx critical");
-  Aggregate(&r, kCheckOrder);
-  EXPECT_THAT(r.recommendations(), ElementsAre("mx critical", "mx high", "txt high"));
-}
-
 TEST(SummaryTest, MostSeriousProblemMayBeDomainWide) {
   v1::DomainReport r = MakeReport(
       {MakeCheck("txt", kFail, 0,
@@ -584,16 +576,154 @@ TEST(SummaryTest, MostSeriousProblemMayBeDomainWide) {
                                      "domain-wide): An MX record names an alias."));
 }
 
-TEST(RecommendationsTest, AbsentSuggestsDeploymentOrder) {
+TEST(RecommendationsTest, DomainFindingsComeFirstAtEqualSeverity) {
+  v1::DomainReport r = MakeReport(
+      {MakeCheck("txt", kFail, 0,
+                 {MakeF(v1::TXT_ID_INVALID, v1::SEVERITY_HIGH, "", "txt high")})});
+  *r.add_domain_findings() = MakeF(v1::MX_TARGET_IS_CNAME, v1::SEVERITY_HIGH,
+                                   "An MX record names an alias", "mx high");
+  *r.add_domain_findings() =
+      MakeF(v1::DOMAIN_NOT_FOUND, v1::SEVERITY_CRITICAL, "", "mx critical");
+  Aggregate(&r, kCheckOrder);
+  EXPECT_THAT(r.recommendations(), ElementsAre("mx critical", "mx high", "txt high"));
+}
+
+// Each action's codes, in order.
+std::vector<std::vector<v1::FindingCode>> Resolves(const v1::DomainReport& r) {
+  std::vector<std::vector<v1::FindingCode>> out;
+  for (const v1::Recommendation& a : r.actions()) {
+    std::vector<v1::FindingCode> codes;
+    for (int c : a.resolves()) codes.push_back(static_cast<v1::FindingCode>(c));
+    out.push_back(codes);
+  }
+  return out;
+}
+
+// What every report must satisfy: recommendations mirror the actions, no
+// two actions alike, each tied to findings of the report, most severe first,
+// good practice distinct from the actions and each once.
+void ExpectActionable(const v1::DomainReport& r) {
+  ASSERT_EQ(r.recommendations_size(), r.actions_size());
+  std::set<v1::FindingCode> present;
+  std::map<v1::FindingCode, v1::Severity> worst;
+  const auto note = [&](const v1::Finding& f) {
+    present.insert(f.code());
+    worst[f.code()] = std::max(worst[f.code()], f.severity());
+  };
+  for (const v1::Finding& f : r.domain_findings()) note(f);
+  for (const v1::CheckResult& c : r.checks()) {
+    for (const v1::Finding& f : c.findings()) note(f);
+  }
+  std::set<std::string> seen;
+  for (int i = 0; i < r.actions_size(); ++i) {
+    const v1::Recommendation& a = r.actions(i);
+    EXPECT_EQ(r.recommendations(i), a.action());
+    EXPECT_TRUE(seen.insert(a.action()).second) << "twice: " << a.action();
+    ASSERT_GT(a.resolves_size(), 0) << a.action();
+    v1::Severity most = v1::SEVERITY_UNSPECIFIED;
+    for (int c : a.resolves()) {
+      const auto code = static_cast<v1::FindingCode>(c);
+      EXPECT_TRUE(present.count(code)) << v1::FindingCode_Name(code) << " not in the report";
+      most = std::max(most, worst[code]);
+    }
+    EXPECT_EQ(a.priority(), most) << a.action();
+    if (i > 0) EXPECT_LE(a.priority(), r.actions(i - 1).priority()) << a.action();
+  }
+  std::set<std::string> practice;
+  for (const std::string& g : r.good_practice()) {
+    EXPECT_TRUE(practice.insert(g).second) << "twice: " << g;
+    EXPECT_FALSE(seen.count(g)) << g;
+  }
+}
+
+TEST(RecommendationsTest, AbsentIsOneDeploymentAction) {
   v1::DomainReport r = MakeReport({TxtMissing()});
   AddMx(&r, "mx.example.com");
   Aggregate(&r, kCheckOrder);
-  ASSERT_EQ(r.recommendations_size(), 2);
-  EXPECT_EQ(r.recommendations(0), "Publish MTA-STS.");  // the finding's
-  EXPECT_THAT(r.recommendations(1),
-              AllOf(HasSubstr("first publish the suggested policy at "
+  ExpectActionable(r);
+  ASSERT_EQ(r.actions_size(), 1);
+  EXPECT_THAT(r.actions(0).action(),
+              AllOf(HasSubstr("publish the suggested policy at "
                               "https://mta-sts.example.com/.well-known/mta-sts.txt"),
-                    HasSubstr("then the TXT record at _mta-sts.example.com")));
+                    HasSubstr("then the suggested TXT record at _mta-sts.example.com")));
+  EXPECT_THAT(Resolves(r), ElementsAre(ElementsAre(v1::TXT_MISSING)));
+  EXPECT_EQ(r.suggested_policy(),
+            "version: STSv1\nmode: testing\nmx: mx.example.com\nmax_age: 86400\n");
+  EXPECT_THAT(r.good_practice(), IsEmpty());
+}
+
+TEST(RecommendationsTest, AbsentWithoutPolicyHostFoldsTheFetchIntoDeployment) {
+  // What no-txt.test reported as three ways of saying "publish the policy,
+  // then the TXT record": one action resolving all of them.
+  v1::DomainReport r = MakeReport(
+      {TxtMissing(),
+       MakeCheck("policy_fetch", kFail, 0,
+                 {MakeF(v1::POLICY_HOST_NOT_FOUND, v1::SEVERITY_HIGH, "",
+                        "Publish an A record for mta-sts.<domain>.")}),
+       MakeCheck("policy_content", kFail, 0,
+                 {MakeF(v1::POLICY_UNAVAILABLE, v1::SEVERITY_INFO, "",
+                        "Fix the policy fetch first.")})});
+  AddMx(&r, "mx.example.com");
+  Aggregate(&r, kCheckOrder);
+  ExpectActionable(r);
+  ASSERT_EQ(r.actions_size(), 1);
+  EXPECT_THAT(r.actions(0).action(), HasSubstr("To deploy MTA-STS"));
+  EXPECT_EQ(r.actions(0).priority(), v1::SEVERITY_HIGH);
+  EXPECT_THAT(Resolves(r), ElementsAre(ElementsAre(v1::POLICY_HOST_NOT_FOUND, v1::TXT_MISSING)));
+}
+
+TEST(RecommendationsTest, AbsentWithPolicyServedAsksOnlyForTheTxtRecord) {
+  v1::DomainReport r = MakeReport(
+      {TxtMissing(), MakeCheck("policy_fetch", kPass), MakeCheck("policy_content", kPass),
+       MakeCheck("mx_match", kPass)});
+  SetPolicy(&r, v1::POLICY_MODE_ENFORCE);
+  r.mutable_evidence()->mutable_policy()->set_max_age(604800);
+  r.mutable_evidence()->mutable_policy()->add_mx("mx.example.com");
+  AddMx(&r, "mx.example.com");
+  r.mutable_evidence()->mutable_mx_hosts(0)->set_matched_pattern("mx.example.com");
+  Aggregate(&r, kCheckOrder);
+  ExpectActionable(r);
+  ASSERT_EQ(r.actions_size(), 1);
+  EXPECT_THAT(r.actions(0).action(),
+              HasSubstr("Publish the suggested TXT record at _mta-sts.example.com"));
+  // The domain finding the aggregator adds is the same change.
+  EXPECT_THAT(Resolves(r), ElementsAre(ElementsAre(v1::POLICY_WITHOUT_TXT, v1::TXT_MISSING)));
+  EXPECT_EQ(r.suggested_policy(), "");
+  EXPECT_EQ(r.suggested_txt(), "v=STSv1; id=20240301120000");
+  EXPECT_THAT(r.suggestion_notes(), ElementsAre(HasSubstr("already is what we would suggest")));
+}
+
+TEST(RecommendationsTest, PolicyWithoutTxtJoinsTheTxtFix) {
+  v1::DomainReport r = MakeReport(
+      {MakeCheck("txt", kFail, 0,
+                 {MakeF(v1::TXT_MULTIPLE_RECORDS, v1::SEVERITY_HIGH, "", "Keep one record.")}),
+       MakeCheck("policy_fetch", kPass)});
+  Aggregate(&r, kCheckOrder);
+  ExpectActionable(r);
+  EXPECT_THAT(r.recommendations(), ElementsAre("Keep one record."));
+  EXPECT_THAT(Resolves(r),
+              ElementsAre(ElementsAre(v1::TXT_MULTIPLE_RECORDS, v1::POLICY_WITHOUT_TXT)));
+}
+
+TEST(RecommendationsTest, InvalidPolicyIsOneReplacement) {
+  v1::DomainReport r = MakeReport(
+      {MakeCheck("txt", kPass), MakeCheck("policy_fetch", kPass),
+       MakeCheck("policy_content", kFail, 0,
+                 {MakeF(v1::POLICY_MX_TRAILING_DOT, v1::SEVERITY_HIGH,
+                        "An mx pattern ends with a dot", "Drop the dot."),
+                  MakeF(v1::POLICY_MODE_INVALID, v1::SEVERITY_HIGH, "The mode is not valid.",
+                        "Write enforce in lower case.")})});
+  SetPolicy(&r, v1::POLICY_MODE_UNSPECIFIED, /*valid=*/false);
+  AddMx(&r, "mx.example.com");
+  Aggregate(&r, kCheckOrder);
+  ExpectActionable(r);
+  ASSERT_EQ(r.actions_size(), 1);
+  EXPECT_THAT(r.actions(0).action(),
+              HasSubstr("with the suggested policy, which fixes what makes it invalid (an mx "
+                        "pattern ends with a dot; the mode is not valid)"));
+  EXPECT_THAT(Resolves(r),
+              ElementsAre(ElementsAre(v1::POLICY_MX_TRAILING_DOT, v1::POLICY_MODE_INVALID)));
+  EXPECT_NE(r.suggested_policy(), "");
 }
 
 TEST(RecommendationsTest, NameTooLongGetsNoAdviceToPublish) {
@@ -606,6 +736,8 @@ TEST(RecommendationsTest, NameTooLongGetsNoAdviceToPublish) {
   EXPECT_EQ(r.state(), v1::MTA_STS_STATE_ABSENT);
   ASSERT_EQ(r.recommendations_size(), 1);
   EXPECT_EQ(r.recommendations(0), "Use DANE.");
+  EXPECT_EQ(r.suggested_policy(), "");
+  EXPECT_EQ(r.suggested_txt(), "");
 }
 
 TEST(RecommendationsTest, AbsentWithNullMxRecommendsNothing) {
@@ -618,102 +750,280 @@ TEST(RecommendationsTest, AbsentWithNullMxRecommendsNothing) {
   r.mutable_evidence()->set_mx_kind(v1::MX_KIND_NULL);
   Aggregate(&r, kCheckOrder);
   EXPECT_THAT(r.recommendations(), IsEmpty());
+  EXPECT_THAT(r.actions(), IsEmpty());
 }
 
-TEST(RecommendationsTest, TestingWithoutTlsRptPutsTlsRptFirst) {
+TEST(RecommendationsTest, TestingWithoutTlsRptIsTwoActionsEachOnce) {
   v1::DomainReport r = Published(v1::POLICY_MODE_TESTING);
+  *r.mutable_checks(2) = MakeCheck(
+      "policy_content", kWarn, 15.0 / 35,
+      {MakeF(v1::POLICY_TESTING_MODE, v1::SEVERITY_MEDIUM, "", "Roll out in stages.")});
   *r.mutable_checks(5) = MakeCheck(
       "tls_rpt", kFail, 0,
       {MakeF(v1::TLSRPT_MISSING, v1::SEVERITY_MEDIUM, "", "Publish TLS-RPT.")});
   r.mutable_evidence()->mutable_tls_rpt()->set_valid(false);
   Aggregate(&r, kCheckOrder);
-  ASSERT_EQ(r.recommendations_size(), 3);
-  EXPECT_THAT(r.recommendations(0),
-              AllOf(HasSubstr("Publish a TLS-RPT record at _smtp._tls.example.com"),
-                    HasSubstr("in testing mode")));
-  // MEDIUM: policy_content's structural advice before tls_rpt's finding.
-  EXPECT_THAT(r.recommendations(1), HasSubstr("switch the policy to mode: enforce"));
-  EXPECT_EQ(r.recommendations(2), "Publish TLS-RPT.");
+  ExpectActionable(r);
+  ASSERT_EQ(r.actions_size(), 2);
+  // MEDIUM both: policy_content before tls_rpt.
+  EXPECT_THAT(r.actions(0).action(), HasSubstr("switch the policy to `mode: enforce`"));
+  EXPECT_THAT(r.actions(1).action(),
+              AllOf(HasSubstr("`_smtp._tls.example.com. 3600 IN TXT"),
+                    HasSubstr("would fail under enforce")));
+  EXPECT_THAT(Resolves(r), ElementsAre(ElementsAre(v1::POLICY_TESTING_MODE),
+                                       ElementsAre(v1::TLSRPT_MISSING)));
 }
 
 TEST(RecommendationsTest, EnforcedWithEverythingRightNeedsNothing) {
   v1::DomainReport r = Published(v1::POLICY_MODE_ENFORCE);
+  r.mutable_checks(0)->add_findings()->CopyFrom(
+      MakeF(v1::TXT_VALID, v1::SEVERITY_INFO, "", "Change the id with every edit."));
   Aggregate(&r, kCheckOrder);
   EXPECT_THAT(r.recommendations(), IsEmpty());
+  EXPECT_THAT(r.actions(), IsEmpty());
 }
 
-TEST(RecommendationsTest, TlsRptNotRunIsNotGuessed) {
+TEST(RecommendationsTest, InfoFindingsAreNoActions) {
   v1::DomainReport r = Published(v1::POLICY_MODE_ENFORCE);
-  r.mutable_checks(5)->set_status(kNotRun);
-  r.mutable_evidence()->mutable_tls_rpt()->set_valid(false);
+  *r.mutable_checks(5) = MakeCheck(
+      "tls_rpt", kPass, 1,
+      {MakeF(v1::TLSRPT_RUA_DUPLICATE_URI, v1::SEVERITY_INFO, "", "List each once.")});
   Aggregate(&r, kCheckOrder);
-  EXPECT_THAT(r.recommendations(), IsEmpty());
+  EXPECT_THAT(r.actions(), IsEmpty());
+}
+
+TEST(RecommendationsTest, ChecksWithoutAVerdictAskNothingOfTheDomain) {
+  v1::DomainReport r = Published(v1::POLICY_MODE_ENFORCE);
+  *r.mutable_checks(6) = MakeCheck(
+      "dnssec", kInconclusive, 0,
+      {MakeF(v1::DNSSEC_VALIDATOR_UNAVAILABLE, v1::SEVERITY_MEDIUM, "",
+             "Nothing to change on the domain. Whoever runs the checker: allow DNS.")});
+  Aggregate(&r, kCheckOrder);
+  EXPECT_THAT(r.actions(), IsEmpty());
+}
+
+TEST(RecommendationsTest, SameChangeOnSeveralHostsIsOneActionNamingThem) {
+  v1::DomainReport r = Published(v1::POLICY_MODE_ENFORCE);
+  v1::Finding a = MakeF(v1::MX_TLS_CERT_EXPIRED, v1::SEVERITY_CRITICAL, "", "Renew it.");
+  a.set_subject("mx1.example.com");
+  v1::Finding b = a;
+  b.set_subject("mx2.example.com");
+  *r.mutable_checks(4) = MakeCheck("mx_tls", kFail, 0, {a, b});
+  Aggregate(&r, kCheckOrder);
+  ExpectActionable(r);
+  EXPECT_THAT(r.recommendations(),
+              ElementsAre("On mx1.example.com and mx2.example.com: Renew it."));
+}
+
+TEST(RecommendationsTest, LookupFailuresAreOneDnsAction) {
+  v1::DomainReport r = MakeReport(
+      {MakeCheck("txt", kFail, 0,
+                 {MakeF(v1::TXT_LOOKUP_FAILED, v1::SEVERITY_HIGH, "", "Fix the name servers.")}),
+       MakeCheck("tls_rpt", kFail, 0,
+                 {MakeF(v1::TLSRPT_LOOKUP_FAILED, v1::SEVERITY_HIGH, "", "Fix them too.")})});
+  r.mutable_checks(0)->mutable_findings(0)->set_subject("_mta-sts.example.com");
+  r.mutable_checks(1)->mutable_findings(0)->set_subject("_smtp._tls.example.com");
+  Aggregate(&r, kCheckOrder);
+  ExpectActionable(r);
+  ASSERT_EQ(r.actions_size(), 1);
+  EXPECT_THAT(r.actions(0).action(),
+              HasSubstr("for _mta-sts.example.com and _smtp._tls.example.com"));
+  EXPECT_THAT(Resolves(r),
+              ElementsAre(ElementsAre(v1::TXT_LOOKUP_FAILED, v1::TLSRPT_LOOKUP_FAILED)));
+}
+
+TEST(RecommendationsTest, BogusDnssecExplainsTheLookupFailures) {
+  v1::DomainReport r = MakeReport(
+      {MakeCheck("txt", kFail, 0,
+                 {MakeF(v1::TXT_LOOKUP_FAILED, v1::SEVERITY_HIGH, "", "Fix the name servers.")}),
+       MakeCheck("dnssec", kFail, 0,
+                 {MakeF(v1::DNSSEC_BOGUS, v1::SEVERITY_HIGH, "", "Re-sign the zone.")})});
+  *r.add_domain_findings() =
+      MakeF(v1::MX_LOOKUP_FAILED, v1::SEVERITY_HIGH, "", "Fix the name servers.");
+  Aggregate(&r, kCheckOrder);
+  ExpectActionable(r);
+  ASSERT_EQ(r.actions_size(), 1);
+  EXPECT_THAT(r.actions(0).action(), HasSubstr("Fix the DNSSEC signatures of example.com"));
+  EXPECT_THAT(Resolves(r), ElementsAre(ElementsAre(v1::MX_LOOKUP_FAILED, v1::TXT_LOOKUP_FAILED,
+                                                   v1::DNSSEC_BOGUS)));
+}
+
+TEST(RecommendationsTest, FindingTextsNameTheCheckedDomain) {
+  v1::DomainReport r = MakeReport(
+      {MakeCheck("policy_fetch", kFail, 0,
+                 {MakeF(v1::POLICY_HTTP_NOT_FOUND, v1::SEVERITY_HIGH,
+                        "No file on mta-sts.<domain>",
+                        "Publish it at https://mta-sts.<domain>/.well-known/mta-sts.txt.")})});
+  r.set_domain("shop.test");
+  Aggregate(&r, kCheckOrder);
+  const v1::Finding& f = r.checks(1).findings(0);
+  EXPECT_EQ(f.title(), "No file on mta-sts.shop.test");
+  EXPECT_EQ(f.recommendation(), "Publish it at https://mta-sts.shop.test/.well-known/mta-sts.txt.");
+  EXPECT_THAT(r.recommendations(), ElementsAre(f.recommendation()));
 }
 
 TEST(RecommendationsTest, DisabledWithNullMxSaysFinishTheWithdrawal) {
   v1::DomainReport r = Published(v1::POLICY_MODE_NONE);
+  r.mutable_evidence()->mutable_policy()->set_max_age(86400);
   r.mutable_evidence()->clear_mx_hosts();
   r.mutable_evidence()->set_mx_kind(v1::MX_KIND_NULL);
+  *r.add_domain_findings() = MakeF(v1::MX_NULL, v1::SEVERITY_INFO, "", "Nothing to do.");
+  *r.mutable_checks(2) = MakeCheck(
+      "policy_content", kWarn, 0,
+      {MakeF(v1::POLICY_NONE_MODE, v1::SEVERITY_MEDIUM, "", "Withdraw or roll out.")});
   Aggregate(&r, kCheckOrder);
+  ExpectActionable(r);
   EXPECT_THAT(r.recommendations(),
-              ElementsAre(HasSubstr("null MX and accepts no mail")));
-  EXPECT_EQ(r.suggested_policy(), "version: STSv1\nmode: none\nmax_age: 86400\n");
+              ElementsAre(AllOf(HasSubstr("null MX and accepts no mail"),
+                                HasSubstr("keep the mode none policy"))));
+  EXPECT_THAT(Resolves(r), ElementsAre(ElementsAre(v1::POLICY_NONE_MODE, v1::MX_NULL)));
+  // Mode none is already served: nothing new to publish.
+  EXPECT_EQ(r.suggested_policy(), "");
 }
 
 TEST(RecommendationsTest, DisabledExplainsWithdrawal) {
   v1::DomainReport r = Published(v1::POLICY_MODE_NONE);
+  *r.mutable_checks(2) = MakeCheck(
+      "policy_content", kWarn, 0,
+      {MakeF(v1::POLICY_NONE_MODE, v1::SEVERITY_MEDIUM, "", "Withdraw or roll out.")});
   Aggregate(&r, kCheckOrder);
   ASSERT_EQ(r.recommendations_size(), 1);
   EXPECT_THAT(r.recommendations(0), HasSubstr("RFC 8461 §8.3"));
 }
 
+// A valid TXT and a valid policy as served, matched against `hosts` (each
+// host matched by the pattern given, or by none when "").
+v1::DomainReport Served(v1::PolicyMode mode, int64_t max_age, std::vector<std::string> patterns,
+                        std::vector<std::pair<std::string, std::string>> hosts) {
+  v1::DomainReport r = Published(mode);
+  r.mutable_evidence()->clear_mx_hosts();
+  r.mutable_evidence()->mutable_policy()->set_max_age(max_age);
+  for (const std::string& p : patterns) r.mutable_evidence()->mutable_policy()->add_mx(p);
+  for (const auto& [host, pattern] : hosts) {
+    AddMx(&r, host);
+    auto* mx = r.mutable_evidence()->mutable_mx_hosts(r.evidence().mx_hosts_size() - 1);
+    mx->set_matched_pattern(pattern);
+  }
+  r.mutable_evidence()->set_sts_id("2024a");
+  r.mutable_evidence()->mutable_policy()->set_http_status(200);
+  r.mutable_evidence()->mutable_policy()->set_body("as served");
+  return r;
+}
+
+// --- Good practice ----------------------------------------------------------
+
+TEST(GoodPracticeTest, OnlyWhereItApplies) {
+  // Enforce, exact host names, TLS-RPT valid: all three, once each.
+  v1::DomainReport r = Served(v1::POLICY_MODE_ENFORCE, 604800, {"mx1.example.com"},
+                              {{"mx1.example.com", "mx1.example.com"}});
+  r.mutable_evidence()->mutable_tls_rpt()->add_rua("mailto:tlsrpt@example.com");
+  Aggregate(&r, kCheckOrder);
+  ExpectActionable(r);
+  EXPECT_THAT(r.good_practice(),
+              ElementsAre(HasSubstr("Change the id at _mta-sts.example.com"),
+                          HasSubstr("Before you add or rename an MX host"),
+                          HasSubstr("mailto:tlsrpt@example.com")));
+
+  // A wildcard pattern covers new hosts below it: no MX-change advice.
+  r.mutable_evidence()->mutable_policy()->set_mx(0, "*.example.com");
+  r.mutable_evidence()->mutable_mx_hosts(0)->set_matched_pattern("*.example.com");
+  Aggregate(&r, kCheckOrder);
+  EXPECT_THAT(r.good_practice(), Contains(HasSubstr("Change the id")));
+  EXPECT_THAT(r.good_practice(), Not(Contains(HasSubstr("MX host"))));
+
+  // Testing: the enforce action already says when to read the reports.
+  v1::DomainReport t = Served(v1::POLICY_MODE_TESTING, 86400, {"mx1.example.com"},
+                              {{"mx1.example.com", "mx1.example.com"}});
+  Aggregate(&t, kCheckOrder);
+  EXPECT_THAT(t.good_practice(), Not(Contains(HasSubstr("TLS reports"))));
+
+  // Nothing published: no maintenance advice at all.
+  v1::DomainReport a = MakeReport({TxtMissing()});
+  AddMx(&a, "mx.example.com");
+  Aggregate(&a, kCheckOrder);
+  EXPECT_THAT(a.good_practice(), IsEmpty());
+}
+
 // --- Suggested policy and TXT -------------------------------------------------
 
-TEST(SuggestionsTest, PolicyPerModeAndMxSet) {
+TEST(SuggestionsTest, NothingWhenTheServedPolicyIsAlreadyRight) {
+  for (v1::PolicyMode mode : {v1::POLICY_MODE_ENFORCE, v1::POLICY_MODE_TESTING}) {
+    v1::DomainReport r = Served(mode, 1209600, {"*.example.com"},
+                                {{"mx1.example.com", "*.example.com"}});
+    Aggregate(&r, kCheckOrder);
+    EXPECT_EQ(r.suggested_policy(), "") << mode;
+    EXPECT_EQ(r.suggested_txt(), "") << mode;
+    EXPECT_THAT(r.suggestion_notes(), ElementsAre(HasSubstr("already are what we would suggest")));
+  }
+}
+
+TEST(SuggestionsTest, ChangesOnlyWhatFindingsAskForAndExplainsEachLine) {
+  // mx2 unmatched, old.example.net stale, enforce max_age too short: the
+  // wildcard stays, enforce stays.
+  v1::DomainReport r = Served(v1::POLICY_MODE_ENFORCE, 3600, {"*.example.com", "old.example.net"},
+                              {{"mx1.example.com", "*.example.com"}, {"mx2.example.org", ""}});
+  r.mutable_checks(3)->set_status(kFail);
+  Aggregate(&r, kCheckOrder);
+  EXPECT_EQ(r.suggested_policy(),
+            "version: STSv1\nmode: enforce\nmx: *.example.com\nmx: mx2.example.org\n"
+            "max_age: 604800\n");
+  EXPECT_EQ(r.suggested_txt(), "v=STSv1; id=20240301120000");
+  EXPECT_THAT(r.suggestion_notes(),
+              ElementsAre(HasSubstr("`mx: old.example.net` removed"),
+                          HasSubstr("`mx: mx2.example.org` added"),
+                          HasSubstr("max_age: 604800 (was 3600)"),
+                          HasSubstr("new id")));
+}
+
+TEST(SuggestionsTest, NeverWeakensTheServedMode) {
+  // Even an invalid enforce policy keeps enforce in the suggestion.
+  v1::DomainReport r = MakeReport({MakeCheck("txt", kPass)});
+  SetPolicy(&r, v1::POLICY_MODE_ENFORCE, /*valid=*/false);
+  AddMx(&r, "mx.example.com");
+  Aggregate(&r, kCheckOrder);
+  EXPECT_EQ(r.suggested_policy(),
+            "version: STSv1\nmode: enforce\nmx: mx.example.com\nmax_age: 604800\n");
+}
+
+TEST(SuggestionsTest, NewPolicyPerMxSet) {
   struct Case {
     const char* name;
-    v1::PolicyMode mode;
-    bool valid;
     std::vector<std::string> mx;
     std::string policy;
   };
   const std::vector<Case> cases = {
-      {"enforce keeps enforce, a week", v1::POLICY_MODE_ENFORCE, true,
-       {"mx1.example.com", "mx2.example.com"},
-       "version: STSv1\nmode: enforce\nmx: mx1.example.com\n"
-       "mx: mx2.example.com\nmax_age: 604800\n"},
-      {"testing keeps testing, a day", v1::POLICY_MODE_TESTING, true,
-       {"mx.example.com"},
-       "version: STSv1\nmode: testing\nmx: mx.example.com\nmax_age: 86400\n"},
-      {"none keeps none", v1::POLICY_MODE_NONE, true, {"mx.example.com"},
-       "version: STSv1\nmode: none\nmx: mx.example.com\nmax_age: 86400\n"},
-      {"invalid policy starts in testing", v1::POLICY_MODE_ENFORCE, false,
-       {"mx.example.com"},
-       "version: STSv1\nmode: testing\nmx: mx.example.com\nmax_age: 86400\n"},
-      {"no policy starts in testing", v1::POLICY_MODE_UNSPECIFIED, false,
-       {"mx.example.com"},
+      {"no policy starts in testing", {"mx.example.com"},
        "version: STSv1\nmode: testing\nmx: mx.example.com\nmax_age: 86400\n"},
       {"hosts deduplicated, lower-cased, no trailing dot, preference order",
-       v1::POLICY_MODE_TESTING, true,
        {"MX2.Example.COM.", "mx1.example.com", "mx2.example.com", ""},
        "version: STSv1\nmode: testing\nmx: mx2.example.com\n"
        "mx: mx1.example.com\nmax_age: 86400\n"},
       {"shared parent: each host listed, no wildcard invented",
-       v1::POLICY_MODE_ENFORCE, true,
        {"mx1.mail.example.com", "mx2.mail.example.com", "mx3.mail.example.com"},
-       "version: STSv1\nmode: enforce\nmx: mx1.mail.example.com\n"
-       "mx: mx2.mail.example.com\nmx: mx3.mail.example.com\nmax_age: 604800\n"},
+       "version: STSv1\nmode: testing\nmx: mx1.mail.example.com\n"
+       "mx: mx2.mail.example.com\nmx: mx3.mail.example.com\nmax_age: 86400\n"},
   };
   for (const Case& c : cases) {
-    v1::DomainReport r = MakeReport({MakeCheck("txt", kPass)});
-    SetPolicy(&r, c.mode, c.valid);
+    v1::DomainReport r = MakeReport({TxtMissing()});
     for (const std::string& mx : c.mx) AddMx(&r, mx);
     Aggregate(&r, kCheckOrder);
     EXPECT_EQ(r.suggested_policy(), c.policy) << c.name;
     EXPECT_THAT(r.suggested_policy(), Not(HasSubstr("\r"))) << c.name;
     EXPECT_THAT(r.suggested_policy(), Not(HasSubstr("*"))) << c.name;
     EXPECT_EQ(r.suggested_txt(), "v=STSv1; id=20240301120000") << c.name;
+    EXPECT_THAT(r.suggestion_notes(), Contains(HasSubstr("No policy is served"))) << c.name;
   }
+}
+
+TEST(SuggestionsTest, BrokenTxtAloneKeepsTheIdWhenThePolicyIsRight) {
+  v1::DomainReport r = Served(v1::POLICY_MODE_ENFORCE, 604800, {"mx1.example.com"},
+                              {{"mx1.example.com", "mx1.example.com"}});
+  *r.mutable_checks(0) = MakeCheck(
+      "txt", kWarn, 0.5,
+      {MakeF(v1::TXT_VERSION_SPACE_BEFORE_SEMICOLON, v1::SEVERITY_MEDIUM, "", "No space.")});
+  Aggregate(&r, kCheckOrder);
+  EXPECT_EQ(r.suggested_policy(), "");
+  EXPECT_EQ(r.suggested_txt(), "v=STSv1; id=2024a");
 }
 
 TEST(SuggestionsTest, NoMxHostsSuggestsModeNone) {
@@ -728,11 +1038,13 @@ TEST(SuggestionsTest, NullMxWithMtaStsPublishedSuggestsWithdrawal) {
   v1::DomainReport r = Published(v1::POLICY_MODE_ENFORCE);
   r.mutable_evidence()->clear_mx_hosts();
   r.mutable_evidence()->set_mx_kind(v1::MX_KIND_NULL);
+  *r.add_domain_findings() = MakeF(v1::MX_NULL, v1::SEVERITY_INFO, "", "Nothing to do.");
   Aggregate(&r, kCheckOrder);
   EXPECT_EQ(r.suggested_policy(), "version: STSv1\nmode: none\nmax_age: 86400\n");
   EXPECT_EQ(r.suggested_txt(), "v=STSv1; id=20240301120000");
   EXPECT_THAT(r.recommendations(),
-              ElementsAre(HasSubstr("null MX and accepts no mail")));
+              ElementsAre(AllOf(HasSubstr("null MX and accepts no mail"),
+                                HasSubstr("(as suggested)"))));
 }
 
 TEST(SuggestionsTest, NullMxWithNothingPublishedSuggestsNothing) {
@@ -741,17 +1053,20 @@ TEST(SuggestionsTest, NullMxWithNothingPublishedSuggestsNothing) {
   Aggregate(&r, kCheckOrder);
   EXPECT_EQ(r.suggested_policy(), "");
   EXPECT_EQ(r.suggested_txt(), "");
+  EXPECT_THAT(r.suggestion_notes(), ElementsAre(HasSubstr("accepts no mail")));
 }
 
-TEST(SuggestionsTest, MxUnknownGivesTxtButNoPolicy) {
-  v1::DomainReport r = MakeReport({MakeCheck("txt", kPass)});  // no MX evidence
+TEST(SuggestionsTest, MxUnknownSuggestsNothingAndSaysWhy) {
+  v1::DomainReport r = MakeReport({TxtMissing()});  // no MX evidence
   Aggregate(&r, kCheckOrder);
   EXPECT_EQ(r.suggested_policy(), "");
-  EXPECT_EQ(r.suggested_txt(), "v=STSv1; id=20240301120000");
+  EXPECT_EQ(r.suggested_txt(), "");
+  EXPECT_THAT(r.suggestion_notes(), ElementsAre(HasSubstr("could not be determined")));
 }
 
 TEST(SuggestionsTest, TxtIdIsUtcAndFresh) {
-  v1::DomainReport r = MakeReport({MakeCheck("txt", kPass)});
+  v1::DomainReport r = MakeReport({TxtMissing()});
+  AddMx(&r, "mx.example.com");
   r.mutable_checked_at()->set_seconds(1735689599);  // 2024-12-31 23:59:59 UTC
   r.mutable_checked_at()->set_nanos(999999999);
   r.mutable_evidence()->set_sts_id("2024a");  // the current id is never reused
@@ -764,7 +1079,8 @@ TEST(SuggestionsTest, TxtIdIsUtcAndFresh) {
 }
 
 TEST(SuggestionsTest, NoCheckedAtNoTxt) {
-  v1::DomainReport r = MakeReport({MakeCheck("txt", kPass)});
+  v1::DomainReport r = MakeReport({TxtMissing()});
+  AddMx(&r, "mx.example.com");
   r.clear_checked_at();
   Aggregate(&r, kCheckOrder);
   EXPECT_EQ(r.suggested_txt(), "");

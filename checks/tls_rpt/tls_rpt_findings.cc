@@ -18,8 +18,8 @@ const FindingInfo kRows[] = {
      "do not report TLS failures to the domain (RFC 8460 §3): certificate, "
      "STARTTLS or MTA-STS problems that make them defer or bounce mail go "
      "unnoticed.",
-     "Publish `_smtp._tls.example.com. 3600 IN TXT \"v=TLSRPTv1; "
-     "rua=mailto:tlsrpt@example.com\"`, with a mailbox (or an `https:` "
+     "Publish `_smtp._tls.<domain>. 3600 IN TXT \"v=TLSRPTv1; "
+     "rua=mailto:tlsrpt@<domain>\"`, with a mailbox (or an `https:` "
      "endpoint) that receives the reports.",
      ""},
     {v1::TLSRPT_LOOKUP_FAILED, v1::SEVERITY_HIGH, "tls_rpt",
@@ -28,8 +28,8 @@ const FindingInfo kRows[] = {
      "timed out. That is not the same as an absent record: reporters that "
      "get the same answer cannot learn where to send reports, so TLS "
      "failures go unreported.",
-     "Make sure every authoritative name server answers the query (test each "
-     "with `dig @ns1.example.com _smtp._tls.example.com TXT`). With DNSSEC, "
+     "Make sure every authoritative name server answers the query (test "
+     "with `dig +trace _smtp._tls.<domain> TXT`). With DNSSEC, "
      "check the signatures and the DS record at the registrar.",
      ""},
     {v1::TLSRPT_MULTIPLE_RECORDS, v1::SEVERITY_HIGH, "tls_rpt",
@@ -39,7 +39,7 @@ const FindingInfo kRows[] = {
      "implement TLS reporting, so no reports are sent.",
      "Merge them into one record; one rua field may list several "
      "destinations separated by commas: `v=TLSRPTv1; "
-     "rua=mailto:tlsrpt@example.com,https://tlsrpt.example.com/v1`.",
+     "rua=mailto:tlsrpt@<domain>`.",
      ""},
     {v1::TLSRPT_IGNORED_RECORD, v1::SEVERITY_INFO, "tls_rpt",
      "A TXT record that is not a TLS-RPT record was ignored",
@@ -50,7 +50,7 @@ const FindingInfo kRows[] = {
      "or spaces around `=`) receives no reports.",
      "Nothing to do if the record is unrelated. If it was meant as your "
      "TLS-RPT record, begin it with exactly `v=TLSRPTv1;`, for example "
-     "`v=TLSRPTv1; rua=mailto:tlsrpt@example.com`.",
+     "`v=TLSRPTv1; rua=mailto:tlsrpt@<domain>`.",
      ""},
     {v1::TLSRPT_VERSION_MISCASED, v1::SEVERITY_HIGH, "tls_rpt",
      "The version tag is not exactly \"v=TLSRPTv1\"",
@@ -59,7 +59,7 @@ const FindingInfo kRows[] = {
      "version is case-sensitive (RFC 8460 §3: %s\"v=TLSRPTv1\"), so reporters "
      "ignore the record.",
      "Begin the record with exactly `v=TLSRPTv1;`, for example `v=TLSRPTv1; "
-     "rua=mailto:tlsrpt@example.com`.",
+     "rua=mailto:tlsrpt@<domain>`.",
      ""},
     {v1::TLSRPT_SYNTAX_ERROR, v1::SEVERITY_HIGH, "tls_rpt",
      "The v=TLSRPTv1 record does not follow the RFC 8460 syntax",
@@ -68,24 +68,24 @@ const FindingInfo kRows[] = {
      "value, with no spaces around `=`. Reporters that follow the syntax "
      "ignore a record that does not, and send no reports.",
      "Publish the record in its plain form: `v=TLSRPTv1; "
-     "rua=mailto:tlsrpt@example.com` (fields separated by `;`, no spaces "
+     "rua=mailto:tlsrpt@<domain>` (fields separated by `;`, no spaces "
      "around `=`, printable ASCII only, no empty fields or values).",
      ""},
     {v1::TLSRPT_RUA_MISSING, v1::SEVERITY_HIGH, "tls_rpt",
      "The TLS-RPT record has no rua field",
      "The rua field, which says where reports go, is required (RFC 8460 §3). "
      "Without it reporters have nowhere to send reports.",
-     "Add the destination: `v=TLSRPTv1; rua=mailto:tlsrpt@example.com`. "
+     "Add the destination: `v=TLSRPTv1; rua=mailto:tlsrpt@<domain>`. "
      "Field names are case-sensitive: write `rua`, not `RUA`.",
      ""},
     {v1::TLSRPT_RUA_NO_SCHEME, v1::SEVERITY_HIGH, "tls_rpt",
      "An rua destination has no URI scheme",
      "Each rua destination must be a URI with a scheme (RFC 8460 §3), such as "
-     "`mailto:tlsrpt@example.com`. A bare address such as "
-     "`tlsrpt@example.com` is not a URI: reporters skip it, and the reports "
+     "`mailto:tlsrpt@<domain>`. A bare address such as "
+     "`tlsrpt@<domain>` is not a URI: reporters skip it, and the reports "
      "meant for it are never sent.",
      "Prefix e-mail addresses with `mailto:`: `v=TLSRPTv1; "
-     "rua=mailto:tlsrpt@example.com`.",
+     "rua=mailto:tlsrpt@<domain>`.",
      ""},
     {v1::TLSRPT_RUA_UNSUPPORTED_SCHEME, v1::SEVERITY_HIGH, "tls_rpt",
      "An rua destination uses a scheme other than mailto: or https:",
@@ -93,7 +93,7 @@ const FindingInfo kRows[] = {
      "HTTPS POST (`https:`) only. Reporters skip destinations with any other "
      "scheme, plain `http:` included.",
      "Use a `mailto:` address or an `https:` URL, for example "
-     "`rua=https://tlsrpt.example.com/v1/report` instead of `http://...`.",
+     "`rua=https://` and your collector's URL instead of `http://...`.",
      ""},
     {v1::TLSRPT_RUA_INVALID_URI, v1::SEVERITY_HIGH, "tls_rpt",
      "An rua destination is not a valid URI",
@@ -104,7 +104,7 @@ const FindingInfo kRows[] = {
      "skip destinations that are not valid URIs.",
      "Write each destination as a complete URI without spaces, encoding `,` "
      "as `%2C`, `!` as `%21` and `;` as `%3B`, for example "
-     "`rua=mailto:tlsrpt@example.com,https://tlsrpt.example.com/v1/report`.",
+     "`rua=mailto:tlsrpt@<domain>`.",
      ""},
     {v1::TLSRPT_RUA_REPEATED, v1::SEVERITY_INFO, "tls_rpt",
      "rua appears more than once",
@@ -112,7 +112,7 @@ const FindingInfo kRows[] = {
      "that, and this checker merges their destinations, but a reporter may "
      "use only one of the fields.",
      "List all destinations in one field, separated by commas: `v=TLSRPTv1; "
-     "rua=mailto:tlsrpt@example.com,https://tlsrpt.example.com/v1/report`.",
+     "rua=mailto:tlsrpt@<domain>`.",
      ""},
     {v1::TLSRPT_UNKNOWN_FIELD, v1::SEVERITY_INFO, "tls_rpt",
      "Unknown field in the TLS-RPT record",
@@ -134,14 +134,14 @@ const FindingInfo kRows[] = {
      "requires at least one URI, so an empty rua gives reporters nowhere to "
      "send reports.",
      "Put the destination after `rua=`: `v=TLSRPTv1; "
-     "rua=mailto:tlsrpt@example.com`.",
+     "rua=mailto:tlsrpt@<domain>`.",
      ""},
-    {v1::TLSRPT_RUA_DUPLICATE_URI, v1::SEVERITY_LOW, "tls_rpt",
+    {v1::TLSRPT_RUA_DUPLICATE_URI, v1::SEVERITY_INFO, "tls_rpt",
      "The same rua destination is listed twice",
      "A destination appears more than once in rua; reporters may send two "
      "copies of every report to it.",
      "List each destination once: `v=TLSRPTv1; "
-     "rua=mailto:tlsrpt@example.com`.",
+     "rua=mailto:tlsrpt@<domain>`.",
      ""},
     {v1::TLSRPT_VERSION_SPACE_BEFORE_SEMICOLON, v1::SEVERITY_MEDIUM, "tls_rpt",
      "Whitespace between v=TLSRPTv1 and the first \";\"",
@@ -151,7 +151,7 @@ const FindingInfo kRows[] = {
      "sentence, as strict reporters do: the record does not count, and "
      "without another record no reports are sent.",
      "Write the semicolon straight after the version: `v=TLSRPTv1; "
-     "rua=mailto:tlsrpt@example.com`.",
+     "rua=mailto:tlsrpt@<domain>`.",
      ""},
     {v1::TLSRPT_NAME_TOO_LONG, v1::SEVERITY_MEDIUM, "tls_rpt",
      "The domain is too long to have an _smtp._tls record",

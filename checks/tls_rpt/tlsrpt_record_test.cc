@@ -450,12 +450,12 @@ const TlsRptCase kCases[] = {
      {}},
     {"DuplicateUri",
      {"v=TLSRPTv1; rua=mailto:a@example.com,mailto:a@example.com"},
-     v1::CHECK_STATUS_WARN,
+     v1::CHECK_STATUS_PASS,  // a second copy of a report costs nothing
      {v1::TLSRPT_VALID, v1::TLSRPT_RUA_DUPLICATE_URI},
      {kMailA}},
     {"DuplicateUriAcrossRepeatedRua",
      {"v=TLSRPTv1; rua=mailto:a@example.com; rua=MAILTO:a@example.com"},
-     v1::CHECK_STATUS_WARN,
+     v1::CHECK_STATUS_PASS,  // a second copy of a report costs nothing
      {v1::TLSRPT_VALID, v1::TLSRPT_RUA_DUPLICATE_URI, v1::TLSRPT_RUA_REPEATED},
      {kMailA}},
     {"UrisBeyondCapAreNotJudged",

@@ -9,20 +9,16 @@ const FindingInfo kRows[] = {
      "Exactly one TXT record at _mta-sts.<domain> begins with v=STSv1 and "
      "follows the RFC 8461 §3.1 syntax, so senders go on to fetch the policy. "
      "They fetch it again only when the id changes.",
-     "Change the id (for example to the current date and time: `v=STSv1; "
-     "id=20240131T120000;`) every time you edit the policy file, or senders "
-     "keep using their cached copy.",
+     "",
      ""},
     {v1::TXT_MISSING, v1::SEVERITY_MEDIUM, "txt", "No MTA-STS TXT record",
      "No TXT record at _mta-sts.<domain> begins with `v=STSv1;`, so senders "
      "conclude that the domain has no MTA-STS policy (RFC 8461 §3.1) and "
      "deliver over whatever TLS they can negotiate, or none: an attacker on "
      "the path can strip STARTTLS unnoticed.",
-     "Publish the policy file at "
-     "https://mta-sts.example.com/.well-known/mta-sts.txt (one field per "
-     "line: `version: STSv1`, `mode: testing`, `mx: mail.example.com`, "
-     "`max_age: 86400`), then the TXT record `_mta-sts.example.com. 3600 IN "
-     "TXT \"v=STSv1; id=20240131T120000;\"`. Move to `mode: enforce` once TLS "
+     "Publish the suggested policy at "
+     "https://mta-sts.<domain>/.well-known/mta-sts.txt, then the suggested "
+     "TXT record at _mta-sts.<domain>. Move to `mode: enforce` once TLS "
      "reports show no failures.",
      ""},
     {v1::TXT_LOOKUP_FAILED, v1::SEVERITY_HIGH, "txt",
@@ -33,8 +29,8 @@ const FindingInfo kRows[] = {
      "without MTA-STS protection, and an attacker can provoke the same "
      "failure.",
      "Make sure every authoritative name server answers the query, with the "
-     "record or with a proper NXDOMAIN or empty answer (test each with `dig "
-     "@ns1.example.com _mta-sts.example.com TXT`). With DNSSEC, check the "
+     "record or with a proper NXDOMAIN or empty answer (`dig +trace "
+     "_mta-sts.<domain> TXT` follows the delegation). With DNSSEC, check the "
      "signatures and the DS record at the registrar.",
      ""},
     {v1::TXT_MULTIPLE_RECORDS, v1::SEVERITY_HIGH, "txt",
@@ -156,7 +152,7 @@ const FindingInfo kRows[] = {
      "missing record). No DNS change on this name can fix it.",
      "MTA-STS cannot be deployed for a name this long. To protect mail to it, "
      "use DANE (RFC 7672), whose TLSA records sit under the MX host names "
-     "(`_25._tcp.mail.example.com`), or receive mail at a shorter domain.",
+     "(`_25._tcp.` and the host name), or receive mail at a shorter domain.",
      ""},
 };
 

@@ -170,6 +170,48 @@ bool InRecommendations(const DomainReport& report, const std::string& text) {
                    text) != report.recommendations().end();
 }
 
+// An action of the report already covers this finding.
+bool Resolved(const DomainReport& report, const Finding& finding) {
+  for (const auto& action : report.actions()) {
+    for (int code : action.resolves()) {
+      if (code == finding.code()) return true;
+    }
+  }
+  return false;
+}
+
+// The actions, or for a server older than `actions` its plain list.
+struct ActionLine {
+  std::string text;
+  int priority;  // Severity; 0 when unknown
+};
+
+std::vector<ActionLine> ActionLines(const DomainReport& report) {
+  std::vector<ActionLine> out;
+  if (!report.actions().empty()) {
+    for (const auto& a : report.actions()) out.push_back({a.action(), a.priority()});
+  } else {
+    for (const std::string& r : report.recommendations()) out.push_back({r, 0});
+  }
+  return out;
+}
+
+// "   1. [HIGH]   text", wrapped under the text.
+void AppendNumbered(const std::vector<ActionLine>& lines, size_t from, size_t to, bool color,
+                    std::string* out) {
+  for (size_t i = from; i < to && i < lines.size(); ++i) {
+    std::string number = absl::StrFormat("  %2d. ", i + 1);
+    std::string tag;
+    if (lines[i].priority > 0) {
+      tag = PaintPadded(absl::StrCat("[", SeverityLabel(lines[i].priority), "]"), 11,
+                        SeverityColor(lines[i].priority), color);
+    }
+    std::string wrapped = Wrap(lines[i].text, "      ");
+    // Replace the first line's indent with the number (and the tag).
+    absl::StrAppend(out, number, tag, wrapped.substr(number.size()));
+  }
+}
+
 void AppendFinding(const DomainReport& report, const Finding& finding,
                    bool color, std::string* out) {
   constexpr absl::string_view kIndent = "                ";
@@ -189,7 +231,7 @@ void AppendFinding(const DomainReport& report, const Finding& finding,
   }
   // The numbered list at the end usually repeats it; say it here only when it
   // would otherwise be lost.
-  if (!finding.recommendation().empty() &&
+  if (!finding.recommendation().empty() && !Resolved(report, finding) &&
       !InRecommendations(report, finding.recommendation())) {
     absl::StrAppend(out, Wrap("Fix: " + finding.recommendation(), kIndent));
   }
@@ -279,6 +321,26 @@ std::string RenderReport(const DomainReport& report, bool color) {
         "\n");
   }
 
+  // What to do first: the one to three actions that matter most.
+  const std::vector<ActionLine> actions = ActionLines(report);
+  constexpr size_t kFirstActions = 3;
+  absl::StrAppend(&out, "\n", Paint("What to do", kBold, color), "\n");
+  if (actions.empty()) {
+    absl::StrAppend(&out, "  Nothing to fix.\n");
+  } else {
+    AppendNumbered(actions, 0, kFirstActions, color, &out);
+    if (actions.size() > kFirstActions) {
+      absl::StrAppend(&out, Paint(absl::StrCat("  (", actions.size() - kFirstActions,
+                                               " more under \"Also to do\")\n"),
+                                  kDim, color));
+    }
+  }
+
+  if (!report.summary().empty()) {
+    absl::StrAppend(&out, "\n", Paint("Summary", kBold, color), "\n",
+                    Wrap(report.summary(), "  "));
+  }
+
   if (!report.checks().empty()) {
     size_t name_width = 14;
     for (const CheckResult& check : report.checks()) {
@@ -290,19 +352,16 @@ std::string RenderReport(const DomainReport& report, bool color) {
     }
   }
 
-  if (!report.summary().empty()) {
-    absl::StrAppend(&out, "\n", Paint("Summary", kBold, color), "\n",
-                    Wrap(report.summary(), "  "));
+  if (actions.size() > kFirstActions) {
+    absl::StrAppend(&out, "\n", Paint("Also to do", kBold, color), "\n");
+    AppendNumbered(actions, kFirstActions, actions.size(), color, &out);
   }
 
-  if (!report.recommendations().empty()) {
-    absl::StrAppend(&out, "\n", Paint("Recommendations", kBold, color), "\n");
-    int n = 0;
-    for (const std::string& rec : report.recommendations()) {
-      std::string number = absl::StrFormat("  %2d. ", ++n);
-      std::string wrapped = Wrap(rec, "      ");
-      // Replace the first line's indent with the number.
-      absl::StrAppend(&out, number, wrapped.substr(number.size()));
+  if (!report.good_practice().empty()) {
+    absl::StrAppend(&out, "\n", Paint("Good practice", kBold, color), "\n");
+    for (const std::string& g : report.good_practice()) {
+      std::string wrapped = Wrap(g, "    ");
+      absl::StrAppend(&out, "  - ", wrapped.substr(4));
     }
   }
 
@@ -316,6 +375,15 @@ std::string RenderReport(const DomainReport& report, bool color) {
                              report.domain(), "/.well-known/mta-sts.txt:"),
                 absl::StripSuffix(report.suggested_policy(), "\n"), color,
                 &out);
+  }
+  if (!report.suggestion_notes().empty()) {
+    const bool suggested =
+        !report.suggested_policy().empty() || !report.suggested_txt().empty();
+    absl::StrAppend(&out, "\n", Paint(suggested ? "Why" : "Suggestions", kBold, color), "\n");
+    for (const std::string& n : report.suggestion_notes()) {
+      std::string wrapped = Wrap(n, "    ");
+      absl::StrAppend(&out, "  - ", wrapped.substr(4));
+    }
   }
   return out;
 }

@@ -112,6 +112,76 @@ TEST(RenderTest, FindingFixShownOnlyWhenNotInRecommendations) {
   EXPECT_THAT(text, HasSubstr("Fix: Raise max_age to a week."));
 }
 
+// A report from a server with `actions`: five of them, good practice and
+// the notes about the suggestions.
+DomainReport ActionReport() {
+  DomainReport r = SampleReport();
+  r.clear_recommendations();
+  const char* texts[] = {"Renew the certificate.", "Fix the policy.", "Switch to enforce.",
+                         "Publish TLS-RPT.", "Remove the stale pattern."};
+  const mtasts::v1::Severity severities[] = {
+      mtasts::v1::SEVERITY_CRITICAL, mtasts::v1::SEVERITY_HIGH, mtasts::v1::SEVERITY_MEDIUM,
+      mtasts::v1::SEVERITY_MEDIUM, mtasts::v1::SEVERITY_LOW};
+  for (int i = 0; i < 5; ++i) {
+    auto* a = r.add_actions();
+    a->set_action(texts[i]);
+    a->set_priority(severities[i]);
+    a->add_resolves(i == 1 ? mtasts::v1::TXT_SYNTAX_ERROR : mtasts::v1::TLSRPT_MISSING);
+    r.add_recommendations(texts[i]);
+  }
+  r.add_good_practice("Change the id with every edit of the policy.");
+  r.add_suggestion_notes("`mx: mx.example` added: it matches no pattern.");
+  return r;
+}
+
+TEST(RenderTest, WhatToDoComesFirstWithAtMostThreeActions) {
+  std::string text = RenderReport(ActionReport(), false);
+  const size_t what = text.find("What to do");
+  const size_t checks = text.find("Checks");
+  ASSERT_NE(what, std::string::npos);
+  ASSERT_NE(checks, std::string::npos);
+  EXPECT_LT(what, checks);
+  EXPECT_LT(what, text.find("Summary"));
+  // The three that matter most, with their priority, before the checks.
+  EXPECT_LT(text.find(" 1. [CRITICAL] Renew the certificate."), checks);
+  EXPECT_LT(text.find(" 2. [HIGH]     Fix the policy."), checks);
+  EXPECT_LT(text.find(" 3. [MEDIUM]   Switch to enforce."), checks);
+  EXPECT_THAT(text, HasSubstr("(2 more under \"Also to do\")"));
+  // The rest after the checks, numbered on.
+  const size_t also = text.find("Also to do\n");
+  ASSERT_NE(also, std::string::npos);
+  EXPECT_GT(also, checks);
+  EXPECT_GT(text.find(" 4. [MEDIUM]   Publish TLS-RPT."), also);
+  EXPECT_GT(text.find(" 5. [LOW]      Remove the stale pattern."), also);
+  EXPECT_EQ(text.find("Renew the certificate."), text.rfind("Renew the certificate."));
+}
+
+TEST(RenderTest, FixLineOnlyForFindingsNoActionResolves) {
+  std::string text = RenderReport(ActionReport(), false);
+  // TXT_SYNTAX_ERROR is resolved by action 2: its own text is not repeated.
+  EXPECT_THAT(text, Not(HasSubstr("Fix: Switch to mode: enforce.")));
+  EXPECT_THAT(text, HasSubstr("Fix: Raise max_age to a week."));
+}
+
+TEST(RenderTest, GoodPracticeAndSuggestionNotesAreShownOnce) {
+  std::string text = RenderReport(ActionReport(), false);
+  EXPECT_THAT(text, HasSubstr("Good practice\n  - Change the id with every edit of the policy.\n"));
+  EXPECT_THAT(text, HasSubstr("Why\n  - `mx: mx.example` added: it matches no pattern.\n"));
+  EXPECT_GT(text.find("Good practice"), text.find("Checks"));
+}
+
+TEST(RenderTest, NothingToFixSaysSo) {
+  DomainReport r = SampleReport();
+  r.clear_recommendations();
+  r.clear_suggested_policy();
+  r.clear_suggested_txt();
+  r.add_suggestion_notes("The served policy already is what we would suggest.");
+  std::string text = RenderReport(r, false);
+  EXPECT_THAT(text, HasSubstr("What to do\n  Nothing to fix.\n"));
+  EXPECT_THAT(text, HasSubstr("Suggestions\n  - The served policy already is what we would suggest."));
+  EXPECT_THAT(text, Not(HasSubstr("Suggested policy")));
+}
+
 TEST(RenderTest, FindingsFollowTheirCheck) {
   std::string text = RenderReport(SampleReport(), /*color=*/false);
   size_t txt = text.find("txt ");

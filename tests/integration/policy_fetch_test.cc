@@ -96,8 +96,17 @@ std::vector<FetchCase> FetchCases() {
   no_type.headers.clear();
   FakeHttpResponse latin1 = PolicyResponse("");
   latin1.headers = {{"Content-Type", "text/plain; charset=iso-8859-1"}};
+  // Plain text/plain: US-ASCII (RFC 2046 §4.1.2), right for an ASCII policy.
   FakeHttpResponse bare_type = PolicyResponse("");
   bare_type.headers = {{"Content-Type", "text/plain"}};
+  // Non-ASCII bytes (in an extension field senders ignore) need utf-8.
+  auto non_ascii = [](std::string content_type) {
+    return [content_type](TestLab& lab, const std::string& d) {
+      FakeHttpResponse r = PolicyResponse(EnforcePolicy(d) + "x-note: caf\xc3\xa9\n");
+      r.headers = {{"Content-Type", content_type}};
+      lab.ServePolicy(d, r);
+    };
+  };
 
   return {
       {"good", nullptr, v1::POLICY_FETCH_OK, v1::CHECK_STATUS_PASS, ""},
@@ -115,7 +124,12 @@ std::vector<FetchCase> FetchCases() {
        "no Content-Type"},
       {"latin1", serve(latin1), v1::POLICY_CONTENT_TYPE_CHARSET, v1::CHECK_STATUS_WARN,
        "iso-8859-1"},
-      {"baretype", serve(bare_type), v1::POLICY_CONTENT_TYPE_NO_CHARSET, v1::CHECK_STATUS_WARN,
+      {"baretype", serve(bare_type), v1::POLICY_FETCH_OK, v1::CHECK_STATUS_PASS, ""},
+      {"baretypeutf8", non_ascii("text/plain"), v1::POLICY_CONTENT_TYPE_NO_CHARSET,
+       v1::CHECK_STATUS_WARN, "non-ASCII"},
+      {"asciiutf8", non_ascii("text/plain; charset=us-ascii"), v1::POLICY_CONTENT_TYPE_CHARSET,
+       v1::CHECK_STATUS_WARN, "non-ASCII"},
+      {"utf8", non_ascii("text/plain; charset=utf-8"), v1::POLICY_FETCH_OK, v1::CHECK_STATUS_PASS,
        ""},
       {"chunked", serve(chunked), v1::POLICY_FETCH_OK, v1::CHECK_STATUS_PASS, ""},
       {"huge", serve(Big(70 * 1024)), v1::POLICY_BODY_TOO_LARGE, v1::CHECK_STATUS_FAIL, ""},
@@ -367,7 +381,10 @@ TEST_F(PolicyJudgedTest, TestingModeIsAWarningWithRolloutAdvice) {
   EXPECT_THAT(CodeSet(content), Contains(v1::POLICY_TESTING_MODE));
   EXPECT_DOUBLE_EQ(content.points_earned(), 15);
   EXPECT_EQ(report->state(), v1::MTA_STS_STATE_TESTING);
-  EXPECT_THAT(report->suggested_policy(), HasSubstr("mode: testing"));
+  // The served policy is what we would suggest: no copy of it, one step on.
+  EXPECT_EQ(report->suggested_policy(), "");
+  EXPECT_THAT(report->recommendations(),
+              Contains(HasSubstr("switch the policy to `mode: enforce`")));
 }
 
 TEST_F(PolicyJudgedTest, InvalidPolicyIsBroken) {
