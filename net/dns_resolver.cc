@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <cerrno>
 #include <climits>
@@ -46,6 +47,11 @@ absl::Status InitAresLibrary() {
     return absl::InternalError(absl::StrCat("ares_library_init: ", ares_strerror(status)));
   }
   return absl::OkStatus();
+}
+
+uint64_t NextSessionId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 int AresType(RrType type) {
@@ -231,6 +237,7 @@ class AresSession final : public DnsSession, private FdHandler {
       return;
     }
     ReleaseSlot(lookup);
+    options_.upstream->NoteLookup(session_id_, /*timed_out=*/true);
     lookup->timeout_detail = std::move(detail);
     AskHealth(lookup->id);
   }
@@ -251,14 +258,27 @@ class AresSession final : public DnsSession, private FdHandler {
     auto it = lookups_.find(id);
     if (it == lookups_.end()) return;  // cancelled meanwhile
     Lookup* lookup = it->second.get();
+    std::string why;
     switch (health) {
       case UpstreamHealth::kUnknown:  // the prober went away: ask again
         AskHealth(id);
         return;
-      case UpstreamHealth::kAnswering:
-        Finish(lookup, DnsOutcome::kTimeout, lookup->timeout_detail);
-        return;
+      case UpstreamHealth::kAnswering: {
+        // It answers some questions; but lookups of many unrelated runs
+        // timing out at once is its overload, not this domain's servers.
+        const int sessions = options_.upstream->MassTimeoutSessions();
+        if (sessions == 0) {
+          Finish(lookup, DnsOutcome::kTimeout, lookup->timeout_detail);
+          return;
+        }
+        why = absl::StrCat("; lookups of ", sessions,
+                           " domains checked at the same time timed out too, so the "
+                           "checker's own resolver is overloaded");
+        break;
+      }
       case UpstreamHealth::kSilent:
+        why = "; the checker's own resolver did not answer a probe for the root's NS "
+              "records either";
         break;
     }
     const absl::Duration backoff = options_.overload_backoff * (1 << lookup->overload_retries);
@@ -276,8 +296,7 @@ class AresSession final : public DnsSession, private FdHandler {
                         lookup->overload_retries > 0
                             ? absl::StrCat(", sent ", lookup->overload_retries + 1, " times")
                             : "",
-                        "; the checker's own resolver did not answer a probe for the root's "
-                        "NS records either"));
+                        why));
   }
 
   // The longest one round of c-ares tries can take: each try of each server,
@@ -688,6 +707,10 @@ class AresSession final : public DnsSession, private FdHandler {
   // destroy the channel under c-ares' feet.
   void Finish(Lookup* lookup, DnsOutcome outcome, absl::string_view detail) {
     ReleaseSlot(lookup);  // at once: the next query in line need not wait for delivery
+    if (options_.upstream != nullptr && outcome != DnsOutcome::kTimeout &&
+        outcome != DnsOutcome::kResolverOverloaded) {
+      options_.upstream->NoteLookup(session_id_, /*timed_out=*/false);
+    }
     DnsResult& r = lookup->result;
     r.outcome = outcome;
     AddDetail(&r, detail);
@@ -788,6 +811,8 @@ class AresSession final : public DnsSession, private FdHandler {
   Reactor* const reactor_;
   const DnsOptions options_;
   const absl::Time deadline_;
+  // Tells sessions apart in the upstream's window of timeouts.
+  const uint64_t session_id_ = NextSessionId();
   ares_channel channel_ = nullptr;
   // The health probe this session sends for the upstream, if any.
   bool probing_ = false;

@@ -14,8 +14,9 @@
 //    for a slot at the session's deadline ends kResolverOverloaded, and
 //    Cancel() takes waiting queries out of the line;
 //  - a lookup whose tries all timed out asks whether our resolver answers at
-//    all (DnsUpstream: a shared ". NS" probe). It does: kTimeout, the
-//    domain's name servers did not answer. It does not: the lookup is sent
+//    all (DnsUpstream: a shared ". NS" probe) and whether lookups of many
+//    other runs timed out at the same time (DnsUpstream's window). Neither:
+//    kTimeout, the domain's name servers did not answer. Either: the lookup is sent
 //    again after a backoff (overload_backoff, doubling, at most
 //    overload_retries times, and only when a whole round of tries still fits
 //    before the deadline), then ends kResolverOverloaded.

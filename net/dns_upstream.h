@@ -13,6 +13,14 @@
 // `health_window`: under load thousands of lookups time out within seconds,
 // and they must not add thousands of probes.
 //
+// A resolver dropping part of its load still answers some questions, the
+// probe among them. So, besides the probe, the upstream keeps a server-wide
+// window of lookup outcomes: timeouts in many unrelated runs at once
+// (at least `mass_min_sessions` distinct sessions, and at least
+// `mass_timeout_share` of the lookups finished in `mass_window`) are our own
+// load too, whatever the probe said. A genuinely dead zone is one run's
+// timeouts; it stays that domain's finding.
+//
 //   UpstreamHealth known;
 //   switch (upstream->AskHealth(reactor, on_health, &known)) {
 //     case DnsUpstream::Ask::kKnown: use(known); break;
@@ -25,6 +33,8 @@
 #ifndef MTASTS_NET_DNS_UPSTREAM_H_
 #define MTASTS_NET_DNS_UPSTREAM_H_
 
+#include <cstdint>
+#include <deque>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -49,6 +59,9 @@ struct DnsUpstreamOptions {
   // How long a probe's verdict is reused. Short: overload comes and goes
   // within seconds, and a verdict must describe the moment of the timeout.
   absl::Duration health_window = absl::Seconds(2);
+  absl::Duration mass_window = absl::Seconds(10);
+  int mass_min_sessions = 8;
+  double mass_timeout_share = 0.2;
 };
 
 class DnsUpstream {
@@ -74,6 +87,14 @@ class DnsUpstream {
   // Probes sent so far (tests, metrics).
   int probes() const;
 
+  // A lookup of session `session` finished (`timed_out`: every try timed
+  // out; counted once per round of tries).
+  void NoteLookup(uint64_t session, bool timed_out);
+  // Timeouts in the window from at least mass_min_sessions sessions, making
+  // up at least mass_timeout_share of the lookups: how many sessions, or 0
+  // when the window does not look like our own overload.
+  int MassTimeoutSessions();
+
  private:
   const DnsUpstreamOptions options_;
   const std::shared_ptr<DnsPacer> pacer_;
@@ -83,6 +104,11 @@ class DnsUpstream {
   bool probing_ ABSL_GUARDED_BY(mu_) = false;
   int probes_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::pair<Reactor*, HealthCallback>> waiters_ ABSL_GUARDED_BY(mu_);
+
+  // The window: timeouts by session (bounded), and lookups per second.
+  void TrimLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::deque<std::pair<absl::Time, uint64_t>> timeouts_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::pair<int64_t, int64_t>> lookups_per_second_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace mtasts::net
