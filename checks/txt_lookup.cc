@@ -41,7 +41,7 @@ TxtLookupStart StartTxtLookup(const net::DnsResult& lookup,
     return start;
   }
   if (lookup.outcome == net::DnsOutcome::kCancelled ||
-      lookup.outcome == net::DnsOutcome::kUnreachable) {
+      net::IsOwnResolverFailure(lookup.outcome)) {
     start.verdict =
         InconclusiveLookupVerdict(lookup, absl::StrCat("TXT lookup of ", name));
     return start;

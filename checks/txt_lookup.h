@@ -11,7 +11,8 @@
 //  - A name over 253 octets (the domain is too long for the prefix): no
 //    record can exist and no one can look it up, whatever the lookup said:
 //    `name_too_long`, FAIL (the record is absent, not broken).
-//  - CANCELLED / UNREACHABLE: InconclusiveLookupVerdict, nothing else.
+//  - CANCELLED / UNREACHABLE / RESOLVER_OVERLOADED (our resolver, not the
+//    domain): InconclusiveLookupVerdict, nothing else.
 //  - A CNAME chain: each alias sanitized for the report, and a
 //    `cname_followed` finding showing the chain.
 //  - NXDOMAIN, NODATA, or an answer without records: `missing`, FAIL.
@@ -56,7 +57,7 @@ struct TxtLookupWording {
 // What StartTxtLookup found.
 struct TxtLookupStart {
   // The CNAME chain the resolver followed, at most 16 aliases, each as
-  // SanitizeForReport leaves it; empty for CANCELLED and UNREACHABLE.
+  // SanitizeForReport leaves it; empty for CANCELLED and our resolver's failures.
   std::vector<std::string> cname_chain;
   // Set when the lookup alone decides the verdict; the judge returns it as
   // it is. Unset when `lookup.txt` holds records to judge.

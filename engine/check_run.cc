@@ -77,7 +77,8 @@ void CheckRun::StartOnReactor() {
   report_.set_unicode_domain(params_.unicode_domain);
   *report_.mutable_checked_at() = ToProto(started_at_);
 
-  auto dns = net::DnsSession::Create(reactor_, *params_.dns);
+  // The deadline bounds the wait for the pacer and the overload resends.
+  auto dns = net::DnsSession::Create(reactor_, *params_.dns, params_.deadline);
   if (!dns.ok()) {
     finished_ = true;
     Deliver(absl::InternalError(absl::StrCat("DNS session: ", dns.status().message())));

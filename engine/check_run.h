@@ -5,7 +5,8 @@
 // concurrently. It finishes when every check has reported and the MX host
 // addresses for the evidence are in, or when the deadline hits: then checks
 // still running report INCONCLUSIVE with a CHECK_TIMED_OUT finding. Cancel()
-// stops all of its DNS queries at once (one c-ares channel per run).
+// stops all of its DNS queries at once (one c-ares channel per run), those
+// still waiting for the server-wide DNS pacer included.
 //
 // Lifetime: owned by shared_ptr; the reactor keeps it alive while it runs and
 // drops it after delivering the report. Everything but the factory and

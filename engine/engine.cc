@@ -30,6 +30,14 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(EngineOptions options) {
                                                            : "--ca_file/--ca_intermediates_file: ",
                      tls.status().message()));
   }
+  if (options.dns_max_outstanding < 1) {
+    return absl::InvalidArgumentError("dns_max_outstanding must be at least 1");
+  }
+  // One pacer and health probe for the whole server: the bound is about the
+  // resolver's load, which every run adds to.
+  net::DnsUpstreamOptions upstream;
+  upstream.max_outstanding = options.dns_max_outstanding;
+  options.dns.upstream = std::make_shared<net::DnsUpstream>(upstream);
   if (options.checks.empty()) options.checks = checks::BuiltinChecks();
   std::vector<checks::scoring::CheckWeight> defaults;
   for (const auto& check : options.checks) {

@@ -34,7 +34,11 @@ namespace mtasts::engine {
 
 struct EngineOptions {
   int reactor_threads = 2;
+  // DnsOptions::upstream is the engine's own: every run shares one.
   net::DnsOptions dns;
+  // Bound on DNS queries outstanding at the resolver, all runs together
+  // (limits.dns_max_outstanding).
+  int dns_max_outstanding = net::kDefaultDnsMaxOutstanding;
   // Configured points per check name (ServerConfig.weights); absent or 0:
   // the check's default_weight().
   google::protobuf::Map<std::string, int32_t> weights;

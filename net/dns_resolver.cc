@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <cerrno>
 #include <climits>
@@ -48,6 +49,11 @@ absl::Status InitAresLibrary() {
   return absl::OkStatus();
 }
 
+uint64_t NextSessionId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 int AresType(RrType type) {
   switch (type) {
     case RrType::kA: return ns_t_a;
@@ -61,13 +67,14 @@ int AresType(RrType type) {
 
 class AresSession final : public DnsSession, private FdHandler {
  public:
-  AresSession(Reactor* reactor, const DnsOptions& options)
-      : reactor_(reactor), options_(options) {}
+  AresSession(Reactor* reactor, const DnsOptions& options, absl::Time deadline)
+      : reactor_(reactor), options_(options), deadline_(deadline) {}
 
   ~AresSession() override {
     assert(reactor_->InReactorThread());
     lifetime_.Expire();
     cancelled_ = true;
+    ReturnSlots();
     timer_.Cancel();
     if (channel_ != nullptr) {
       // Reports ARES_EDESTRUCTION to every query (ignored) and closes the
@@ -124,13 +131,13 @@ class AresSession final : public DnsSession, private FdHandler {
     }
     lookup->current = lookup->result.name;
     lookup->seen.insert(lookup->current);
-    StartAresQuery(lookup);
-    RearmTimer();
+    SendWhenPaced(lookup);
   }
 
   void Cancel() override {
     assert(reactor_->InReactorThread());
     cancelled_ = true;
+    ReturnSlots();
     // Reports ARES_ECANCELLED to every query (ignored) and, with no query
     // left, closes the channel's sockets: no retries go out after this.
     ares_cancel(channel_);
@@ -150,7 +157,217 @@ class AresSession final : public DnsSession, private FdHandler {
     absl::flat_hash_set<std::string> seen;  // names on the chain, for loops
     uint32_t min_ttl = UINT32_MAX;
     Callback done;
+    // Pacing (with an upstream): waiting in the pacer's line, or holding a slot.
+    DnsPacer::Ticket ticket = 0;
+    bool holds_slot = false;
+    int overload_retries = 0;     // resends because our resolver was silent
+    std::string timeout_detail;   // the last round's, while asking for health
   };
+
+  // --- Pacing and the overload verdict (DnsOptions::upstream).
+
+  // Sends `lookup`'s query now, or once the pacer hands it a slot.
+  void SendWhenPaced(Lookup* lookup) {
+    if (options_.upstream == nullptr) {
+      StartAresQuery(lookup);
+      RearmTimer();
+      return;
+    }
+    DnsPacer::Acquired acquired = options_.upstream->pacer().Acquire(
+        reactor_, deadline_, [this, id = lookup->id](bool granted) { OnSlot(id, granted); });
+    if (!acquired.granted_now) {
+      lookup->ticket = acquired.ticket;
+      return;
+    }
+    lookup->holds_slot = true;
+    StartAresQuery(lookup);
+    RearmTimer();
+  }
+
+  // The pacer's turn for lookup `id` came (runs from the reactor queue; the
+  // session withdraws its tickets before it is cancelled or destroyed).
+  void OnSlot(uint64_t id, bool granted) {
+    auto it = lookups_.find(id);
+    if (it == lookups_.end()) {
+      if (granted) options_.upstream->pacer().Release();
+      return;
+    }
+    Lookup* lookup = it->second.get();
+    lookup->ticket = 0;
+    if (!granted) {
+      Finish(lookup, DnsOutcome::kResolverOverloaded,
+             absl::StrCat("still waiting in the checker's own DNS queue (at most ",
+                          options_.upstream->pacer().max_outstanding(),
+                          " queries outstanding) at the domain's deadline"));
+      return;
+    }
+    lookup->holds_slot = true;
+    StartAresQuery(lookup);
+    RearmTimer();
+  }
+
+  void ReleaseSlot(Lookup* lookup) {
+    if (!lookup->holds_slot) return;
+    lookup->holds_slot = false;
+    options_.upstream->pacer().Release();
+  }
+
+  // Cancel and destruction: every slot and place in line goes back, and a
+  // probe in flight is abandoned (its waiters ask again).
+  void ReturnSlots() {
+    if (options_.upstream == nullptr) return;
+    DnsPacer& pacer = options_.upstream->pacer();
+    for (auto& [id, lookup] : lookups_) {
+      if (lookup->ticket != 0) pacer.Withdraw(std::exchange(lookup->ticket, 0));
+      ReleaseSlot(lookup.get());
+    }
+    if (probing_) {
+      probing_ = false;
+      if (probe_ticket_ != 0) pacer.Withdraw(std::exchange(probe_ticket_, 0));
+      if (std::exchange(probe_holds_slot_, false)) pacer.Release();
+      probe_.reset();
+      options_.upstream->ProbeDone(UpstreamHealth::kUnknown);
+    }
+  }
+
+  // Every try of `lookup` timed out: our resolver's fault or the domain's?
+  void OnTimedOut(Lookup* lookup, std::string detail) {
+    if (options_.upstream == nullptr) {
+      Finish(lookup, DnsOutcome::kTimeout, detail);
+      return;
+    }
+    ReleaseSlot(lookup);
+    options_.upstream->NoteLookup(session_id_, /*timed_out=*/true);
+    lookup->timeout_detail = std::move(detail);
+    AskHealth(lookup->id);
+  }
+
+  void AskHealth(uint64_t id) {
+    UpstreamHealth known = UpstreamHealth::kUnknown;
+    const DnsUpstream::Ask ask = options_.upstream->AskHealth(
+        reactor_, lifetime_.Guard([this, id](UpstreamHealth health) { OnHealth(id, health); }),
+        &known);
+    if (ask == DnsUpstream::Ask::kKnown) {
+      OnHealth(id, known);
+    } else if (ask == DnsUpstream::Ask::kProbe) {
+      StartProbe();
+    }
+  }
+
+  void OnHealth(uint64_t id, UpstreamHealth health) {
+    auto it = lookups_.find(id);
+    if (it == lookups_.end()) return;  // cancelled meanwhile
+    Lookup* lookup = it->second.get();
+    std::string why;
+    switch (health) {
+      case UpstreamHealth::kUnknown:  // the prober went away: ask again
+        AskHealth(id);
+        return;
+      case UpstreamHealth::kAnswering: {
+        // It answers some questions; but lookups of many unrelated runs
+        // timing out at once is its overload, not this domain's servers.
+        const int sessions = options_.upstream->MassTimeoutSessions();
+        if (sessions == 0) {
+          Finish(lookup, DnsOutcome::kTimeout, lookup->timeout_detail);
+          return;
+        }
+        why = absl::StrCat("; lookups of ", sessions,
+                           " domains checked at the same time timed out too, so the "
+                           "checker's own resolver is overloaded");
+        break;
+      }
+      case UpstreamHealth::kSilent:
+        why = "; the checker's own resolver did not answer a probe for the root's NS "
+              "records either";
+        break;
+    }
+    const absl::Duration backoff = options_.overload_backoff * (1 << lookup->overload_retries);
+    if (lookup->overload_retries < options_.overload_retries &&
+        absl::Now() + backoff + RoundTime() <= deadline_) {
+      ++lookup->overload_retries;
+      reactor_->RunAfter(backoff, lifetime_.Guard([this, id] {
+        auto again = lookups_.find(id);
+        if (again != lookups_.end()) SendWhenPaced(again->second.get());
+      }));
+      return;
+    }
+    Finish(lookup, DnsOutcome::kResolverOverloaded,
+           absl::StrCat(lookup->timeout_detail,
+                        lookup->overload_retries > 0
+                            ? absl::StrCat(", sent ", lookup->overload_retries + 1, " times")
+                            : "",
+                        why));
+  }
+
+  // The longest one round of c-ares tries can take: each try of each server,
+  // the attempt timeout doubling per round over the servers.
+  absl::Duration RoundTime() const {
+    const int servers = std::max<int>(1, static_cast<int>(options_.servers.size()));
+    return options_.attempt_timeout * servers * ((1 << std::min(options_.tries, 16)) - 1);
+  }
+
+  // Sends the health probe: ". NS" on a channel of its own with one try, so
+  // its answer is not hidden behind c-ares' doubling timeouts, holding an
+  // urgent slot (the bound holds for probes too).
+  void StartProbe() {
+    probing_ = true;
+    DnsPacer::Acquired acquired = options_.upstream->pacer().Acquire(
+        reactor_, absl::InfiniteFuture(), [this](bool granted) { OnProbeSlot(granted); },
+        /*urgent=*/true);
+    if (acquired.granted_now) {
+      OnProbeSlot(true);
+    } else {
+      probe_ticket_ = acquired.ticket;
+    }
+  }
+
+  void OnProbeSlot(bool granted) {
+    probe_ticket_ = 0;
+    probe_holds_slot_ = granted;
+    DnsOptions options = options_;
+    options.upstream = nullptr;
+    options.tries = 1;
+    auto probe = std::make_unique<AresSession>(reactor_, options, absl::InfiniteFuture());
+    if (!granted || !probe->Init().ok()) {
+      EndProbe(UpstreamHealth::kSilent);
+      return;
+    }
+    probe_ = std::move(probe);
+    probe_->QueryRootNs(lifetime_.Guard([this](int status) {
+      // Any reply but SERVFAIL proves the resolver works; SERVFAIL on the
+      // root means it cannot reach the root either: ours to fix.
+      const bool answered = status == ARES_SUCCESS || status == ARES_ENODATA ||
+                            status == ARES_ENOTFOUND || status == ARES_EREFUSED;
+      EndProbe(answered ? UpstreamHealth::kAnswering : UpstreamHealth::kSilent);
+    }));
+  }
+
+  void EndProbe(UpstreamHealth health) {
+    if (std::exchange(probe_holds_slot_, false)) options_.upstream->pacer().Release();
+    probing_ = false;
+    // Runs from the probe's reactor-queued callback, never inside c-ares, so
+    // the probe's channel can go now.
+    probe_.reset();
+    options_.upstream->ProbeDone(health);
+  }
+
+ public:
+  // The probe's query: ". NS", `done` gets c-ares' status, from the reactor
+  // queue. One at a time; never after Cancel or destruction.
+  void QueryRootNs(absl::AnyInvocable<void(int)> done) {
+    probe_done_ = std::move(done);
+    ares_query(channel_, ".", ns_c_in, ns_t_ns, &AresSession::OnRootNs, this);
+    RearmTimer();
+  }
+
+ private:
+  static void OnRootNs(void* arg, int status, int /*timeouts*/, unsigned char*, int) {
+    if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION) return;
+    auto* self = static_cast<AresSession*>(arg);
+    self->reactor_->Post(self->lifetime_.Guard([self, status] {
+      if (auto done = std::move(self->probe_done_)) done(status);
+    }));
+  }
 
   absl::Status SetServers() {
     std::vector<ares_addr_port_node> nodes(options_.servers.size());
@@ -274,10 +491,9 @@ class AresSession final : public DnsSession, private FdHandler {
         return;
       case ARES_ETIMEOUT:
         // c-ares doubles the attempt timeout on each round over the servers.
-        Finish(lookup, DnsOutcome::kTimeout,
-               absl::StrCat("no answer", where, " after ", options_.tries,
-                            " tries per server (first timeout ",
-                            absl::FormatDuration(options_.attempt_timeout), ")"));
+        OnTimedOut(lookup, absl::StrCat("no answer", where, " after ", options_.tries,
+                                        " tries per server (first timeout ",
+                                        absl::FormatDuration(options_.attempt_timeout), ")"));
         return;
       case ARES_ECONNREFUSED:
         // Every configured server refused the connection (ICMP port
@@ -490,6 +706,11 @@ class AresSession final : public DnsSession, private FdHandler {
   // never inside a c-ares callback, where destroying the session would
   // destroy the channel under c-ares' feet.
   void Finish(Lookup* lookup, DnsOutcome outcome, absl::string_view detail) {
+    ReleaseSlot(lookup);  // at once: the next query in line need not wait for delivery
+    if (options_.upstream != nullptr && outcome != DnsOutcome::kTimeout &&
+        outcome != DnsOutcome::kResolverOverloaded) {
+      options_.upstream->NoteLookup(session_id_, /*timed_out=*/false);
+    }
     DnsResult& r = lookup->result;
     r.outcome = outcome;
     AddDetail(&r, detail);
@@ -589,7 +810,16 @@ class AresSession final : public DnsSession, private FdHandler {
 
   Reactor* const reactor_;
   const DnsOptions options_;
+  const absl::Time deadline_;
+  // Tells sessions apart in the upstream's window of timeouts.
+  const uint64_t session_id_ = NextSessionId();
   ares_channel channel_ = nullptr;
+  // The health probe this session sends for the upstream, if any.
+  bool probing_ = false;
+  DnsPacer::Ticket probe_ticket_ = 0;
+  bool probe_holds_slot_ = false;
+  std::unique_ptr<AresSession> probe_;
+  absl::AnyInvocable<void(int)> probe_done_;  // QueryRootNs, on the probe session
   absl::flat_hash_map<uint64_t, std::unique_ptr<Lookup>> lookups_;
   uint64_t next_lookup_id_ = 1;
   absl::flat_hash_set<int> watched_fds_;
@@ -608,6 +838,9 @@ absl::Status ValidateOptions(const DnsOptions& options) {
     return absl::InvalidArgumentError(
         absl::StrCat("attempt_timeout must be >= 1ms, got ",
                      absl::FormatDuration(options.attempt_timeout)));
+  }
+  if (options.overload_retries < 0 || options.overload_backoff < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("overload_retries and overload_backoff must be >= 0");
   }
   if (options.max_cname_depth < 0 || options.max_records < 1 ||
       options.max_txt_record_bytes < 1) {
@@ -653,7 +886,8 @@ absl::StatusOr<std::vector<DnsServer>> ParseDnsServers(const std::string& csv) {
 }
 
 absl::StatusOr<std::unique_ptr<DnsSession>> DnsSession::Create(Reactor* reactor,
-                                                               const DnsOptions& options) {
+                                                               const DnsOptions& options,
+                                                               absl::Time deadline) {
   if (reactor == nullptr) return absl::InvalidArgumentError("null reactor");
   if (!reactor->InReactorThread()) {
     return absl::FailedPreconditionError("DnsSession::Create off the reactor thread");
@@ -662,7 +896,7 @@ absl::StatusOr<std::unique_ptr<DnsSession>> DnsSession::Create(Reactor* reactor,
   if (!status.ok()) return status;
   status = InitAresLibrary();
   if (!status.ok()) return status;
-  auto session = std::make_unique<AresSession>(reactor, options);
+  auto session = std::make_unique<AresSession>(reactor, options, deadline);
   status = session->Init();
   if (!status.ok()) return status;
   return std::unique_ptr<DnsSession>(std::move(session));

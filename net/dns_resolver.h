@@ -6,6 +6,21 @@
 // reactor: Cancel() (or destroying the session) stops every query it has in
 // flight, so a cancelled RPC stops its network work.
 //
+// Sessions given a shared DnsUpstream (DnsOptions::upstream; the engine gives
+// every run the same one) are paced and tell our overload from the domain's
+// (docs/design.md, "DNS under load"):
+//  - each query holds one of the upstream's slots while c-ares works on it
+//    (DnsPacer: a server-wide bound, FIFO beyond it); a query still waiting
+//    for a slot at the session's deadline ends kResolverOverloaded, and
+//    Cancel() takes waiting queries out of the line;
+//  - a lookup whose tries all timed out asks whether our resolver answers at
+//    all (DnsUpstream: a shared ". NS" probe) and whether lookups of many
+//    other runs timed out at the same time (DnsUpstream's window). Neither:
+//    kTimeout, the domain's name servers did not answer. Either: the lookup is sent
+//    again after a backoff (overload_backoff, doubling, at most
+//    overload_retries times, and only when a whole round of tries still fits
+//    before the deadline), then ends kResolverOverloaded.
+//
 //   auto session = DnsSession::Create(reactor, options);   // on reactor thread
 //   (*session)->Query("_mta-sts.example.com", RrType::kTxt,
 //                     [](DnsResult r) { ... });             // later, reactor thread
@@ -42,6 +57,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "net/dns_types.h"
+#include "net/dns_upstream.h"
 #include "net/reactor.h"
 
 namespace mtasts::net {
@@ -65,17 +81,26 @@ struct DnsOptions {
   // Bounds on remote input: records beyond these are dropped and `detail` says so.
   int max_records = 32;
   int max_txt_record_bytes = 4096;
+  // Shared by every session of the server: pacing and the resolver's health.
+  // Null: no pacing, and a timeout is always kTimeout.
+  std::shared_ptr<DnsUpstream> upstream;
+  // When our own resolver is silent: how often a timed-out lookup is sent
+  // again, and the wait before the first resend (doubled for each next).
+  int overload_retries = 2;
+  absl::Duration overload_backoff = absl::Milliseconds(500);
 };
 
 class DnsSession {
  public:
   using Callback = absl::AnyInvocable<void(DnsResult)>;
 
-  // Reactor thread only. Errors: c-ares init failure (INTERNAL), bad servers
-  // or options (INVALID_ARGUMENT), called off the reactor thread
-  // (FAILED_PRECONDITION).
-  static absl::StatusOr<std::unique_ptr<DnsSession>> Create(Reactor* reactor,
-                                                            const DnsOptions& options);
+  // Reactor thread only. `deadline`: when the session's owner gives up (the
+  // run's deadline); bounds the wait for a slot and the overload resends.
+  // Errors: c-ares init failure (INTERNAL), bad servers or options
+  // (INVALID_ARGUMENT), called off the reactor thread (FAILED_PRECONDITION).
+  static absl::StatusOr<std::unique_ptr<DnsSession>> Create(
+      Reactor* reactor, const DnsOptions& options,
+      absl::Time deadline = absl::InfiniteFuture());
   // Cancels everything in flight. Reactor thread only, and before the reactor
   // is destroyed.
   virtual ~DnsSession() = default;
@@ -85,11 +110,13 @@ class DnsSession {
   // it never runs). Reactor thread only.
   virtual void Query(const std::string& name, RrType type, Callback done) = 0;
 
-  // Stops all queries in flight; their callbacks never run, nor do those of
-  // later Query() calls. Reactor thread only.
+  // Stops all queries in flight (and takes those waiting for a slot out of
+  // the pacer's line); their callbacks never run, nor do those of later
+  // Query() calls. Reactor thread only.
   virtual void Cancel() = 0;
 
-  // Queries started and not yet completed (for tests and metrics).
+  // Queries started and not yet completed, waiting ones included (for tests
+  // and metrics).
   virtual int InFlight() const = 0;
 };
 

@@ -32,10 +32,14 @@ enum class DnsOutcome {
   // Our own resolver could not be reached at all (connection refused): says
   // nothing about the domain, so checks treat it as inconclusive.
   kUnreachable,
+  // The lookup timed out and so did a probe of our own resolver (". NS"),
+  // or it waited in our own DNS queue past the domain's deadline: our
+  // resolver is overloaded or cut off, which says nothing about the domain.
+  kResolverOverloaded,
   kCancelled, // the session was cancelled; never delivered to callers' callbacks
 };
 // "ANSWER", "NXDOMAIN", "NODATA", "SERVFAIL", "REFUSED", "TIMEOUT", "ERROR",
-// "UNREACHABLE", "CANCELLED".
+// "UNREACHABLE", "RESOLVER_OVERLOADED", "CANCELLED".
 inline const char* DnsOutcomeName(DnsOutcome outcome) {
   switch (outcome) {
     case DnsOutcome::kAnswer: return "ANSWER";
@@ -46,9 +50,17 @@ inline const char* DnsOutcomeName(DnsOutcome outcome) {
     case DnsOutcome::kTimeout: return "TIMEOUT";
     case DnsOutcome::kError: return "ERROR";
     case DnsOutcome::kUnreachable: return "UNREACHABLE";
+    case DnsOutcome::kResolverOverloaded: return "RESOLVER_OVERLOADED";
     case DnsOutcome::kCancelled: return "CANCELLED";
   }
   return "?";
+}
+
+// True for outcomes about the checker's own vantage point (its resolver
+// unreachable or overloaded) rather than the name asked: a check that sees
+// one is INCONCLUSIVE, never FAIL (checks/findings/lookup_verdict.h).
+inline bool IsOwnResolverFailure(DnsOutcome outcome) {
+  return outcome == DnsOutcome::kUnreachable || outcome == DnsOutcome::kResolverOverloaded;
 }
 
 struct MxRecord {

@@ -82,6 +82,7 @@ EffectiveLimits ResolveLimits(const v1::Limits& l) {
   e.dns_timeout = FromProto(l.dns_timeout(), e.dns_timeout);
   e.dns_tries = OrDefault(l.dns_tries(), e.dns_tries);
   e.max_cname_depth = OrDefault(l.max_cname_depth(), e.max_cname_depth);
+  e.dns_max_outstanding = OrDefault(l.dns_max_outstanding(), e.dns_max_outstanding);
   e.check_timeout = FromProto(l.check_timeout(), e.check_timeout);
   e.max_inflight = OrDefault(l.max_inflight(), e.max_inflight);
   e.fleet_max_inflight = OrDefault(l.fleet_max_inflight(), e.fleet_max_inflight);
@@ -121,6 +122,7 @@ absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings
   engine_options.dns.attempt_timeout = limits.dns_timeout;
   engine_options.dns.tries = limits.dns_tries;
   engine_options.dns.max_cname_depth = limits.max_cname_depth;
+  engine_options.dns_max_outstanding = limits.dns_max_outstanding;
   engine_options.dns.max_records = limits.max_txt_records;
   engine_options.dns.max_txt_record_bytes = limits.max_txt_record_bytes;
   engine_options.weights = settings.config.weights();

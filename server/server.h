@@ -85,6 +85,7 @@ struct EffectiveLimits {
   absl::Duration dns_timeout = absl::Seconds(2);
   int dns_tries = 2;
   int max_cname_depth = 8;
+  int dns_max_outstanding = net::kDefaultDnsMaxOutstanding;
   absl::Duration check_timeout = absl::Seconds(15);
   int max_inflight = 2000;
   int fleet_max_inflight = 100;

@@ -63,7 +63,8 @@ absl::StatusOr<v1::ServerConfig> ParseServerConfig(const std::string& text) {
         std::pair{int64_t{l.fleet_max_inflight()}, "limits.fleet_max_inflight"},
         std::pair{int64_t{l.max_txt_record_bytes()}, "limits.max_txt_record_bytes"},
         std::pair{int64_t{l.max_txt_records()}, "limits.max_txt_records"},
-        std::pair{int64_t{l.max_mx_hosts()}, "limits.max_mx_hosts"}}) {
+        std::pair{int64_t{l.max_mx_hosts()}, "limits.max_mx_hosts"},
+        std::pair{int64_t{l.dns_max_outstanding()}, "limits.dns_max_outstanding"}}) {
     absl::Status s = CheckNonNegative(v, name);
     if (!s.ok()) return s;
   }

@@ -37,6 +37,16 @@ TEST(ServerConfigTest, EmptyConfigMeansDefaults) {
   EXPECT_EQ(limits.shutdown_grace, absl::Seconds(10));
 }
 
+TEST(ServerConfigTest, DnsMaxOutstanding) {
+  auto config = ParseServerConfig("limits { dns_max_outstanding: 64 }");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(ResolveLimits(config->limits()).dns_max_outstanding, 64);
+  EXPECT_EQ(ResolveLimits(v1::Limits()).dns_max_outstanding, 256);
+  config = ParseServerConfig("limits { dns_max_outstanding: -1 }");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("limits.dns_max_outstanding"), std::string::npos);
+}
+
 TEST(ServerConfigTest, ProbeLimitsFromConfig) {
   auto config = ParseServerConfig(
       "limits { policy_connect_timeout { seconds: 2 } policy_response_timeout { seconds: 4 }\n"

@@ -32,6 +32,20 @@ const FindingInfo kRows[] = {
      "servers given with --dns_servers (or in /etc/resolv.conf) are running and "
      "reachable, then check again.",
      ""},
+    {v1::RESOLVER_OVERLOADED, v1::SEVERITY_MEDIUM, "engine",
+     "The checker's own DNS resolver did not answer in time",
+     "The lookup timed out, and the checker's own resolver did not answer a "
+     "question it answers from memory either (the root's NS records), and "
+     "sending the lookup again after a short wait (when the domain's time "
+     "allowed) did not help: the resolver was overloaded or cut off from the "
+     "internet when this domain was checked. This says nothing "
+     "about the domain, so the check is inconclusive and its points are left "
+     "out of the score.",
+     "Nothing to change on the domain; check it again later. Whoever runs the "
+     "checker: give its resolver (--dns_servers) more capacity, or lower "
+     "limits.dns_max_outstanding or the number of domains checked at once "
+     "(--max_inflight, --fleet_max_inflight).",
+     ""},
 };
 
 }  // namespace

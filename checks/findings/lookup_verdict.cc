@@ -14,6 +14,7 @@ v1::DnsOutcome ToProtoOutcome(net::DnsOutcome outcome) {
     case net::DnsOutcome::kRefused: return v1::DNS_OUTCOME_REFUSED;
     case net::DnsOutcome::kTimeout: return v1::DNS_OUTCOME_TIMEOUT;
     case net::DnsOutcome::kUnreachable: return v1::DNS_OUTCOME_RESOLVER_UNREACHABLE;
+    case net::DnsOutcome::kResolverOverloaded: return v1::DNS_OUTCOME_RESOLVER_OVERLOADED;
     case net::DnsOutcome::kError:
     case net::DnsOutcome::kCancelled: return v1::DNS_OUTCOME_ERROR;
   }
@@ -35,6 +36,8 @@ const char* DnsOutcomeWords(net::DnsOutcome outcome) {
              "was too long";
     case net::DnsOutcome::kUnreachable:
       return "UNREACHABLE: the checker's own DNS resolver could not be contacted";
+    case net::DnsOutcome::kResolverOverloaded:
+      return "RESOLVER_OVERLOADED: the checker's own DNS resolver did not answer in time";
     default:
       return net::DnsOutcomeName(outcome);
   }
@@ -51,6 +54,15 @@ CheckVerdict InconclusiveLookupVerdict(const net::DnsResult& lookup, absl::strin
     verdict.summary = absl::StrCat("The ", what,
                                    " never reached a DNS server, so nothing is known; "
                                    "left out of the score.");
+  } else if (lookup.outcome == net::DnsOutcome::kResolverOverloaded) {
+    FindingList findings(EngineFindings(), lookup.name);
+    findings.Add(v1::RESOLVER_OVERLOADED,
+                 absl::StrCat("The ", what, " got no answer from the checker's own resolver: ",
+                              lookup.detail, "."));
+    verdict.findings = std::move(findings).Take();
+    verdict.summary = absl::StrCat("The checker's own DNS resolver did not answer the ", what,
+                                   " in time (it was overloaded or cut off), so nothing is "
+                                   "known; left out of the score.");
   } else {
     verdict.summary = absl::StrCat("The ", what, " was cancelled before it finished.");
   }

@@ -18,8 +18,10 @@ const char* DnsOutcomeWords(net::DnsOutcome outcome);
 v1::DnsOutcome ToProtoOutcome(net::DnsOutcome outcome);
 
 // The verdict of a check whose lookup never reached a DNS server of ours
-// (DnsOutcome::kUnreachable) or was cancelled: INCONCLUSIVE, with a
-// RESOLVER_UNREACHABLE finding in the first case. `what` names the lookup,
+// (DnsOutcome::kUnreachable), got no answer from it (kResolverOverloaded) or
+// was cancelled: INCONCLUSIVE, with a RESOLVER_UNREACHABLE or
+// RESOLVER_OVERLOADED finding in the first two cases (never a finding about
+// the domain). `what` names the lookup,
 // e.g. "TXT lookup of _mta-sts.example.com".
 CheckVerdict InconclusiveLookupVerdict(const net::DnsResult& lookup, absl::string_view what);
 

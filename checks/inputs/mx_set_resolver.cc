@@ -85,6 +85,13 @@ void MxSetResolver::OnMxLookup(net::DnsResult result) {
           v1::RESOLVER_UNREACHABLE,
           absl::StrCat("The MX lookup for ", domain, " could not be made: ", result.detail, ".")));
       break;
+    case net::DnsOutcome::kResolverOverloaded:
+      // Our resolver, not the domain's zone: MX_LOOKUP_FAILED would blame the domain.
+      add_domain_finding_(table.Make(
+          v1::RESOLVER_OVERLOADED,
+          absl::StrCat("The MX lookup for ", domain, " got no answer from the checker's own "
+                       "resolver: ", result.detail, ".")));
+      break;
     case net::DnsOutcome::kNxDomain:
       add_domain_finding_(table.Make(
           v1::DOMAIN_NOT_FOUND, absl::StrCat("The MX lookup for ", domain,

@@ -13,7 +13,7 @@ namespace mtasts::checks {
 void MxMatchCheck::Run(CheckContext& ctx, DoneCallback done) {
   const MxSet& mx = ctx.mx_set();
   const net::DnsOutcome outcome = mx.lookup.outcome;
-  if (outcome == net::DnsOutcome::kUnreachable || outcome == net::DnsOutcome::kCancelled) {
+  if (net::IsOwnResolverFailure(outcome) || outcome == net::DnsOutcome::kCancelled) {
     done(InconclusiveLookupVerdict(mx.lookup, absl::StrCat("MX lookup of ", ctx.domain())));
     return;
   }

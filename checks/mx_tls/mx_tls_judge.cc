@@ -192,8 +192,23 @@ CheckVerdict JudgeMxTls(const MxTlsInput& input) {
   }
   std::vector<v1::Finding> findings;
   size_t passing = 0, probed = 0, connected = 0, ours = 0, refused = 0;
+  size_t unresolved_by_us = 0;  // hosts our own resolver gave no addresses for
   bool expiring = false;
   for (const MxHostProbes& host : input.hosts) {
+    if (host.addresses.empty() && (net::IsOwnResolverFailure(host.a_outcome) ||
+                                   net::IsOwnResolverFailure(host.aaaa_outcome))) {
+      // Our resolver failed, not the domain's zone: not MX_TLS_HOST_NO_ADDRESS.
+      const net::DnsOutcome ours_outcome =
+          net::IsOwnResolverFailure(host.a_outcome) ? host.a_outcome : host.aaaa_outcome;
+      ++unresolved_by_us;
+      findings.push_back(MxTlsFindings().Make(
+          ours_outcome == net::DnsOutcome::kUnreachable ? v1::RESOLVER_UNREACHABLE
+                                                        : v1::RESOLVER_OVERLOADED,
+          absl::StrCat("The address lookups of MX host ", host.host, " got no answer (",
+                       DnsOutcomeWords(ours_outcome), "), so it was not probed."),
+          host.host));
+      continue;
+    }
     if (host.addresses.empty()) {
       const bool failed = host.a_outcome != net::DnsOutcome::kNoData &&
                           host.a_outcome != net::DnsOutcome::kNxDomain &&
@@ -304,7 +319,8 @@ CheckVerdict JudgeMxTls(const MxTlsInput& input) {
                      "out everywhere). Outbound port 25 is probably blocked where the checker "
                      "runs, so nothing is known about the domain's MX hosts.")));
     for (v1::Finding& f : findings) {
-      if (f.code() == v1::MX_TLS_ADDRESS_REFUSED || f.code() == v1::MX_TLS_HOST_NO_ADDRESS) {
+      if (f.code() == v1::MX_TLS_ADDRESS_REFUSED || f.code() == v1::MX_TLS_HOST_NO_ADDRESS ||
+          f.code() == v1::RESOLVER_UNREACHABLE || f.code() == v1::RESOLVER_OVERLOADED) {
         inconclusive.findings.push_back(std::move(f));
       }
     }
@@ -316,10 +332,13 @@ CheckVerdict JudgeMxTls(const MxTlsInput& input) {
   // Nothing probed because of us (the guard's rules, our own failures): we
   // did not look, so we cannot tell. Hosts without any address are the
   // domain's fault and fall through to FAIL.
-  if (probed == 0 && (refused > 0 || ours > 0)) {
+  if (probed == 0 && (refused > 0 || ours > 0 || unresolved_by_us > 0)) {
     verdict.status = v1::CHECK_STATUS_INCONCLUSIVE;
     verdict.summary =
-        refused > 0
+        unresolved_by_us > 0 && refused == 0 && ours == 0
+            ? "Inconclusive: the checker's own DNS resolver did not give the MX hosts' "
+              "addresses; left out of the score."
+        : refused > 0
             ? "Inconclusive: every MX address is non-public, and the checker does not connect "
               "to such addresses; left out of the score."
             : "Inconclusive: the probes could not be made or finished on our side.";
@@ -327,11 +346,19 @@ CheckVerdict JudgeMxTls(const MxTlsInput& input) {
     return verdict;
   }
 
-  const size_t hosts = input.hosts.size();
+  // Hosts we could not resolve are left out, as their probes would be.
+  const size_t hosts = input.hosts.size() - unresolved_by_us;
   verdict.fraction = static_cast<double>(passing) / static_cast<double>(hosts);
+  // Our own resolver's findings say nothing about the domain: they neither
+  // lower the status nor hide a pass.
+  auto about_us = [](const v1::Finding& f) {
+    return f.code() == v1::RESOLVER_UNREACHABLE || f.code() == v1::RESOLVER_OVERLOADED;
+  };
   v1::Severity worst = v1::SEVERITY_UNSPECIFIED;
-  for (const v1::Finding& f : findings) worst = std::max(worst, f.severity());
-  if (passing == hosts && findings.empty()) {
+  for (const v1::Finding& f : findings) {
+    if (!about_us(f)) worst = std::max(worst, f.severity());
+  }
+  if (passing == hosts && std::all_of(findings.begin(), findings.end(), about_us)) {
     verdict.status = v1::CHECK_STATUS_PASS;
     findings.push_back(MxTlsFindings().Make(
         v1::MX_TLS_VALID,

@@ -11,10 +11,12 @@ namespace {
 
 using net::NetFailure;
 using net::SmtpPhase;
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 // --- Probe results as the probe reports them. ---
 
@@ -240,6 +242,26 @@ TEST(MxTlsJudgeTest, NoTcpAnywhereIsTheVantagePoint) {
   EXPECT_EQ(v.status, v1::CHECK_STATUS_INCONCLUSIVE);
   EXPECT_THAT(Codes(v), ElementsAre(v1::MX_TLS_PORT25_BLOCKED, v1::MX_TLS_ADDRESS_REFUSED));
   EXPECT_THAT(v.findings[0].detail(), HasSubstr("None of the 3 MX addresses"));
+}
+
+TEST(MxTlsJudgeTest, HostsOurResolverCouldNotResolveAreLeftOut) {
+  MxTlsInput in;
+  in.mode = v1::POLICY_MODE_ENFORCE;
+  MxHostProbes unresolved = Host("mx2.example.com", {});
+  unresolved.a_outcome = net::DnsOutcome::kResolverOverloaded;
+  unresolved.aaaa_outcome = net::DnsOutcome::kResolverOverloaded;
+  // Alone: nothing is known, not MX_TLS_HOST_NO_ADDRESS.
+  in.hosts = {unresolved};
+  CheckVerdict v = JudgeMxTls(in);
+  EXPECT_EQ(v.status, v1::CHECK_STATUS_INCONCLUSIVE);
+  EXPECT_THAT(Codes(v), ElementsAre(v1::RESOLVER_OVERLOADED));
+  // Beside a host that passes: that host's pass stands, the other is left out.
+  in.hosts = {Host("mx1.example.com", {At("192.0.2.1", Passed())}), unresolved};
+  v = JudgeMxTls(in);
+  EXPECT_EQ(v.status, v1::CHECK_STATUS_PASS);
+  EXPECT_EQ(v.fraction, 1.0);
+  EXPECT_THAT(Codes(v), Contains(v1::RESOLVER_OVERLOADED));
+  EXPECT_THAT(Codes(v), Not(Contains(v1::MX_TLS_HOST_NO_ADDRESS)));
 }
 
 TEST(MxTlsJudgeTest, OneHostUnreachableWhileAnotherAnswersIsTheDomains) {

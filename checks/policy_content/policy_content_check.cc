@@ -13,7 +13,7 @@ void PolicyContentCheck::Run(CheckContext& ctx, DoneCallback done) {
   const PolicyFetch& fetch = ctx.policy();
   const PolicyFetchAttempt* chosen = fetch.chosen_attempt();
   auto unreachable = [](const net::DnsResult& r) {
-    return r.outcome == net::DnsOutcome::kUnreachable || r.outcome == net::DnsOutcome::kCancelled;
+    return net::IsOwnResolverFailure(r.outcome) || r.outcome == net::DnsOutcome::kCancelled;
   };
   if (chosen == nullptr && fetch.attempts.empty() &&
       (unreachable(fetch.a_lookup) || unreachable(fetch.aaaa_lookup))) {

@@ -222,12 +222,11 @@ CheckVerdict JudgePolicyFetch(const PolicyFetch& fetch, v1::PolicyEvidence* evid
   if (fetch.attempts.empty()) {
     const net::DnsResult& a = fetch.a_lookup;
     const net::DnsResult& aaaa = fetch.aaaa_lookup;
-    auto is = [&](net::DnsOutcome o) { return a.outcome == o || aaaa.outcome == o; };
-    if (is(net::DnsOutcome::kUnreachable) || is(net::DnsOutcome::kCancelled)) {
-      const net::DnsResult& failed =
-          a.outcome == net::DnsOutcome::kUnreachable || a.outcome == net::DnsOutcome::kCancelled
-              ? a
-              : aaaa;
+    auto ours = [](const net::DnsResult& r) {
+      return net::IsOwnResolverFailure(r.outcome) || r.outcome == net::DnsOutcome::kCancelled;
+    };
+    if (ours(a) || ours(aaaa)) {
+      const net::DnsResult& failed = ours(a) ? a : aaaa;
       return InconclusiveLookupVerdict(failed, absl::StrCat("address lookup of ", fetch.host));
     }
     FindingList host_findings(PolicyFetchFindings(), fetch.host);

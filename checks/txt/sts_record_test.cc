@@ -451,6 +451,13 @@ const StsCase kCases[] = {
      {v1::RESOLVER_UNREACHABLE},
      "",
      DnsOutcome::kUnreachable},
+    // Nor does our resolver overloaded (its own probe went unanswered too).
+    {"ResolverOverloaded",
+     {},
+     v1::CHECK_STATUS_INCONCLUSIVE,
+     {v1::RESOLVER_OVERLOADED},
+     "",
+     DnsOutcome::kResolverOverloaded},
 
     // --- CNAME delegation (RFC 8461 §8.2) ---
     {"CnameToProvider",

@@ -476,6 +476,7 @@ class FakeDnsServer::Loop {
     } else {
       reply = server_->Resolve(query);
     }
+    if (server_->AtCapacity()) reply.drop = true;
     // Counted once its fate is known, in one step with becoming outstanding,
     // so a test that saw the query arrive also sees it outstanding.
     const bool delayed = !reply.drop && reply.delay > absl::ZeroDuration();
@@ -645,6 +646,23 @@ void FakeDnsServer::SetDefaultReply(DnsReply reply) {
 void FakeDnsServer::SetHandler(Handler handler) {
   absl::MutexLock lock(&rules_mu_);
   handler_ = handler ? std::make_shared<Handler>(std::move(handler)) : nullptr;
+}
+
+void FakeDnsServer::SetCapacity(int64_t n) {
+  absl::MutexLock lock(&rules_mu_);
+  capacity_ = n;
+}
+
+bool FakeDnsServer::AtCapacity() const {
+  int64_t capacity;
+  {
+    absl::MutexLock lock(&rules_mu_);
+    capacity = capacity_;
+  }
+  if (capacity <= 0) return false;
+  // Only the server thread adds outstanding replies, and it is the caller.
+  absl::MutexLock lock(&stats_mu_);
+  return outstanding_ >= capacity;
 }
 
 void FakeDnsServer::ClearRules() {

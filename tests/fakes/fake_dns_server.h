@@ -155,6 +155,10 @@ class FakeDnsServer {
   void AddRecord(absl::string_view name, DnsRecord record);
   void SetDefaultReply(DnsReply reply);
   void SetHandler(Handler handler);  // nullptr removes it
+  // A resolver at its limit: a query that arrives while `n` delayed replies
+  // are outstanding is dropped (counted in dropped()), whatever its rule
+  // says. 0 (the default): no limit.
+  void SetCapacity(int64_t n);
   // Forgets every rule and the handler; the default is NXDOMAIN again.
   void ClearRules();
 
@@ -188,6 +192,8 @@ class FakeDnsServer {
   DnsReply Resolve(const DnsQuery& query);
   // Counts an arrived query; `outstanding`: its reply waits for a delay.
   void CountQuery(const DnsQuery& query, bool outstanding);
+  // SetCapacity's limit is reached (server thread).
+  bool AtCapacity() const;
   void AdjustOutstanding(int delta);
 
   const int udp_fd_;
@@ -205,6 +211,7 @@ class FakeDnsServer {
   absl::flat_hash_set<std::string> names_with_rules_ ABSL_GUARDED_BY(rules_mu_);
   DnsReply default_reply_ ABSL_GUARDED_BY(rules_mu_);
   std::shared_ptr<Handler> handler_ ABSL_GUARDED_BY(rules_mu_);
+  int64_t capacity_ ABSL_GUARDED_BY(rules_mu_) = 0;
 
   mutable absl::Mutex stats_mu_;
   int64_t total_ ABSL_GUARDED_BY(stats_mu_) = 0;

@@ -210,6 +210,7 @@ std::unique_ptr<TestLab> TestLab::Start(const LabOptions& options) {
   *limits->mutable_dns_timeout() =
       TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(options.dns_timeout));
   limits->set_dns_tries(options.dns_tries);
+  if (options.dns_max_outstanding > 0) limits->set_dns_max_outstanding(options.dns_max_outstanding);
   for (auto* d : {limits->mutable_policy_connect_timeout(), limits->mutable_policy_tls_timeout(),
                   limits->mutable_policy_first_byte_timeout()}) {
     *d = TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(options.policy_phase_timeout));

@@ -78,6 +78,8 @@ struct LabOptions {
   // The resolver's per-attempt timeout and tries: short, so timeouts are quick.
   absl::Duration dns_timeout = absl::Milliseconds(200);
   int dns_tries = 3;
+  // limits.dns_max_outstanding (0: the server's default).
+  int dns_max_outstanding = 0;
   // The address guard's allowlist (--allow_targets); "" to see its refusals.
   std::string allow_targets = "127.0.0.0/8, ::1";
   // The lab's policy web server: where it listens (its port is the server's
