@@ -13,6 +13,8 @@ PACKAGES=(
   nsd ldnsutils dns-root-data
   unbound nginx-light libnginx-mod-http-echo postfix openssl iproute2
   postfix-mta-sts-resolver
+  # metrics: Prometheus client library (server) and prometheus/promtool (tests)
+  prometheus-cpp-dev prometheus
 )
 
 missing=()
