@@ -1,6 +1,6 @@
 #include "server/metrics_interceptor.h"
 
-#include <optional>
+#include <atomic>
 #include <string>
 #include <utility>
 
@@ -21,23 +21,32 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
     metrics_->OnRpcStarted(method_);
   }
   ~MetricsInterceptor() override {
-    metrics_->OnRpcFinished(method_, code_.value_or(absl::StatusCode::kCancelled),
-                            absl::Now() - started_);
+    if (!finished_) Finish(absl::StatusCode::kCancelled);
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+    // Counted before the status goes out, so a client that has its answer
+    // finds the call in the next scrape (the interceptor itself is
+    // destroyed some time after).
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&
+        !finished_) {
       // Canonical codes share their numbers in gRPC and Abseil.
-      code_ = static_cast<absl::StatusCode>(methods->GetSendStatus().error_code());
+      Finish(static_cast<absl::StatusCode>(methods->GetSendStatus().error_code()));
     }
     methods->Proceed();
   }
 
  private:
+  void Finish(absl::StatusCode code) {
+    finished_ = true;
+    metrics_->OnRpcFinished(method_, code, absl::Now() - started_);
+  }
+
   ServerMetrics* const metrics_;
   const std::string method_;
   const absl::Time started_;
-  std::optional<absl::StatusCode> code_;
+  // Set once, at PRE_SEND_STATUS; read again when the call is destroyed.
+  std::atomic<bool> finished_{false};
 };
 
 class MetricsInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
