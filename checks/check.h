@@ -96,6 +96,13 @@ class CheckContext {
   virtual void OnCancel(absl::AnyInvocable<void()> on_cancel) = 0;
 };
 
+// A check's cache shared across runs (the MX probe cache), for metrics.
+struct CacheCounters {
+  int64_t hits = 0;    // answered from a finished result
+  int64_t joined = 0;  // joined work already under way
+  int64_t misses = 0;  // started work of their own
+};
+
 class Check {
  public:
   using DoneCallback = absl::AnyInvocable<void(CheckVerdict)>;
@@ -122,6 +129,9 @@ class Check {
   // conclusions that need other checks' results (DANE needs mx_tls's
   // certificates). Must not change other checks' statuses. Any thread.
   virtual void AnnotateReport(v1::DomainReport* report) const {}
+  // Totals of the check's cache across runs since start; zero without one.
+  // Thread-safe.
+  virtual CacheCounters cache_counters() const { return {}; }
   // Starts the check. `done` is called exactly once, on the reactor thread,
   // unless the run is cancelled first (then the check must simply stop: its
   // DNS queries are cancelled by the run and their callbacks never arrive).

@@ -45,6 +45,8 @@ class WeakRunHandle : public RunHandle {
 
 std::shared_ptr<RunHandle> CheckRun::Start(net::Reactor* reactor, RunParams params,
                                            Engine::ReportCallback done) {
+  // Before the run can deliver, so the observer sees start before finish.
+  if (params.observer != nullptr) params.observer->OnRunStarted();
   auto run = std::make_shared<CheckRun>(reactor, std::move(params), std::move(done));
   run->self_ = run;
   std::weak_ptr<CheckRun> weak = run;
@@ -293,6 +295,7 @@ void CheckRun::Deliver(absl::StatusOr<v1::DomainReport> result) {
   deadline_timer_.Cancel();
   auto done = std::move(done_);
   std::shared_ptr<CheckRun> keep = std::move(self_);  // released when this returns
+  if (params_.observer != nullptr) params_.observer->OnRunFinished(result);
   if (done) done(std::move(result));
 }
 

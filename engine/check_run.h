@@ -45,6 +45,7 @@ struct RunParams {
   const net::AddressGuard* guard = nullptr;     // engine-owned
   const net::TlsClientContext* tls = nullptr;   // engine-owned
   const checks::ProbeSettings* probe = nullptr;  // engine-owned
+  EngineObserver* observer = nullptr;            // engine owner's; may be null
 };
 
 class CheckRun : public checks::CheckContext, public std::enable_shared_from_this<CheckRun> {

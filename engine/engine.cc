@@ -68,6 +68,17 @@ Engine::Engine(EngineOptions options, checks::scoring::Weights weights,
 
 Engine::~Engine() = default;
 
+ProbeCacheCounters Engine::probe_cache_counters() const {
+  ProbeCacheCounters total;
+  for (const auto& check : options_.checks) {
+    const checks::CacheCounters counters = check->cache_counters();
+    total.hits += counters.hits;
+    total.joined += counters.joined;
+    total.misses += counters.misses;
+  }
+  return total;
+}
+
 absl::Status Engine::ValidateOptions(const v1::CheckOptions& options) const {
   const std::vector<std::string>& known = RegisteredChecks();
   for (const std::string& name : options.checks()) {
@@ -95,6 +106,7 @@ std::shared_ptr<RunHandle> Engine::Start(std::string ascii_domain, std::string u
   params.guard = &guard_;
   params.tls = tls_.get();
   params.probe = &options_.probe;
+  params.observer = options_.observer;
   return CheckRun::Start(pool_->Next(), std::move(params), std::move(done));
 }
 

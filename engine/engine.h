@@ -22,6 +22,7 @@
 #include "checks/inputs/mx_set_resolver.h"
 #include "checks/probe_settings.h"
 #include "checks/scoring/weights.h"
+#include "engine/observer.h"
 #include "google/protobuf/map.h"
 #include "mtasts/v1/report.pb.h"
 #include "mtasts/v1/service.pb.h"
@@ -55,6 +56,16 @@ struct EngineOptions {
   checks::ProbeSettings probe;
   // The checks to run, in report order; empty: checks::BuiltinChecks().
   std::vector<std::unique_ptr<checks::Check>> checks;
+  // Told about every run (metrics); not owned, must outlive the engine.
+  // Null: nobody is told.
+  EngineObserver* observer = nullptr;
+};
+
+// Counters of the MX probe cache (checks' caches shared across runs).
+struct ProbeCacheCounters {
+  int64_t hits = 0;    // answered from a finished probe
+  int64_t joined = 0;  // joined a probe already under way
+  int64_t misses = 0;  // started a probe of their own
 };
 
 // Cancels a run from any thread. Cancelling a finished run does nothing.
@@ -90,6 +101,9 @@ class Engine {
   std::shared_ptr<RunHandle> Start(std::string ascii_domain, std::string unicode_domain,
                                    v1::CheckOptions options, absl::Time deadline,
                                    ReportCallback done);
+
+  // Totals of the checks' probe caches since start. Thread-safe.
+  ProbeCacheCounters probe_cache_counters() const;
 
   // INVALID_ARGUMENT naming the first unknown check in options.checks.
   absl::Status ValidateOptions(const v1::CheckOptions& options) const;

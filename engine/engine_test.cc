@@ -463,5 +463,88 @@ TEST_F(EngineTest, WeightForAnUnknownCheckStopsCreate) {
       << engine.status().message();
 }
 
+// What an EngineObserver was told. Thread-safe.
+class RecordingObserver : public EngineObserver {
+ public:
+  void OnRunStarted() override {
+    absl::MutexLock l(&mu_);
+    ++started_;
+  }
+  void OnRunFinished(const absl::StatusOr<v1::DomainReport>& result) override {
+    absl::MutexLock l(&mu_);
+    finished_.push_back(result.ok() ? absl::OkStatus() : result.status());
+    if (result.ok()) last_report_ = *result;
+  }
+  void OnDnsQuery(const DnsQueryEvent&) override {}
+  int Started() {
+    absl::MutexLock l(&mu_);
+    return started_;
+  }
+  std::vector<absl::Status> Finished() {
+    absl::MutexLock l(&mu_);
+    return finished_;
+  }
+  v1::DomainReport LastReport() {
+    absl::MutexLock l(&mu_);
+    return last_report_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  int started_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<absl::Status> finished_ ABSL_GUARDED_BY(mu_);
+  v1::DomainReport last_report_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST_F(EngineTest, ObserverSeesEveryRunStartAndItsDeliveredResult) {
+  auto never = Add({.name = "never", .never_reports = true});
+  RecordingObserver observer;
+  EngineOptions options = Options();
+  options.observer = &observer;
+  auto engine = Create(std::move(options));
+  ASSERT_NE(engine, nullptr);
+
+  Delivery timed_out;
+  Start(*engine, timed_out, {}, absl::Seconds(1));
+  ASSERT_TRUE(timed_out.Wait().ok());
+  ASSERT_EQ(observer.Finished().size(), 1u) << "told before the caller";
+  EXPECT_TRUE(observer.Finished()[0].ok());
+  EXPECT_EQ(observer.LastReport().domain(), kDomain);
+  ASSERT_EQ(observer.LastReport().checks_size(), 1);
+  EXPECT_EQ(observer.LastReport().checks(0).status(), v1::CHECK_STATUS_INCONCLUSIVE);
+
+  Delivery cancelled;
+  auto handle = Start(*engine, cancelled);
+  EXPECT_EQ(observer.Started(), 2) << "counted when Start returns";
+  handle->Cancel();
+  EXPECT_EQ(cancelled.Wait().status().code(), absl::StatusCode::kCancelled);
+  engine.reset();
+  ASSERT_EQ(observer.Finished().size(), 2u);
+  EXPECT_EQ(observer.Finished()[1].code(), absl::StatusCode::kCancelled);
+}
+
+// A check with a cache of its own, as mx_tls has.
+class CachingCheck : public FakeCheck {
+ public:
+  CachingCheck(checks::CacheCounters counters, std::shared_ptr<Seen> seen)
+      : FakeCheck({.name = "caching"}, std::move(seen)), counters_(counters) {}
+  checks::CacheCounters cache_counters() const override { return counters_; }
+
+ private:
+  const checks::CacheCounters counters_;
+};
+
+TEST_F(EngineTest, ProbeCacheCountersAddUpTheChecksCaches) {
+  Add({.name = "plain"});
+  pending_.push_back(std::make_unique<CachingCheck>(
+      checks::CacheCounters{.hits = 3, .joined = 2, .misses = 5}, std::make_shared<Seen>()));
+  auto engine = Create(Options());
+  ASSERT_NE(engine, nullptr);
+  const ProbeCacheCounters counters = engine->probe_cache_counters();
+  EXPECT_EQ(counters.hits, 3);
+  EXPECT_EQ(counters.joined, 2);
+  EXPECT_EQ(counters.misses, 5);
+}
+
 }  // namespace
 }  // namespace mtasts::engine

@@ -17,6 +17,8 @@ PACKAGES=(
   # Go client (clients/go): Go 1.19, protoc plugins, grpc-go and protobuf-go;
   # protobuf 1-5 (not 1-3) so grpc-go's codec handles protobuf-go APIv2 messages.
   golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
+  # metrics: Prometheus client library (server) and prometheus/promtool (tests)
+  prometheus-cpp-dev prometheus
 )
 # Node and npm for the TypeScript client (clients/ts), unless a node with npm
 # is already installed (a nodesource nodejs bundles npm and conflicts with

@@ -26,6 +26,9 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "gRPC listen address: ipv4:port, [ipv6]:port or localhost:port, port 1-65535; "
           "port 0 binds a free port the kernel picks (the \"serving\" line shows it)");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "Prometheus metrics over HTTP at /metrics: ipv4:port or localhost:port, port 0 for a "
+          "free one (the \"metrics\" line shows it); empty (default): off");
 ABSL_FLAG(std::string, dns_servers, "",
           "Comma-separated DNS servers, ip[:port] or [ipv6]:port; empty: the system "
           "resolver configuration (/etc/resolv.conf)");
@@ -94,6 +97,7 @@ int main(int argc, char** argv) {
 
   mtasts::server::ServerSettings settings;
   settings.listen = absl::GetFlag(FLAGS_listen);
+  settings.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   settings.reactor_threads = absl::GetFlag(FLAGS_reactor_threads);
   settings.reflection = absl::GetFlag(FLAGS_reflection);
   if (settings.reactor_threads < 1 || settings.reactor_threads > 64) {
@@ -165,6 +169,11 @@ int main(int argc, char** argv) {
 
   auto server = mtasts::server::MtaStsServer::Start(settings);
   if (!server.ok()) return Fail(std::string(server.status().message()));
+  // Before "serving": whoever waits for that line knows both ports then.
+  if ((*server)->metrics_port() != 0) {
+    fprintf(stderr, "{\"event\":\"metrics\",\"listen\":\"%s\",\"port\":%d}\n",
+            settings.metrics_listen.c_str(), (*server)->metrics_port());
+  }
   fprintf(stderr,
           "{\"event\":\"serving\",\"listen\":\"%s\",\"port\":%d,\"reflection\":%s,"
           "\"dns_servers\":\"%s\"}\n",

@@ -86,4 +86,10 @@ awk '/^Example `--config` file:/ { f = 1; next }
      f == 2 { print }' "$readme" >"$tmp/readme.textproto"
 grep -q 'weights' "$tmp/readme.textproto" || fail "no example --config found in $readme"
 start_and_stop 127.0.0.1:0 --config="$tmp/readme.textproto"
+# --metrics_listen: the --listen forms (IPv4 only), a metrics line with its port.
+expect_usage_error "--metrics_listen \"127.0.0.1:65536\": $bad_port" --metrics_listen=127.0.0.1:65536
+expect_usage_error "--metrics_listen \"\[::1\]:0\": IPv6 is not supported" '--metrics_listen=[::1]:0'
+start_and_stop 127.0.0.1:0 --metrics_listen=127.0.0.1:0
+grep -q '"event":"metrics","listen":"127.0.0.1:0","port":[1-9]' "$tmp/log" ||
+  fail "no metrics line: $(cat "$tmp/log")"
 echo PASS

@@ -16,6 +16,7 @@
 #include "grpcpp/impl/server_builder_plugin.h"
 #include "grpcpp/server_builder.h"
 #include "net/host_port.h"
+#include "server/metrics_interceptor.h"
 #include "server/tls_files.h"
 
 namespace mtasts::server {
@@ -135,10 +136,17 @@ absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings
   engine_options.probe.https = limits.policy_fetch;
   engine_options.probe.max_policy_addresses = limits.max_policy_addresses;
   engine_options.probe.smtp = limits.mx_probe;
+  std::unique_ptr<MtaStsServer> server(new MtaStsServer());
+  if (!settings.metrics_listen.empty()) {
+    server->metrics_ = std::make_unique<ServerMetrics>();
+    auto endpoint = MetricsEndpoint::Start(settings.metrics_listen, server->metrics_.get());
+    if (!endpoint.ok()) return endpoint.status();
+    server->metrics_endpoint_ = *std::move(endpoint);
+    engine_options.observer = server->metrics_.get();
+  }
   auto engine = engine::Engine::Create(std::move(engine_options));
   if (!engine.ok()) return engine.status();
 
-  std::unique_ptr<MtaStsServer> server(new MtaStsServer());
   if (settings.log != nullptr) server->log_ = std::make_unique<CallLog>(settings.log);
   server->engine_ = *std::move(engine);
   ServiceOptions service_options;
@@ -158,6 +166,16 @@ absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings
   builder.SetOption(std::make_unique<Reflection>(settings.reflection));
   builder.AddListeningPort(settings.listen, *credentials, &server->port_);
   builder.RegisterService(server->service_.get());
+  if (server->metrics_ != nullptr) {
+    builder.experimental().SetInterceptorCreators(MetricsInterceptors(server->metrics_.get()));
+    ServerMetrics::Sources sources;
+    MtaStsService* service = server->service_.get();
+    engine::Engine* engine_ptr = server->engine_.get();
+    sources.fleet_streams_waiting = [service] { return service->Waiting(); };
+    sources.probe_cache = [engine_ptr] { return engine_ptr->probe_cache_counters(); };
+    sources.max_inflight = limits.max_inflight;
+    server->metrics_->SetSources(std::move(sources));
+  }
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", settings.listen,
@@ -179,6 +197,8 @@ void MtaStsServer::Shutdown(absl::Duration grace) {
 }
 
 MtaStsServer::~MtaStsServer() {
+  // Scrapes read the service and the engine: stop them first.
+  metrics_endpoint_.reset();
   if (server_ != nullptr) Shutdown(absl::ZeroDuration());
   // Every call is done; fleet runs cancelled at the end of their stream may
   // still be calling back. Wait (bounded) until none is admitted any more,

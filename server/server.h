@@ -20,6 +20,8 @@
 #include "mtasts/v1/config.pb.h"
 #include "net/dns_resolver.h"
 #include "server/call_log.h"
+#include "server/metrics.h"
+#include "server/metrics_endpoint.h"
 #include "server/service.h"
 
 namespace mtasts::server {
@@ -48,6 +50,9 @@ struct ServerSettings {
   // Its limits are overwritten from config.limits.
   checks::ProbeSettings probe;
   FILE* log = stderr;  // call log; null: off
+  // Prometheus metrics over HTTP (--metrics_listen): "ipv4:port" or
+  // "localhost:port", port 0 for a free one; empty: no metrics endpoint.
+  std::string metrics_listen;
   // Makes the checks to run, in report order; unset: checks::BuiltinChecks().
   // For tests that run a check of their own.
   std::function<std::vector<std::unique_ptr<checks::Check>>()> make_checks;
@@ -64,6 +69,8 @@ class MtaStsServer {
   // The port actually bound.
   int port() const { return port_; }
   MtaStsService& service() { return *service_; }
+  // The metrics port actually bound; 0 without --metrics_listen.
+  int metrics_port() const { return metrics_endpoint_ ? metrics_endpoint_->port() : 0; }
 
   // Stops accepting calls, lets calls in flight finish for up to `grace`, then
   // cancels them (their runs stop their network work) and waits for them.
@@ -72,6 +79,10 @@ class MtaStsServer {
  private:
   MtaStsServer() = default;
 
+  // Declared first so it goes last: the engine, the gRPC server (its
+  // interceptor) and the endpoint report to it until they are gone.
+  std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<CallLog> log_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<MtaStsService> service_;

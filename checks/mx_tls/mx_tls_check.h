@@ -40,6 +40,10 @@ class MxTlsCheck : public Check {
   void Run(CheckContext& ctx, DoneCallback done) override;
 
   const ProbeCache& cache() const { return cache_; }
+  CacheCounters cache_counters() const override {
+    const ProbeCache::Stats stats = cache_.stats();
+    return {stats.cache_hits, stats.joined, stats.probes_started};
+  }
 
  private:
   ProbeCache cache_;

@@ -200,6 +200,7 @@ std::unique_ptr<TestLab> TestLab::Start(const LabOptions& options) {
   settings.probe.mx_probe_cache_ttl = options.mx_probe_cache_ttl;
   settings.dns_servers = {{"127.0.0.1", (*dns)->port()}};
   settings.log = options.call_log;
+  settings.metrics_listen = options.metrics_listen;
   settings.make_checks = options.make_checks;
   for (const auto& [check, points] : options.weights) (*settings.config.mutable_weights())[check] = points;
   v1::Limits* limits = settings.config.mutable_limits();

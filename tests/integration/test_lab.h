@@ -109,6 +109,8 @@ struct LabOptions {
   std::map<std::string, int> weights;
   // The server's call log (not owned; must outlive the lab); null: off.
   FILE* call_log = nullptr;
+  // The server's --metrics_listen ("127.0.0.1:0": on, a free port); "": off.
+  std::string metrics_listen;
 };
 
 // --- Requests as bytes, as a client in another language may send them (the
