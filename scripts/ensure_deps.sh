@@ -13,6 +13,7 @@ PACKAGES=(
   nsd ldnsutils dns-root-data
   unbound nginx-light libnginx-mod-http-echo postfix openssl iproute2
   postfix-mta-sts-resolver
+  python3-cryptography  # bench/fleet: the lab's per-domain certificates in one process
 )
 
 missing=()
