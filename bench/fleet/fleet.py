@@ -308,7 +308,8 @@ def fleet_run(lab, a, listing, n, checks, inflight, label, perf=False):
   finally:
     srv.stop()
   want = set(sc.CHECKS) if checks == "all" else set(checks)
-  results, errors, summaries, wrong, reasons = {}, {}, [], 0, collections.Counter()
+  results, errors, summaries, reasons = {}, {}, [], collections.Counter()
+  wrong = inconclusive = 0
   dup = 0
   with open(out) as f:
     for line in f:
@@ -322,6 +323,8 @@ def fleet_run(lab, a, listing, n, checks, inflight, label, perf=False):
         why = judge(e["result"].get("report", {}), want)
         if why:
           wrong += 1
+          # The checker could not tell (no false alarm, still no answer).
+          inconclusive += all(" INCONCLUSIVE" in w for w in why)
           reasons.update(why)
       elif "error" in e:
         tag = e["error"].get("tag")
@@ -352,20 +355,27 @@ def fleet_run(lab, a, listing, n, checks, inflight, label, perf=False):
       "inflight": inflight, "domains": n, "wall_s": wall, "rate": n / wall,
       "server_cpu_ms": cpu / n, "cli_cpu_ms": cli_cpu / n, "rss_mib": hwm,
       "lost": lost, "refused": len(errors), "wrong": wrong + dup,
+      "inconclusive": inconclusive,
       "broken": broken, "notes": notes,
   }
   L.log(f"{row['run']} @{inflight}: {row['rate']:.0f} domains/s, server "
         f"{row['server_cpu_ms']:.2f} ms/domain, CLI {row['cli_cpu_ms']:.2f} "
         f"ms/domain, RSS {hwm:.0f} MiB, lost {lost}, refused {len(errors)}, "
-        f"wrong {row['wrong']} {' | '.join(notes)}")
+        f"wrong {row['wrong']} ({inconclusive} only INCONCLUSIVE) {' | '.join(notes)}")
   return row
 
 
 def perf_summary(data, out):
-  r = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
-                      "--sort", "dso,symbol", "-g", "none", "--percent-limit",
-                      "0.7"], capture_output=True, text=True, timeout=600)
-  L.write(out, r.stdout)
+  """Self time by shared object, then by symbol (libcrypto's internal
+  functions show as addresses without debug symbols)."""
+  text = []
+  for sort, limit in (("dso", "0.5"), ("dso,symbol", "0.7")):
+    r = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",
+                        "--sort", sort, "-g", "none", "--percent-limit", limit],
+                       capture_output=True, text=True, timeout=600)
+    text.append("\n".join(l.rstrip() for l in r.stdout.splitlines()
+                          if l.strip() and not l.startswith("#")))
+  L.write(out, "\n\n".join(text) + "\n")
   L.log(f"perf profile: {out}")
 
 
@@ -414,7 +424,7 @@ def peer_run(lab, listing, n, concurrency):
          "inflight": concurrency, "domains": n, "wall_s": r["wall"],
          "rate": n / r["wall"], "server_cpu_ms": r["cpu_ms"] / n,
          "cli_cpu_ms": None, "rss_mib": r["rss_kib"] / 1024.0, "lost": 0,
-         "refused": 0, "wrong": wrong,
+         "refused": 0, "wrong": wrong, "inconclusive": None,
          "notes": [f"not VALID enforce: {r['wrong']}"] if wrong else []}
   L.log(f"peer: {row['rate']:.0f} domains/s, {row['server_cpu_ms']:.2f} ms/domain, "
         f"RSS {row['rss_mib']:.0f} MiB, wrong {wrong}")
@@ -437,7 +447,8 @@ def floor_run(lab, seconds):
   row = {"run": "openssl s_time -new (TLS handshake floor)", "inflight": 1,
          "domains": conns, "wall_s": wall, "rate": conns / wall,
          "server_cpu_ms": cpu / conns, "cli_cpu_ms": None, "rss_mib": None,
-         "lost": None, "refused": None, "wrong": None, "notes": []}
+         "lost": None, "refused": None, "wrong": None, "inconclusive": None,
+         "notes": []}
   L.log(f"floor: {conns} handshakes, {row['server_cpu_ms']:.3f} ms client CPU each")
   return row
 
@@ -452,7 +463,7 @@ def table(rows, floor, peer):
   head = ("| run | in flight | domains | wall s | domains/s | CPU ms/domain "
           "(server; peer: its process; floor: client per handshake) "
           "| CPU vs floor | domains/s vs peer | CLI CPU ms/domain "
-          "| peak RSS MiB | lost | refused | wrong |\n"
+          "| peak RSS MiB | lost | refused | wrong (of which only INCONCLUSIVE) |\n"
           "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
   lines = []
   for r in rows:
@@ -465,7 +476,8 @@ def table(rows, floor, peer):
         f"| {r['rate']:.0f} | {r['server_cpu_ms']:.2f} | {fmt(vs_floor, '.2f')}x "
         f"| {fmt(vs_peer, '.2f')}x | {fmt(r['cli_cpu_ms'], '.2f')} "
         f"| {fmt(r['rss_mib'], '.0f')} | {fmt(r['lost'], 'd')} "
-        f"| {fmt(r['refused'], 'd')} | {fmt(r['wrong'], 'd')} |")
+        f"| {fmt(r['refused'], 'd')} | {fmt(r['wrong'], 'd')}"
+        f"{'' if not r['inconclusive'] else ' (%d)' % r['inconclusive']} |")
   notes = [f"- {r['run']} @{r['inflight']}: {n}" for r in rows for n in r["notes"]]
   return head + "\n".join(lines).replace("–x", "–") + "\n" + (
       "\n" + "\n".join(notes) + "\n" if notes else "")
