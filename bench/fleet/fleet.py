@@ -462,19 +462,24 @@ def fmt(v, spec):
 def table(rows, floor, peer):
   head = ("| run | in flight | domains | wall s | domains/s | CPU ms/domain "
           "(server; peer: its process; floor: client per handshake) "
-          "| CPU vs floor | domains/s vs peer | CLI CPU ms/domain "
+          "| CPU vs floor | domains/s vs peer | right verdicts/s | CLI CPU ms/domain "
           "| peak RSS MiB | lost | refused | wrong (of which only INCONCLUSIVE) |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
   lines = []
   for r in rows:
     vs_floor = (r["server_cpu_ms"] / floor["server_cpu_ms"]
                 if floor and r is not floor else None)
     vs_peer = (r["rate"] / peer["rate"]
                if peer and r not in (peer, floor) else None)
+    # Answers that are right per second: at high in-flight limits a run that
+    # times out is cheap and fast, so domains/s alone flatters overload.
+    right = (None if r["wrong"] is None else
+             (r["domains"] - r["wrong"] - r["lost"] - r["refused"]) / r["wall_s"])
     lines.append(
         f"| {r['run']} | {r['inflight']} | {r['domains']} | {r['wall_s']:.1f} "
         f"| {r['rate']:.0f} | {r['server_cpu_ms']:.2f} | {fmt(vs_floor, '.2f')}x "
-        f"| {fmt(vs_peer, '.2f')}x | {fmt(r['cli_cpu_ms'], '.2f')} "
+        f"| {fmt(vs_peer, '.2f')}x | {fmt(right, '.0f')} "
+        f"| {fmt(r['cli_cpu_ms'], '.2f')} "
         f"| {fmt(r['rss_mib'], '.0f')} | {fmt(r['lost'], 'd')} "
         f"| {fmt(r['refused'], 'd')} | {fmt(r['wrong'], 'd')}"
         f"{'' if not r['inconclusive'] else ' (%d)' % r['inconclusive']} |")
