@@ -19,6 +19,7 @@ PACKAGES=(
   golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
   # metrics: Prometheus client library (server) and prometheus/promtool (tests)
   prometheus-cpp-dev prometheus
+  python3-cryptography  # bench/fleet: the lab's per-domain certificates in one process
 )
 # Node and npm for the TypeScript client (clients/ts), unless a node with npm
 # is already installed (a nodesource nodejs bundles npm and conflicts with

@@ -9,9 +9,9 @@ bazel test //... "$@"
 # The end-to-end lab (tests/e2e/): real nsd, unbound, nginx and Postfix in a
 # network namespace; needs root, so it runs where CI runs (as root).
 if [[ $(id -u) -eq 0 && -z ${MTASTS_SKIP_E2E:-} ]]; then
-  bazel test //tests/e2e:e2e_test
+  bazel test //tests/e2e:e2e_test //bench/fleet:fleet_test
 else
-  echo "skipping //tests/e2e:e2e_test: needs root (or MTASTS_SKIP_E2E is set)" >&2
+  echo "skipping //tests/e2e:e2e_test and //bench/fleet:fleet_test: need root (or MTASTS_SKIP_E2E is set)" >&2
 fi
 # Every parser's libFuzzer target, briefly, on its seed corpus (clang).
 tools/fuzz_smoke.sh

@@ -245,8 +245,7 @@ class Dns:
     return ds
 
   def build(self, scens, mx_spki):
-    tld = [f"$ORIGIN {sc.TLD}.\n$TTL 300\n", SOA.format(tld=sc.TLD),
-           f"@ IN NS ns.{sc.TLD}.\n", f"ns IN A {sc.NSD_ADDR}\n"]
+    tld = []
     for s in scens:
       ds = self.add(f"{s['d']}.", scenario_zone(s, mx_spki),
                     s["dnssec"] != "unsigned")
@@ -257,6 +256,13 @@ class Dns:
         # A DS for a key the zone never published: the chain breaks here.
         _, wrong = self.keygen(f"{s['d']}.")
         tld.append(wrong + "\n")
+    self.build_tld_and_root(tld)
+
+  def build_tld_and_root(self, tld_records):
+    """The signed TLD zone with tld_records (zone-file lines) after its SOA,
+    NS and ns A, and the signed root delegating to it; sets trust_anchor."""
+    tld = [f"$ORIGIN {sc.TLD}.\n$TTL 300\n", SOA.format(tld=sc.TLD),
+           f"@ IN NS ns.{sc.TLD}.\n", f"ns IN A {sc.NSD_ADDR}\n"] + tld_records
     tld_ds = self.add(f"{sc.TLD}.", "".join(tld), True)
     root = ["$ORIGIN .\n$TTL 300\n",
             f". 300 IN SOA ns.{sc.TLD}. hostmaster.{sc.TLD}. 1 3600 600 86400 300\n",
@@ -293,7 +299,8 @@ remote-control:
     return path
 
 
-def unbound_conf(lab, trust_anchor):
+def unbound_conf(lab, trust_anchor, extra=""):
+  """extra: more `server:` options, each line indented by two spaces."""
   d = os.path.join(lab, "unbound")
   write(os.path.join(d, "root.hints"),
         f". 3600000 NS ns.{sc.TLD}.\nns.{sc.TLD}. 3600000 A {sc.NSD_ADDR}\n")
@@ -315,7 +322,7 @@ def unbound_conf(lab, trust_anchor):
   val-log-level: 2
   verbosity: 1
   num-threads: 1
-remote-control:
+{extra}remote-control:
   control-enable: no
 """)
   return path
@@ -376,15 +383,21 @@ def nginx_conf(lab, pki, scens):
     location = /.well-known/mta-sts.txt {{ {loc} }}
   }}
 """)
+  return d, write_nginx_conf(d, servers)
+
+
+def write_nginx_conf(d, servers, workers=1, connections=256, http_extra=""):
+  """d/nginx.conf serving the server blocks; returns its path."""
   path = os.path.join(d, "nginx.conf")
   write(path, f"""load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;
 user root;
-worker_processes 1;
+worker_processes {workers};
+worker_rlimit_nofile {2 * connections + 64};
 pid {d}/nginx.pid;
 error_log {d}/logs/error.log;
-events {{ worker_connections 256; }}
+events {{ worker_connections {connections}; }}
 http {{
-  access_log {d}/logs/access.log;
+{http_extra}  access_log {d}/logs/access.log;
   client_body_temp_path {d}/tmp-body;
   proxy_temp_path {d}/tmp-proxy;
   fastcgi_temp_path {d}/tmp-fastcgi;
@@ -393,7 +406,7 @@ http {{
   server_names_hash_bucket_size 128;
 {''.join(servers)}}}
 """)
-  return d, path
+  return path
 
 
 # ----------------------------------------------------------------------- SMTP

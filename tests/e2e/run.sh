@@ -80,7 +80,9 @@ start=$(date +%s)
 status=0
 # In the background, so a signal to this script runs the trap at once
 # (bash defers traps while a foreground command runs).
-ip netns exec "$NS" timeout 540 /usr/bin/python3 tests/e2e/lab.py \
+# MTASTS_LAB_SCRIPT runs another lab in the same namespace (bench/fleet/).
+ip netns exec "$NS" timeout "${MTASTS_LAB_TIMEOUT:-540}" /usr/bin/python3 \
+  "${MTASTS_LAB_SCRIPT:-tests/e2e/lab.py}" \
   --lab "$LAB" --server "$SERVER" --cli "$CLI" "$@" &
 lab_pid=$!
 wait "$lab_pid" || status=$?
