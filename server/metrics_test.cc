@@ -7,25 +7,11 @@
 #include "absl/strings/str_cat.h"
 #include "engine/observer.h"
 #include "gtest/gtest.h"
+#include "server/exposition_sample.h"
 #include "mtasts/v1/report.pb.h"
 
 namespace mtasts::server {
 namespace {
-
-// The value of the sample line `series` (name with labels, exactly as
-// exposed), or -1 when absent.
-double Value(const std::string& text, const std::string& series) {
-  const std::string prefix = series + " ";
-  size_t at = 0;
-  while ((at = text.find(prefix, at)) != std::string::npos) {
-    if (at == 0 || text[at - 1] == '\n') {
-      const size_t end = text.find('\n', at);
-      return std::stod(text.substr(at + prefix.size(), end - at - prefix.size()));
-    }
-    at += prefix.size();
-  }
-  return -1;
-}
 
 v1::DomainReport Report() {
   v1::DomainReport report;
@@ -60,27 +46,27 @@ TEST(ServerMetrics, ReportsCountByStateGradeCheckAndPolicyFetchCause) {
   metrics.OnRunStarted();
   metrics.OnRunStarted();
   std::string text = metrics.Scrape();
-  EXPECT_EQ(Value(text, "mtasts_domains_in_flight"), 2);
+  EXPECT_EQ(SampleValue(text, "mtasts_domains_in_flight"), 2);
 
   metrics.OnRunFinished(Report());
   metrics.OnRunFinished(absl::CancelledError("gone"));
   text = metrics.Scrape();
-  EXPECT_EQ(Value(text, "mtasts_domains_in_flight"), 0);
-  EXPECT_EQ(Value(text, "mtasts_domains_checked_total{grade=\"b\",state=\"enforced\"}"), 1)
+  EXPECT_EQ(SampleValue(text, "mtasts_domains_in_flight"), 0);
+  EXPECT_EQ(SampleValue(text, "mtasts_domains_checked_total{grade=\"b\",state=\"enforced\"}"), 1)
       << text;
-  EXPECT_EQ(Value(text, "mtasts_domain_checks_aborted_total{reason=\"cancelled\"}"), 1);
-  EXPECT_EQ(Value(text, "mtasts_checks_total{check=\"txt\",status=\"pass\"}"), 1);
-  EXPECT_EQ(Value(text, "mtasts_checks_total{check=\"policy_fetch\",status=\"fail\"}"), 1);
-  EXPECT_EQ(Value(text, "mtasts_checks_total{check=\"mx_tls\",status=\"not_run\"}"), 1);
+  EXPECT_EQ(SampleValue(text, "mtasts_domain_checks_aborted_total{reason=\"cancelled\"}"), 1);
+  EXPECT_EQ(SampleValue(text, "mtasts_checks_total{check=\"txt\",status=\"pass\"}"), 1);
+  EXPECT_EQ(SampleValue(text, "mtasts_checks_total{check=\"policy_fetch\",status=\"fail\"}"), 1);
+  EXPECT_EQ(SampleValue(text, "mtasts_checks_total{check=\"mx_tls\",status=\"not_run\"}"), 1);
   // Durations: txt took 30 ms, so it is in the 0.05 bucket but not 0.025.
-  EXPECT_EQ(Value(text, "mtasts_check_duration_seconds_bucket{check=\"txt\",le=\"0.025\"}"), 0);
-  EXPECT_EQ(Value(text, "mtasts_check_duration_seconds_bucket{check=\"txt\",le=\"0.05\"}"), 1);
-  EXPECT_EQ(Value(text, "mtasts_check_duration_seconds_count{check=\"policy_fetch\"}"), 1);
-  EXPECT_EQ(Value(text, "mtasts_check_duration_seconds_count{check=\"mx_tls\"}"), -1)
+  EXPECT_EQ(SampleValue(text, "mtasts_check_duration_seconds_bucket{check=\"txt\",le=\"0.025\"}"), 0);
+  EXPECT_EQ(SampleValue(text, "mtasts_check_duration_seconds_bucket{check=\"txt\",le=\"0.05\"}"), 1);
+  EXPECT_EQ(SampleValue(text, "mtasts_check_duration_seconds_count{check=\"policy_fetch\"}"), 1);
+  EXPECT_EQ(SampleValue(text, "mtasts_check_duration_seconds_count{check=\"mx_tls\"}"), -1)
       << "a check that did not run has no duration";
-  EXPECT_EQ(Value(text, "mtasts_domain_check_duration_seconds_sum"), 2);
+  EXPECT_EQ(SampleValue(text, "mtasts_domain_check_duration_seconds_sum"), 2);
   // One failure, blamed on its most severe (first) finding only.
-  EXPECT_EQ(Value(text, "mtasts_policy_fetch_failures_total{cause=\"policy_http_not_found\"}"), 1);
+  EXPECT_EQ(SampleValue(text, "mtasts_policy_fetch_failures_total{cause=\"policy_http_not_found\"}"), 1);
   EXPECT_FALSE(absl::StrContains(text, "policy_content_type_no_charset"));
   EXPECT_FALSE(absl::StrContains(text, "example.com")) << "never a domain in a label";
 }
@@ -92,24 +78,24 @@ TEST(ServerMetrics, RpcsCountByMethodAndCodeAndFleetStreamsOpen) {
   metrics.OnRpcStarted(fleet);
   metrics.OnRpcStarted(fleet);
   metrics.OnRpcStarted(check);
-  EXPECT_EQ(Value(metrics.Scrape(), "mtasts_fleet_streams_open"), 2);
+  EXPECT_EQ(SampleValue(metrics.Scrape(), "mtasts_fleet_streams_open"), 2);
   metrics.OnRpcFinished(fleet, absl::StatusCode::kOk, absl::Seconds(3));
   metrics.OnRpcFinished(check, absl::StatusCode::kInvalidArgument, absl::Milliseconds(1));
   metrics.OnRpcStarted("/weird name/x");
   metrics.OnRpcFinished("/weird name/x", absl::StatusCode::kUnimplemented, absl::Milliseconds(1));
   const std::string text = metrics.Scrape();
-  EXPECT_EQ(Value(text, "mtasts_fleet_streams_open"), 1);
-  EXPECT_EQ(Value(text, "mtasts_rpcs_total{code=\"OK\",method=\"StreamFleet\","
+  EXPECT_EQ(SampleValue(text, "mtasts_fleet_streams_open"), 1);
+  EXPECT_EQ(SampleValue(text, "mtasts_rpcs_total{code=\"OK\",method=\"StreamFleet\","
                         "service=\"mtasts.v1.MtaStsChecker\"}"),
             1)
       << text;
-  EXPECT_EQ(Value(text, "mtasts_rpcs_total{code=\"INVALID_ARGUMENT\",method=\"CheckDomain\","
+  EXPECT_EQ(SampleValue(text, "mtasts_rpcs_total{code=\"INVALID_ARGUMENT\",method=\"CheckDomain\","
                         "service=\"mtasts.v1.MtaStsChecker\"}"),
             1);
-  EXPECT_EQ(Value(text, "mtasts_rpcs_total{code=\"UNIMPLEMENTED\",method=\"other\","
+  EXPECT_EQ(SampleValue(text, "mtasts_rpcs_total{code=\"UNIMPLEMENTED\",method=\"other\","
                         "service=\"other\"}"),
             1);
-  EXPECT_EQ(Value(text, "mtasts_rpc_duration_seconds_sum{method=\"StreamFleet\","
+  EXPECT_EQ(SampleValue(text, "mtasts_rpc_duration_seconds_sum{method=\"StreamFleet\","
                         "service=\"mtasts.v1.MtaStsChecker\"}"),
             3);
 }
@@ -122,12 +108,12 @@ TEST(ServerMetrics, DnsQueriesRetriesAndTimeoutsByOutcome) {
       {.outcome = v1::DNS_OUTCOME_TIMEOUT, .attempts = 3, .attempt_timeouts = 3});
   metrics.OnDnsQuery({.outcome = v1::DNS_OUTCOME_ANSWER, .attempts = 1, .used_tcp = true});
   const std::string text = metrics.Scrape();
-  EXPECT_EQ(Value(text, "mtasts_dns_queries_total{outcome=\"answer\"}"), 3);
-  EXPECT_EQ(Value(text, "mtasts_dns_queries_total{outcome=\"timeout\"}"), 1);
-  EXPECT_EQ(Value(text, "mtasts_dns_retries_total{outcome=\"answer\"}"), 1);
-  EXPECT_EQ(Value(text, "mtasts_dns_retries_total{outcome=\"timeout\"}"), 2);
-  EXPECT_EQ(Value(text, "mtasts_dns_attempt_timeouts_total{outcome=\"timeout\"}"), 3);
-  EXPECT_EQ(Value(text, "mtasts_dns_tcp_fallbacks_total"), 1);
+  EXPECT_EQ(SampleValue(text, "mtasts_dns_queries_total{outcome=\"answer\"}"), 3);
+  EXPECT_EQ(SampleValue(text, "mtasts_dns_queries_total{outcome=\"timeout\"}"), 1);
+  EXPECT_EQ(SampleValue(text, "mtasts_dns_retries_total{outcome=\"answer\"}"), 1);
+  EXPECT_EQ(SampleValue(text, "mtasts_dns_retries_total{outcome=\"timeout\"}"), 2);
+  EXPECT_EQ(SampleValue(text, "mtasts_dns_attempt_timeouts_total{outcome=\"timeout\"}"), 3);
+  EXPECT_EQ(SampleValue(text, "mtasts_dns_tcp_fallbacks_total"), 1);
 }
 
 TEST(ServerMetrics, PulledSourcesAndProcessMetricsAppearAtScrapeTime) {
@@ -135,10 +121,10 @@ TEST(ServerMetrics, PulledSourcesAndProcessMetricsAppearAtScrapeTime) {
   std::string text = metrics.Scrape();
   EXPECT_FALSE(absl::StrContains(text, "mtasts_mx_probe_cache_lookups_total"))
       << "no sources yet";
-  EXPECT_GT(Value(text, "process_resident_memory_bytes"), 0);
-  EXPECT_GE(Value(text, "process_threads"), 1);
-  EXPECT_GT(Value(text, "process_open_fds"), 0);
-  EXPECT_GE(Value(text, "process_cpu_seconds_total"), 0);
+  EXPECT_GT(SampleValue(text, "process_resident_memory_bytes"), 0);
+  EXPECT_GE(SampleValue(text, "process_threads"), 1);
+  EXPECT_GT(SampleValue(text, "process_open_fds"), 0);
+  EXPECT_GE(SampleValue(text, "process_cpu_seconds_total"), 0);
 
   int waiting = 4;
   engine::ProbeCacheCounters cache{.hits = 5, .joined = 1, .misses = 2};
@@ -146,13 +132,13 @@ TEST(ServerMetrics, PulledSourcesAndProcessMetricsAppearAtScrapeTime) {
                       .probe_cache = [&] { return cache; },
                       .max_inflight = 2000});
   text = metrics.Scrape();
-  EXPECT_EQ(Value(text, "mtasts_fleet_streams_waiting"), 4);
-  EXPECT_EQ(Value(text, "mtasts_domains_in_flight_limit"), 2000);
-  EXPECT_EQ(Value(text, "mtasts_mx_probe_cache_lookups_total{result=\"hit\"}"), 5);
-  EXPECT_EQ(Value(text, "mtasts_mx_probe_cache_lookups_total{result=\"joined\"}"), 1);
-  EXPECT_EQ(Value(text, "mtasts_mx_probe_cache_lookups_total{result=\"miss\"}"), 2);
+  EXPECT_EQ(SampleValue(text, "mtasts_fleet_streams_waiting"), 4);
+  EXPECT_EQ(SampleValue(text, "mtasts_domains_in_flight_limit"), 2000);
+  EXPECT_EQ(SampleValue(text, "mtasts_mx_probe_cache_lookups_total{result=\"hit\"}"), 5);
+  EXPECT_EQ(SampleValue(text, "mtasts_mx_probe_cache_lookups_total{result=\"joined\"}"), 1);
+  EXPECT_EQ(SampleValue(text, "mtasts_mx_probe_cache_lookups_total{result=\"miss\"}"), 2);
   cache.misses = 3;  // read live at each scrape
-  EXPECT_EQ(Value(metrics.Scrape(), "mtasts_mx_probe_cache_lookups_total{result=\"miss\"}"), 3);
+  EXPECT_EQ(SampleValue(metrics.Scrape(), "mtasts_mx_probe_cache_lookups_total{result=\"miss\"}"), 3);
   EXPECT_TRUE(absl::StrContains(text, "# TYPE mtasts_mx_probe_cache_lookups_total counter"));
 }
 

@@ -21,6 +21,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "server/exposition_sample.h"
 #include "mtasts/v1/report.pb.h"
 #include "server/loopback_http_get.h"
 #include "tests/fakes/fake_smtp_server.h"
@@ -34,21 +35,6 @@ namespace {
 
 constexpr char kGood[] = "good.metrics.test";
 constexpr char kNoPolicy[] = "nopolicy.metrics.test";
-
-// The value of the sample line `series` (name with labels as exposed), or
-// -1 when absent.
-double Value(const std::string& text, const std::string& series) {
-  const std::string prefix = series + " ";
-  size_t at = 0;
-  while ((at = text.find(prefix, at)) != std::string::npos) {
-    if (at == 0 || text[at - 1] == '\n') {
-      const size_t end = text.find('\n', at);
-      return std::stod(text.substr(at + prefix.size(), end - at - prefix.size()));
-    }
-    at += prefix.size();
-  }
-  return -1;
-}
 
 std::string TmpDir() {
   const char* dir = std::getenv("TEST_TMPDIR");
@@ -122,36 +108,36 @@ class MetricsTest : public ::testing::Test {
 
 TEST_F(MetricsTest, ScrapeAfterChecksShowsTheCountersMoved) {
   const std::string before = Scrape();
-  EXPECT_EQ(Value(before, "mtasts_domains_in_flight"), 0) << before;
+  EXPECT_EQ(server::SampleValue(before, "mtasts_domains_in_flight"), 0) << before;
   ASSERT_NO_FATAL_FAILURE(RunChecks());
   const std::string text = Scrape();
 
   const std::string svc = "service=\"mtasts.v1.MtaStsChecker\"";
-  EXPECT_EQ(Value(text, "mtasts_rpcs_total{code=\"OK\",method=\"CheckDomain\"," + svc + "}"), 3)
+  EXPECT_EQ(server::SampleValue(text, "mtasts_rpcs_total{code=\"OK\",method=\"CheckDomain\"," + svc + "}"), 3)
       << text;
-  EXPECT_EQ(Value(text, "mtasts_rpcs_total{code=\"INVALID_ARGUMENT\",method=\"CheckDomain\"," +
+  EXPECT_EQ(server::SampleValue(text, "mtasts_rpcs_total{code=\"INVALID_ARGUMENT\",method=\"CheckDomain\"," +
                             svc + "}"),
             1);
-  EXPECT_EQ(Value(text, "mtasts_rpc_duration_seconds_count{method=\"CheckDomain\"," + svc + "}"),
+  EXPECT_EQ(server::SampleValue(text, "mtasts_rpc_duration_seconds_count{method=\"CheckDomain\"," + svc + "}"),
             4);
-  EXPECT_EQ(Value(text, "mtasts_domains_in_flight"), 0);
+  EXPECT_EQ(server::SampleValue(text, "mtasts_domains_in_flight"), 0);
   // good: enforced, B (no TLS-RPT record); nopolicy: broken, F.
-  EXPECT_EQ(Value(text, "mtasts_domains_checked_total{grade=\"b\",state=\"enforced\"}"), 2)
+  EXPECT_EQ(server::SampleValue(text, "mtasts_domains_checked_total{grade=\"b\",state=\"enforced\"}"), 2)
       << text;
-  EXPECT_EQ(Value(text, "mtasts_domains_checked_total{grade=\"f\",state=\"broken\"}"), 1);
-  EXPECT_EQ(Value(text, "mtasts_domain_check_duration_seconds_count"), 3);
-  EXPECT_EQ(Value(text, "mtasts_checks_total{check=\"mx_tls\",status=\"pass\"}"), 3);
-  EXPECT_EQ(Value(text, "mtasts_checks_total{check=\"tls_rpt\",status=\"fail\"}"), 3);
-  EXPECT_EQ(Value(text, "mtasts_checks_total{check=\"dnssec\",status=\"not_run\"}"), 3);
-  EXPECT_EQ(Value(text, "mtasts_check_duration_seconds_count{check=\"txt\"}"), 3);
-  EXPECT_EQ(Value(text, "mtasts_policy_fetch_failures_total{cause=\"policy_host_not_found\"}"), 1);
+  EXPECT_EQ(server::SampleValue(text, "mtasts_domains_checked_total{grade=\"f\",state=\"broken\"}"), 1);
+  EXPECT_EQ(server::SampleValue(text, "mtasts_domain_check_duration_seconds_count"), 3);
+  EXPECT_EQ(server::SampleValue(text, "mtasts_checks_total{check=\"mx_tls\",status=\"pass\"}"), 3);
+  EXPECT_EQ(server::SampleValue(text, "mtasts_checks_total{check=\"tls_rpt\",status=\"fail\"}"), 3);
+  EXPECT_EQ(server::SampleValue(text, "mtasts_checks_total{check=\"dnssec\",status=\"not_run\"}"), 3);
+  EXPECT_EQ(server::SampleValue(text, "mtasts_check_duration_seconds_count{check=\"txt\"}"), 3);
+  EXPECT_EQ(server::SampleValue(text, "mtasts_policy_fetch_failures_total{cause=\"policy_host_not_found\"}"), 1);
   // The MX host was probed once; the second check of good (and nopolicy,
   // whose MX is the same host) took the cached result.
-  EXPECT_EQ(Value(text, "mtasts_mx_probe_cache_lookups_total{result=\"miss\"}"), 1);
-  EXPECT_EQ(Value(text, "mtasts_mx_probe_cache_lookups_total{result=\"hit\"}"), 2);
-  EXPECT_GT(Value(text, "process_resident_memory_bytes"), 0);
-  EXPECT_GT(Value(text, "process_threads"), 1);
-  EXPECT_GT(Value(text, "process_open_fds"), 0);
+  EXPECT_EQ(server::SampleValue(text, "mtasts_mx_probe_cache_lookups_total{result=\"miss\"}"), 1);
+  EXPECT_EQ(server::SampleValue(text, "mtasts_mx_probe_cache_lookups_total{result=\"hit\"}"), 2);
+  EXPECT_GT(server::SampleValue(text, "process_resident_memory_bytes"), 0);
+  EXPECT_GT(server::SampleValue(text, "process_threads"), 1);
+  EXPECT_GT(server::SampleValue(text, "process_open_fds"), 0);
   EXPECT_FALSE(absl::StrContains(text, "metrics.test")) << "never a domain in a label";
 }
 
@@ -159,7 +145,7 @@ TEST_F(MetricsTest, FleetStreamsOpenCountsAnOpenStream) {
   grpc::ClientContext context;
   auto stream = lab_->RawStreamFleet(&context);
   ASSERT_TRUE(WaitUntil(
-      [&] { return Value(Scrape(), "mtasts_fleet_streams_open") == 1; }, absl::Seconds(10),
+      [&] { return server::SampleValue(Scrape(), "mtasts_fleet_streams_open") == 1; }, absl::Seconds(10),
       "mtasts_fleet_streams_open 1"));
   stream->WritesDone();
   grpc::ByteBuffer event;
@@ -167,10 +153,10 @@ TEST_F(MetricsTest, FleetStreamsOpenCountsAnOpenStream) {
   }
   EXPECT_TRUE(stream->Finish().ok());
   ASSERT_TRUE(WaitUntil(
-      [&] { return Value(Scrape(), "mtasts_fleet_streams_open") == 0; }, absl::Seconds(10),
+      [&] { return server::SampleValue(Scrape(), "mtasts_fleet_streams_open") == 0; }, absl::Seconds(10),
       "mtasts_fleet_streams_open 0"));
   const std::string text = Scrape();
-  EXPECT_EQ(Value(text, "mtasts_rpcs_total{code=\"OK\",method=\"StreamFleet\","
+  EXPECT_EQ(server::SampleValue(text, "mtasts_rpcs_total{code=\"OK\",method=\"StreamFleet\","
                         "service=\"mtasts.v1.MtaStsChecker\"}"),
             1)
       << text;
