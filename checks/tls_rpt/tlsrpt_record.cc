@@ -113,24 +113,12 @@ struct UriJudgement {
   std::string not_public;
 };
 
-// `s` with every %XX replaced by its byte (the URI's characters were checked
-// already: every "%" is followed by two hexadecimal digits).
+// `s` with every %XX replaced by its byte, by uriparser (the URI's
+// characters were checked already: every "%" has two hexadecimal digits).
 std::string PercentDecode(absl::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && IsHexDigit(s[i + 1]) && IsHexDigit(s[i + 2])) {
-      int value = 0;
-      if (absl::SimpleHexAtoi(s.substr(i + 1, 2), &value)) {
-        out.push_back(static_cast<char>(value));
-        i += 2;
-        continue;
-      }
-      out.push_back(s[i]);
-    } else {
-      out.push_back(s[i]);
-    }
-  }
+  std::string out(s);
+  const char* end = uriUnescapeInPlaceExA(out.data(), URI_FALSE, URI_BR_DONT_TOUCH);
+  out.resize(end - out.data());
   return out;
 }
 
