@@ -57,10 +57,23 @@ for pb in "$GEN"/*.pb.cc; do
 done
 
 # Our code: coverage-instrumented, each file compiled once.
+# An object is stale when any file it was compiled from (the source and every
+# non-system header, from the compiler's -MMD list) is newer or gone: a
+# changed header (a regenerated .pb.h) changes object layouts, and linking a
+# stale object against it corrupts memory.
+stale() {  # object, its dependency file
+  [[ -f "$1" && -f "$2" ]] || return 0
+  local f
+  for f in $(sed -e 's/^[^:]*://' -e 's/\\$//' "$2"); do
+    [[ -e "$f" && ! "$f" -nt "$1" ]] || return 0
+  done
+  return 1
+}
 object_of() {  # source path -> object path, compiling it if needed
   local obj="$OUT/obj/${1//\//_}.o"
-  [[ -f "$obj" && "$obj" -nt "$1" ]] ||
-    "$CXX" "${CXXFLAGS[@]}" $SANITIZE -c "$1" -o "$obj"
+  if stale "$obj" "${obj%.o}.d"; then
+    "$CXX" "${CXXFLAGS[@]}" $SANITIZE -MMD -MF "${obj%.o}.d" -c "$1" -o "$obj"
+  fi
   echo "$obj"
 }
 
