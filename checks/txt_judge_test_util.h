@@ -87,6 +87,41 @@ inline bool PrintableAscii(const std::string& s) {
   });
 }
 
+// What every verdict of a TXT-record judge promises, whatever the records:
+// the fraction follows the status (1 for PASS, between 0 and 1 for WARN, 0
+// otherwise); the summary is one sentence naming `subject`; each finding is
+// about `subject`, has a title and a printable detail (ASCII, or "§"), and
+// findings come most severe first.
+inline void ExpectVerdictShape(const CheckVerdict& verdict, const std::string& subject) {
+  switch (verdict.status) {
+    case v1::CHECK_STATUS_PASS:
+      EXPECT_EQ(verdict.fraction, 1);
+      break;
+    case v1::CHECK_STATUS_WARN:
+      EXPECT_GT(verdict.fraction, 0);
+      EXPECT_LT(verdict.fraction, 1);
+      break;
+    default:
+      EXPECT_EQ(verdict.fraction, 0);
+  }
+  ASSERT_FALSE(verdict.summary.empty());
+  EXPECT_EQ(verdict.summary.back(), '.');
+  EXPECT_EQ(verdict.summary.find(". "), std::string::npos) << verdict.summary;
+  EXPECT_NE(verdict.summary.find(subject), std::string::npos) << verdict.summary;
+  for (size_t i = 0; i < verdict.findings.size(); ++i) {
+    const v1::Finding& f = verdict.findings[i];
+    EXPECT_EQ(f.subject(), subject);
+    EXPECT_FALSE(f.title().empty());
+    EXPECT_FALSE(f.detail().empty());
+    EXPECT_TRUE(PrintableAscii(f.detail()) ||
+                f.detail().find("\xc2\xa7") != std::string::npos)  // "§"
+        << f.detail();
+    if (i > 0) {
+      EXPECT_GE(verdict.findings[i - 1].severity(), f.severity());
+    }
+  }
+}
+
 // The first finding of `verdict` with `code`; a test failure (and an empty
 // finding) when there is none.
 inline const v1::Finding& FindingWith(const CheckVerdict& verdict,

@@ -48,10 +48,7 @@ TEST(ValidateDnssecSettingsTest, NamesTheFlag) {
 
 TEST(DnssecCheckTest, Metadata) {
   DnssecCheck check;
-  EXPECT_EQ(check.name(), "dnssec");
-  EXPECT_EQ(check.default_weight(), 5);
-  EXPECT_EQ(check.inputs(), std::vector<Input>{Input::kMxSet});
-  EXPECT_FALSE(check.probes_mx_hosts());
+  testing::ExpectMetadata(check, {"dnssec", 5, {Input::kMxSet}, false});
   ProbeSettings bad;
   bad.trust_anchor_file = "/nonexistent/anchor";
   EXPECT_EQ(check.ValidateSettings(bad).code(), absl::StatusCode::kInvalidArgument);

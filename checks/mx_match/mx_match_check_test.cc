@@ -27,10 +27,7 @@ class MxMatchCheckTest : public testing::LocalCheckTest<MxMatchCheck> {
 };
 
 TEST_F(MxMatchCheckTest, Metadata) {
-  EXPECT_EQ(check_.name(), "mx_match");
-  EXPECT_EQ(check_.default_weight(), 10);
-  EXPECT_EQ(check_.inputs(), (std::vector<Input>{Input::kMxSet, Input::kPolicy}));
-  EXPECT_FALSE(check_.probes_mx_hosts());
+  testing::ExpectMetadata(check_, {"mx_match", 10, {Input::kMxSet, Input::kPolicy}, false});
 }
 
 TEST_F(MxMatchCheckTest, CoveredHostsPassAndNameTheirPattern) {

@@ -85,11 +85,8 @@ class MxTlsCheckTest : public ::testing::Test {
 };
 
 TEST_F(MxTlsCheckTest, Metadata) {
-  EXPECT_EQ(check_.name(), "mx_tls");
-  EXPECT_EQ(check_.default_weight(), 10);
-  EXPECT_EQ(check_.inputs(), (std::vector<Input>{Input::kMxAddresses, Input::kPolicy}));
-  // The one check the request's fast mode leaves out.
-  EXPECT_TRUE(check_.probes_mx_hosts());
+  // The one check the request's fast mode leaves out: it probes MX hosts.
+  testing::ExpectMetadata(check_, {"mx_tls", 10, {Input::kMxAddresses, Input::kPolicy}, true});
 }
 
 TEST_F(MxTlsCheckTest, GoodServerPassesAndItsTlsGoesIntoTheMxHost) {

@@ -12,22 +12,17 @@
 namespace mtasts::checks {
 namespace {
 
-using testing::FakeCheckContext;
-using testing::kWait;
 
-constexpr char kBody[] = "version: STSv1\nmode: enforce\nmx: mx1.example.test\nmax_age: 604800\n";
+using testing::kEnforcePolicyBody;
 
 using PolicyContentCheckTest = testing::LocalCheckTest<PolicyContentCheck>;
 
 TEST_F(PolicyContentCheckTest, Metadata) {
-  EXPECT_EQ(check_.name(), "policy_content");
-  EXPECT_EQ(check_.default_weight(), 35);
-  EXPECT_EQ(check_.inputs(), std::vector<Input>{Input::kPolicy});
-  EXPECT_FALSE(check_.probes_mx_hosts());
+  testing::ExpectMetadata(check_, {"policy_content", 35, {Input::kPolicy}, false});
 }
 
 TEST_F(PolicyContentCheckTest, ValidPolicyPassesAndFillsPolicyEvidence) {
-  ctx_->mutable_policy() = testing::ScriptedPolicyFetch("example.test", 200, kBody);
+  ctx_->mutable_policy() = testing::ScriptedPolicyFetch("example.test", 200, kEnforcePolicyBody);
   CheckVerdict verdict = RunCheck();
   EXPECT_EQ(verdict.status, v1::CHECK_STATUS_PASS);
   EXPECT_TRUE(testing::HasFinding(verdict, v1::POLICY_VALID));
@@ -44,7 +39,7 @@ TEST_F(PolicyContentCheckTest, ValidPolicyPassesAndFillsPolicyEvidence) {
 TEST_F(PolicyContentCheckTest, ReadsTheRunsParsedPolicy) {
   // The fetcher parses the chosen body once for every check; this check must
   // judge that parse, not a policy of its own making.
-  PolicyFetch fetch = testing::ScriptedPolicyFetch("example.test", 200, kBody);
+  PolicyFetch fetch = testing::ScriptedPolicyFetch("example.test", 200, kEnforcePolicyBody);
   fetch.parsed.mode = v1::POLICY_MODE_TESTING;
   ctx_->mutable_policy() = fetch;
   RunCheck();

@@ -12,22 +12,18 @@
 namespace mtasts::checks {
 namespace {
 
-using testing::FakeCheckContext;
 using testing::kWait;
 
-constexpr char kBody[] = "version: STSv1\nmode: enforce\nmx: mx1.example.test\nmax_age: 604800\n";
+using testing::kEnforcePolicyBody;
 
 using PolicyFetchCheckTest = testing::LocalCheckTest<PolicyFetchCheck>;
 
 TEST_F(PolicyFetchCheckTest, Metadata) {
-  EXPECT_EQ(check_.name(), "policy_fetch");
-  EXPECT_EQ(check_.default_weight(), 15);
-  EXPECT_EQ(check_.inputs(), std::vector<Input>{Input::kPolicy});
-  EXPECT_FALSE(check_.probes_mx_hosts());
+  testing::ExpectMetadata(check_, {"policy_fetch", 15, {Input::kPolicy}, false});
 }
 
 TEST_F(PolicyFetchCheckTest, ServedPolicyPassesAndFillsPolicyEvidence) {
-  ctx_->mutable_policy() = testing::ScriptedPolicyFetch("example.test", 200, kBody);
+  ctx_->mutable_policy() = testing::ScriptedPolicyFetch("example.test", 200, kEnforcePolicyBody);
   ctx_->Start(check_);
   auto verdict = ctx_->WaitForDone(kWait);
   ASSERT_TRUE(verdict.has_value());

@@ -53,6 +53,24 @@ inline void ExpectFindingsFromOwnTable(const Check& check, const CheckVerdict& v
   }
 }
 
+// What the registry and the engine read from a check before running it.
+struct CheckMetadata {
+  std::string name;
+  int default_weight;
+  std::vector<Input> inputs;
+  bool probes_mx_hosts;
+};
+inline void ExpectMetadata(const Check& check, const CheckMetadata& want) {
+  EXPECT_EQ(check.name(), want.name);
+  EXPECT_EQ(check.default_weight(), want.default_weight) << want.name;
+  EXPECT_EQ(check.inputs(), want.inputs) << want.name;
+  EXPECT_EQ(check.probes_mx_hosts(), want.probes_mx_hosts) << want.name;
+}
+
+// A valid policy in enforce mode naming one MX host.
+inline constexpr char kEnforcePolicyBody[] =
+    "version: STSv1\nmode: enforce\nmx: mx1.example.test\nmax_age: 604800\n";
+
 // Input::kPolicy as the run's fetcher leaves it when the one address of
 // mta-sts.<domain> (192.0.2.1) answered `status` with `body` over a valid
 // certificate.
@@ -182,6 +200,31 @@ class DnsCheckTest : public ::testing::Test {
     auto verdict = ctx_->WaitForDone(kWait);
     if (verdict.has_value()) ExpectFindingsFromOwnTable(check_, *verdict);
     return verdict;
+  }
+
+  // For a check judging one TXT lookup (txt, tls_rpt): `name` holding the
+  // valid `record` passes with `code`, after exactly one TXT query and one
+  // recorded lookup of that name, in one `done` on the reactor thread. The
+  // evidence it wrote is returned for the caller's own part.
+  v1::Evidence ExpectValidRecordPasses(const std::string& name, const std::string& record,
+                                       v1::FindingCode code) {
+    dns_->AddRecord(name, fakes::DnsRecord::Txt({record}));
+    auto verdict = RunOnce();
+    EXPECT_TRUE(verdict.has_value());
+    if (!verdict.has_value()) return {};
+    EXPECT_EQ(verdict->status, v1::CHECK_STATUS_PASS);
+    EXPECT_TRUE(HasFinding(*verdict, code));
+    EXPECT_EQ(dns_->queries_for(name, fakes::DnsType::kTxt), 1);
+    auto lookups = ctx_->recorded_lookups();
+    EXPECT_EQ(lookups.size(), 1u);
+    if (!lookups.empty()) {
+      EXPECT_EQ(lookups[0].name, name);
+      EXPECT_EQ(lookups[0].type, net::RrType::kTxt);
+    }
+    SettleDns(*dns_, *ctx_);
+    EXPECT_EQ(ctx_->done_calls(), 1);
+    EXPECT_EQ(ctx_->off_thread_calls(), 0);
+    return ctx_->EvidenceCopy();
   }
 
   // For a check judging one TXT lookup (txt, tls_rpt): `name` answered with

@@ -21,6 +21,7 @@ namespace {
 using net::DnsOutcome;
 using test_util::CodeNames;
 using test_util::Describe;
+using test_util::ExpectVerdictShape;
 using test_util::FindingWith;
 using test_util::MakeTxtLookup;
 using test_util::PrintableAscii;
@@ -585,31 +586,7 @@ TEST_P(TlsRptRecordTest, Judges) {
       c.status == v1::CHECK_STATUS_PASS || c.status == v1::CHECK_STATUS_WARN;
   EXPECT_EQ(evidence.valid(), usable);
 
-  switch (verdict.status) {
-    case v1::CHECK_STATUS_PASS:
-      EXPECT_EQ(verdict.fraction, 1);
-      break;
-    case v1::CHECK_STATUS_WARN:
-      EXPECT_GT(verdict.fraction, 0);
-      EXPECT_LT(verdict.fraction, 1);
-      break;
-    default:
-      EXPECT_EQ(verdict.fraction, 0);
-  }
-  ASSERT_FALSE(verdict.summary.empty());
-  EXPECT_EQ(verdict.summary.back(), '.');
-  EXPECT_EQ(verdict.summary.find(". "), std::string::npos) << verdict.summary;
-  EXPECT_THAT(verdict.summary, HasSubstr(kName));
-
-  for (size_t i = 0; i < verdict.findings.size(); ++i) {
-    const v1::Finding& f = verdict.findings[i];
-    EXPECT_EQ(f.subject(), kName);
-    EXPECT_FALSE(f.title().empty());
-    EXPECT_FALSE(f.detail().empty());
-    if (i > 0) {
-      EXPECT_GE(verdict.findings[i - 1].severity(), f.severity());
-    }
-  }
+  ExpectVerdictShape(verdict, kName);
 
   if (c.outcome == DnsOutcome::kAnswer) {
     const size_t kept = std::min(c.records.size(), kMaxTlsRptRecordsExamined);

@@ -20,6 +20,7 @@ namespace {
 using net::DnsOutcome;
 using test_util::CodeNames;
 using test_util::Describe;
+using test_util::ExpectVerdictShape;
 using test_util::FindingWith;
 using test_util::MakeTxtLookup;
 using test_util::PrintableAscii;
@@ -502,36 +503,7 @@ TEST_P(StsRecordTest, Judges) {
   EXPECT_EQ(CodeNames(verdict), CodeNames(c.codes)) << Describe(verdict);
   EXPECT_EQ(evidence.sts_id(), c.id) << Describe(verdict);
 
-  switch (verdict.status) {
-    case v1::CHECK_STATUS_PASS:
-      EXPECT_EQ(verdict.fraction, 1);
-      break;
-    case v1::CHECK_STATUS_WARN:
-      EXPECT_GT(verdict.fraction, 0);
-      EXPECT_LT(verdict.fraction, 1);
-      break;
-    default:
-      EXPECT_EQ(verdict.fraction, 0);
-  }
-  // One sentence.
-  ASSERT_FALSE(verdict.summary.empty());
-  EXPECT_EQ(verdict.summary.back(), '.');
-  EXPECT_EQ(verdict.summary.find(". "), std::string::npos) << verdict.summary;
-  EXPECT_THAT(verdict.summary, HasSubstr(kName));
-
-  // Findings: about the name, explained, most severe first.
-  for (size_t i = 0; i < verdict.findings.size(); ++i) {
-    const v1::Finding& f = verdict.findings[i];
-    EXPECT_EQ(f.subject(), kName);
-    EXPECT_FALSE(f.title().empty());
-    EXPECT_FALSE(f.detail().empty());
-    EXPECT_TRUE(PrintableAscii(f.detail()) ||
-                f.detail().find("\xc2\xa7") != std::string::npos)  // "§"
-        << f.detail();
-    if (i > 0) {
-      EXPECT_GE(verdict.findings[i - 1].severity(), f.severity());
-    }
-  }
+  ExpectVerdictShape(verdict, kName);
 
   // Evidence: every record as joined (bounded), and the chain.
   if (c.outcome == DnsOutcome::kAnswer) {
