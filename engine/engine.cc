@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "checks/findings/lookup_verdict.h"
 #include "checks/registry.h"
 #include "engine/check_run.h"
 
@@ -38,6 +39,12 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(EngineOptions options) {
   net::DnsUpstreamOptions upstream;
   upstream.max_outstanding = options.dns_max_outstanding;
   options.dns.upstream = std::make_shared<net::DnsUpstream>(upstream);
+  if (EngineObserver* observer = options.observer; observer != nullptr) {
+    options.dns.on_question_finished = [observer](const net::DnsQueryStats& stats) {
+      observer->OnDnsQuery(DnsQueryEvent{checks::ToProtoOutcome(stats.outcome), stats.attempts,
+                                         stats.attempt_timeouts, stats.used_tcp});
+    };
+  }
   if (options.checks.empty()) options.checks = checks::BuiltinChecks();
   std::vector<checks::scoring::CheckWeight> defaults;
   for (const auto& check : options.checks) {

@@ -6,6 +6,7 @@
 // DnsSession.
 #include "engine/engine.h"
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -475,7 +476,14 @@ class RecordingObserver : public EngineObserver {
     finished_.push_back(result.ok() ? absl::OkStatus() : result.status());
     if (result.ok()) last_report_ = *result;
   }
-  void OnDnsQuery(const DnsQueryEvent&) override {}
+  void OnDnsQuery(const DnsQueryEvent& event) override {
+    absl::MutexLock l(&mu_);
+    dns_.push_back(event);
+  }
+  std::vector<DnsQueryEvent> Dns() {
+    absl::MutexLock l(&mu_);
+    return dns_;
+  }
   int Started() {
     absl::MutexLock l(&mu_);
     return started_;
@@ -494,6 +502,7 @@ class RecordingObserver : public EngineObserver {
   int started_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<absl::Status> finished_ ABSL_GUARDED_BY(mu_);
   v1::DomainReport last_report_ ABSL_GUARDED_BY(mu_);
+  std::vector<DnsQueryEvent> dns_ ABSL_GUARDED_BY(mu_);
 };
 
 TEST_F(EngineTest, ObserverSeesEveryRunStartAndItsDeliveredResult) {
@@ -521,6 +530,36 @@ TEST_F(EngineTest, ObserverSeesEveryRunStartAndItsDeliveredResult) {
   engine.reset();
   ASSERT_EQ(observer.Finished().size(), 2u);
   EXPECT_EQ(observer.Finished()[1].code(), absl::StatusCode::kCancelled);
+}
+
+// The run's questions reach the observer (the server's mtasts_dns_* metrics):
+// the MX set's lookup answered, and its host's address lookups, with outcome
+// and tries.
+TEST_F(EngineTest, ObserverSeesEveryDnsQuestionOfARun) {
+  dns_->SetReply("mx1.example.test", DnsType::kAaaa, DnsReply::ServFail());
+  Add({.name = "needs_mx", .inputs = {Input::kMxAddresses}});
+  RecordingObserver observer;
+  EngineOptions options = Options();
+  options.observer = &observer;
+  auto engine = Create(std::move(options));
+  ASSERT_NE(engine, nullptr);
+  Delivery delivery;
+  Start(*engine, delivery);
+  ASSERT_TRUE(delivery.Wait().ok());
+  engine.reset();  // every question the run asked has finished or been dropped
+
+  std::map<v1::DnsOutcome, int> by_outcome;
+  for (const DnsQueryEvent& e : observer.Dns()) {
+    ++by_outcome[e.outcome];
+    EXPECT_EQ(e.attempts, 1) << v1::DnsOutcome_Name(e.outcome);
+    EXPECT_EQ(e.attempt_timeouts, 0);
+    EXPECT_FALSE(e.used_tcp);
+  }
+  // MX of example.test and A of mx1 answered; AAAA of mx1 SERVFAIL.
+  EXPECT_GE(by_outcome[v1::DNS_OUTCOME_ANSWER], 2);
+  EXPECT_EQ(by_outcome[v1::DNS_OUTCOME_SERVFAIL], 1);
+  EXPECT_EQ(static_cast<int64_t>(observer.Dns().size()), dns_->total_queries())
+      << "one event per question: no retries, CNAMEs or TCP here";
 }
 
 // A check with a cache of its own, as mx_tls has.

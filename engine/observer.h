@@ -13,9 +13,9 @@
 
 namespace mtasts::engine {
 
-// One DNS question as the resolver finished it (all its tries), for DNS
-// metrics. Not reported yet: the resolver (net/dns_resolver) gains the hook
-// and the engine forwards it to OnDnsQuery.
+// One DNS question as a run's resolver finished it (all its tries, CNAME hops
+// and resends), for DNS metrics: net::DnsOptions::on_question_finished,
+// forwarded by the engine. Questions of cancelled runs are not reported.
 struct DnsQueryEvent {
   v1::DnsOutcome outcome = v1::DNS_OUTCOME_UNSPECIFIED;  // the final outcome
   int attempts = 1;          // queries sent for it: 1 + retries

@@ -161,6 +161,8 @@ class AresSession final : public DnsSession, private FdHandler {
     DnsPacer::Ticket ticket = 0;
     bool holds_slot = false;
     int overload_retries = 0;     // resends because our resolver was silent
+    int attempts = 0;             // tries c-ares made, every query of this lookup
+    int attempt_timeouts = 0;     // of those, tries that got no answer in time
     std::string timeout_detail;   // the last round's, while asking for health
   };
 
@@ -445,11 +447,15 @@ class AresSession final : public DnsSession, private FdHandler {
     if (self->reactor_->Watch(fd, events, self).ok()) self->watched_fds_.insert(fd);
   }
 
-  static void OnAnswer(void* arg, int status, int /*timeouts*/, unsigned char* abuf,
+  static void OnAnswer(void* arg, int status, int timeouts, unsigned char* abuf,
                        int alen) {
     auto* lookup = static_cast<Lookup*>(arg);
     // Cancel() and the destructor discard the lookups themselves.
     if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION) return;
+    // c-ares counts the tries that timed out; any other end is one more try
+    // that was answered (or failed at once: no server, a bad name).
+    lookup->attempt_timeouts += timeouts;
+    lookup->attempts += timeouts + (status == ARES_ETIMEOUT ? 0 : 1);
     lookup->session->HandleAnswer(lookup, status, abuf, alen);
   }
 
@@ -715,6 +721,10 @@ class AresSession final : public DnsSession, private FdHandler {
     r.outcome = outcome;
     AddDetail(&r, detail);
     r.ttl = outcome == DnsOutcome::kAnswer && lookup->min_ttl != UINT32_MAX ? lookup->min_ttl : 0;
+    if (options_.on_question_finished) {
+      options_.on_question_finished(DnsQueryStats{outcome, lookup->attempts,
+                                                  lookup->attempt_timeouts, r.used_tcp});
+    }
     // Dropped when the session is destroyed meanwhile.
     reactor_->Post(lifetime_.Guard([this, id = lookup->id] {
       auto it = lookups_.find(id);

@@ -49,6 +49,7 @@
 #define MTASTS_NET_DNS_RESOLVER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -88,6 +89,10 @@ struct DnsOptions {
   // again, and the wait before the first resend (doubled for each next).
   int overload_retries = 2;
   absl::Duration overload_backoff = absl::Milliseconds(500);
+  // Told of every question that finishes (not of cancelled ones), on the
+  // reactor thread, before its callback runs; must be cheap and thread-safe
+  // (sessions on other reactors share it). Empty: nobody is told.
+  std::function<void(const DnsQueryStats&)> on_question_finished;
 };
 
 class DnsSession {

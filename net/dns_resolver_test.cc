@@ -305,6 +305,58 @@ TEST_F(DnsResolverTest, TruncatedAnswerRetriedOverTcp) {
   EXPECT_EQ(dns_->queries_for("big.test"), 2);  // UDP, then TCP
 }
 
+// What a session tells on_question_finished (the server's DNS metrics): one
+// event per finished question with its tries, timeouts and TCP fallback;
+// nothing for a cancelled one.
+TEST_F(DnsResolverTest, FinishedQuestionsAreToldWithTheirTries) {
+  struct Told {
+    absl::Mutex mu;
+    std::vector<DnsQueryStats> stats ABSL_GUARDED_BY(mu);
+  };
+  auto told = std::make_shared<Told>();
+  options_.on_question_finished = [told](const DnsQueryStats& s) {
+    absl::MutexLock l(&told->mu);
+    told->stats.push_back(s);
+  };
+  options_.attempt_timeout = absl::Milliseconds(60);
+  options_.tries = 2;
+  dns_->AddRecord("ok.test", DnsRecord::A("192.0.2.5"));
+  dns_->SetReply("void.test", DnsType::kA, DnsReply::Drop());
+  dns_->SetReply("big.test", DnsType::kTxt,
+                 DnsReply::Records({DnsRecord::Txt({"v=STSv1; id=1"})}).TruncatedOverUdp());
+  EXPECT_THAT(Resolve("ok.test", RrType::kA), HasOutcome(DnsOutcome::kAnswer));
+  EXPECT_THAT(Resolve("void.test", RrType::kA), HasOutcome(DnsOutcome::kTimeout));
+  EXPECT_THAT(Resolve("big.test", RrType::kTxt), HasOutcome(DnsOutcome::kAnswer));
+  // Cancelled before its answer: not finished, not told.
+  dns_->SetReply("late.test", DnsType::kA,
+                 DnsReply::Records({DnsRecord::A("192.0.2.6")}).Delayed(absl::Milliseconds(30)));
+  Results never;
+  OnReactor([&] {
+    session_->Query("late.test", RrType::kA, never.Add());
+    session_->Cancel();
+  });
+  // UDP+TCP for big.test: 6 queries; then the late reply goes out and is read.
+  ASSERT_TRUE(dns_->WaitForQueries(6, absl::Seconds(10)));
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  while (dns_->outstanding() > 0 && absl::Now() < until) OnReactor([] {});
+  ASSERT_EQ(dns_->outstanding(), 0);
+  OnReactor([] {});
+  OnReactor([] {});
+
+  absl::MutexLock l(&told->mu);
+  ASSERT_EQ(told->stats.size(), 3u);
+  EXPECT_EQ(told->stats[0].outcome, DnsOutcome::kAnswer);
+  EXPECT_EQ(told->stats[0].attempts, 1);
+  EXPECT_EQ(told->stats[0].attempt_timeouts, 0);
+  EXPECT_FALSE(told->stats[0].used_tcp);
+  EXPECT_EQ(told->stats[1].outcome, DnsOutcome::kTimeout);
+  EXPECT_EQ(told->stats[1].attempts, 2);
+  EXPECT_EQ(told->stats[1].attempt_timeouts, 2);
+  EXPECT_EQ(told->stats[2].outcome, DnsOutcome::kAnswer);
+  EXPECT_EQ(told->stats[2].attempts, 1);
+  EXPECT_TRUE(told->stats[2].used_tcp);
+}
+
 TEST_F(DnsResolverTest, OversizedAnswerComesOverTcp) {
   std::vector<DnsRecord> records;
   for (int i = 0; i < 20; ++i) {

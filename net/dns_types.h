@@ -85,6 +85,18 @@ struct DnsResult {
   std::vector<std::string> addresses;   // A/AAAA in text form
 };
 
+// One question as a DnsSession finished it (every try, CNAME hop and resend
+// included), for metrics (DnsOptions::on_question_finished).
+struct DnsQueryStats {
+  DnsOutcome outcome = DnsOutcome::kError;
+  // Tries sent for it: each CNAME hop and overload resend starts at one,
+  // plus one per try that timed out before the next; the TCP retry after a
+  // truncated answer is not a try of its own (used_tcp says so).
+  int attempts = 0;
+  int attempt_timeouts = 0;  // of those, the ones that got no answer in time
+  bool used_tcp = false;     // retried over TCP after a truncated answer
+};
+
 }  // namespace mtasts::net
 
 #endif  // MTASTS_NET_DNS_TYPES_H_

@@ -135,6 +135,21 @@ TEST_F(MetricsTest, ScrapeAfterChecksShowsTheCountersMoved) {
   // whose MX is the same host) took the cached result.
   EXPECT_EQ(server::SampleValue(text, "mtasts_mx_probe_cache_lookups_total{result=\"miss\"}"), 1);
   EXPECT_EQ(server::SampleValue(text, "mtasts_mx_probe_cache_lookups_total{result=\"hit\"}"), 2);
+  // Every question the server asked, once, by outcome: the fake DNS server
+  // counted them (no retries, no TCP, no timeouts here).
+  const std::vector<std::string> outcomes = {"answer", "nxdomain", "nodata", "servfail",
+                                             "refused", "timeout", "error"};
+  double questions = 0;
+  for (const std::string& outcome : outcomes) {
+    const double v = server::SampleValue(text, "mtasts_dns_queries_total{outcome=\"" + outcome + "\"}");
+    if (v > 0) questions += v;
+  }
+  EXPECT_EQ(questions, lab_->dns().server().total_queries()) << text;
+  EXPECT_GT(server::SampleValue(text, "mtasts_dns_queries_total{outcome=\"answer\"}"), 0);
+  // mta-sts.nopolicy A and AAAA; _smtp._tls of each domain checked.
+  EXPECT_GE(server::SampleValue(text, "mtasts_dns_queries_total{outcome=\"nxdomain\"}"), 2);
+  EXPECT_EQ(server::SampleValue(text, "mtasts_dns_attempt_timeouts_total{outcome=\"answer\"}"), -1)
+      << "no timeouts: no series";
   EXPECT_GT(server::SampleValue(text, "process_resident_memory_bytes"), 0);
   EXPECT_GT(server::SampleValue(text, "process_threads"), 1);
   EXPECT_GT(server::SampleValue(text, "process_open_fds"), 0);
