@@ -478,6 +478,11 @@ func TestExamples(t *testing.T) {
 		!strings.Contains(string(out), "TXT_VALID") {
 		t.Errorf("examples/check %s: %v\n%s", l.Healthy, err, out)
 	}
+	// No record: the report's actions say what to publish, most urgent first.
+	out, err = exec.Command(dir+"/check", "-target", l.Plaintext, l.NoTXT).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "What to do, most urgent first:\n  [") {
+		t.Errorf("examples/check %s: %v\n%s", l.NoTXT, err, out)
+	}
 	out, err = exec.Command(dir+"/check", "-target", l.Plaintext, "not a domain!").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "InvalidArgument") {
 		t.Errorf("examples/check on an invalid name: %v\n%s", err, out)

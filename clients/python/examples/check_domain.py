@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks one domain and prints its grade and findings.
+"""Checks one domain and prints its grade, findings and what to do.
 
     python3 check_domain.py example.com
     python3 check_domain.py --target 10.0.0.5:50051 --ca-file ca.pem \\
@@ -58,6 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     for finding in report.domain_findings:
         severity = Severity.Name(finding.severity)[len("SEVERITY_"):]
         print(f"  [{severity}] {finding.title}")
+    if report.actions:
+        print("What to do, most urgent first:")
+    for action in report.actions:
+        priority = Severity.Name(action.priority)[len("SEVERITY_"):]
+        print(f"  [{priority}] {action.action}")
+    for practice in report.good_practice:
+        print(f"  (good practice) {practice}")
     return 0
 
 

@@ -347,6 +347,12 @@ def test_check_domain_example(lab):
         f"{lab['healthy']}: grade A, score 100, state ENFORCED\n")
     assert "  mx_tls          PASS\n" in done.stdout
 
+    # No record: the report's actions say what to publish, most urgent first.
+    done = run_example(os.path.join(EXAMPLES, "check_domain.py"), "--target",
+                       lab["plaintext"], lab["no_txt"])
+    assert done.returncode == 0, done.stderr
+    assert "\nWhat to do, most urgent first:\n  [" in done.stdout, done.stdout
+
     done = run_example(os.path.join(EXAMPLES, "check_domain.py"), "--target",
                        lab["plaintext"], "not a domain!")
     assert done.returncode == 1

@@ -46,6 +46,11 @@ async function main(): Promise<number> {
         console.log(`    [${finding.severity.replace('SEVERITY_', '')}] ${finding.code}: ${finding.title}`);
       }
     }
+    if (report.actions.length > 0) console.log('What to do, most urgent first:');
+    for (const action of report.actions) {
+      console.log(`  [${action.priority.replace('SEVERITY_', '')}] ${action.action}`);
+    }
+    for (const practice of report.goodPractice) console.log(`  (good practice) ${practice}`);
     return 0;
   } catch (error) {
     if (!(error instanceof MtaStsError)) throw error;

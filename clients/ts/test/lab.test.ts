@@ -309,7 +309,7 @@ describe('against client_lab', () => {
     }
   });
 
-  it('examples: check.js prints grade and findings; fleet.js prints a summary', async () => {
+  it('examples: check.js prints grade, findings and actions; fleet.js prints a summary', async () => {
     const run = (script: string, args: string[]): Promise<string> =>
       new Promise((resolve, reject) => {
         execFile(process.execPath, [join(__dirname, '..', 'examples', script), ...args], { timeout: 60_000 }, (error, stdout, stderr) => {
@@ -321,6 +321,8 @@ describe('against client_lab', () => {
     assert.match(checked, new RegExp(`^${lab.noTxt.replace(/\./g, '\\.')}: grade [A-F], score \\d+, ABSENT$`, 'm'));
     assert.match(checked, /^  txt: (FAIL|WARN)$/m);
     assert.match(checked, /^    \[[A-Z]+\] [A-Z0-9_]+: \S/m);
+    // No record: the report's actions say what to publish, most urgent first.
+    assert.match(checked, /^What to do, most urgent first:\n  \[(HIGH|CRITICAL|MEDIUM)\] \S/m);
     const dir = mkdtempSync(join(tmpdir(), 'fleet-'));
     const file = join(dir, 'domains.txt');
     writeFileSync(file, `# customers\n${lab.fleet.slice(0, 5).map((d, i) => `${d} cust-${i}`).join('\n')}\nnot_a_domain! bad\n`);

@@ -64,4 +64,13 @@ func main() {
 	for _, f := range report.GetDomainFindings() {
 		fmt.Printf("  %s %s: %s\n", f.GetSeverity(), f.GetCode(), f.GetTitle())
 	}
+	if len(report.GetActions()) > 0 {
+		fmt.Println("What to do, most urgent first:")
+	}
+	for _, a := range report.GetActions() {
+		fmt.Printf("  [%s] %s\n", strings.TrimPrefix(a.GetPriority().String(), "SEVERITY_"), a.GetAction())
+	}
+	for _, p := range report.GetGoodPractice() {
+		fmt.Printf("  (good practice) %s\n", p)
+	}
 }
