@@ -272,6 +272,52 @@ TEST_F(FleetTest, CancellingTheStreamStopsOutstandingLookups) {
   EXPECT_EQ(lab_->server().service().InFlight(), 0);
 }
 
+// Backpressure is real: a stream at its in-flight limit stops being read, and
+// what the client can still push is one HTTP/2 window (the server turns BDP
+// probing off), not the fleet. With BDP probing the server took in ~117,000
+// entries (~4 MB) of a stream it had stopped reading; now ~2,000.
+TEST_F(FleetTest, AStreamAtItsLimitTakesInAWindowOfEntriesNotTheWholeFleet) {
+  lab_->dns().server().SetHandler([](const DnsQuery& q) {
+    if (absl::StartsWith(q.name, "_mta-sts.")) return DnsReply::Drop();
+    return DnsReply::NoData();
+  });
+  constexpr int kMaxWrites = 200000;  // bound on the loop, far above a window
+  grpc::ClientContext context;
+  auto stream = lab_->stub().StreamFleet(&context);
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    v1::FleetRequest request;
+    for (int i = 0; i < kMaxWrites; ++i) {
+      request.set_domain(absl::StrFormat("w%06d.fleet.example", i));
+      if (!stream->Write(request)) return;  // cancelled
+      written.fetch_add(1);
+    }
+  });
+  // The writer blocks once the window is full: wait until it has not moved
+  // for 2 s (at most 60 s).
+  int last = -1;
+  absl::Time still_since = absl::Now();
+  const absl::Time give_up = absl::Now() + absl::Seconds(60);
+  while (absl::Now() < give_up) {
+    const int now_written = written.load();
+    if (now_written != last) {
+      last = now_written;
+      still_since = absl::Now();
+    } else if (absl::Now() - still_since >= absl::Seconds(2)) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_GE(last, kLimit) << "the server read its in-flight limit's worth";
+  EXPECT_LT(last, 10000) << "entries taken in while the server had stopped reading";
+  context.TryCancel();
+  writer.join();
+  v1::FleetEvent event;
+  while (stream->Read(&event)) {
+  }
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
 TEST_F(FleetTest, EmptyStreamEndsWithAnEmptySummary) {
   grpc::ClientContext context;
   auto stream = lab_->stub().StreamFleet(&context);
