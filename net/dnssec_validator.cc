@@ -357,18 +357,29 @@ DnssecValidator::QueryId DnssecValidator::Resolve(const std::string& name, uint1
   p.type = type;
   p.done = std::move(done);
   p.timer = ReactorTimer(reactor_);
+  p.timer.RunAfter(std::min(timeout, options_.query_timeout), [this, id] { OnTimeout(id); });
+  if (sent_ < std::max(1, options_.max_outstanding)) {
+    Send(id);
+  } else {
+    waiting_.push_back(id);
+  }
+  return id;
+}
+
+void DnssecValidator::Send(QueryId id) {
+  Pending& p = pending_.at(id);
   int err = 0;
   if (p.name.size() > 253) {
     err = UB_SYNTAX;
   } else {
     // "" (from "." or "") is the root.
-    err = ub_resolve_async(ctx_, p.name.empty() ? "." : p.name.c_str(), type, 1 /* IN */,
+    err = ub_resolve_async(ctx_, p.name.empty() ? "." : p.name.c_str(), p.type, 1 /* IN */,
                            reinterpret_cast<void*>(static_cast<uintptr_t>(id)),
                            &DnssecValidator::OnUnboundResult, &p.async_id);
   }
   if (err != 0) {
     // Delivered from a fresh reaction: callbacks never run inside Resolve.
-    ValidatedResult r = ToValidatedResult(p.name, type, err, nullptr, options_);
+    ValidatedResult r = ToValidatedResult(p.name, p.type, err, nullptr, options_);
     if (err == UB_INITFAIL) {
       r.detail = absl::StrCat("the validator could not start (trust anchor ",
                               options_.trust_anchor_file, " or configuration): ",
@@ -377,10 +388,27 @@ DnssecValidator::QueryId DnssecValidator::Resolve(const std::string& name, uint1
     p.timer.RunAfter(absl::ZeroDuration(), [this, id, r = std::move(r)]() mutable {
       Deliver(id, std::move(r));
     });
-    return id;
+    return;  // holds no place: libunbound has nothing of it
   }
-  p.timer.RunAfter(std::min(timeout, options_.query_timeout), [this, id] { OnTimeout(id); });
-  return id;
+  p.sent = true;
+  ++sent_;
+}
+
+void DnssecValidator::SendWaiting() {
+  while (!waiting_.empty() && sent_ < std::max(1, options_.max_outstanding)) {
+    const QueryId id = waiting_.front();
+    waiting_.pop_front();
+    if (pending_.contains(id)) Send(id);  // else cancelled or timed out while waiting
+  }
+}
+
+void DnssecValidator::Erase(absl::flat_hash_map<QueryId, Pending>::iterator it) {
+  const bool held_place = it->second.sent;
+  pending_.erase(it);
+  if (held_place) {
+    --sent_;
+    SendWaiting();
+  }
 }
 
 void DnssecValidator::Cancel(QueryId id) {
@@ -389,19 +417,26 @@ void DnssecValidator::Cancel(QueryId id) {
   // A failed cancel means the answer is already in the pipe; its callback
   // finds no pending entry and is dropped.
   if (it->second.async_id != 0) ub_cancel(ctx_, it->second.async_id);
-  pending_.erase(it);
+  Erase(it);
 }
 
 void DnssecValidator::OnTimeout(QueryId id) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return;
-  if (it->second.async_id != 0) ub_cancel(ctx_, it->second.async_id);
   ValidatedResult r;
   r.name = it->second.name;
   r.type = it->second.type;
   r.canonical_name = r.name;
-  r.outcome = DnsOutcome::kTimeout;
-  r.detail = "no validated answer in time (the name servers, or the path to them, did not answer)";
+  if (it->second.sent) {
+    if (it->second.async_id != 0) ub_cancel(ctx_, it->second.async_id);
+    r.outcome = DnsOutcome::kTimeout;
+    r.detail = "no validated answer in time (the name servers, or the path to them, did not answer)";
+  } else {
+    r.outcome = DnsOutcome::kResolverOverloaded;
+    r.detail = absl::StrCat("never sent: the checker's validator had ", sent_,
+                            " validated lookups outstanding (its limit) and ", Waiting(),
+                            " waiting until this one's time ran out");
+  }
   Deliver(id, std::move(r));
 }
 
@@ -440,7 +475,7 @@ void DnssecValidator::Deliver(QueryId id, ValidatedResult result) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return;
   Callback done = std::move(it->second.done);
-  pending_.erase(it);
+  Erase(it);
   if (done) done(std::move(result));
 }
 

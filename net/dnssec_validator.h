@@ -23,6 +23,7 @@
 #define MTASTS_NET_DNSSEC_VALIDATOR_H_
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +60,12 @@ struct DnssecOptions {
   // labs that use them list them here ("test.", "example.").
   std::vector<std::string> unblock_local_zones;
   absl::Duration query_timeout = absl::Seconds(5);
+  // Queries handed to libunbound at once (it drops what is beyond its
+  // num-queries-per-thread, and a flood of them only overloads the
+  // forwarder). More wait in line, first come first served; one still
+  // waiting at its timeout ends kResolverOverloaded: the checker's own load,
+  // nothing about the name.
+  int max_outstanding = 256;
   // Bounds on what an answer may make us keep; more is dropped and `detail`
   // says so.
   int max_records = 32;
@@ -104,8 +111,10 @@ class DnssecValidator : public FdHandler {
                   Callback done);
   // Stops a query; its callback never runs. No-op for unknown or finished ids.
   void Cancel(QueryId id);
-  // Queries started and not yet delivered.
+  // Queries started and not yet delivered (waiting ones included).
   int InFlight() const { return static_cast<int>(pending_.size()); }
+  // Of those, the ones waiting for a place (max_outstanding).
+  int Waiting() const { return static_cast<int>(pending_.size()) - sent_; }
 
   // For owners that outlive the reactor (destroyed after it): the destructor
   // then leaves the reactor alone. Call on the reactor thread, or after the
@@ -122,6 +131,7 @@ class DnssecValidator : public FdHandler {
     std::string name;
     uint16_t type = 0;
     int async_id = 0;
+    bool sent = false;  // handed to libunbound (else waiting for a place)
     ReactorTimer timer;  // the query's timeout, or its early delivery
     Callback done;
   };
@@ -129,6 +139,12 @@ class DnssecValidator : public FdHandler {
   static void OnUnboundResult(void* arg, int err, ub_result* result);
   void Deliver(QueryId id, ValidatedResult result);
   void OnTimeout(QueryId id);
+  // Hands `id` to libunbound (it holds one of max_outstanding places).
+  void Send(QueryId id);
+  // Gives a freed place to the first query still waiting.
+  void SendWaiting();
+  // Removes a pending query, freeing its place if it held one.
+  void Erase(absl::flat_hash_map<QueryId, Pending>::iterator it);
 
   Reactor* reactor_;
   const DnssecOptions options_;
@@ -136,6 +152,8 @@ class DnssecValidator : public FdHandler {
   int fd_ = -1;
   QueryId next_id_ = 1;
   absl::flat_hash_map<QueryId, Pending> pending_;
+  int sent_ = 0;                 // pending_ entries with `sent`
+  std::deque<QueryId> waiting_;  // in arrival order; ids gone from pending_ are skipped
   // Set while ub_process() runs, so a callback that destroys us is detected.
   bool* destroyed_flag_ = nullptr;
 };

@@ -6,11 +6,14 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -260,6 +263,80 @@ TEST_F(DnssecValidatorTest, SilentServerTimesOutAtTheQueryDeadline) {
   EXPECT_EQ(r.security, DnssecSecurity::kUnknown);
   EXPECT_GE(took, absl::Milliseconds(350));
   EXPECT_LT(took, absl::Seconds(3));
+  close(s);
+}
+
+// max_outstanding: queries beyond it wait in line and are sent as places free;
+// every one is answered.
+TEST_F(DnssecValidatorTest, QueriesBeyondTheLimitWaitTheirTurn) {
+  DnssecOptions o = LabOptions();
+  o.max_outstanding = 1;
+  ASSERT_TRUE(Make(o).ok());
+  absl::Mutex mu;
+  std::vector<ValidatedResult> results;
+  OnReactor([&] {
+    for (const char* name : {"secure.test", "secure.test", "secure.test"}) {
+      validator_->Resolve(name, kDnsTypeMx, [&](ValidatedResult r) {
+        absl::MutexLock l(&mu);
+        results.push_back(std::move(r));
+      });
+    }
+    EXPECT_EQ(validator_->InFlight(), 3);
+    EXPECT_EQ(validator_->Waiting(), 2);
+  });
+  absl::MutexLock l(&mu);
+  ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(
+                                      +[](std::vector<ValidatedResult>* r) { return r->size() == 3; },
+                                      &results),
+                                  absl::Seconds(20)));
+  for (const ValidatedResult& r : results) {
+    EXPECT_EQ(r.outcome, DnsOutcome::kAnswer) << r.detail;
+    EXPECT_EQ(r.security, DnssecSecurity::kSecure);
+  }
+}
+
+// A query that never got a place before its time ran out is the checker's own
+// overload (kResolverOverloaded), not a timeout at the name's servers; the
+// ones that were sent to a silent forwarder time out as usual.
+TEST_F(DnssecValidatorTest, NeverSentBeforeItsTimeoutIsOurOverload) {
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  ASSERT_EQ(getsockname(s, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  DnssecOptions o = LabOptions();
+  o.forwarder = absl::StrCat("127.0.0.1@", ntohs(a.sin_port));
+  o.max_outstanding = 2;
+  ASSERT_TRUE(Make(o).ok());
+  absl::Mutex mu;
+  std::map<std::string, ValidatedResult> results;
+  OnReactor([&] {
+    int i = 0;
+    for (const char* name : {"a.test", "b.test", "c.test", "d.test", "e.test"}) {
+      // The two sent first outlive the three waiting behind them.
+      const absl::Duration timeout = i++ < 2 ? absl::Seconds(2) : absl::Milliseconds(300);
+      validator_->Resolve(name, kDnsTypeMx, timeout, [&, name = std::string(name)](ValidatedResult r) {
+        absl::MutexLock l(&mu);
+        results[name] = std::move(r);
+      });
+    }
+  });
+  absl::MutexLock l(&mu);
+  ASSERT_TRUE(mu.AwaitWithTimeout(
+      absl::Condition(+[](std::map<std::string, ValidatedResult>* r) { return r->size() == 5; },
+                      &results),
+      absl::Seconds(20)));
+  for (const char* sent : {"a.test", "b.test"}) {
+    EXPECT_EQ(results[sent].outcome, DnsOutcome::kTimeout) << sent;
+  }
+  for (const char* waited : {"c.test", "d.test", "e.test"}) {
+    EXPECT_EQ(results[waited].outcome, DnsOutcome::kResolverOverloaded) << waited;
+    EXPECT_NE(results[waited].detail.find("2 validated lookups outstanding"), std::string::npos)
+        << results[waited].detail;
+    EXPECT_EQ(results[waited].security, DnssecSecurity::kUnknown);
+  }
   close(s);
 }
 

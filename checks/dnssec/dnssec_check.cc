@@ -64,6 +64,7 @@ struct DnssecCheck::RunState {
   net::DnssecValidator* validator = nullptr;
   absl::Time lookups_deadline;
   DnssecObservations obs;
+  uint64_t run_id = 0;  // in timeouts_' window
   std::vector<net::DnssecValidator::QueryId> ids;
   int pending = 0;
   bool finished = false;
@@ -89,6 +90,7 @@ absl::StatusOr<net::DnssecValidator*> DnssecCheck::ValidatorFor(CheckContext& ct
   o.allow_localhost = !o.forwarder.empty();
   if (!o.forwarder.empty()) o.unblock_local_zones = {"test.", "example."};
   o.query_timeout = options_.query_timeout;
+  o.max_outstanding = options_.max_outstanding;
   auto v = net::DnssecValidator::Create(&ctx.reactor(), o);
   if (!v.ok()) return v.status();
   net::DnssecValidator* raw = v->get();
@@ -210,11 +212,13 @@ void DnssecCheck::StartLookups(std::shared_ptr<RunState> state) {
   const absl::Duration timeout =
       std::min(options_.query_timeout, state->lookups_deadline - absl::Now());
   state->pending = static_cast<int>(lookups.size());
+  state->run_id = next_run_id_.fetch_add(1);
   for (auto& [slot, query] : lookups) {
     state->ids.push_back(state->validator->Resolve(
         query.first, query.second, timeout,
         [this, state, slot = slot](net::ValidatedResult r) {
           if (state->finished || state->alive.expired()) return;
+          timeouts_.NoteLookup(state->run_id, r.outcome == net::DnsOutcome::kTimeout);
           *slot = std::move(r);
           if (--state->pending == 0) Finish(state);
         }));
@@ -224,6 +228,10 @@ void DnssecCheck::StartLookups(std::shared_ptr<RunState> state) {
 void DnssecCheck::Finish(std::shared_ptr<RunState> state) {
   state->finished = true;
   for (auto id : state->ids) state->validator->Cancel(id);  // no-ops once delivered
+  // Timeouts while the validated lookups of many other runs time out too are
+  // our own load (validator or forwarder), not this domain's name servers;
+  // one domain's dead servers are that run's timeouts alone.
+  if (HasTimeout(state->obs)) MarkOwnOverload(timeouts_.MassTimeoutSessions(), &state->obs);
   CheckVerdict verdict = JudgeDnssec(state->obs, &state->ctx->evidence());
   state->done(std::move(verdict));
 }

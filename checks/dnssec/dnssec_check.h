@@ -20,6 +20,7 @@
 #ifndef MTASTS_CHECKS_DNSSEC_DNSSEC_CHECK_H_
 #define MTASTS_CHECKS_DNSSEC_DNSSEC_CHECK_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@
 #include "absl/time/time.h"
 #include "checks/check.h"
 #include "checks/dnssec/dnssec_findings.h"
+#include "net/dns_upstream.h"
 #include "net/dnssec_validator.h"
 
 namespace mtasts::checks {
@@ -50,6 +52,9 @@ class DnssecCheck : public Check {
     absl::Duration probe_failed_ttl = absl::Seconds(30);
     // MX hosts whose addresses and TLSA records are looked up.
     int max_mx_hosts = 8;
+    // Validated lookups each reactor's validator has outstanding at once;
+    // more wait in line (DnssecOptions::max_outstanding).
+    int max_outstanding = 256;
   };
   DnssecCheck() : DnssecCheck(Options{}) {}
   explicit DnssecCheck(Options options) : options_(options) {}
@@ -78,6 +83,10 @@ class DnssecCheck : public Check {
   void Finish(std::shared_ptr<RunState> state);
 
   const Options options_;
+  // Timeouts of validated lookups across all runs (DnsUpstream's window; its
+  // pacer is not used): timeouts in many runs at once are our own overload.
+  net::DnsUpstream timeouts_{net::DnsUpstreamOptions{}};
+  std::atomic<uint64_t> next_run_id_{1};
   absl::Mutex mu_;
   absl::flat_hash_map<net::Reactor*, std::unique_ptr<net::DnssecValidator>> validators_
       ABSL_GUARDED_BY(mu_);

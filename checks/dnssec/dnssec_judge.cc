@@ -29,6 +29,18 @@ bool Absent(const ValidatedResult& r) {
   return r.outcome == net::DnsOutcome::kNxDomain || r.outcome == net::DnsOutcome::kNoData;
 }
 
+// Every lookup of `obs`, in a fixed order.
+template <typename Obs, typename Fn>
+void ForEachLookup(Obs& obs, Fn fn) {
+  fn(obs.mx);
+  fn(obs.sts_txt);
+  for (auto& r : obs.policy_host) fn(r);
+  for (auto& h : obs.mx_hosts) {
+    for (auto& r : h.addresses) fn(r);
+    fn(h.tlsa);
+  }
+}
+
 class Judge {
  public:
   Judge(const DnssecObservations& obs, v1::Evidence* ev) : obs_(obs), ev_(ev) {}
@@ -93,7 +105,10 @@ class Judge {
           break;
         case DnssecSecurity::kUnknown:
           failed.push_back(r->name);
-          Add(v1::DNSSEC_LOOKUP_FAILED,
+          // Our own load says nothing about the domain: its own code.
+          Add(r->outcome == net::DnsOutcome::kResolverOverloaded
+                  ? v1::DNSSEC_VALIDATOR_OVERLOADED
+                  : v1::DNSSEC_LOOKUP_FAILED,
               absl::StrCat("The validated ", What(*r), " failed: ", FailureWords(*r), "."),
               r->name);
           break;
@@ -264,6 +279,26 @@ v1::DnssecState ToDnssecState(net::DnssecSecurity security) {
     case DnssecSecurity::kUnknown: return v1::DNSSEC_STATE_INDETERMINATE;
   }
   return v1::DNSSEC_STATE_UNSPECIFIED;
+}
+
+bool HasTimeout(const DnssecObservations& obs) {
+  bool any = false;
+  ForEachLookup(obs, [&](const ValidatedResult& r) {
+    any = any || r.outcome == net::DnsOutcome::kTimeout;
+  });
+  return any;
+}
+
+void MarkOwnOverload(int mass_runs, DnssecObservations* obs) {
+  if (mass_runs <= 0) return;
+  ForEachLookup(*obs, [&](ValidatedResult& r) {
+    if (r.outcome != net::DnsOutcome::kTimeout) return;
+    r.outcome = net::DnsOutcome::kResolverOverloaded;
+    r.detail = absl::StrCat(r.detail, r.detail.empty() ? "" : "; ", "validated lookups of ",
+                            mass_runs,
+                            " domains checked at the same time timed out too, so the checker's "
+                            "validator or its forwarder is overloaded");
+  });
 }
 
 CheckVerdict JudgeDnssec(const DnssecObservations& obs, v1::Evidence* evidence) {

@@ -34,6 +34,15 @@ struct DnssecObservations {
 
 v1::DnssecState ToDnssecState(net::DnssecSecurity security);
 
+// Whether any lookup of `obs` timed out.
+bool HasTimeout(const DnssecObservations& obs);
+// When the validated lookups of `mass_runs` (> 0) runs timed out at the same
+// time (DnsUpstream::MassTimeoutSessions), the timeouts in `obs` are the
+// checker's own overload: kTimeout becomes kResolverOverloaded (judged as
+// DNSSEC_VALIDATOR_OVERLOADED, not DNSSEC_LOOKUP_FAILED), the detail saying
+// why. `mass_runs` 0: nothing changes.
+void MarkOwnOverload(int mass_runs, DnssecObservations* obs);
+
 // Fills evidence->dnssec, and the DANE part of evidence->mx_hosts (matched
 // by host name; hosts missing there are left out) and returns the verdict.
 CheckVerdict JudgeDnssec(const DnssecObservations& obs, v1::Evidence* evidence);

@@ -124,6 +124,10 @@ INSTANTIATE_TEST_SUITE_P(
              DnsOutcome::kTimeout, DnssecSecurity::kSecure,
              Tlsa(DnssecSecurity::kSecure, {}), v1::CHECK_STATUS_INCONCLUSIVE, 0,
              {v1::DNSSEC_LOOKUP_FAILED, v1::DANE_NOT_PUBLISHED}},
+        Case{"TxtNeverSentIsOurOverload", DnssecSecurity::kSecure, DnssecSecurity::kUnknown,
+             DnsOutcome::kResolverOverloaded, DnssecSecurity::kSecure,
+             Tlsa(DnssecSecurity::kSecure, {}), v1::CHECK_STATUS_INCONCLUSIVE, 0,
+             {v1::DNSSEC_VALIDATOR_OVERLOADED, v1::DANE_NOT_PUBLISHED}},
         Case{"BogusHostAddressWarns", DnssecSecurity::kSecure, DnssecSecurity::kSecure,
              DnsOutcome::kAnswer, DnssecSecurity::kBogus,
              Tlsa(DnssecSecurity::kSecure, {}), v1::CHECK_STATUS_WARN, 1,
@@ -149,6 +153,37 @@ INSTANTIATE_TEST_SUITE_P(
              Tlsa(DnssecSecurity::kUnknown, {}), v1::CHECK_STATUS_PASS, 1,
              {v1::DANE_LOOKUP_FAILED, v1::DNSSEC_SECURE}}),
     [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
+
+// One run's timeouts are its domain's (DNSSEC_LOOKUP_FAILED); the same
+// timeouts while many runs time out at once are the checker's overload.
+TEST(MarkOwnOverloadTest, TimeoutsBecomeOurOverloadOnlyWhenManyRunsTimedOut) {
+  Case c{"", DnssecSecurity::kUnknown, DnssecSecurity::kUnknown};
+  DnssecObservations alone = Obs(c);
+  ASSERT_TRUE(HasTimeout(alone));
+  MarkOwnOverload(0, &alone);
+  v1::Evidence ev;
+  CheckVerdict v = JudgeDnssec(alone, &ev);
+  EXPECT_EQ(v.status, v1::CHECK_STATUS_INCONCLUSIVE);
+  EXPECT_EQ(v.findings[0].code(), v1::DNSSEC_LOOKUP_FAILED);
+
+  DnssecObservations crowded = Obs(c);
+  MarkOwnOverload(12, &crowded);
+  EXPECT_FALSE(HasTimeout(crowded));
+  EXPECT_EQ(crowded.mx.outcome, DnsOutcome::kResolverOverloaded);
+  EXPECT_NE(crowded.mx.detail.find("validated lookups of 12 domains checked at the same time"),
+            std::string::npos)
+      << crowded.mx.detail;
+  // Answers stay as they were.
+  EXPECT_EQ(crowded.policy_host[0].outcome, DnsOutcome::kAnswer);
+  v1::Evidence ev2;
+  v = JudgeDnssec(crowded, &ev2);
+  EXPECT_EQ(v.status, v1::CHECK_STATUS_INCONCLUSIVE);
+  for (const v1::Finding& f : v.findings) {
+    EXPECT_NE(f.code(), v1::DNSSEC_LOOKUP_FAILED) << f.detail();
+  }
+  EXPECT_EQ(v.findings[0].code(), v1::DNSSEC_VALIDATOR_OVERLOADED);
+  EXPECT_EQ(ev2.dnssec(0).outcome(), v1::DNS_OUTCOME_RESOLVER_OVERLOADED);
+}
 
 TEST(JudgeDetailTest, BogusCarriesTheValidatorsReasonAndResultType) {
   Case c{"", DnssecSecurity::kBogus, DnssecSecurity::kSecure};
