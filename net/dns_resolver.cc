@@ -65,7 +65,250 @@ int AresType(RrType type) {
   return ns_t_a;
 }
 
-class AresSession final : public DnsSession, private FdHandler {
+class AresSession;
+
+// One c-ares channel shared by the sessions of one reactor with the same
+// resolver configuration. c-ares 1.18 allocates and zeroes two tables of
+// 3,072 list heads (about 74 KiB) in every ares_init_options: with a channel
+// per run that was most of a run's memory and a visible share of its CPU
+// (docs/performance.md). The channel's sockets are watched on the reactor and
+// its timeouts run on one reactor timer.
+//
+// c-ares 1.18 cannot cancel one query. A session that cancels or goes away
+// detaches its queries (their answers are dropped) and, so that a cancelled
+// run still stops its network work, the channel does not send UDP retries of
+// a question that only detached queries ask.
+//
+// Sharing a UDP socket means one source port for many queries; to keep the
+// port's share of spoofing resistance (RFC 5452 §9.2), a channel takes at most
+// kSessionsPerChannel sessions and the next session gets a fresh channel
+// (c-ares 1.20 calls this udp_max_queries).
+class AresChannel final : public FdHandler,
+                          public std::enable_shared_from_this<AresChannel> {
+ public:
+  static constexpr int kSessionsPerChannel = 64;
+
+  // A query handed to c-ares; owned by c-ares' callback, which deletes it.
+  struct Pending {
+    AresChannel* channel = nullptr;
+    AresSession* session = nullptr;  // null once detached
+    void* lookup = nullptr;          // the session's Lookup, or null (probe)
+    std::pair<std::string, int> question;
+  };
+
+  // The reactor's channel for `options` (servers, attempt timeout, tries),
+  // made when there is none or the current one has taken its share of
+  // sessions. Reactor thread only.
+  static absl::StatusOr<std::shared_ptr<AresChannel>> Get(Reactor* reactor,
+                                                           const DnsOptions& options);
+
+  AresChannel(Reactor* reactor, const DnsOptions& options)
+      : reactor_(reactor), options_(options) {}
+
+  ~AresChannel() override {
+    timer_.Cancel();
+    if (channel_ != nullptr) {
+      // Every query left is detached: EDESTRUCTION only frees its Pending.
+      // Closes the sockets, which unwatches them through OnSockState.
+      ares_destroy(channel_);
+    }
+    for (int fd : watched_fds_) reactor_->Unwatch(fd).IgnoreError();
+  }
+
+  absl::Status Init();
+
+  // Sends `name`/`type` for `session`; the answer goes to
+  // AresSession::OnPendingDone (possibly before this returns, for a name
+  // c-ares cannot encode).
+  Pending* Query(AresSession* session, void* lookup, const std::string& name, int type) {
+    auto* pending = new Pending{this, session, lookup, {name, type}};
+    live_[pending->question].insert(pending);
+    ares_query(channel_, name.c_str(), ns_c_in, type, &AresChannel::OnAnswer, pending);
+    RearmTimer();
+    return pending;
+  }
+
+  // The session no longer wants `pending`'s answer.
+  void Detach(Pending* pending) {
+    if (pending->session == nullptr) return;
+    pending->session = nullptr;
+    pending->lookup = nullptr;
+    Unlive(pending);
+    ++detached_[pending->question];
+  }
+
+  bool TakeSession() { return ++sessions_ <= kSessionsPerChannel; }
+
+ private:
+  static void OnAnswer(void* arg, int status, int timeouts, unsigned char* abuf, int alen);
+
+  void Unlive(Pending* pending) {
+    auto it = live_.find(pending->question);
+    if (it == live_.end()) return;
+    it->second.erase(pending);
+    if (it->second.empty()) live_.erase(it);
+  }
+
+  void Forget(Pending* pending) {
+    if (pending->session != nullptr) {
+      Unlive(pending);
+      return;
+    }
+    auto it = detached_.find(pending->question);
+    if (it != detached_.end() && --it->second <= 0) detached_.erase(it);
+  }
+
+  // Arms the reactor timer for c-ares' next timeout; after every call into
+  // c-ares, since any of them can add, end or retry queries.
+  void RearmTimer() {
+    timer_.Cancel();
+    timeval tv;
+    const timeval* next = ares_timeout(channel_, nullptr, &tv);
+    if (next == nullptr) return;  // no query in flight
+    // ares_timeout() truncates to milliseconds; waking before c-ares deems the
+    // query timed out would only spin, so wait at least 1 ms.
+    const absl::Duration wait = std::max(absl::DurationFromTimeval(*next), absl::Milliseconds(1));
+    timer_.RunAfter(wait, [this] {
+      auto hold = shared_from_this();  // a callback may drop the last session
+      ares_process_fd(channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+      RearmTimer();
+    });
+  }
+
+  void OnFdReady(int fd, uint32_t events) override {
+    auto hold = shared_from_this();
+    // Errors and hang-ups are handed to c-ares as readiness: its read or write
+    // then fails and it moves the query to the next try or server.
+    const uint32_t kError = EPOLLERR | EPOLLHUP;
+    const ares_socket_t read_fd = (events & (EPOLLIN | kError)) ? fd : ARES_SOCKET_BAD;
+    const ares_socket_t write_fd = (events & (EPOLLOUT | kError)) ? fd : ARES_SOCKET_BAD;
+    ares_process_fd(channel_, read_fd, write_fd);
+    RearmTimer();
+  }
+
+  // ARES_OPT_SOCK_STATE_CB: c-ares says which of its sockets it wants to read
+  // or write; (0, 0) comes just before it closes one.
+  static void OnSockState(void* data, ares_socket_t fd, int readable, int writable) {
+    auto* self = static_cast<AresChannel*>(data);
+    if (!readable && !writable) {
+      if (self->watched_fds_.erase(fd) > 0) self->reactor_->Unwatch(fd).IgnoreError();
+      return;
+    }
+    const uint32_t events = (readable ? EPOLLIN : 0u) | (writable ? EPOLLOUT : 0u);
+    // On failure the socket is simply not watched and the query ends with
+    // c-ares' own timeout, reported as kTimeout.
+    if (self->reactor_->Watch(fd, events, self).ok()) self->watched_fds_.insert(fd);
+  }
+
+  absl::Status SetServers();
+
+  // --- ares_set_socket_functions: plain syscalls, plus a look at UDP
+  // datagrams.
+  //
+  // `used_tcp` must say that a query's UDP answer was truncated. c-ares does
+  // not tell, so we read the header of every UDP reply it receives: TC set
+  // (or a reply over 512 bytes, c-ares' other trigger for TCP) means c-ares
+  // retries that question over TCP. Matching is by question (name and type),
+  // so lookups of the same name and type on one channel are marked together.
+
+  static ares_socket_t SocketFn(int domain, int type, int protocol, void* data) {
+    auto* self = static_cast<AresChannel*>(data);
+    // c-ares leaves user-created sockets unconfigured (configure_socket()
+    // returns early when sock_funcs->asocket is set), so non-blocking mode,
+    // close-on-exec and TCP_NODELAY are ours to set.
+    const int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    if (fd < 0) return ARES_SOCKET_BAD;
+    if ((type & 0xf) == SOCK_DGRAM) {
+      self->udp_fds_.insert(fd);
+      // The answers of every session of the channel arrive here in bursts:
+      // room for a few hundred (the kernel caps this at net.core.rmem_max).
+      const int bytes = 1 << 20;
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+    } else {
+      self->udp_fds_.erase(fd);
+      // One small query per write: no point in Nagle's delay.
+      const int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    return fd;
+  }
+
+  static int CloseFn(ares_socket_t fd, void* data) {
+    static_cast<AresChannel*>(data)->udp_fds_.erase(fd);
+    return close(fd);
+  }
+
+  static int ConnectFn(ares_socket_t fd, const sockaddr* addr, ares_socklen_t len, void*) {
+    return connect(fd, addr, len);
+  }
+
+  static ares_ssize_t RecvFromFn(ares_socket_t fd, void* buf, size_t len, int flags,
+                                 sockaddr* from, ares_socklen_t* from_len, void* data) {
+    const ssize_t n = recvfrom(fd, buf, len, flags, from, from_len);
+    auto* self = static_cast<AresChannel*>(data);
+    if (n > 0 && self->udp_fds_.contains(fd)) {
+      const int saved_errno = errno;
+      self->NoteUdpReply(static_cast<const unsigned char*>(buf), static_cast<size_t>(n));
+      errno = saved_errno;
+    }
+    return n;
+  }
+
+  static ares_ssize_t SendvFn(ares_socket_t fd, const iovec* iov, int iovcnt, void* data) {
+    auto* self = static_cast<AresChannel*>(data);
+    if (iovcnt == 1 && self->udp_fds_.contains(fd) && !self->detached_.empty()) {
+      std::pair<std::string, int> question;
+      if (ReadQuestion(static_cast<const unsigned char*>(iov[0].iov_base), iov[0].iov_len,
+                       &question) &&
+          self->detached_.contains(question) && !self->live_.contains(question)) {
+        // A retry nobody waits for: not sent; c-ares times it out.
+        return static_cast<ares_ssize_t>(iov[0].iov_len);
+      }
+    }
+    // sendmsg rather than c-ares' writev: MSG_NOSIGNAL, so a TCP server that
+    // closed on us yields EPIPE instead of killing the process with SIGPIPE.
+    msghdr msg;
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_iov = const_cast<iovec*>(iov);
+    msg.msg_iovlen = static_cast<size_t>(iovcnt);
+    return sendmsg(fd, &msg, MSG_NOSIGNAL);
+  }
+
+  // The first question of a DNS message (name as ExpandName gives it, type).
+  static bool ReadQuestion(const unsigned char* buf, size_t len,
+                           std::pair<std::string, int>* question) {
+    if (len < kDnsHeaderSize) return false;
+    const int qdcount = buf[4] << 8 | buf[5];
+    if (qdcount < 1) return false;
+    long enclen = 0;
+    const int alen = static_cast<int>(std::min<size_t>(len, INT_MAX));
+    if (!ExpandName(buf + kDnsHeaderSize, buf, alen, &question->first, &enclen)) return false;
+    const size_t type_at = kDnsHeaderSize + static_cast<size_t>(enclen);
+    if (type_at + 2 > len) return false;
+    question->second = buf[type_at] << 8 | buf[type_at + 1];
+    return true;
+  }
+
+  void NoteUdpReply(const unsigned char* buf, size_t len);
+
+  static constexpr ares_socket_functions kSocketFunctions = {
+      &AresChannel::SocketFn, &AresChannel::CloseFn, &AresChannel::ConnectFn,
+      &AresChannel::RecvFromFn, &AresChannel::SendvFn};
+
+  Reactor* const reactor_;
+  const DnsOptions options_;
+  ares_channel channel_ = nullptr;
+  int sessions_ = 0;
+  // Queries whose answer a session waits for, and those detached, by question.
+  absl::flat_hash_map<std::pair<std::string, int>, absl::flat_hash_set<Pending*>> live_;
+  absl::flat_hash_map<std::pair<std::string, int>, int> detached_;
+  absl::flat_hash_set<int> watched_fds_;
+  absl::flat_hash_set<int> udp_fds_;
+  ReactorTimer timer_{reactor_};
+};
+
+class AresSession final : public DnsSession {
+  friend class AresChannel;
  public:
   AresSession(Reactor* reactor, const DnsOptions& options, absl::Time deadline)
       : reactor_(reactor), options_(options), deadline_(deadline) {}
@@ -75,40 +318,14 @@ class AresSession final : public DnsSession, private FdHandler {
     lifetime_.Expire();
     cancelled_ = true;
     ReturnSlots();
-    timer_.Cancel();
-    if (channel_ != nullptr) {
-      // Reports ARES_EDESTRUCTION to every query (ignored) and closes the
-      // sockets, which unwatches them through OnSockState.
-      ares_destroy(channel_);
-    }
-    for (int fd : watched_fds_) reactor_->Unwatch(fd).IgnoreError();
-    watched_fds_.clear();
+    DetachAll();
     lookups_.clear();
   }
 
   absl::Status Init() {
-    ares_options opts;
-    memset(&opts, 0, sizeof(opts));
-    int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
-               ARES_OPT_FLAGS | ARES_OPT_NOROTATE;
-    opts.sock_state_cb = &AresSession::OnSockState;
-    opts.sock_state_cb_data = this;
-    opts.timeout = static_cast<int>(
-        std::min<int64_t>(absl::ToInt64Milliseconds(options_.attempt_timeout), INT_MAX));
-    opts.tries = options_.tries;
-    // NOCHECKRESP: c-ares 1.18 otherwise treats SERVFAIL/REFUSED as a broken
-    // server, retries, and ends the query with ECONNREFUSED, losing the rcode
-    // we must report. We give up failover to a second server on SERVFAIL.
-    // No EDNS: answers over 512 bytes come back truncated and c-ares retries
-    // them over TCP (RFC 7766 §5), which every server supports.
-    opts.flags = ARES_FLAG_NOCHECKRESP;
-    const int status = ares_init_options(&channel_, &opts, mask);
-    if (status != ARES_SUCCESS) {
-      channel_ = nullptr;
-      return absl::InternalError(absl::StrCat("ares_init_options: ", ares_strerror(status)));
-    }
-    ares_set_socket_functions(channel_, &kSocketFunctions, this);
-    if (!options_.servers.empty()) return SetServers();
+    auto channel = AresChannel::Get(reactor_, options_);
+    if (!channel.ok()) return channel.status();
+    channel_ = *std::move(channel);
     return absl::OkStatus();
   }
 
@@ -117,7 +334,6 @@ class AresSession final : public DnsSession, private FdHandler {
     if (cancelled_) return;  // contract: callbacks of later queries never run
     auto owned = std::make_unique<Lookup>();
     Lookup* lookup = owned.get();
-    lookup->session = this;
     lookup->id = next_lookup_id_++;
     lookup->result.name = NormalizeName(name);
     lookup->result.type = type;
@@ -138,20 +354,42 @@ class AresSession final : public DnsSession, private FdHandler {
     assert(reactor_->InReactorThread());
     cancelled_ = true;
     ReturnSlots();
-    // Reports ARES_ECANCELLED to every query (ignored) and, with no query
-    // left, closes the channel's sockets: no retries go out after this.
-    ares_cancel(channel_);
+    // The shared channel drops their answers and sends no more retries.
+    DetachAll();
     // Also drops results already waiting in the reactor's queue.
     lookups_.clear();
-    RearmTimer();
+  }
+
+  // From AresChannel: `pending`'s query ended (c-ares' status and answer).
+  void OnPendingDone(AresChannel::Pending* pending, int status, int timeouts,
+                     const unsigned char* abuf, int alen) {
+    pendings_.erase(pending);
+    if (ended_inline_ != nullptr) *std::exchange(ended_inline_, nullptr) = true;
+    if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION) return;
+    if (pending->lookup == nullptr) {
+      OnRootNs(status);
+      return;
+    }
+    auto* lookup = static_cast<Lookup*>(pending->lookup);
+    lookup->pending = nullptr;
+    // c-ares counts the tries that timed out; any other end is one more try
+    // that was answered (or failed at once: no server, a bad name).
+    lookup->attempt_timeouts += timeouts;
+    lookup->attempts += timeouts + (status == ARES_ETIMEOUT ? 0 : 1);
+    HandleAnswer(lookup, status, abuf, alen);
+  }
+
+  // Marks lookups of this question as answered over TCP (see AresChannel).
+  void NoteTruncated(AresChannel::Pending* pending) {
+    if (pending->lookup != nullptr) static_cast<Lookup*>(pending->lookup)->result.used_tcp = true;
   }
 
   int InFlight() const override { return static_cast<int>(lookups_.size()); }
 
  private:
   struct Lookup {
-    AresSession* session = nullptr;
     uint64_t id = 0;
+    AresChannel::Pending* pending = nullptr;  // its query in c-ares, if any
     DnsResult result;
     std::string current;                    // name the c-ares query asks for
     absl::flat_hash_set<std::string> seen;  // names on the chain, for loops
@@ -172,7 +410,6 @@ class AresSession final : public DnsSession, private FdHandler {
   void SendWhenPaced(Lookup* lookup) {
     if (options_.upstream == nullptr) {
       StartAresQuery(lookup);
-      RearmTimer();
       return;
     }
     DnsPacer::Acquired acquired = options_.upstream->pacer().Acquire(
@@ -183,7 +420,6 @@ class AresSession final : public DnsSession, private FdHandler {
     }
     lookup->holds_slot = true;
     StartAresQuery(lookup);
-    RearmTimer();
   }
 
   // The pacer's turn for lookup `id` came (runs from the reactor queue; the
@@ -205,7 +441,6 @@ class AresSession final : public DnsSession, private FdHandler {
     }
     lookup->holds_slot = true;
     StartAresQuery(lookup);
-    RearmTimer();
   }
 
   void ReleaseSlot(Lookup* lookup) {
@@ -358,105 +593,37 @@ class AresSession final : public DnsSession, private FdHandler {
   // queue. One at a time; never after Cancel or destruction.
   void QueryRootNs(absl::AnyInvocable<void(int)> done) {
     probe_done_ = std::move(done);
-    ares_query(channel_, ".", ns_c_in, ns_t_ns, &AresSession::OnRootNs, this);
-    RearmTimer();
+    Send(nullptr, ".", ns_t_ns);
   }
 
  private:
-  static void OnRootNs(void* arg, int status, int /*timeouts*/, unsigned char*, int) {
-    if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION) return;
-    auto* self = static_cast<AresSession*>(arg);
-    self->reactor_->Post(self->lifetime_.Guard([self, status] {
-      if (auto done = std::move(self->probe_done_)) done(status);
+  void OnRootNs(int status) {
+    reactor_->Post(lifetime_.Guard([this, status] {
+      if (auto done = std::move(probe_done_)) done(status);
     }));
   }
 
-  absl::Status SetServers() {
-    std::vector<ares_addr_port_node> nodes(options_.servers.size());
-    for (size_t i = 0; i < options_.servers.size(); ++i) {
-      const DnsServer& server = options_.servers[i];
-      ares_addr_port_node& node = nodes[i];
-      memset(&node, 0, sizeof(node));
-      node.next = i + 1 < nodes.size() ? &nodes[i + 1] : nullptr;
-      node.udp_port = server.port;
-      node.tcp_port = server.port;
-      if (inet_pton(AF_INET, server.host.c_str(), &node.addr.addr4) == 1) {
-        node.family = AF_INET;
-      } else {
-        in6_addr addr6;
-        if (inet_pton(AF_INET6, server.host.c_str(), &addr6) != 1) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("DNS server \"", server.host, "\" is not an IP address"));
-        }
-        node.family = AF_INET6;
-        memcpy(&node.addr.addr6, &addr6, sizeof(addr6));
-      }
-    }
-    const int status = ares_set_servers_ports(channel_, nodes.data());
-    if (status != ARES_SUCCESS) {
-      return absl::InternalError(
-          absl::StrCat("ares_set_servers_ports: ", ares_strerror(status)));
-    }
-    return absl::OkStatus();
+  void DetachAll() {
+    for (AresChannel::Pending* pending : pendings_) channel_->Detach(pending);
+    pendings_.clear();
+    for (auto& [id, lookup] : lookups_) lookup->pending = nullptr;
   }
 
   void StartAresQuery(Lookup* lookup) {
-    // May call OnAnswer before returning (a name c-ares cannot encode, no
+    // May call OnPendingDone before returning (a name c-ares cannot encode, no
     // server): Finish() defers delivery, so Query() still never calls back.
-    ares_query(channel_, lookup->current.c_str(), ns_c_in, AresType(lookup->result.type),
-               &AresSession::OnAnswer, lookup);
+    lookup->pending = Send(lookup, lookup->current, AresType(lookup->result.type));
   }
 
-  // Arms the reactor timer for c-ares' next timeout; after every call into
-  // c-ares, since any of them can add, end or retry queries.
-  void RearmTimer() {
-    timer_.Cancel();
-    timeval tv;
-    const timeval* next = ares_timeout(channel_, nullptr, &tv);
-    if (next == nullptr) return;  // no query in flight
-    // ares_timeout() truncates to milliseconds; waking before c-ares deems the
-    // query timed out would only spin, so wait at least 1 ms.
-    const absl::Duration wait = std::max(absl::DurationFromTimeval(*next), absl::Milliseconds(1));
-    timer_.RunAfter(wait, [this] {
-      ares_process_fd(channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-      RearmTimer();
-    });
-  }
-
-  void OnFdReady(int fd, uint32_t events) override {
-    // Errors and hang-ups are handed to c-ares as readiness: its read or write
-    // then fails and it moves the query to the next try or server.
-    const uint32_t kError = EPOLLERR | EPOLLHUP;
-    const ares_socket_t read_fd = (events & (EPOLLIN | kError)) ? fd : ARES_SOCKET_BAD;
-    const ares_socket_t write_fd = (events & (EPOLLOUT | kError)) ? fd : ARES_SOCKET_BAD;
-    ares_process_fd(channel_, read_fd, write_fd);
-    RearmTimer();
-  }
-
-  // ARES_OPT_SOCK_STATE_CB: c-ares says which of its sockets it wants to read
-  // or write; (0, 0) comes just before it closes one.
-  static void OnSockState(void* data, ares_socket_t fd, int readable, int writable) {
-    auto* self = static_cast<AresSession*>(data);
-    if (!readable && !writable) {
-      if (self->watched_fds_.erase(fd) > 0) self->reactor_->Unwatch(fd).IgnoreError();
-      return;
-    }
-    const uint32_t events = (readable ? EPOLLIN : 0u) | (writable ? EPOLLOUT : 0u);
-    // On failure the socket is simply not watched and the query ends with
-    // c-ares' own timeout, reported as kTimeout.
-    if (self->reactor_->Watch(fd, events, self).ok()) self->watched_fds_.insert(fd);
-  }
-
-  static void OnAnswer(void* arg, int status, int timeouts, unsigned char* abuf,
-                       int alen) {
-    auto* lookup = static_cast<Lookup*>(arg);
-    // Cancel() and the destructor discard the lookups themselves.
-    if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION) return;
-    // c-ares counts the tries that timed out; any other end is one more try
-    // that was answered (or failed at once: no server, a bad name).
-    lookup->attempt_timeouts += timeouts;
-    lookup->attempts += timeouts + (status == ARES_ETIMEOUT ? 0 : 1);
-    lookup->session->HandleAnswer(lookup, status, abuf, alen);
+  // Hands a query to the channel; null when it ended inside this call.
+  AresChannel::Pending* Send(Lookup* lookup, const std::string& name, int type) {
+    bool ended = false;
+    ended_inline_ = &ended;
+    AresChannel::Pending* pending = channel_->Query(this, lookup, name, type);
+    ended_inline_ = nullptr;
+    if (ended) return nullptr;
+    pendings_.insert(pending);
+    return pending;
   }
 
   void HandleAnswer(Lookup* lookup, int status, const unsigned char* abuf, int alen) {
@@ -736,94 +903,17 @@ class AresSession final : public DnsSession, private FdHandler {
     }));
   }
 
-  // --- ares_set_socket_functions: plain syscalls, plus a look at UDP replies.
-  //
-  // `used_tcp` must say that this query's UDP answer was truncated. c-ares
-  // does not tell, so we read the header of every UDP reply it receives: TC
-  // set (or a reply over 512 bytes, c-ares' other trigger for TCP) means c-ares
-  // retries that question over TCP. Matching is by question (name and type),
-  // so two lookups of the same name and type in one session are marked
-  // together.
-
-  static ares_socket_t SocketFn(int domain, int type, int protocol, void* data) {
-    auto* self = static_cast<AresSession*>(data);
-    // c-ares leaves user-created sockets unconfigured (configure_socket()
-    // returns early when sock_funcs->asocket is set), so non-blocking mode,
-    // close-on-exec and TCP_NODELAY are ours to set.
-    const int fd = socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
-    if (fd < 0) return ARES_SOCKET_BAD;
-    if ((type & 0xf) == SOCK_DGRAM) {
-      self->udp_fds_.insert(fd);
-    } else {
-      self->udp_fds_.erase(fd);
-      // One small query per write: no point in Nagle's delay.
-      const int one = 1;
-      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    }
-    return fd;
-  }
-
-  static int CloseFn(ares_socket_t fd, void* data) {
-    static_cast<AresSession*>(data)->udp_fds_.erase(fd);
-    return close(fd);
-  }
-
-  static int ConnectFn(ares_socket_t fd, const sockaddr* addr, ares_socklen_t len, void*) {
-    return connect(fd, addr, len);
-  }
-
-  static ares_ssize_t RecvFromFn(ares_socket_t fd, void* buf, size_t len, int flags,
-                                 sockaddr* from, ares_socklen_t* from_len, void* data) {
-    const ssize_t n = recvfrom(fd, buf, len, flags, from, from_len);
-    auto* self = static_cast<AresSession*>(data);
-    if (n > 0 && self->udp_fds_.contains(fd)) {
-      const int saved_errno = errno;
-      self->NoteUdpReply(static_cast<const unsigned char*>(buf), static_cast<size_t>(n));
-      errno = saved_errno;
-    }
-    return n;
-  }
-
-  static ares_ssize_t SendvFn(ares_socket_t fd, const iovec* iov, int iovcnt, void*) {
-    // sendmsg rather than c-ares' writev: MSG_NOSIGNAL, so a TCP server that
-    // closed on us yields EPIPE instead of killing the process with SIGPIPE.
-    msghdr msg;
-    memset(&msg, 0, sizeof(msg));
-    msg.msg_iov = const_cast<iovec*>(iov);
-    msg.msg_iovlen = static_cast<size_t>(iovcnt);
-    return sendmsg(fd, &msg, MSG_NOSIGNAL);
-  }
-
-  void NoteUdpReply(const unsigned char* buf, size_t len) {
-    if (len < kDnsHeaderSize) return;
-    const bool truncated = (buf[2] & 0x02) != 0;  // TC, RFC 1035 §4.1.1
-    if (!truncated && len <= kClassicUdpLimit) return;
-    const int qdcount = buf[4] << 8 | buf[5];
-    if (qdcount < 1) return;
-    std::string qname;
-    long enclen = 0;
-    const int alen = static_cast<int>(std::min<size_t>(len, INT_MAX));
-    if (!ExpandName(buf + kDnsHeaderSize, buf, alen, &qname, &enclen)) return;
-    const size_t type_at = kDnsHeaderSize + static_cast<size_t>(enclen);
-    if (type_at + 2 > len) return;
-    const int qtype = buf[type_at] << 8 | buf[type_at + 1];
-    for (auto& [id, lookup] : lookups_) {
-      if (lookup->current == qname && AresType(lookup->result.type) == qtype) {
-        lookup->result.used_tcp = true;
-      }
-    }
-  }
-
-  static constexpr ares_socket_functions kSocketFunctions = {
-      &AresSession::SocketFn, &AresSession::CloseFn, &AresSession::ConnectFn,
-      &AresSession::RecvFromFn, &AresSession::SendvFn};
-
   Reactor* const reactor_;
   const DnsOptions options_;
   const absl::Time deadline_;
   // Tells sessions apart in the upstream's window of timeouts.
   const uint64_t session_id_ = NextSessionId();
-  ares_channel channel_ = nullptr;
+  std::shared_ptr<AresChannel> channel_;
+  // This session's queries in c-ares (to detach on Cancel and destruction).
+  absl::flat_hash_set<AresChannel::Pending*> pendings_;
+  // Set while Send() is inside AresChannel::Query: a query that ends there
+  // never enters pendings_.
+  bool* ended_inline_ = nullptr;
   // The health probe this session sends for the upstream, if any.
   bool probing_ = false;
   DnsPacer::Ticket probe_ticket_ = 0;
@@ -832,13 +922,114 @@ class AresSession final : public DnsSession, private FdHandler {
   absl::AnyInvocable<void(int)> probe_done_;  // QueryRootNs, on the probe session
   absl::flat_hash_map<uint64_t, std::unique_ptr<Lookup>> lookups_;
   uint64_t next_lookup_id_ = 1;
-  absl::flat_hash_set<int> watched_fds_;
-  absl::flat_hash_set<int> udp_fds_;
-  ReactorTimer timer_{reactor_};
   bool cancelled_ = false;
   // Expires with the session; results queued on the reactor check it.
   LifetimeToken lifetime_;
 };
+
+absl::Status AresChannel::Init() {
+  ares_options opts;
+  memset(&opts, 0, sizeof(opts));
+  int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES |
+             ARES_OPT_FLAGS | ARES_OPT_NOROTATE;
+  opts.sock_state_cb = &AresChannel::OnSockState;
+  opts.sock_state_cb_data = this;
+  opts.timeout = static_cast<int>(
+      std::min<int64_t>(absl::ToInt64Milliseconds(options_.attempt_timeout), INT_MAX));
+  opts.tries = options_.tries;
+  // NOCHECKRESP: c-ares 1.18 otherwise treats SERVFAIL/REFUSED as a broken
+  // server, retries, and ends the query with ECONNREFUSED, losing the rcode
+  // we must report. We give up failover to a second server on SERVFAIL.
+  // No EDNS: answers over 512 bytes come back truncated and c-ares retries
+  // them over TCP (RFC 7766 §5), which every server supports.
+  opts.flags = ARES_FLAG_NOCHECKRESP;
+  const int status = ares_init_options(&channel_, &opts, mask);
+  if (status != ARES_SUCCESS) {
+    channel_ = nullptr;
+    return absl::InternalError(absl::StrCat("ares_init_options: ", ares_strerror(status)));
+  }
+  ares_set_socket_functions(channel_, &kSocketFunctions, this);
+  if (!options_.servers.empty()) return SetServers();
+  return absl::OkStatus();
+}
+
+absl::Status AresChannel::SetServers() {
+  std::vector<ares_addr_port_node> nodes(options_.servers.size());
+  for (size_t i = 0; i < options_.servers.size(); ++i) {
+    const DnsServer& server = options_.servers[i];
+    ares_addr_port_node& node = nodes[i];
+    memset(&node, 0, sizeof(node));
+    node.next = i + 1 < nodes.size() ? &nodes[i + 1] : nullptr;
+    node.udp_port = server.port;
+    node.tcp_port = server.port;
+    if (inet_pton(AF_INET, server.host.c_str(), &node.addr.addr4) == 1) {
+      node.family = AF_INET;
+    } else {
+      in6_addr addr6;
+      if (inet_pton(AF_INET6, server.host.c_str(), &addr6) != 1) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("DNS server \"", server.host, "\" is not an IP address"));
+      }
+      node.family = AF_INET6;
+      memcpy(&node.addr.addr6, &addr6, sizeof(addr6));
+    }
+  }
+  const int status = ares_set_servers_ports(channel_, nodes.data());
+  if (status != ARES_SUCCESS) {
+    return absl::InternalError(
+        absl::StrCat("ares_set_servers_ports: ", ares_strerror(status)));
+  }
+  return absl::OkStatus();
+}
+
+// --- AresChannel's members that need AresSession.
+
+void AresChannel::OnAnswer(void* arg, int status, int timeouts, unsigned char* abuf,
+                           int alen) {
+  std::unique_ptr<Pending> pending(static_cast<Pending*>(arg));
+  AresChannel* self = pending->channel;
+  self->Forget(pending.get());
+  AresSession* session = pending->session;
+  if (session == nullptr) return;  // detached: nobody waits for it
+  session->OnPendingDone(pending.get(), status, timeouts, abuf, alen);
+}
+
+void AresChannel::NoteUdpReply(const unsigned char* buf, size_t len) {
+  if (len < kDnsHeaderSize) return;
+  const bool truncated = (buf[2] & 0x02) != 0;  // TC, RFC 1035 §4.1.1
+  if (!truncated && len <= kClassicUdpLimit) return;
+  std::pair<std::string, int> question;
+  if (!ReadQuestion(buf, len, &question)) return;
+  auto it = live_.find(question);
+  if (it == live_.end()) return;
+  for (Pending* pending : it->second) pending->session->NoteTruncated(pending);
+}
+
+absl::StatusOr<std::shared_ptr<AresChannel>> AresChannel::Get(Reactor* reactor,
+                                                              const DnsOptions& options) {
+  // Per thread: a reactor's sessions live on its thread.
+  thread_local absl::flat_hash_map<std::string, std::weak_ptr<AresChannel>> channels;
+  std::string key = absl::StrCat(reinterpret_cast<uintptr_t>(reactor), "|",
+                                 absl::ToInt64Milliseconds(options.attempt_timeout), "|",
+                                 options.tries);
+  for (const DnsServer& server : options.servers) {
+    absl::StrAppend(&key, "|", server.host, ":", server.port);
+  }
+  std::weak_ptr<AresChannel>& slot = channels[key];
+  if (std::shared_ptr<AresChannel> channel = slot.lock()) {
+    if (channel->TakeSession()) return channel;
+  }
+  auto channel = std::make_shared<AresChannel>(reactor, options);
+  absl::Status status = channel->Init();
+  if (!status.ok()) return status;
+  channel->TakeSession();
+  slot = channel;
+  // Forget the keys of channels that are gone (reactors come and go in tests).
+  if (channels.size() > 64) {
+    absl::erase_if(channels, [](const auto& entry) { return entry.second.expired(); });
+  }
+  return channel;
+}
 
 absl::Status ValidateOptions(const DnsOptions& options) {
   if (options.tries < 1) {

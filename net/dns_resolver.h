@@ -2,9 +2,12 @@
 // epoll loop through ARES_OPT_SOCK_STATE_CB and ares_process_fd; its timeouts on
 // a reactor timer; never ares_process polling).
 //
-// A DnsSession is one c-ares channel, owned by one CheckRun and living on one
-// reactor: Cancel() (or destroying the session) stops every query it has in
-// flight, so a cancelled RPC stops its network work.
+// A DnsSession is owned by one CheckRun and lives on one reactor; the
+// sessions of a reactor share c-ares channels (a fresh channel every 64
+// sessions, so the UDP source port still changes; one channel per run cost
+// about 74 KiB of c-ares tables). Cancel() (or destroying the session) drops
+// every query it has in flight, and their UDP retries are not sent, so a
+// cancelled RPC stops its network work.
 //
 // Sessions given a shared DnsUpstream (DnsOptions::upstream; the engine gives
 // every run the same one) are paced and tell our overload from the domain's
@@ -38,7 +41,7 @@
 //    the alias itself in `cname_chain` and follows nothing.
 //  - `used_tcp` is set when a UDP reply to this lookup's question came back
 //    truncated (TC, or over 512 bytes): lookups of the same name and type in
-//    one session share the flag.
+//    flight on one channel share the flag.
 //  - SERVFAIL and REFUSED are reported as the first server answered them;
 //    the session does not fail over to the next server for them (c-ares 1.18
 //    would, but then loses the rcode). Timeouts and unreachable servers do

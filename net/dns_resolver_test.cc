@@ -705,6 +705,83 @@ class PacedDnsTest : public DnsResolverTest {
   std::vector<std::unique_ptr<DnsSession>> sessions_;  // reactor thread only
 };
 
+// --- Sessions on one reactor share c-ares channels (AresChannel).
+
+// Sockets this process has open (the fake server's and the reactor's included).
+int OpenSockets() {
+  int n = 0;
+  for (int fd = 0; fd < 4096; ++fd) {
+    char link[64];
+    const std::string path = absl::StrCat("/proc/self/fd/", fd);
+    const ssize_t len = readlink(path.c_str(), link, sizeof(link) - 1);
+    if (len > 0 && absl::StartsWith(absl::string_view(link, len), "socket:")) ++n;
+  }
+  return n;
+}
+
+TEST_F(PacedDnsTest, RunsInFlightShareAFewChannels) {
+  // One c-ares channel per run cost about 74 KiB and a socket each; runs on
+  // one reactor now share a channel, a fresh one per 64 sessions (so the
+  // source port still changes).
+  dns_->SetReply("void.test", DnsType::kA, DnsReply::Drop());
+  options_.attempt_timeout = absl::Seconds(5);
+  const int before = OpenSockets();
+  constexpr int kSessions = 130;
+  Results results;
+  for (int i = 0; i < kSessions; ++i) {
+    DnsSession* session = NewSession();
+    OnReactor([&] { session->Query("void.test", RrType::kA, results.Add()); });
+  }
+  ASSERT_TRUE(dns_->WaitForQueries(kSessions, kWait));
+  const int opened = OpenSockets() - before;
+  EXPECT_EQ(opened, 3) << "130 sessions, 64 per channel: three UDP sockets";
+  OnReactor([&] { sessions_.clear(); });
+  EXPECT_EQ(OpenSockets(), before) << "the last session closes its channel";
+  EXPECT_EQ(results.size(), 0u);
+}
+
+TEST_F(PacedDnsTest, CancelOfOneRunLeavesTheSameQuestionOfAnother) {
+  dns_->SetReply("slow.test", DnsType::kA,
+                 DnsReply::Records({DnsRecord::A("192.0.2.1")}).Delayed(absl::Milliseconds(50)));
+  DnsSession* cancelled = NewSession();
+  DnsSession* kept = NewSession();
+  Results dropped, answered;
+  OnReactor([&] {
+    cancelled->Query("slow.test", RrType::kA, dropped.Add());
+    kept->Query("slow.test", RrType::kA, answered.Add());
+    cancelled->Cancel();
+  });
+  ASSERT_TRUE(answered.WaitFor(1));
+  EXPECT_THAT(answered.Get()[0], HasOutcome(DnsOutcome::kAnswer));
+  EXPECT_THAT(answered.Get()[0].addresses, ElementsAre("192.0.2.1"));
+  OnReactor([] {});
+  EXPECT_EQ(dropped.size(), 0u);
+}
+
+TEST_F(PacedDnsTest, CancelledRetriesStayUnsentOnASharedChannel) {
+  options_.attempt_timeout = absl::Milliseconds(100);
+  options_.tries = 3;  // queries at 0, 100 and 300 ms
+  dns_->SetReply("void.test", DnsType::kTxt, DnsReply::Drop());
+  dns_->SetReply("busy.test", DnsType::kTxt, DnsReply::Drop());
+  DnsSession* cancelled = NewSession();
+  DnsSession* other = NewSession();  // keeps the channel and its retries going
+  Results results;
+  OnReactor([&] {
+    cancelled->Query("void.test", RrType::kTxt, results.Add());
+    other->Query("busy.test", RrType::kTxt, results.Add());
+  });
+  ASSERT_TRUE(dns_->WaitForQueries(2, kWait));
+  OnReactor([&] { cancelled->Cancel(); });
+  // The other run's three tries go out; the cancelled one's retries do not.
+  ASSERT_TRUE(results.WaitFor(1));
+  EXPECT_EQ(results.Get()[0].name, "busy.test");
+  EXPECT_THAT(results.Get()[0], HasOutcome(DnsOutcome::kTimeout));
+  EXPECT_EQ(dns_->queries_for("busy.test"), 3);
+  EXPECT_EQ(dns_->queries_for("void.test"), 1);
+  OnReactor([] {});
+  EXPECT_EQ(results.size(), 1u);
+}
+
 TEST_F(PacedDnsTest, SessionsTogetherNeverExceedTheBound) {
   // A resolver that takes 4 queries at a time and drops the rest.
   dns_->SetCapacity(4);
