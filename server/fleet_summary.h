@@ -7,7 +7,7 @@
 // host names and rua URIs are chosen by remote DNS: at most kMaxKeys
 // distinct keys per kind (later keys are counted as "untracked"), keys cut to
 // kMaxKeyOctets, kExamples examples per key with tags cut to kMaxTagOctets,
-// kMaxOutcomes outcomes per key cut to kMaxOutcomeOctets. Worst case about
+// kMaxOutcomes outcomes per key cut to kMaxOutcomeOctets. Worst case, estimated
 // 4 kinds x 4096 keys x ~1.5 KB, some 25 MB per stream; typical fleets share
 // few hosts and use a small fraction of that.
 //
