@@ -246,6 +246,18 @@ class FakeChecker final : public mtasts::v1::MtaStsChecker::Service {
                              summary.reported());
     }
     summary.mutable_duration()->set_seconds(3);
+    if (summary.reported() > 0) {
+      // Every reported domain shares one MX host, as a server would group it.
+      auto* grouping = summary.add_groupings();
+      grouping->set_kind(mtasts::v1::FLEET_GROUP_KIND_MX_HOST);
+      auto* group = grouping->add_groups();
+      group->set_key("mx.shared.example");
+      group->set_count(summary.reported());
+      group->set_outcome("ok");
+      group->set_outcome_count(summary.reported());
+      group->set_severity(mtasts::v1::SEVERITY_INFO);
+      grouping->set_keys_tracked(1);
+    }
     FleetEvent last;
     *last.mutable_summary() = summary;
     stream->Write(last);
@@ -538,6 +550,8 @@ TEST_F(CliTest, FleetFromFilePrintsLinePerEntryAndSummary) {
   EXPECT_THAT(r.out, HasSubstr("ENFORCED 2  TESTING 1  ABSENT 1"));
   EXPECT_THAT(r.out, HasSubstr("90-100"));
   EXPECT_THAT(r.out, HasSubstr("good.example [acme-1]\n"));  // slowest
+  // The groups, after the totals.
+  EXPECT_THAT(r.out, HasSubstr("  MX hosts\n    4 domains: mx.shared.example: ok\n"));
 }
 
 TEST_F(CliTest, FleetFromStdin) {
@@ -581,6 +595,13 @@ TEST_F(CliTest, FleetJsonLines) {
   EXPECT_EQ(events[1].error().code(), 3);
   EXPECT_EQ(events[2].result().report().score(), 45);
   EXPECT_EQ(events[3].summary().received(), 3);
+  // The summary's groups are in the JSON too.
+  EXPECT_THAT(lines[3], HasSubstr("\"groupings\""));
+  ASSERT_EQ(events[3].summary().groupings_size(), 1);
+  EXPECT_EQ(events[3].summary().groupings(0).kind(), mtasts::v1::FLEET_GROUP_KIND_MX_HOST);
+  ASSERT_EQ(events[3].summary().groupings(0).groups_size(), 1);
+  EXPECT_EQ(events[3].summary().groupings(0).groups(0).key(), "mx.shared.example");
+  EXPECT_EQ(events[3].summary().groupings(0).groups(0).count(), 2);
   EXPECT_THAT(r.out, Not(HasSubstr("Fleet summary")));
 }
 

@@ -22,6 +22,8 @@ using ::mtasts::v1::DomainReport;
 using ::mtasts::v1::Finding;
 using ::mtasts::v1::FleetError;
 using ::mtasts::v1::FleetResult;
+using ::mtasts::v1::FleetGroup;
+using ::mtasts::v1::FleetGrouping;
 using ::mtasts::v1::FleetSummary;
 
 // ANSI SGR sequences.
@@ -115,6 +117,28 @@ const char* SeverityColor(int severity) {
     default:
       return kDim;
   }
+}
+
+// Text a remote party chose (MX host names and rua URIs come from DNS) made
+// safe for a terminal: C0 and C1 control characters and DEL become '?', so
+// no escape sequence reaches it.
+std::string Printable(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {
+      out.push_back('?');
+    } else if (c == 0xc2 && i + 1 < text.size() &&
+               static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      out.push_back('?');  // U+0080..U+009F
+      ++i;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
 }
 
 int64_t Millis(const google::protobuf::Duration& d) {
@@ -405,6 +429,79 @@ std::string RenderFleetError(const FleetError& error, bool color) {
                       "\n");
 }
 
+namespace {
+
+const char* GroupingTitle(int kind) {
+  switch (kind) {
+    case mtasts::v1::FLEET_GROUP_KIND_FINDING_CODE:
+      return "Findings shared";
+    case mtasts::v1::FLEET_GROUP_KIND_MX_HOST:
+      return "MX hosts";
+    case mtasts::v1::FLEET_GROUP_KIND_POLICY_ADDRESS:
+      return "Policy host addresses";
+    case mtasts::v1::FLEET_GROUP_KIND_POLICY_CERTIFICATE:
+      return "Policy host certificates";
+    case mtasts::v1::FLEET_GROUP_KIND_TLS_RPT_DESTINATION:
+      return "TLS-RPT destinations";
+    default:
+      return nullptr;
+  }
+}
+
+std::string Domains(int n) { return absl::StrCat(n, n == 1 ? " domain" : " domains"); }
+
+// "37 domains: MX_TLS_CERT_EXPIRED (HIGH) - e.g. a.example, b.example [t]"
+// and, for keys with an outcome, "30 domains: mx.p.example: MX_TLS_CERT_EXPIRED
+// (HIGH) for 10 - e.g. ...".
+std::string RenderGroup(const FleetGroup& g, bool finding_code, bool color) {
+  std::string line = absl::StrCat("    ", Domains(g.count()), ": ", Printable(g.key()));
+  const bool has_severity = g.severity() != mtasts::v1::SEVERITY_UNSPECIFIED;
+  auto severity = [&] {
+    return absl::StrCat(" (", Paint(SeverityLabel(g.severity()), SeverityColor(g.severity()), color),
+                        ")");
+  };
+  if (finding_code) {
+    if (has_severity) absl::StrAppend(&line, severity());
+  } else if (!g.outcome().empty()) {
+    absl::StrAppend(&line, ": ", Printable(g.outcome()));
+    // INFO is "nothing wrong": its label would only add noise.
+    if (has_severity && g.severity() != mtasts::v1::SEVERITY_INFO) absl::StrAppend(&line, severity());
+    if (g.outcome_count() != g.count()) absl::StrAppend(&line, " for ", g.outcome_count());
+  }
+  if (!g.examples().empty()) {
+    absl::StrAppend(&line, " - e.g. ");
+    for (int i = 0; i < g.examples_size(); ++i) {
+      const auto& e = g.examples(i);
+      absl::StrAppend(&line, i > 0 ? ", " : "", Printable(e.domain()));
+      if (!e.tag().empty()) absl::StrAppend(&line, " [", Printable(e.tag()), "]");
+    }
+  }
+  absl::StrAppend(&line, "\n");
+  return line;
+}
+
+}  // namespace
+
+std::string RenderFleetGroupings(const FleetSummary& summary, bool color) {
+  std::string out;
+  for (const FleetGrouping& grouping : summary.groupings()) {
+    const char* title = GroupingTitle(grouping.kind());
+    if (title == nullptr) continue;  // a kind newer than this client
+    absl::StrAppend(&out, "  ", title, "\n");
+    const bool codes = grouping.kind() == mtasts::v1::FLEET_GROUP_KIND_FINDING_CODE;
+    for (const FleetGroup& g : grouping.groups()) absl::StrAppend(&out, RenderGroup(g, codes, color));
+    if (grouping.keys_not_sent() > 0) {
+      absl::StrAppend(&out, "    and ", grouping.keys_not_sent(), " smaller ",
+                      grouping.keys_not_sent() == 1 ? "group" : "groups", "\n");
+    }
+    if (grouping.untracked() > 0) {
+      absl::StrAppend(&out, "    and ", Domains(grouping.untracked()),
+                      " not grouped (the server's limit of distinct keys was reached)\n");
+    }
+  }
+  return out;
+}
+
 std::string RenderFleetSummary(const FleetSummary& summary, bool color) {
   std::string out;
   absl::StrAppend(&out, "\n", Paint("Fleet summary", kBold, color), "\n");
@@ -466,6 +563,7 @@ std::string RenderFleetSummary(const FleetSummary& summary, bool color) {
                       d.domain(), " [", d.tag(), "]\n");
     }
   }
+  absl::StrAppend(&out, RenderFleetGroupings(summary, color));
   return out;
 }
 

@@ -35,9 +35,18 @@ std::string RenderFleetResult(const mtasts::v1::FleetResult& result,
 std::string RenderFleetError(const mtasts::v1::FleetError& error, bool color);
 
 // The end-of-stream totals: counts per grade and state, score histogram,
-// mean and the slowest domains.
+// mean, the slowest domains, then RenderFleetGroupings.
 std::string RenderFleetSummary(const mtasts::v1::FleetSummary& summary,
                                bool color);
+
+// The summary's groups, one heading per kind, largest first:
+// "    37 domains: MX_TLS_CERT_EXPIRED (HIGH) - e.g. a.example [t1], b.example"
+// "    30 domains: mx.p.example: MX_TLS_CERT_EXPIRED (HIGH) for 10 - e.g. ..."
+// ("for N" when not every domain of the group saw that outcome), then how
+// many smaller groups and ungrouped domains were left out. Control
+// characters in keys, outcomes, domains and tags are shown as '?'.
+std::string RenderFleetGroupings(const mtasts::v1::FleetSummary& summary,
+                                 bool color);
 
 }  // namespace mtasts::cli
 

@@ -258,5 +258,92 @@ TEST(RenderTest, FleetSummary) {
   EXPECT_THAT(text, HasSubstr("3.0 s  slow.example [9]"));
 }
 
+FleetSummary GroupedSummary() {
+  return Parse<FleetSummary>(R"pb(
+    received: 40
+    reported: 40
+    groupings {
+      kind: FLEET_GROUP_KIND_FINDING_CODE
+      groups {
+        key: "MX_TLS_CERT_EXPIRED"
+        count: 37
+        code: MX_TLS_CERT_EXPIRED
+        severity: SEVERITY_HIGH
+        examples { domain: "a.example" tag: "cust-1" }
+        examples { domain: "b.example" }
+      }
+      groups { key: "TXT_MISSING" count: 1 code: TXT_MISSING severity: SEVERITY_MEDIUM }
+      keys_tracked: 5
+      keys_not_sent: 3
+    }
+    groupings {
+      kind: FLEET_GROUP_KIND_MX_HOST
+      groups {
+        key: "mx.provider.example"
+        count: 30
+        severity: SEVERITY_HIGH
+        outcome: "MX_TLS_CERT_EXPIRED"
+        outcome_count: 10
+        examples { domain: "a.example" tag: "cust-1" }
+      }
+      groups {
+        key: "mx2.provider.example"
+        count: 1
+        severity: SEVERITY_INFO
+        outcome: "ok"
+        outcome_count: 1
+        examples { domain: "c.example" }
+      }
+      keys_tracked: 2
+      untracked: 12
+    }
+    groupings {
+      kind: FLEET_GROUP_KIND_TLS_RPT_DESTINATION
+      groups {
+        key: "mailto:\x1b[31mr@p.example\xc2\x9b"
+        count: 2
+        outcome: "NOT_RUN"
+        outcome_count: 2
+        examples { domain: "d.example" tag: "t\x07" }
+      }
+    }
+    groupings { kind: 99 groups { key: "from the future" count: 1 } }
+  )pb");
+}
+
+TEST(RenderTest, FleetGroupsFollowTheSummaryLargestFirst) {
+  const std::string text = RenderFleetSummary(GroupedSummary(), false);
+  const std::string groups = RenderFleetGroupings(GroupedSummary(), false);
+  EXPECT_EQ(groups,
+            "  Findings shared\n"
+            "    37 domains: MX_TLS_CERT_EXPIRED (HIGH) - e.g. a.example [cust-1], b.example\n"
+            "    1 domain: TXT_MISSING (MEDIUM)\n"
+            "    and 3 smaller groups\n"
+            "  MX hosts\n"
+            "    30 domains: mx.provider.example: MX_TLS_CERT_EXPIRED (HIGH) for 10"
+            " - e.g. a.example [cust-1]\n"
+            "    1 domain: mx2.provider.example: ok - e.g. c.example\n"
+            "    and 12 domains not grouped (the server's limit of distinct keys was reached)\n"
+            "  TLS-RPT destinations\n"
+            "    2 domains: mailto:?[31mr@p.example?: NOT_RUN - e.g. d.example [t?]\n");
+  // After the totals, at the end.
+  EXPECT_THAT(text, HasSubstr("40 received"));
+  ASSERT_GE(text.size(), groups.size());
+  EXPECT_EQ(text.substr(text.size() - groups.size()), groups);
+  EXPECT_THAT(text, Not(HasSubstr("from the future")));  // an unknown kind is left out
+}
+
+TEST(RenderTest, FleetGroupsNeverPassAnEscapeByteFromTheServer) {
+  EXPECT_EQ(RenderFleetGroupings(GroupedSummary(), false).find('\033'), std::string::npos);
+  // With color, only our own sequences: every ESC starts one of ours.
+  const std::string colored = RenderFleetGroupings(GroupedSummary(), true);
+  EXPECT_THAT(colored, HasSubstr("(\033[31mHIGH\033[0m)"));
+  EXPECT_THAT(colored, Not(HasSubstr("\033[31mr@p")));
+}
+
+TEST(RenderTest, NoGroupsNoGroupLines) {
+  EXPECT_EQ(RenderFleetGroupings(FleetSummary(), false), "");
+}
+
 }  // namespace
 }  // namespace mtasts::cli
