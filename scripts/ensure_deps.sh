@@ -25,18 +25,25 @@ PACKAGES=(
 # is already installed (a nodesource nodejs bundles npm and conflicts with
 # Debian's npm package).
 command -v node >/dev/null && command -v npm >/dev/null || PACKAGES+=(nodejs npm)
+# kubectl renders the Kubernetes manifests (`kubectl kustomize`,
+# //deploy/kubernetes:manifests_test); Debian's kubernetes-client unless a
+# kubectl is already installed.
+command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)
 
-# The TypeScript client's npm packages, exactly as clients/ts/package-lock.json
-# pins them, into clients/ts/node_modules; skipped when that lock file is
+# npm packages exactly as each package-lock.json pins them, into that
+# directory's node_modules: the TypeScript client (clients/ts) and the
+# manifests' validator (deploy/kubernetes/test). Skipped when the lock file is
 # already installed (a stamp holds its hash), so later runs need no network.
 ensure_npm() {
-  local dir lock
-  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/clients/ts"
-  lock=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
-  [[ "$(cat "$dir/node_modules/.mtasts-lock-sha256" 2>/dev/null)" == "$lock" ]] && return 0
-  echo "Installing npm packages of clients/ts (npm ci)" >&2
-  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund </dev/null)
-  echo "$lock" >"$dir/node_modules/.mtasts-lock-sha256"
+  local root dir lock
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  for dir in "$root/clients/ts" "$root/deploy/kubernetes/test"; do
+    lock=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+    [[ "$(cat "$dir/node_modules/.mtasts-lock-sha256" 2>/dev/null)" == "$lock" ]] && continue
+    echo "Installing npm packages of ${dir#"$root"/} (npm ci)" >&2
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund </dev/null)
+    echo "$lock" >"$dir/node_modules/.mtasts-lock-sha256"
+  done
 }
 
 missing=()

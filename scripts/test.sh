@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs missing Debian packages, builds, tests,
-# runs the end-to-end lab as root, then each fuzz target for a few seconds.
+# runs the end-to-end lab and the container image test as root, then each
+# fuzz target for a few seconds.
 # Extra arguments go to bazel test, e.g. ./scripts/test.sh --test_filter=Fleet*
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,14 @@ if [[ $(id -u) -eq 0 && -z ${MTASTS_SKIP_E2E:-} ]]; then
   bazel test //tests/e2e:e2e_test //bench/fleet:fleet_test
 else
   echo "skipping //tests/e2e:e2e_test and //bench/fleet:fleet_test: need root (or MTASTS_SKIP_E2E is set)" >&2
+fi
+# The container image (deploy/image/image_test.sh): builds it with
+# scripts/image.sh (root; Debian's mirror), runs it in a network namespace
+# against the client lab's fakes and calls CheckDomain.
+if [[ $(id -u) -eq 0 && -z ${MTASTS_SKIP_IMAGE:-} ]]; then
+  deploy/image/image_test.sh
+else
+  echo "skipping deploy/image/image_test.sh: needs root (or MTASTS_SKIP_IMAGE is set)" >&2
 fi
 # Every parser's libFuzzer target, briefly, on its seed corpus (clang).
 tools/fuzz_smoke.sh

@@ -68,6 +68,9 @@ ABSL_FLAG(absl::Duration, mx_probe_cache_ttl, absl::Minutes(5),
 ABSL_FLAG(std::string, trust_anchor_file, "",
           "DNSSEC trust anchor file (DS or DNSKEY records); empty: Debian's root key "
           "(/usr/share/dns/root.key)");
+ABSL_FLAG(bool, check_config, false,
+          "Check the flags, the --config file and the files they name as a start would, "
+          "print \"config ok\" and exit 0 (or the error and exit 2), without listening");
 ABSL_FLAG(std::string, dnssec_forwarder, "",
           "ip[:port] of a resolver to send DNSSEC queries through (still validated here); "
           "empty: full recursion from the root");
@@ -153,6 +156,15 @@ int main(int argc, char** argv) {
   }
   settings.probe.trust_anchor_file = absl::GetFlag(FLAGS_trust_anchor_file);
   settings.probe.dnssec_forwarder = absl::GetFlag(FLAGS_dnssec_forwarder);
+  if (absl::GetFlag(FLAGS_check_config)) {
+    // A dry run for deployments (a ConfigMap checked before it is rolled
+    // out): the same checks as a real start, without listening.
+    if (absl::Status s = mtasts::server::MtaStsServer::Check(settings); !s.ok()) {
+      return Fail(std::string(s.message()));
+    }
+    printf("config ok\n");
+    return 0;
+  }
 
   // Thousands of checks in flight hold thousands of sockets.
   rlimit files;

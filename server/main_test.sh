@@ -92,4 +92,51 @@ expect_usage_error "--metrics_listen \"\[::1\]:0\": IPv6 is not supported" '--me
 start_and_stop 127.0.0.1:0 --metrics_listen=127.0.0.1:0
 grep -q '"event":"metrics","listen":"127.0.0.1:0","port":[1-9]' "$tmp/log" ||
   fail "no metrics line: $(cat "$tmp/log")"
+
+# --check_config: the same checks as a start, then exit without serving
+# (the Kubernetes manifests' test dry-runs its ConfigMap this way).
+status=0
+timeout 30 "$server" --check_config --config="$tmp/readme.textproto" --listen=127.0.0.1:0 \
+  >"$tmp/out" 2>"$tmp/err" || status=$?
+[[ $status -eq 0 ]] || fail "--check_config of the README config exited $status: $(cat "$tmp/err")"
+[[ "$(cat "$tmp/out")" == "config ok" ]] || fail "--check_config printed '$(cat "$tmp/out")'"
+grep -q '"event":"serving"' "$tmp/err" && fail "--check_config started serving"
+expect_usage_error "limits.max_inflight" --check_config --config="$tmp/bad.textproto"
+expect_usage_error "line 2" --check_config --config="$tmp/syntax.textproto"
+expect_usage_error 'unknown check "mx_tsl"' --check_config --config="$tmp/unknown_check.textproto"
+expect_usage_error "--max_inflight" --check_config --max_inflight=-1
+expect_usage_error "--listen \"127.0.0.1\": no port" --check_config --listen=127.0.0.1
+grep -q "config ok" "$tmp/out" && fail "--check_config printed ok for a bad --listen"
+# What Start checks beyond main: the engine's settings, the metrics address.
+expect_usage_error "--allow_targets" --check_config --allow_targets=10.0.0.0/33
+expect_usage_error "--ca_file" --check_config --ca_file=/nonexistent/ca.pem
+expect_usage_error "IPv6 is not supported" --check_config '--metrics_listen=[::1]:0'
+expect_usage_error "--tls_cert $tmp/not.pem: no PEM certificate" \
+  --check_config --tls_cert="$tmp/not.pem" --tls_key="$tmp/not.pem"
+
+# mtasts_health_probe (the image's HEALTHCHECK): SERVING while the server
+# runs, for the server and for the service; an unknown service and a closed
+# port are failures.
+probe="$3"
+"$server" --listen=127.0.0.1:0 --dns_servers=127.0.0.1:9 2>"$tmp/log" &
+pid=$!
+for _ in $(seq 1 600); do
+  grep -q '"event":"serving"' "$tmp/log" && break
+  sleep 0.05
+done
+port=$(sed -n 's/.*"event":"serving".*"port":\([0-9]*\).*/\1/p' "$tmp/log")
+[[ -n "$port" ]] || { kill "$pid"; fail "server did not start: $(cat "$tmp/log")"; }
+"$probe" --target="127.0.0.1:$port" >"$tmp/out" 2>&1 || { kill "$pid"; fail "probe: $(cat "$tmp/out")"; }
+[[ "$(cat "$tmp/out")" == "SERVING" ]] || { kill "$pid"; fail "probe printed $(cat "$tmp/out")"; }
+"$probe" --target="127.0.0.1:$port" --service=mtasts.v1.MtaStsChecker >"$tmp/out" 2>&1 ||
+  { kill "$pid"; fail "probe of the service: $(cat "$tmp/out")"; }
+status=0
+"$probe" --target="127.0.0.1:$port" --service=no.such.Service >"$tmp/out" 2>&1 || status=$?
+[[ $status -eq 1 ]] || { kill "$pid"; fail "probe of an unknown service exited $status"; }
+grep -q "status 5" "$tmp/out" || { kill "$pid"; fail "unknown service: $(cat "$tmp/out")"; }
+kill -TERM "$pid"
+wait "$pid" || fail "server exit status $? after SIGTERM"
+status=0
+"$probe" --target="127.0.0.1:$port" --timeout=2s >"$tmp/out" 2>&1 || status=$?
+[[ $status -eq 1 ]] || fail "probe of a stopped server exited $status"
 echo PASS

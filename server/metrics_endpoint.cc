@@ -9,8 +9,7 @@
 
 namespace mtasts::server {
 
-absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
-    const std::string& listen, ServerMetrics* metrics) {
+absl::StatusOr<std::string> MetricsEndpoint::CheckListen(const std::string& listen) {
   net::HostPortRules rules;
   rules.port_required = true;
   rules.port_zero_ok = true;
@@ -27,11 +26,18 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
                      "\": IPv6 is not supported (Debian's civetweb, which serves the "
                      "metrics, is built without it); use an IPv4 address"));
   }
+  return absl::StrCat(host, ":", *parsed->port);
+}
+
+absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
+    const std::string& listen, ServerMetrics* metrics) {
+  auto host_port = CheckListen(listen);
+  if (!host_port.ok()) return host_port.status();
   std::unique_ptr<MetricsEndpoint> endpoint(new MetricsEndpoint());
   // civetweb options: a bounded pool and a timeout, so slow or idle clients
   // cannot hold the endpoint.
   std::vector<std::string> options = {
-      "listening_ports", absl::StrCat(host, ":", *parsed->port),
+      "listening_ports", *host_port,
       "num_threads", "2",
       "request_timeout_ms", "10000",
   };

@@ -26,6 +26,8 @@ class MetricsEndpoint {
   // UNAVAILABLE when it cannot be bound.
   static absl::StatusOr<std::unique_ptr<MetricsEndpoint>> Start(const std::string& listen,
                                                                 ServerMetrics* metrics);
+  // Start's address check alone: "host:port" for civetweb, or its error.
+  static absl::StatusOr<std::string> CheckListen(const std::string& listen);
   ~MetricsEndpoint();  // stops serving; joins the HTTP threads
 
   int port() const { return port_; }

@@ -110,13 +110,10 @@ EffectiveLimits ResolveLimits(const v1::Limits& l) {
   return e;
 }
 
-absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings settings) {
-  // gRPC would take "host:500511" as port 41759 and a missing port as 443.
-  if (absl::Status s = CheckListenAddress(settings.listen); !s.ok()) return s;
-  const EffectiveLimits limits = ResolveLimits(settings.config.limits());
-  auto credentials = Credentials(settings);
-  if (!credentials.ok()) return credentials.status();
+namespace {
 
+engine::EngineOptions EngineOptionsFor(const ServerSettings& settings,
+                                       const EffectiveLimits& limits) {
   engine::EngineOptions engine_options;
   engine_options.reactor_threads = settings.reactor_threads;
   engine_options.dns.servers = settings.dns_servers;
@@ -136,6 +133,35 @@ absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings
   engine_options.probe.https = limits.policy_fetch;
   engine_options.probe.max_policy_addresses = limits.max_policy_addresses;
   engine_options.probe.smtp = limits.mx_probe;
+  return engine_options;
+}
+
+}  // namespace
+
+absl::Status MtaStsServer::Check(const ServerSettings& settings) {
+  if (absl::Status s = CheckListenAddress(settings.listen); !s.ok()) return s;
+  if (!settings.metrics_listen.empty()) {
+    if (auto m = MetricsEndpoint::CheckListen(settings.metrics_listen); !m.ok()) {
+      return m.status();
+    }
+  }
+  auto credentials = Credentials(settings);
+  if (!credentials.ok()) return credentials.status();
+  // The engine validates the rest (weights, CIDRs, trust stores, trust
+  // anchor); it is built and dropped, nothing listens.
+  auto engine =
+      engine::Engine::Create(EngineOptionsFor(settings, ResolveLimits(settings.config.limits())));
+  return engine.ok() ? absl::OkStatus() : engine.status();
+}
+
+absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings settings) {
+  // gRPC would take "host:500511" as port 41759 and a missing port as 443.
+  if (absl::Status s = CheckListenAddress(settings.listen); !s.ok()) return s;
+  const EffectiveLimits limits = ResolveLimits(settings.config.limits());
+  auto credentials = Credentials(settings);
+  if (!credentials.ok()) return credentials.status();
+
+  engine::EngineOptions engine_options = EngineOptionsFor(settings, limits);
   std::unique_ptr<MtaStsServer> server(new MtaStsServer());
   if (!settings.metrics_listen.empty()) {
     server->metrics_ = std::make_unique<ServerMetrics>();

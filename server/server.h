@@ -64,6 +64,9 @@ class MtaStsServer {
   // address, unreadable or unusable TLS files (INVALID_ARGUMENT, naming the
   // flag); the address cannot be bound (UNAVAILABLE).
   static absl::StatusOr<std::unique_ptr<MtaStsServer>> Start(ServerSettings settings);
+  // Start's checks without starting (--check_config): addresses, TLS files,
+  // the engine's settings. Binds nothing.
+  static absl::Status Check(const ServerSettings& settings);
   ~MtaStsServer();  // Shutdown(0) if not done
 
   // The port actually bound.

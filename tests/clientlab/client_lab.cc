@@ -305,6 +305,8 @@ int main(int argc, char** argv) {
       ", \"server_name\": \"localhost\", \"ca_file\": ", Quoted(absl::StrCat(pki, "/ca.pem")),
       ", \"client_cert\": ", Quoted(absl::StrCat(pki, "/client.pem")),
       ", \"client_key\": ", Quoted(absl::StrCat(pki, "/client.key.pem")),
+      ", \"dns\": ", Quoted(dns->address()), ", \"https_port\": ", https->port(),
+      ", \"smtp_port\": ", smtp->port(), ", \"policy_ca_file\": ", Quoted(policy_ca_file),
       ", \"healthy\": \"good.test\", \"no_txt\": \"no-txt.test\", \"fleet\": [",
       absl::StrJoin(fleet, ", "), "], \"slow\": [", absl::StrJoin(slow, ", "), "]}\n");
   fputs(line.c_str(), stdout);

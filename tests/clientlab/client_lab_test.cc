@@ -145,6 +145,14 @@ TEST_F(ClientLabTest, EveryEndpointChecksTheHealthyDomain) {
   ExpectHealthy(Check(grpc::InsecureChannelCredentials(), "plaintext", "good-99.test", &status));
 }
 
+// The fakes' addresses, for a server started elsewhere (the image test).
+TEST_F(ClientLabTest, NamesItsFakes) {
+  EXPECT_EQ(Field("dns").rfind("127.0.0.1:", 0), 0u) << Field("dns");
+  EXPECT_GT(lab_.fields().at("https_port").number_value(), 0);
+  EXPECT_GT(lab_.fields().at("smtp_port").number_value(), 0);
+  EXPECT_NE(ReadFile(Field("policy_ca_file")).find("BEGIN CERTIFICATE"), std::string::npos);
+}
+
 TEST_F(ClientLabTest, MutualTlsRefusesAClientWithoutCertificate) {
   grpc::Status status;
   Check(Tls(false), "mtls", Field("healthy"), &status);
