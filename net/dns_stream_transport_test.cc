@@ -1,0 +1,536 @@
+// The DoT and DoH transports against a real unbound (tests/fakes/unbound_dox)
+// on loopback, through the clients the server really uses: c-ares
+// (DnsSession) and libunbound (DnssecValidator) pointed at the forwarder.
+// A counting TCP proxy between the forwarder and unbound counts the
+// connections the resolver sees and can cut them mid-run.
+#include "net/dns_stream_transport.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "net/dns_resolver.h"
+#include "net/dns_upstream.h"
+#include "net/dnssec_validator.h"
+#include "net/reactor.h"
+#include "net/run_sync.h"
+#include "tests/fakes/prerequisite.h"
+#include "tests/fakes/signed_zones.h"
+#include "tests/fakes/test_certs.h"
+#include "tests/fakes/unbound_dox.h"
+
+namespace mtasts::net {
+namespace {
+
+using fakes::CertSpec;
+using fakes::TestCa;
+using fakes::UnboundDox;
+
+// --- Parsing --dns_servers for the stream transports.
+
+TEST(ParseDnsStreamEndpoints, TlsForms) {
+  auto e = ParseDnsStreamEndpoints(DnsTransportKind::kTls,
+                                   "192.0.2.1#dns.example, 192.0.2.2:8853,[2001:db8::1]:853#X.Test");
+  ASSERT_TRUE(e.ok()) << e.status();
+  ASSERT_EQ(e->size(), 3u);
+  EXPECT_EQ((*e)[0].address, "192.0.2.1");
+  EXPECT_EQ((*e)[0].port, 853);
+  EXPECT_EQ((*e)[0].verify_name, "dns.example");
+  EXPECT_EQ((*e)[1].port, 8853);
+  EXPECT_EQ((*e)[1].verify_name, "192.0.2.2");  // verified as an iPAddress
+  EXPECT_EQ((*e)[2].address, "2001:db8::1");
+  EXPECT_EQ((*e)[2].verify_name, "x.test");
+}
+
+TEST(ParseDnsStreamEndpoints, HttpsForms) {
+  auto e = ParseDnsStreamEndpoints(
+      DnsTransportKind::kHttps,
+      "https://192.0.2.1/dns-query,https://dns.example:8443/q#192.0.2.9,https://[::1]:444/dns-query");
+  ASSERT_TRUE(e.ok()) << e.status();
+  ASSERT_EQ(e->size(), 3u);
+  EXPECT_EQ((*e)[0].address, "192.0.2.1");
+  EXPECT_EQ((*e)[0].port, 443);
+  EXPECT_EQ((*e)[0].path, "/dns-query");
+  EXPECT_EQ((*e)[0].authority, "192.0.2.1");
+  EXPECT_EQ((*e)[1].address, "192.0.2.9");
+  EXPECT_EQ((*e)[1].verify_name, "dns.example");
+  EXPECT_EQ((*e)[1].authority, "dns.example:8443");
+  EXPECT_EQ((*e)[1].port, 8443);
+  EXPECT_EQ((*e)[2].address, "::1");
+  EXPECT_EQ((*e)[2].port, 444);
+}
+
+TEST(ParseDnsStreamEndpoints, Errors) {
+  struct Case {
+    DnsTransportKind kind;
+    const char* csv;
+    const char* words;
+  } cases[] = {
+      {DnsTransportKind::kTls, "", "needs --dns_servers"},
+      {DnsTransportKind::kTls, "dns.example:853", "IP"},
+      {DnsTransportKind::kTls, "192.0.2.1:0", "port"},
+      {DnsTransportKind::kTls, "192.0.2.1#bad name", "host name"},
+      {DnsTransportKind::kTls, "192.0.2.1,,192.0.2.2", "empty entry"},
+      {DnsTransportKind::kHttps, "192.0.2.1", "https:// URL"},
+      {DnsTransportKind::kHttps, "https://192.0.2.1", "no path"},
+      {DnsTransportKind::kHttps, "https://dns.example/dns-query", "address to connect to"},
+      {DnsTransportKind::kHttps, "https://192.0.2.1:99999/dns-query", "port"},
+      {DnsTransportKind::kHttps, "https://192.0.2.1/dns-query?dns=x", "plain path"},
+      {DnsTransportKind::kUdp, "192.0.2.1", "not a stream transport"},
+  };
+  for (const Case& c : cases) {
+    auto e = ParseDnsStreamEndpoints(c.kind, c.csv);
+    EXPECT_FALSE(e.ok()) << c.csv;
+    EXPECT_TRUE(absl::StrContains(e.status().message(), c.words))
+        << c.csv << ": " << e.status().message();
+  }
+  EXPECT_FALSE(ParseDnsTransportKind("quic").ok());
+  EXPECT_EQ(*ParseDnsTransportKind("https"), DnsTransportKind::kHttps);
+}
+
+// --- A TCP proxy in front of unbound: counts connections, can hold what
+// clients send (queries then sit in flight unanswered) and cut every
+// connection.
+
+class CountingProxy {
+ public:
+  explicit CountingProxy(int target_port) : target_port_(target_port) {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    listen(listen_fd_, 64);
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    pipe(wake_);
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~CountingProxy() {
+    stop_ = true;
+    Wake();
+    thread_.join();
+    for (auto& p : pairs_) {
+      close(p.client);
+      close(p.server);
+    }
+    close(listen_fd_);
+    close(wake_[0]);
+    close(wake_[1]);
+  }
+  int port() const { return port_; }
+  int accepted() const { return accepted_.load(); }
+  // Bytes received from clients (held or relayed).
+  int64_t client_bytes() const { return client_bytes_.load(); }
+  // While holding, client bytes are read and discarded, never relayed.
+  void Hold(bool on) {
+    hold_ = on;
+    Wake();
+  }
+  // Closes every current connection (both sides).
+  void CutAll() {
+    cut_ = true;
+    Wake();
+    while (cut_) usleep(1000);  // the proxy thread acknowledges the cut
+  }
+
+ private:
+  struct Pair {
+    int client;
+    int server;
+  };
+  void Wake() {
+    char b = 1;
+    (void)!write(wake_[1], &b, 1);
+  }
+  void Loop() {
+    char buf[16384];
+    while (!stop_) {
+      if (cut_) {
+        for (auto& p : pairs_) {
+          close(p.client);
+          close(p.server);
+        }
+        pairs_.clear();
+        cut_ = false;
+      }
+      std::vector<pollfd> fds = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
+      for (auto& p : pairs_) {
+        fds.push_back({p.client, POLLIN, 0});
+        fds.push_back({p.server, POLLIN, 0});
+      }
+      if (poll(fds.data(), fds.size(), 1000) <= 0) continue;
+      if (fds[1].revents) (void)!read(wake_[0], buf, sizeof(buf));
+      if (fds[0].revents & POLLIN) {
+        const int c = accept(listen_fd_, nullptr, nullptr);
+        const int s = socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr.sin_port = htons(static_cast<uint16_t>(target_port_));
+        if (c >= 0 && connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+          pairs_.push_back({c, s});
+          accepted_.fetch_add(1);
+        } else {
+          if (c >= 0) close(c);
+          close(s);
+        }
+        continue;  // fds no longer match pairs_
+      }
+      std::vector<size_t> dead;
+      for (size_t i = 0; i < pairs_.size(); ++i) {
+        const pollfd& cf = fds[2 + 2 * i];
+        const pollfd& sf = fds[3 + 2 * i];
+        bool closed = false;
+        if (cf.revents) {
+          const ssize_t n = read(pairs_[i].client, buf, sizeof(buf));
+          if (n <= 0) {
+            closed = true;
+          } else {
+            client_bytes_.fetch_add(n);
+            if (!hold_ && write(pairs_[i].server, buf, n) != n) closed = true;
+          }
+        }
+        if (!closed && sf.revents) {
+          const ssize_t n = read(pairs_[i].server, buf, sizeof(buf));
+          if (n <= 0 || write(pairs_[i].client, buf, n) != n) closed = true;
+        }
+        if (closed) dead.push_back(i);
+      }
+      for (auto it = dead.rbegin(); it != dead.rend(); ++it) {
+        close(pairs_[*it].client);
+        close(pairs_[*it].server);
+        pairs_.erase(pairs_.begin() + *it);
+      }
+    }
+  }
+
+  const int target_port_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  int wake_[2] = {-1, -1};
+  std::vector<Pair> pairs_;
+  std::atomic<int> accepted_{0};
+  std::atomic<int64_t> client_bytes_{0};
+  std::atomic<bool> hold_{false}, cut_{false}, stop_{false};
+  std::thread thread_;
+};
+
+constexpr int kNames = 200;
+
+std::string BigTxt() {
+  // Three 255-byte strings: 765 bytes of TXT, over UDP's 512 without EDNS.
+  std::string s;
+  for (int i = 0; i < 3; ++i) s += absl::StrCat(" \"", std::string(255, 'a' + i), "\"");
+  return s;
+}
+
+class DnsStreamTransportTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto root = TestCa::CreateRoot("DoX Test Root");
+    ASSERT_TRUE(root.ok()) << root.status();
+    CertSpec spec = CertSpec::ForHosts({"dns.test"});
+    spec.ip_addresses = {"127.0.0.1"};
+    auto cert = (*root)->Issue(spec);
+    ASSERT_TRUE(cert.ok()) << cert.status();
+    auto ca_file = (*root)->WriteCertFile();
+    ASSERT_TRUE(ca_file.ok());
+    ca_file_ = new std::string(*ca_file);
+    auto other = TestCa::CreateRoot("Some Other Root");
+    ASSERT_TRUE(other.ok());
+    auto other_file = (*other)->WriteCertFile();
+    ASSERT_TRUE(other_file.ok());
+    other_ca_file_ = new std::string(*other_file);
+
+    UnboundDox::Options o;
+    o.cert = *cert;
+    for (int i = 0; i < kNames; ++i) {
+      o.local_data.push_back(
+          absl::StrCat("d", i, ".example.test. 300 IN TXT \"v=STSv1; id=", i, "\""));
+    }
+    o.local_data.push_back(absl::StrCat("big.example.test. 300 IN TXT", BigTxt()));
+    auto dox = UnboundDox::Start(o);
+    if (dox.status().code() == absl::StatusCode::kUnavailable) {
+      skip_reason_ = new std::string(dox.status().message());
+      return;
+    }
+    ASSERT_TRUE(dox.ok()) << dox.status();
+    dox_ = dox->release();
+  }
+  static void TearDownTestSuite() {
+    delete dox_;
+    dox_ = nullptr;
+  }
+
+  void SetUp() override {
+    if (skip_reason_ != nullptr) {
+      MTASTS_SKIP_OR_FAIL_IN_CI(*skip_reason_);
+    }
+    ASSERT_NE(dox_, nullptr);
+    auto r = Reactor::Create("dox-test");
+    ASSERT_TRUE(r.ok());
+    reactor_ = *std::move(r);
+  }
+  void TearDown() override {
+    if (reactor_ != nullptr) RunSync(reactor_.get(), [this] { session_.reset(); });
+  }
+
+  // A forwarder of `kind` to unbound through `proxy`.
+  std::unique_ptr<DnsForwarder> Forwarder(DnsTransportKind kind, const CountingProxy& proxy,
+                                          const std::string& ca_file,
+                                          DnsForwarderOptions o = {}) {
+    const std::string csv =
+        kind == DnsTransportKind::kTls
+            ? absl::StrCat("127.0.0.1:", proxy.port(), "#dns.test")
+            : absl::StrCat("https://127.0.0.1:", proxy.port(), "/dns-query");
+    auto endpoints = ParseDnsStreamEndpoints(kind, csv);
+    EXPECT_TRUE(endpoints.ok()) << endpoints.status();
+    o.kind = kind;
+    o.endpoints = *endpoints;
+    o.ca_file = ca_file;
+    auto fwd = DnsForwarder::Start(o);
+    EXPECT_TRUE(fwd.ok()) << fwd.status();
+    return fwd.ok() ? *std::move(fwd) : nullptr;
+  }
+
+  void MakeSession(const DnsForwarder& fwd, std::shared_ptr<DnsUpstream> upstream = nullptr,
+                   absl::Duration attempt = absl::Seconds(3)) {
+    DnsOptions o;
+    o.servers = {fwd.local()};
+    o.attempt_timeout = attempt;
+    o.tries = 2;
+    o.upstream = std::move(upstream);
+    o.overload_retries = 0;
+    RunSync(reactor_.get(), [&] {
+      auto s = DnsSession::Create(reactor_.get(), o, absl::Now() + absl::Seconds(20));
+      ASSERT_TRUE(s.ok()) << s.status();
+      session_ = *std::move(s);
+    });
+  }
+
+  // Queries every name at once; returns the results by name index.
+  std::vector<DnsResult> QueryAll(const std::vector<std::string>& names) {
+    std::vector<DnsResult> results(names.size());
+    absl::Mutex mu;
+    size_t done = 0;
+    absl::Notification all;
+    RunSync(reactor_.get(), [&] {
+      for (size_t i = 0; i < names.size(); ++i) {
+        session_->Query(names[i], RrType::kTxt, [&, i](DnsResult r) {
+          results[i] = std::move(r);
+          if (++done == names.size()) all.Notify();
+        });
+      }
+    });
+    EXPECT_TRUE(all.WaitForNotificationWithTimeout(absl::Seconds(60)));
+    return results;
+  }
+
+  static std::vector<std::string> Names(int n) {
+    std::vector<std::string> names;
+    for (int i = 0; i < n; ++i) names.push_back(absl::StrCat("d", i, ".example.test"));
+    return names;
+  }
+
+  static void ExpectAllAnswered(const std::vector<DnsResult>& results) {
+    for (size_t i = 0; i < results.size(); ++i) {
+      ASSERT_EQ(results[i].outcome, DnsOutcome::kAnswer) << i << ": " << results[i].detail;
+      ASSERT_EQ(results[i].txt.size(), 1u);
+      EXPECT_EQ(results[i].txt[0], absl::StrCat("v=STSv1; id=", i));
+    }
+  }
+
+  static UnboundDox* dox_;
+  static std::string* skip_reason_;
+  static std::string* ca_file_;
+  static std::string* other_ca_file_;
+  std::unique_ptr<Reactor> reactor_;
+  std::unique_ptr<DnsSession> session_;
+};
+
+UnboundDox* DnsStreamTransportTest::dox_ = nullptr;
+std::string* DnsStreamTransportTest::skip_reason_ = nullptr;
+std::string* DnsStreamTransportTest::ca_file_ = nullptr;
+std::string* DnsStreamTransportTest::other_ca_file_ = nullptr;
+
+class BothTransports : public DnsStreamTransportTest,
+                       public ::testing::WithParamInterface<DnsTransportKind> {
+ protected:
+  int TargetPort() const {
+    return GetParam() == DnsTransportKind::kTls ? dox_->dot_port() : dox_->doh_port();
+  }
+};
+
+TEST_P(BothTransports, AnswersNxdomainAndLargeAnswersOverTcp) {
+  CountingProxy proxy(TargetPort());
+  auto fwd = Forwarder(GetParam(), proxy, *ca_file_);
+  ASSERT_NE(fwd, nullptr);
+  MakeSession(*fwd);
+  auto results = QueryAll({"d7.example.test", "nothing.example.test", "big.example.test"});
+  ASSERT_EQ(results[0].outcome, DnsOutcome::kAnswer) << results[0].detail;
+  EXPECT_EQ(results[0].txt, std::vector<std::string>{"v=STSv1; id=7"});
+  EXPECT_EQ(results[1].outcome, DnsOutcome::kNxDomain) << results[1].detail;
+  // 765 bytes of TXT: truncated to c-ares over UDP (no EDNS), then over TCP
+  // to the forwarder, still over the same upstream connection.
+  ASSERT_EQ(results[2].outcome, DnsOutcome::kAnswer) << results[2].detail;
+  EXPECT_TRUE(results[2].used_tcp);
+  ASSERT_EQ(results[2].txt.size(), 1u);
+  EXPECT_EQ(results[2].txt[0].size(), 765u);
+  EXPECT_EQ(proxy.accepted(), 1);
+  EXPECT_EQ(fwd->stats().connections_opened, 1);
+  EXPECT_EQ(fwd->last_error(), "");
+}
+
+TEST_P(BothTransports, ManyQueriesShareOneConnection) {
+  CountingProxy proxy(TargetPort());
+  auto fwd = Forwarder(GetParam(), proxy, *ca_file_);
+  ASSERT_NE(fwd, nullptr);
+  MakeSession(*fwd);
+  ExpectAllAnswered(QueryAll(Names(kNames)));
+  // Again: the connection stays open across batches (domains).
+  ExpectAllAnswered(QueryAll(Names(kNames)));
+  EXPECT_EQ(proxy.accepted(), 1);
+  const DnsForwarderStats s = fwd->stats();
+  EXPECT_EQ(s.connections_opened, 1);
+  EXPECT_EQ(s.answers, 2 * kNames);
+  EXPECT_EQ(s.resent, 0);
+}
+
+TEST_P(BothTransports, ConnectionCutWithQueriesInFlightIsReopenedAndAnswered) {
+  CountingProxy proxy(TargetPort());
+  auto fwd = Forwarder(GetParam(), proxy, *ca_file_);
+  ASSERT_NE(fwd, nullptr);
+  MakeSession(*fwd);
+  // Warm up: the connection is open and answering.
+  ExpectAllAnswered(QueryAll(Names(1)));
+  const int64_t before = proxy.client_bytes();
+  // Queries reach the proxy but go no further: they are in flight.
+  proxy.Hold(true);
+  std::vector<DnsResult> results(50);
+  size_t done = 0;
+  absl::Notification all;
+  RunSync(reactor_.get(), [&] {
+    for (int i = 0; i < 50; ++i) {
+      session_->Query(absl::StrCat("d", i, ".example.test"), RrType::kTxt,
+                      [&, i](DnsResult r) {
+                        results[i] = std::move(r);
+                        if (++done == 50) all.Notify();
+                      });
+    }
+  });
+  // Wait (bounded) until the resolver side has the queries' bytes.
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (proxy.client_bytes() - before < 50 * 30 && absl::Now() < give_up) usleep(2000);
+  ASSERT_GE(proxy.client_bytes() - before, 50 * 30);
+  proxy.Hold(false);
+  proxy.CutAll();  // the resolver closes the connection, 50 queries unanswered
+  ASSERT_TRUE(all.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  ExpectAllAnswered(results);
+  EXPECT_EQ(proxy.accepted(), 2);
+  const DnsForwarderStats s = fwd->stats();
+  EXPECT_EQ(s.connections_opened, 2);
+  EXPECT_GE(s.resent, 50);
+  EXPECT_EQ(s.dropped, 0);
+}
+
+TEST_P(BothTransports, UntrustedCertificateIsOurResolverFailingNotTheDomain) {
+  CountingProxy proxy(TargetPort());
+  DnsForwarderOptions o;
+  o.query_timeout = absl::Seconds(3);
+  auto fwd = Forwarder(GetParam(), proxy, *other_ca_file_, o);
+  ASSERT_NE(fwd, nullptr);
+  DnsUpstreamOptions uo;
+  auto upstream = std::make_shared<DnsUpstream>(uo);
+  MakeSession(*fwd, upstream, absl::Milliseconds(300));
+  auto results = QueryAll(Names(3));
+  for (const DnsResult& r : results) {
+    // Not NXDOMAIN, not SERVFAIL, not the domain's timeout: our resolver.
+    EXPECT_EQ(r.outcome, DnsOutcome::kResolverOverloaded) << r.detail;
+  }
+  EXPECT_EQ(fwd->stats().connections_opened, 0);
+  EXPECT_GE(fwd->stats().connect_failures, 1);
+  EXPECT_EQ(fwd->stats().answers, 0);
+  const std::string error = fwd->last_error();
+  EXPECT_TRUE(absl::StrContains(error, absl::StrCat("127.0.0.1:", proxy.port()))) << error;
+  EXPECT_TRUE(absl::StrContains(error, "certificate") || absl::StrContains(error, "issuer"))
+      << error;
+}
+
+TEST_P(BothTransports, WrongNameIsRefused) {
+  CountingProxy proxy(TargetPort());
+  auto endpoints = ParseDnsStreamEndpoints(
+      GetParam(), GetParam() == DnsTransportKind::kTls
+                      ? absl::StrCat("127.0.0.1:", proxy.port(), "#other.test")
+                      : absl::StrCat("https://other.test:", proxy.port(), "/dns-query#127.0.0.1"));
+  ASSERT_TRUE(endpoints.ok()) << endpoints.status();
+  DnsForwarderOptions o;
+  o.kind = GetParam();
+  o.endpoints = *endpoints;
+  o.ca_file = *ca_file_;
+  o.query_timeout = absl::Seconds(2);
+  auto fwd = DnsForwarder::Start(o);
+  ASSERT_TRUE(fwd.ok());
+  MakeSession(**fwd, nullptr, absl::Milliseconds(300));
+  auto results = QueryAll(Names(1));
+  EXPECT_EQ(results[0].outcome, DnsOutcome::kTimeout) << results[0].detail;
+  EXPECT_EQ((*fwd)->stats().connections_opened, 0);
+  EXPECT_TRUE(absl::StrContains((*fwd)->last_error(), "other.test")) << (*fwd)->last_error();
+}
+
+TEST_P(BothTransports, NothingListeningIsRetriedAndDroppedAtTheDeadline) {
+  int port = 0;
+  {
+    CountingProxy gone(TargetPort());
+    port = gone.port();
+  }  // closed: connection refused from now on
+  auto endpoints = ParseDnsStreamEndpoints(
+      GetParam(), GetParam() == DnsTransportKind::kTls
+                      ? absl::StrCat("127.0.0.1:", port, "#dns.test")
+                      : absl::StrCat("https://127.0.0.1:", port, "/dns-query"));
+  DnsForwarderOptions o;
+  o.kind = GetParam();
+  o.endpoints = *endpoints;
+  o.ca_file = *ca_file_;
+  o.query_timeout = absl::Seconds(1);
+  auto fwd = DnsForwarder::Start(o);
+  ASSERT_TRUE(fwd.ok());
+  MakeSession(**fwd, nullptr, absl::Milliseconds(500));
+  auto results = QueryAll(Names(2));
+  EXPECT_EQ(results[0].outcome, DnsOutcome::kTimeout);
+  EXPECT_GE((*fwd)->stats().connect_failures, 2);  // backoff, then again
+  EXPECT_TRUE(absl::StrContains((*fwd)->last_error(), "refused")) << (*fwd)->last_error();
+  // Every query was dropped at its deadline, none kept forever.
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while ((*fwd)->stats().dropped < (*fwd)->stats().queries && absl::Now() < give_up) {
+    usleep(10000);
+  }
+  EXPECT_EQ((*fwd)->stats().dropped, (*fwd)->stats().queries);
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, BothTransports,
+                         ::testing::Values(DnsTransportKind::kTls, DnsTransportKind::kHttps),
+                         [](const auto& info) {
+                           return std::string(DnsTransportName(info.param));
+                         });
+
+}  // namespace
+}  // namespace mtasts::net
