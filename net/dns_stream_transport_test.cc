@@ -526,6 +526,71 @@ TEST_P(BothTransports, NothingListeningIsRetriedAndDroppedAtTheDeadline) {
   EXPECT_EQ((*fwd)->stats().dropped, (*fwd)->stats().queries);
 }
 
+// The dnssec check keeps validating from its own trust anchor when its
+// queries travel over DoT/DoH: libunbound pointed at the forwarder, unbound
+// behind it forwarding to the signed lab zones (nsd).
+TEST_P(BothTransports, DnssecValidatorValidatesLocallyThroughTheForwarder) {
+  auto zones = fakes::SignedZones::Start({});
+  if (zones.status().code() == absl::StatusCode::kUnavailable) {
+    MTASTS_SKIP_OR_FAIL_IN_CI(zones.status().message());
+  }
+  ASSERT_TRUE(zones.ok()) << zones.status();
+  auto root = TestCa::CreateRoot("DoX DNSSEC Root");
+  ASSERT_TRUE(root.ok());
+  CertSpec spec = CertSpec::ForHosts({"dns.test"});
+  spec.ip_addresses = {"127.0.0.1"};
+  auto cert = (*root)->Issue(spec);
+  ASSERT_TRUE(cert.ok());
+  auto ca_file = (*root)->WriteCertFile();
+  ASSERT_TRUE(ca_file.ok());
+  UnboundDox::Options o;
+  o.cert = *cert;
+  o.local_zones = {};
+  o.extra_server = {"do-not-query-localhost: no"};
+  o.extra_config = absl::StrCat("forward-zone:\n  name: \".\"\n  forward-addr: ",
+                                (*zones)->forwarder(), "\n");
+  auto dox = UnboundDox::Start(o);
+  ASSERT_TRUE(dox.ok()) << dox.status();
+  CountingProxy proxy(GetParam() == DnsTransportKind::kTls ? (*dox)->dot_port()
+                                                           : (*dox)->doh_port());
+  auto fwd = Forwarder(GetParam(), proxy, *ca_file);
+  ASSERT_NE(fwd, nullptr);
+
+  DnssecOptions d;
+  d.trust_anchor_file = (*zones)->trust_anchor_file();
+  d.forwarder = absl::StrCat("127.0.0.1@", fwd->local().port);
+  d.allow_localhost = true;
+  d.unblock_local_zones = {"test."};
+  std::unique_ptr<DnssecValidator> validator;
+  RunSync(reactor_.get(), [&] {
+    auto v = DnssecValidator::Create(reactor_.get(), d);
+    ASSERT_TRUE(v.ok()) << v.status();
+    validator = *std::move(v);
+  });
+  auto resolve = [&](const std::string& name, uint16_t type) {
+    ValidatedResult result;
+    absl::Notification done;
+    RunSync(reactor_.get(), [&] {
+      validator->Resolve(name, type, [&](ValidatedResult r) {
+        result = std::move(r);
+        done.Notify();
+      });
+    });
+    EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(20)));
+    return result;
+  };
+  ValidatedResult mx = resolve("secure.test", kDnsTypeMx);
+  EXPECT_EQ(mx.outcome, DnsOutcome::kAnswer) << mx.detail;
+  EXPECT_EQ(mx.security, DnssecSecurity::kSecure) << mx.why_bogus;
+  ASSERT_EQ(mx.mx.size(), 1u);
+  EXPECT_EQ(mx.mx[0].host, "mx.secure.test");
+  ValidatedResult insecure = resolve("insecure.test", kDnsTypeMx);
+  EXPECT_EQ(insecure.security, DnssecSecurity::kInsecure);
+  RunSync(reactor_.get(), [&] { validator.reset(); });
+  EXPECT_EQ(proxy.accepted(), 1);
+  EXPECT_GT(fwd->stats().answers, 2);  // the chain of trust came the same way
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, BothTransports,
                          ::testing::Values(DnsTransportKind::kTls, DnsTransportKind::kHttps),
                          [](const auto& info) {
