@@ -34,6 +34,9 @@
 #include "tests/fakes/prerequisite.h"
 #include "tests/fakes/signed_zones.h"
 #include "tests/fakes/test_certs.h"
+#include "tests/fakes/tls_server_ctx.h"
+#include "net/dns_stream_wire.h"
+#include <openssl/ssl.h>
 #include "tests/fakes/unbound_dox.h"
 
 namespace mtasts::net {
@@ -589,6 +592,175 @@ TEST_P(BothTransports, DnssecValidatorValidatesLocallyThroughTheForwarder) {
   RunSync(reactor_.get(), [&] { validator.reset(); });
   EXPECT_EQ(proxy.accepted(), 1);
   EXPECT_GT(fwd->stats().answers, 2);  // the chain of trust came the same way
+}
+
+// --- A hostile DoT server (in-process, TLS over a blocking socket): each
+// accepted connection follows the next step of a script.
+
+enum class Misbehave {
+  kAnswer,          // answers every query correctly
+  kGarbage,         // answers the first query with a 5-byte "message"
+  kWrongQuestion,   // answers with the right ID but another question
+  kCloseMidAnswer,  // sends half of the first answer, then closes
+};
+
+class HostileDot {
+ public:
+  HostileDot(const fakes::TestCert& cert, std::vector<Misbehave> script)
+      : script_(std::move(script)) {
+    fakes::BlockSigpipe();
+    ctx_ = *fakes::MakeTlsServerCtx(cert, fakes::FakeTlsVersion::kDefault,
+                                    fakes::FakeTlsVersion::kDefault);
+    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    listen(listen_fd_, 16);
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~HostileDot() {
+    shutdown(listen_fd_, SHUT_RDWR);
+    close(listen_fd_);
+    thread_.join();
+    SSL_CTX_free(ctx_);
+  }
+  int port() const { return port_; }
+  int connections() const { return connections_.load(); }
+
+ private:
+  static std::string Answer(const DnsQueryShape& q, const std::string& question) {
+    std::string a;
+    for (uint16_t v : {q.id, uint16_t{0x8180}, uint16_t{1}, uint16_t{1}, uint16_t{0},
+                       uint16_t{0}}) {
+      a.push_back(static_cast<char>(v >> 8));
+      a.push_back(static_cast<char>(v & 0xff));
+    }
+    a += question;
+    a += std::string("\xc0\x0c\x00\x10\x00\x01\x00\x00\x01\x2c\x00\x06\x05hello", 19);
+    return a;
+  }
+  void Loop() {
+    while (true) {
+      const int fd = accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) return;
+      const int n = connections_.fetch_add(1);
+      const Misbehave mode = script_[std::min<size_t>(n, script_.size() - 1)];
+      SSL* ssl = SSL_new(ctx_);
+      SSL_set_fd(ssl, fd);
+      if (SSL_accept(ssl) == 1) Serve(ssl, mode);
+      SSL_free(ssl);
+      close(fd);
+    }
+  }
+  void Serve(SSL* ssl, Misbehave mode) {
+    DnsStreamFramer framer;
+    char buf[4096];
+    while (true) {
+      const int n = SSL_read(ssl, buf, sizeof(buf));
+      if (n <= 0) return;
+      framer.Append(absl::string_view(buf, n));
+      while (auto m = framer.Next()) {
+        auto q = ParseDnsQuery(*m);
+        if (!q) return;
+        std::string out;
+        switch (mode) {
+          case Misbehave::kAnswer:
+            out = FrameDnsMessage(Answer(*q, q->raw_question));
+            break;
+          case Misbehave::kGarbage:
+            out = FrameDnsMessage("hello");
+            break;
+          case Misbehave::kWrongQuestion:
+            out = FrameDnsMessage(Answer(*q, std::string("\x05other\x04test\x00\x00\x10\x00\x01", 16)));
+            break;
+          case Misbehave::kCloseMidAnswer:
+            out = FrameDnsMessage(Answer(*q, q->raw_question));
+            out.resize(out.size() / 2);
+            SSL_write(ssl, out.data(), static_cast<int>(out.size()));
+            return;
+        }
+        if (SSL_write(ssl, out.data(), static_cast<int>(out.size())) <= 0) return;
+      }
+    }
+  }
+
+  std::vector<Misbehave> script_;
+  SSL_CTX* ctx_ = nullptr;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<int> connections_{0};
+  std::thread thread_;
+};
+
+class HostileDotTest : public DnsStreamTransportTest {
+ protected:
+  std::unique_ptr<DnsForwarder> To(const HostileDot& server, absl::Duration query_timeout) {
+    auto endpoints = ParseDnsStreamEndpoints(
+        DnsTransportKind::kTls, absl::StrCat("127.0.0.1:", server.port(), "#dns.test"));
+    DnsForwarderOptions o;
+    o.kind = DnsTransportKind::kTls;
+    o.endpoints = *endpoints;
+    o.ca_file = *hostile_ca_file_;
+    o.query_timeout = query_timeout;
+    auto fwd = DnsForwarder::Start(o);
+    EXPECT_TRUE(fwd.ok()) << fwd.status();
+    return *std::move(fwd);
+  }
+  static fakes::TestCert Cert() { return *cert_; }
+  // Needs no unbound: only the reactor of the base fixture.
+  void SetUp() override {
+    auto r = Reactor::Create("hostile-test");
+    ASSERT_TRUE(r.ok());
+    reactor_ = *std::move(r);
+  }
+  static void SetUpTestSuite() {
+    auto root = TestCa::CreateRoot("Hostile Root");
+    CertSpec spec = CertSpec::ForHosts({"dns.test"});
+    cert_ = new fakes::TestCert(*(*root)->Issue(spec));
+    hostile_ca_file_ = new std::string(*(*root)->WriteCertFile());
+  }
+  static fakes::TestCert* cert_;
+  static std::string* hostile_ca_file_;
+};
+fakes::TestCert* HostileDotTest::cert_ = nullptr;
+std::string* HostileDotTest::hostile_ca_file_ = nullptr;
+
+TEST_F(HostileDotTest, AnswerCutInHalfIsAskedAgainOnANewConnection) {
+  HostileDot server(Cert(), {Misbehave::kCloseMidAnswer, Misbehave::kAnswer});
+  auto fwd = To(server, absl::Seconds(5));
+  MakeSession(*fwd);
+  auto results = QueryAll({"a.example.test"});
+  ASSERT_EQ(results[0].outcome, DnsOutcome::kAnswer) << results[0].detail;
+  EXPECT_EQ(results[0].txt, std::vector<std::string>{"hello"});
+  EXPECT_EQ(server.connections(), 2);
+  EXPECT_EQ(fwd->stats().resent, 1);
+}
+
+TEST_F(HostileDotTest, GarbageClosesTheConnectionAndAnswersNothing) {
+  HostileDot server(Cert(), {Misbehave::kGarbage});
+  auto fwd = To(server, absl::Seconds(2));
+  MakeSession(*fwd, nullptr, absl::Milliseconds(400));
+  auto results = QueryAll({"a.example.test"});
+  EXPECT_EQ(results[0].outcome, DnsOutcome::kTimeout) << results[0].detail;
+  EXPECT_EQ(fwd->stats().answers, 0);
+  EXPECT_TRUE(absl::StrContains(fwd->last_error(), "shorter than a DNS header"))
+      << fwd->last_error();
+}
+
+TEST_F(HostileDotTest, AnswerToAnotherQuestionIsNeverRelayed) {
+  HostileDot server(Cert(), {Misbehave::kWrongQuestion});
+  auto fwd = To(server, absl::Seconds(2));
+  MakeSession(*fwd, nullptr, absl::Milliseconds(400));
+  auto results = QueryAll({"a.example.test"});
+  EXPECT_EQ(results[0].outcome, DnsOutcome::kTimeout) << results[0].detail;
+  EXPECT_EQ(fwd->stats().answers, 0);
+  EXPECT_TRUE(absl::StrContains(fwd->last_error(), "different question")) << fwd->last_error();
+  // Each query is sent at most max_sends (3) times however often it fails.
+  EXPECT_LE(server.connections(), 3 * static_cast<int>(fwd->stats().queries));
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, BothTransports,
