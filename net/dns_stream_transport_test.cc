@@ -328,6 +328,43 @@ TEST_P(BothTransports, ConnectionCutWithQueriesInFlightIsReopenedAndAnswered) {
   EXPECT_EQ(s.dropped, 0);
 }
 
+TEST_P(BothTransports, IdleConnectionIsClosedAndReopenedOnDemand) {
+  CountingProxy proxy(TargetPort());
+  DnsForwarderOptions o;
+  o.idle_timeout = absl::Seconds(1);
+  auto fwd = Forwarder(GetParam(), proxy, *ca_file_, o);
+  ASSERT_NE(fwd, nullptr);
+  MakeSession(*fwd);
+  ExpectAllAnswered(QueryAll(Names(3)));
+  EXPECT_EQ(proxy.open(), 1);
+  // The forwarder closes it once idle (bounded wait for that event).
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (proxy.open() > 0 && absl::Now() < give_up) usleep(10000);
+  ASSERT_EQ(proxy.open(), 0);
+  EXPECT_EQ(fwd->last_error(), "");  // closing an idle connection is no error
+  ExpectAllAnswered(QueryAll(Names(3)));
+  EXPECT_EQ(proxy.accepted(), 2);
+  EXPECT_EQ(fwd->stats().dropped, 0);
+}
+
+TEST_P(BothTransports, QueriesBeyondTheBoundAreDroppedNotQueued) {
+  CountingProxy proxy(TargetPort());
+  DnsForwarderOptions o;
+  o.max_queries = 4;
+  o.query_timeout = absl::Seconds(2);
+  auto fwd = Forwarder(GetParam(), proxy, *ca_file_, o);
+  ASSERT_NE(fwd, nullptr);
+  MakeSession(*fwd, nullptr, absl::Seconds(1));
+  proxy.Hold(true);  // nothing is answered: the first 4 fill the bound
+  auto results = QueryAll(Names(10));
+  int timeouts = 0;
+  for (const DnsResult& r : results) timeouts += r.outcome == DnsOutcome::kTimeout;
+  EXPECT_EQ(timeouts, 10);
+  const DnsForwarderStats s = fwd->stats();
+  EXPECT_GE(s.dropped, 6);  // at least the 6 beyond the bound, at once
+  EXPECT_EQ(s.answers, 0);
+}
+
 TEST_P(BothTransports, UntrustedCertificateIsOurResolverFailingNotTheDomain) {
   CountingProxy proxy(TargetPort());
   DnsForwarderOptions o;

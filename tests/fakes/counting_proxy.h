@@ -52,6 +52,8 @@ class CountingProxy {
   }
   int port() const { return port_; }
   int accepted() const { return accepted_.load(); }
+  // Connections open now.
+  int open() const { return open_.load(); }
   // Bytes received from clients (held or relayed).
   int64_t client_bytes() const { return client_bytes_.load(); }
   // While holding, client bytes are read and discarded, never relayed.
@@ -84,6 +86,7 @@ class CountingProxy {
           close(p.server);
         }
         pairs_.clear();
+        open_ = 0;
         cut_ = false;
       }
       std::vector<pollfd> fds = {{listen_fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
@@ -103,6 +106,7 @@ class CountingProxy {
         if (c >= 0 && connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
           pairs_.push_back({c, s});
           accepted_.fetch_add(1);
+          open_ = static_cast<int>(pairs_.size());
         } else {
           if (c >= 0) close(c);
           close(s);
@@ -134,6 +138,7 @@ class CountingProxy {
         close(pairs_[*it].server);
         pairs_.erase(pairs_.begin() + *it);
       }
+      open_ = static_cast<int>(pairs_.size());
     }
   }
 
@@ -143,6 +148,7 @@ class CountingProxy {
   int wake_[2] = {-1, -1};
   std::vector<Pair> pairs_;
   std::atomic<int> accepted_{0};
+  std::atomic<int> open_{0};
   std::atomic<int64_t> client_bytes_{0};
   std::atomic<bool> hold_{false}, cut_{false}, stop_{false};
   std::thread thread_;
