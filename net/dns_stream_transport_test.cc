@@ -37,7 +37,10 @@
 #include "tests/fakes/test_certs.h"
 #include "tests/fakes/tls_server_ctx.h"
 #include "net/dns_stream_wire.h"
+#include <nghttp2/nghttp2.h>
 #include <openssl/ssl.h>
+
+#include <map>
 #include "tests/fakes/unbound_dox.h"
 
 namespace mtasts::net {
@@ -541,6 +544,8 @@ class HostileDot {
   int port() const { return port_; }
   int connections() const { return connections_.load(); }
 
+  static std::string AnswerFor(const DnsQueryShape& q) { return Answer(q, q.raw_question); }
+
  private:
   static std::string Answer(const DnsQueryShape& q, const std::string& question) {
     std::string a;
@@ -672,6 +677,210 @@ TEST_F(HostileDotTest, AnswerToAnotherQuestionIsNeverRelayed) {
   // Each query is sent at most max_sends (3) times however often it fails.
   EXPECT_LE(server.connections(), 3 * static_cast<int>(fwd->stats().queries));
 }
+
+// --- A hostile DoH server: HTTP/2 by libnghttp2's server side over TLS,
+// answering every request with the same misbehaviour.
+
+enum class DohMisbehave { kAnswer, kStatus500, kTextPlain, kOversizedBody };
+
+class HostileDoh {
+ public:
+  HostileDoh(const fakes::TestCert& cert, DohMisbehave mode) : mode_(mode) {
+    fakes::BlockSigpipe();
+    ctx_ = *fakes::MakeTlsServerCtx(cert, fakes::FakeTlsVersion::kDefault,
+                                    fakes::FakeTlsVersion::kDefault);
+    SSL_CTX_set_alpn_select_cb(
+        ctx_,
+        [](SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+           unsigned int inlen, void*) {
+          static const unsigned char kH2[] = {2, 'h', '2'};
+          unsigned char* selected = nullptr;
+          if (SSL_select_next_proto(&selected, outlen, kH2, sizeof(kH2), in, inlen) !=
+              OPENSSL_NPN_NEGOTIATED) {
+            return SSL_TLSEXT_ERR_ALERT_FATAL;
+          }
+          *out = selected;
+          return SSL_TLSEXT_ERR_OK;
+        },
+        nullptr);
+    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    listen(listen_fd_, 16);
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~HostileDoh() {
+    shutdown(listen_fd_, SHUT_RDWR);
+    close(listen_fd_);
+    thread_.join();
+    SSL_CTX_free(ctx_);
+  }
+  int port() const { return port_; }
+  int requests() const { return requests_.load(); }
+
+ private:
+  struct Conn {
+    HostileDoh* server;
+    std::map<int32_t, std::string> request;   // body by stream
+    std::map<int32_t, std::string> response;  // body by stream
+    std::map<int32_t, size_t> sent;
+  };
+  static ssize_t ReadBody(nghttp2_session* s, int32_t id, uint8_t* buf, size_t length,
+                          uint32_t* flags, nghttp2_data_source*, void* user) {
+    auto* c = static_cast<Conn*>(user);
+    const std::string& body = c->response[id];
+    size_t& sent = c->sent[id];
+    const size_t n = std::min(length, body.size() - sent);
+    memcpy(buf, body.data() + sent, n);
+    sent += n;
+    if (sent == body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    (void)s;
+    return static_cast<ssize_t>(n);
+  }
+  static int OnData(nghttp2_session*, uint8_t, int32_t id, const uint8_t* data, size_t len,
+                    void* user) {
+    static_cast<Conn*>(user)->request[id].append(reinterpret_cast<const char*>(data), len);
+    return 0;
+  }
+  static int OnFrame(nghttp2_session* s, const nghttp2_frame* frame, void* user) {
+    auto* c = static_cast<Conn*>(user);
+    if ((frame->hd.type != NGHTTP2_DATA && frame->hd.type != NGHTTP2_HEADERS) ||
+        !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
+      return 0;
+    }
+    const int32_t id = frame->hd.stream_id;
+    c->server->requests_.fetch_add(1);
+    auto q = ParseDnsQuery(c->request[id]);
+    std::string status = "200", type = "application/dns-message";
+    std::string body = q ? HostileDot::AnswerFor(*q) : "";
+    switch (c->server->mode_) {
+      case DohMisbehave::kAnswer: break;
+      case DohMisbehave::kStatus500: status = "500"; break;
+      case DohMisbehave::kTextPlain: type = "text/plain"; break;
+      case DohMisbehave::kOversizedBody: body = std::string(70000, 'x'); break;
+    }
+    c->response[id] = body;
+    const std::string st = ":status", ct = "content-type";
+    nghttp2_nv headers[] = {
+        {(uint8_t*)st.data(), (uint8_t*)status.data(), st.size(), status.size(), 0},
+        {(uint8_t*)ct.data(), (uint8_t*)type.data(), ct.size(), type.size(), 0}};
+    nghttp2_data_provider data;
+    data.read_callback = &HostileDoh::ReadBody;
+    nghttp2_submit_response(s, id, headers, 2, &data);
+    return 0;
+  }
+  void Loop() {
+    while (true) {
+      const int fd = accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) return;
+      SSL* ssl = SSL_new(ctx_);
+      SSL_set_fd(ssl, fd);
+      if (SSL_accept(ssl) == 1) Serve(ssl);
+      SSL_free(ssl);
+      close(fd);
+    }
+  }
+  void Serve(SSL* ssl) {
+    Conn conn{this, {}, {}, {}};
+    nghttp2_session_callbacks* cbs;
+    nghttp2_session_callbacks_new(&cbs);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &HostileDoh::OnData);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &HostileDoh::OnFrame);
+    nghttp2_session* session;
+    nghttp2_session_server_new(&session, cbs, &conn);
+    nghttp2_session_callbacks_del(cbs);
+    // Large windows: the oversized body must not wait for WINDOW_UPDATEs.
+    nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100}};
+    nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, settings, 1);
+    char buf[16384];
+    while (true) {
+      const uint8_t* out;
+      ssize_t n;
+      bool failed = false;
+      while ((n = nghttp2_session_mem_send(session, &out)) > 0) {
+        if (SSL_write(ssl, out, static_cast<int>(n)) <= 0) failed = true;
+      }
+      if (failed || n < 0) break;
+      const int r = SSL_read(ssl, buf, sizeof(buf));
+      if (r <= 0) break;
+      if (nghttp2_session_mem_recv(session, reinterpret_cast<uint8_t*>(buf), r) < 0) break;
+    }
+    nghttp2_session_del(session);
+  }
+
+  const DohMisbehave mode_;
+  SSL_CTX* ctx_ = nullptr;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<int> requests_{0};
+  std::thread thread_;
+};
+
+class HostileDohTest : public HostileDotTest,
+                       public ::testing::WithParamInterface<std::pair<DohMisbehave, const char*>> {
+ protected:
+  std::unique_ptr<DnsForwarder> To(const HostileDoh& server) {
+    auto endpoints = ParseDnsStreamEndpoints(
+        DnsTransportKind::kHttps,
+        absl::StrCat("https://dns.test:", server.port(), "/dns-query#127.0.0.1"));
+    DnsForwarderOptions o;
+    o.kind = DnsTransportKind::kHttps;
+    o.endpoints = *endpoints;
+    o.ca_file = *hostile_ca_file_;
+    o.query_timeout = absl::Seconds(2);
+    return *DnsForwarder::Start(o);
+  }
+};
+
+TEST_F(HostileDotTest, DohServerAnswersThroughNghttp2) {
+  // The hostile DoH server itself, behaving: the baseline for the cases below.
+  HostileDoh server(Cert(), DohMisbehave::kAnswer);
+  auto endpoints = ParseDnsStreamEndpoints(
+      DnsTransportKind::kHttps,
+      absl::StrCat("https://dns.test:", server.port(), "/dns-query#127.0.0.1"));
+  DnsForwarderOptions o;
+  o.kind = DnsTransportKind::kHttps;
+  o.endpoints = *endpoints;
+  o.ca_file = *hostile_ca_file_;
+  auto fwd = *DnsForwarder::Start(o);
+  MakeSession(*fwd);
+  auto results = QueryAll({"a.example.test", "b.example.test"});
+  for (const DnsResult& r : results) {
+    ASSERT_EQ(r.outcome, DnsOutcome::kAnswer) << r.detail;
+    EXPECT_EQ(r.txt, std::vector<std::string>{"hello"});
+  }
+}
+
+TEST_P(HostileDohTest, RefusedResponseIsNeverRelayed) {
+  HostileDoh server(Cert(), GetParam().first);
+  auto fwd = To(server);
+  MakeSession(*fwd, nullptr, absl::Milliseconds(400));
+  auto results = QueryAll({"a.example.test"});
+  EXPECT_EQ(results[0].outcome, DnsOutcome::kTimeout) << results[0].detail;
+  EXPECT_GE(server.requests(), 1);
+  EXPECT_EQ(fwd->stats().answers, 0);
+  EXPECT_TRUE(absl::StrContains(fwd->last_error(), GetParam().second)) << fwd->last_error();
+  // The connection itself stayed up: one handshake.
+  EXPECT_EQ(fwd->stats().connections_opened, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Misbehaviours, HostileDohTest,
+    ::testing::Values(std::pair{DohMisbehave::kStatus500, "HTTP status 500"},
+                      std::pair{DohMisbehave::kTextPlain, "content-type \"text/plain\""},
+                      std::pair{DohMisbehave::kOversizedBody, "over 65535 bytes"}),
+    [](const auto& info) {
+      switch (info.param.first) {
+        case DohMisbehave::kStatus500: return std::string("status500");
+        case DohMisbehave::kTextPlain: return std::string("text_plain");
+        default: return std::string("oversized_body");
+      }
+    });
 
 INSTANTIATE_TEST_SUITE_P(Transports, BothTransports,
                          ::testing::Values(DnsTransportKind::kTls, DnsTransportKind::kHttps),
