@@ -133,7 +133,10 @@ absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings
     auto started = net::DnsForwarder::Start(fo);
     if (!started.ok()) {
       return absl::Status(started.status().code(),
-                          absl::StrCat("--dns_transport: ", started.status().message()));
+                          absl::StrCat(started.status().code() == absl::StatusCode::kInvalidArgument
+                                           ? "--ca_file (for the --dns_transport resolver): "
+                                           : "--dns_transport: ",
+                                       started.status().message()));
     }
     forwarder = *std::move(started);
     engine_options.dns.servers = {forwarder->local()};
