@@ -114,8 +114,10 @@ class DnsForwarder {
   // Where c-ares and libunbound send their queries.
   virtual DnsServer local() const = 0;
   virtual DnsForwarderStats stats() const = 0;
-  // The last connection failure ("127.0.0.1:8853: the certificate ..."),
-  // empty while a connection works or none was tried yet. Thread-safe.
+  // The last failure, "<resolver as configured>: <why>": of a connection
+  // (refused, untrusted certificate, closed mid-answer) or of a response the
+  // resolver sent (HTTP status 500, an answer too large). Cleared when a
+  // connection comes up; empty when none failed yet. Thread-safe.
   virtual std::string last_error() const = 0;
 };
 
