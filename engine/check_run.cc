@@ -279,6 +279,10 @@ void CheckRun::Finish() {
   report_.clear_domain_findings();
   for (auto& finding : domain_findings) *report_.add_domain_findings() = std::move(finding);
   *report_.mutable_duration() = ToProto(absl::Now() - started_at_);
+  if (params_.resolver != nullptr) *report_.mutable_resolver() = *params_.resolver;
+  if (params_.resolver_error != nullptr && *params_.resolver_error) {
+    report_.mutable_resolver()->set_transport_error((*params_.resolver_error)());
+  }
   // Conclusions that need several checks' results (DANE: dnssec's TLSA
   // records and mx_tls's certificates).
   for (const auto& check : *params_.checks) check->AnnotateReport(&report_);

@@ -46,6 +46,8 @@ struct RunParams {
   const net::TlsClientContext* tls = nullptr;   // engine-owned
   const checks::ProbeSettings* probe = nullptr;  // engine-owned
   EngineObserver* observer = nullptr;            // engine owner's; may be null
+  const v1::ResolverVantage* resolver = nullptr;                 // engine-owned
+  const std::function<std::string()>* resolver_error = nullptr;  // engine-owned
 };
 
 class CheckRun : public checks::CheckContext, public std::enable_shared_from_this<CheckRun> {

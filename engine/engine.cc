@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "checks/findings/lookup_verdict.h"
@@ -15,6 +16,14 @@ namespace mtasts::engine {
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(EngineOptions options) {
   if (options.reactor_threads < 1) {
     return absl::InvalidArgumentError("reactor_threads must be at least 1");
+  }
+  if (options.resolver.transport().empty()) {
+    options.resolver.set_transport("udp");
+    for (const net::DnsServer& s : options.dns.servers) {
+      options.resolver.add_servers(absl::StrContains(s.host, ':')
+                                       ? absl::StrCat("[", s.host, "]:", s.port)
+                                       : absl::StrCat(s.host, ":", s.port));
+    }
   }
   auto guard = net::AddressGuard::Create(options.allow_targets);
   if (!guard.ok()) {
@@ -114,6 +123,8 @@ std::shared_ptr<RunHandle> Engine::Start(std::string ascii_domain, std::string u
   params.tls = tls_.get();
   params.probe = &options_.probe;
   params.observer = options_.observer;
+  params.resolver = &options_.resolver;
+  params.resolver_error = &options_.resolver_error;
   return CheckRun::Start(pool_->Next(), std::move(params), std::move(done));
 }
 

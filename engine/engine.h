@@ -11,6 +11,7 @@
 #ifndef MTASTS_ENGINE_ENGINE_H_
 #define MTASTS_ENGINE_ENGINE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,6 +57,12 @@ struct EngineOptions {
   checks::ProbeSettings probe;
   // The checks to run, in report order; empty: checks::BuiltinChecks().
   std::vector<std::unique_ptr<checks::Check>> checks;
+  // The checker's resolver as every report names it (DomainReport.resolver).
+  // Transport empty: "udp" with dns.servers.
+  v1::ResolverVantage resolver;
+  // tls and https: the transport's current failure, or "" (thread-safe; read
+  // as each report is finished). Unset: none.
+  std::function<std::string()> resolver_error;
   // Told about every run (metrics); not owned, must outlive the engine.
   // Null: nobody is told.
   EngineObserver* observer = nullptr;

@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/util/time_util.h"
 #include "net/dns_resolver.h"
+#include "net/dns_stream_transport.h"
 #include "server/server.h"
 #include "server/server_config.h"
 
@@ -30,8 +31,14 @@ ABSL_FLAG(std::string, metrics_listen, "",
           "Prometheus metrics over HTTP at /metrics: ipv4:port or localhost:port, port 0 for a "
           "free one (the \"metrics\" line shows it); empty (default): off");
 ABSL_FLAG(std::string, dns_servers, "",
-          "Comma-separated DNS servers, ip[:port] or [ipv6]:port; empty: the system "
-          "resolver configuration (/etc/resolv.conf)");
+          "Comma-separated DNS servers. udp: ip[:port] or [ipv6]:port; empty: the system "
+          "resolver configuration (/etc/resolv.conf). tls: ip[:port][#name] (port 853, the "
+          "certificate verified for name, or for ip). https: https://ip[:port]/path or "
+          "https://name[:port]/path#ip");
+ABSL_FLAG(std::string, dns_transport, "udp",
+          "How the checker reaches its resolvers: udp (classic DNS), tls (DNS over TLS, "
+          "RFC 7858) or https (DNS over HTTPS, RFC 8484); tls and https keep one verified "
+          "connection (--ca_file) that all lookups share, DNSSEC queries included");
 ABSL_FLAG(int, max_inflight, 0, "Domains in flight in the whole server (0: config or 2000)");
 ABSL_FLAG(int, fleet_max_inflight, 0, "Domains in flight per fleet stream (0: config or 100)");
 ABSL_FLAG(absl::Duration, check_timeout, absl::ZeroDuration(),
@@ -106,9 +113,23 @@ int main(int argc, char** argv) {
   if (settings.reactor_threads < 1 || settings.reactor_threads > 64) {
     return Fail("--reactor_threads must be 1-64");
   }
-  auto servers = mtasts::net::ParseDnsServers(absl::GetFlag(FLAGS_dns_servers));
-  if (!servers.ok()) return Fail(absl::StrCat("--dns_servers: ", servers.status().message()));
-  settings.dns_servers = *servers;
+  auto transport = mtasts::net::ParseDnsTransportKind(absl::GetFlag(FLAGS_dns_transport));
+  if (!transport.ok()) {
+    return Fail(absl::StrCat("--dns_transport: ", transport.status().message()));
+  }
+  settings.dns_transport = *transport;
+  if (*transport == mtasts::net::DnsTransportKind::kUdp) {
+    auto servers = mtasts::net::ParseDnsServers(absl::GetFlag(FLAGS_dns_servers));
+    if (!servers.ok()) return Fail(absl::StrCat("--dns_servers: ", servers.status().message()));
+    settings.dns_servers = *servers;
+  } else {
+    auto endpoints =
+        mtasts::net::ParseDnsStreamEndpoints(*transport, absl::GetFlag(FLAGS_dns_servers));
+    if (!endpoints.ok()) {
+      return Fail(absl::StrCat("--dns_servers: ", endpoints.status().message()));
+    }
+    settings.dns_stream_endpoints = *endpoints;
+  }
 
   if (!absl::GetFlag(FLAGS_config).empty()) {
     auto config = mtasts::server::LoadServerConfig(absl::GetFlag(FLAGS_config));
@@ -188,8 +209,9 @@ int main(int argc, char** argv) {
   }
   fprintf(stderr,
           "{\"event\":\"serving\",\"listen\":\"%s\",\"port\":%d,\"reflection\":%s,"
-          "\"dns_servers\":\"%s\"}\n",
+          "\"dns_transport\":\"%s\",\"dns_servers\":\"%s\"}\n",
           settings.listen.c_str(), (*server)->port(), settings.reflection ? "true" : "false",
+          mtasts::net::DnsTransportName(settings.dns_transport),
           absl::GetFlag(FLAGS_dns_servers).empty() ? "system"
                                                    : absl::GetFlag(FLAGS_dns_servers).c_str());
 

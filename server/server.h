@@ -19,6 +19,7 @@
 #include "grpcpp/server.h"
 #include "mtasts/v1/config.pb.h"
 #include "net/dns_resolver.h"
+#include "net/dns_stream_transport.h"
 #include "server/call_log.h"
 #include "server/metrics.h"
 #include "server/metrics_endpoint.h"
@@ -32,6 +33,11 @@ struct ServerSettings {
   // refused, never wrapped or defaulted.
   std::string listen = "127.0.0.1:50051";
   std::vector<net::DnsServer> dns_servers;  // empty: system resolver configuration
+  // --dns_transport=tls|https: the resolvers (dns_stream_endpoints, parsed
+  // from --dns_servers) are reached through a net::DnsForwarder, and
+  // dns_servers is ignored. udp: dns_servers as they are.
+  net::DnsTransportKind dns_transport = net::DnsTransportKind::kUdp;
+  std::vector<net::DnsStreamEndpoint> dns_stream_endpoints;
   v1::ServerConfig config;                  // weights and limits (zero: defaults)
   // TLS for the gRPC port; all empty: plaintext. client_ca set: mutual TLS.
   // Checked at Start (server/tls_files.h).
@@ -87,6 +93,9 @@ class MtaStsServer {
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<CallLog> log_;
+  // The DoT/DoH relay c-ares and libunbound use (null with udp); declared
+  // before the engine so it outlives every DNS session.
+  std::unique_ptr<net::DnsForwarder> dns_forwarder_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<MtaStsService> service_;
   std::unique_ptr<grpc::Server> server_;

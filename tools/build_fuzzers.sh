@@ -15,6 +15,7 @@
 #   bazel-fuzz/http_response_fuzzer -max_total_time=60 \
 #       -dict=net/testdata/http_fuzz.dict net/testdata/http_fuzz_seeds
 #   bazel-fuzz/smtp_reply_fuzzer -max_total_time=60 net/testdata/smtp_fuzz_seeds
+#   bazel-fuzz/dns_stream_wire_fuzzer -max_total_time=60 net/testdata/dns_stream_fuzz_seeds
 #
 # Needs clang and libclang-rt-14-dev (libFuzzer, ASan, UBSan) from Debian.
 # The generated protobuf sources come from a normal Bazel build. Libraries
@@ -37,6 +38,7 @@ FUZZERS=(
   mx_pattern_fuzzer://checks/mx_match:mx_pattern_fuzzer
   http_response_fuzzer://net:http_response_fuzzer
   smtp_reply_fuzzer://net:smtp_reply_fuzzer
+  dns_stream_wire_fuzzer://net:dns_stream_wire_fuzzer
   dane_fuzzer://checks/dnssec:dane_fuzzer
 )
 

@@ -33,6 +33,7 @@ TARGETS=(
   "http_response_fuzzer|net/testdata/http_fuzz_seeds|net/testdata/http_fuzz.dict"
   "dane_fuzzer|checks/dnssec/testdata/fuzz_seeds|"
   "smtp_reply_fuzzer|net/testdata/smtp_fuzz_seeds|"
+  "dns_stream_wire_fuzzer|net/testdata/dns_stream_fuzz_seeds|"
 )
 
 # The corpus copies go with the work directory; reproducers outlive it.

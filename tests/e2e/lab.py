@@ -23,6 +23,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scenarios as sc  # noqa: E402
 
 GRPC_ADDR = "127.0.0.1:50051"
+# The same service resolving over DNS over HTTPS and DNS over TLS
+# (--dns_transport) from the lab unbound's DoH and DoT listeners.
+DOH_GRPC_ADDR = "127.0.0.1:50052"
+DOT_GRPC_ADDR = "127.0.0.1:50053"
+RESOLVER_NAME = f"resolver.{sc.TLD}"
 CHILDREN = []
 
 
@@ -492,8 +497,8 @@ smtpd_tls_loglevel = 1
 
 # --------------------------------------------------------------------- checks
 
-def cli(args, cli_bin, timeout=120):
-  return subprocess.run([cli_bin, "--server", GRPC_ADDR, "--json", "--no-color"]
+def cli(args, cli_bin, timeout=120, server=GRPC_ADDR):
+  return subprocess.run([cli_bin, "--server", server, "--json", "--no-color"]
                         + args, capture_output=True, text=True, timeout=timeout)
 
 
@@ -574,11 +579,12 @@ def check_one(s, cli_bin, lab):
   return judge(s, report), sender_view(report)
 
 
-def fleet(scens, cli_bin, lab):
-  """All domains through one StreamFleet; the summary must add up."""
+def fleet(scens, cli_bin, lab, server=GRPC_ADDR, transport="udp"):
+  """All domains through one StreamFleet; the summary must add up, and every
+  report must name the resolver transport the server was started with."""
   listing = os.path.join(lab, "fleet.txt")
   write(listing, "".join(f"{s['unicode']} {s['name']}\n" for s in scens))
-  r = cli(["fleet", listing, "--timeout", "300s"], cli_bin, timeout=330)
+  r = cli(["fleet", listing, "--timeout", "300s"], cli_bin, timeout=330, server=server)
   if r.returncode != 0:
     return [f"fleet CLI exit {r.returncode}: {r.stderr.strip()[:300]}"]
   events = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
@@ -597,6 +603,12 @@ def fleet(scens, cli_bin, lab):
     bad.append(f"fleet errors: {errors}")
   if set(results) != {s["name"] for s in scens}:
     bad.append(f"fleet results for {sorted(results)}")
+  for name, rep in sorted(results.items()):
+    resolver = rep.get("resolver", {})
+    error = resolver.get("transport_error", resolver.get("transportError", ""))
+    if resolver.get("transport") != transport or error:
+      bad.append(f"fleet {name}: resolver {resolver}, want transport {transport} "
+                 "without a transport error")
   by_state = {}
   for rep in results.values():
     by_state[rep["state"]] = by_state.get(rep["state"], 0) + 1
@@ -666,8 +678,14 @@ def main():
     start(lab, "nsd", ["nsd", "-d", "-c", dns.nsd_conf()])
     # unbound would mark a silent nsd as down for minutes: nsd goes first.
     wait_dns(sc.NSD_ADDR, f"ns.{sc.TLD}", "nsd")
-    start(lab, "unbound", ["unbound", "-d", "-c",
-                           unbound_conf(lab, dns.trust_anchor)])
+    # The resolver also serves DoT (853) and DoH (443) with a lab
+    # certificate for RESOLVER_NAME (unbound 1.17 is built with libnghttp2).
+    rkey, rcrt = pki.leaf("resolver", [RESOLVER_NAME])
+    start(lab, "unbound", ["unbound", "-d", "-c", unbound_conf(
+        lab, dns.trust_anchor,
+        f"  interface: {sc.UNBOUND_ADDR}@853\n  interface: {sc.UNBOUND_ADDR}@443\n"
+        f"  tls-port: 853\n  https-port: 443\n  http-endpoint: \"/dns-query\"\n"
+        f"  tls-service-key: \"{rkey}\"\n  tls-service-pem: \"{rcrt}\"\n")])
     start(lab, "nginx", ["nginx", "-p", ngx_dir, "-c", ngx, "-e",
                          os.path.join(ngx_dir, "logs", "error.log"),
                          "-g", "daemon off;"])
@@ -684,6 +702,23 @@ def main():
         f"--dnssec_forwarder={sc.UNBOUND_ADDR}",
         f"--ehlo_name=checker.{sc.TLD}"])
     wait_port("127.0.0.1", 50051, what="mtasts_server")
+    # No --dnssec_forwarder: the dnssec check's queries take the encrypted
+    # transport too, and are still validated from the lab's trust anchor.
+    transports = [
+        ("https", DOH_GRPC_ADDR,
+         f"https://{RESOLVER_NAME}/dns-query#{sc.UNBOUND_ADDR}"),
+        ("tls", DOT_GRPC_ADDR, f"{sc.UNBOUND_ADDR}:853#{RESOLVER_NAME}"),
+    ]
+    for transport, addr, servers in transports:
+      start(lab, f"server-{transport}", [
+          a.server, f"--listen={addr}", f"--dns_transport={transport}",
+          f"--dns_servers={servers}",
+          f"--allow_targets={sc.ALLOW_TARGETS}", f"--ca_file={pki.crt}",
+          f"--trust_anchor_file={dns.trust_anchor}",
+          f"--ehlo_name=checker.{sc.TLD}"])
+      wait_port("127.0.0.1", int(addr.rsplit(":", 1)[1]), what=f"mtasts_server {transport}")
+    wait_port(sc.UNBOUND_ADDR, 853, what="unbound DoT")
+    wait_port(sc.UNBOUND_ADDR, 443, what="unbound DoH")
     log(f"lab up ({time.monotonic() - t0:.1f}s); checking scenarios")
 
     chosen = [s for s in scens if not a.only or s["name"] in a.only]
@@ -714,6 +749,12 @@ def main():
     if not a.only and not a.no_fleet:
       fleet_bad = report_line(f"fleet ({len(scens)} domains)",
                               fleet(scens, a.cli, lab), None)
+      # Every scenario again, resolved over DoH and over DoT: the same
+      # verdicts, findings and scores.
+      for transport, addr, _ in transports:
+        fleet_bad |= report_line(
+            f"fleet over {transport} ({len(scens)} domains)",
+            fleet(scens, a.cli, lab, server=addr, transport=transport), None)
     known = sum(1 for s in chosen if s["known"])
     log(f"{len(chosen) - failed}/{len(chosen)} scenarios as expected "
         f"({known} known bugs among them); "
