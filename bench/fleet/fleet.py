@@ -408,7 +408,7 @@ def fleet_run(lab, a, listing, n, checks, inflight, label, perf=False, slow=0):
   }
   L.log(f"{row['run']} @{inflight}: {row['rate']:.0f} domains/s "
         f"(healthy {fmt(row['healthy_rate'], '.0f')}/s, last healthy at "
-        f"{last_healthy:.1f}s, last slow at {last_slow:.1f}s), server "
+        f"{last_healthy:.1f}s{f', last slow at {last_slow:.1f}s' if slow else ''}), server "
         f"{row['server_cpu_ms']:.2f} ms/domain, CLI {row['cli_cpu_ms']:.2f} "
         f"ms/domain, RSS {hwm:.0f} MiB, lost {lost}, refused {len(errors)}, "
         f"wrong {row['wrong']} ({inconclusive} only INCONCLUSIVE) {' | '.join(notes)}")
