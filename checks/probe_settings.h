@@ -13,6 +13,13 @@
 
 namespace mtasts::checks {
 
+// A policy answered later than this is POLICY_FETCH_SLOW: some senders give
+// up after a few seconds although RFC 8461 §3.3 suggests a minute.
+inline constexpr absl::Duration kDefaultPolicyFetchSlowAfter = absl::Seconds(5);
+// A 220 greeting later than this is MX_TLS_GREETING_SLOW. Above deliberate
+// greeting pauses such as Postfix postscreen's 6 s greet wait.
+inline constexpr absl::Duration kDefaultGreetingSlowAfter = absl::Seconds(10);
+
 struct ProbeSettings {
   // Ports: the standard ones in production; tests point them at fakes
   // (--https_port, --smtp_port).
@@ -28,6 +35,12 @@ struct ProbeSettings {
   int max_policy_addresses = 8;
   // Policy fetch limits (the deadline is set per run).
   net::HttpsLimits https;
+  // A policy that arrives later than this (measured from the fetch's start)
+  // is reported as POLICY_FETCH_SLOW (--policy_fetch_slow_after).
+  absl::Duration policy_fetch_slow_after = kDefaultPolicyFetchSlowAfter;
+  // A 220 greeting later than this after the connect is
+  // MX_TLS_GREETING_SLOW (--smtp_greeting_slow_after).
+  absl::Duration smtp_greeting_slow_after = kDefaultGreetingSlowAfter;
   // MX STARTTLS probe timeouts and reply limits (mx_tls; the deadline is
   // set per probe).
   net::SmtpLimits smtp;

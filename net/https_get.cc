@@ -55,6 +55,16 @@ class FetchImpl final : public OneShotOperation<HttpsFetch, HttpsResult> {
                                " after the fetch began)");
       return e;
     });
+    const absl::Duration total_timeout = limits_.total_timeout;
+    total_timer_.RunAfter(total_timeout, [this, total_timeout] {
+      NetError e;
+      e.failure = NetFailure::kTimeout;
+      e.phase = phase_;
+      e.message = absl::StrCat("no complete response from ", peer(), " within the fetch timeout of ",
+                               Millis(total_timeout), " (stopped in the ", NetPhaseName(phase_),
+                               ", ", bytes_received_, " bytes received)");
+      Fail(std::move(e));
+    });
     phase_ = NetPhase::kConnect;
     stream()->Connect(address, port, limits_.connect_timeout,
                       [this](NetError e) { OnConnected(std::move(e)); });
@@ -219,7 +229,10 @@ class FetchImpl final : public OneShotOperation<HttpsFetch, HttpsResult> {
     Finish(std::move(result_));
   }
 
-  void OnStop() override { response_timer_.Cancel(); }
+  void OnStop() override {
+    response_timer_.Cancel();
+    total_timer_.Cancel();
+  }
 
   const HttpsLimits limits_;
   HttpResponseParser parser_;
@@ -232,6 +245,8 @@ class FetchImpl final : public OneShotOperation<HttpsFetch, HttpsResult> {
   absl::Time request_sent_ = absl::InfinitePast();
   // Handshake done -> response complete; the first-byte wait is the phase timer.
   ReactorTimer response_timer_{reactor()};
+  // The whole fetch (HttpsLimits::total_timeout).
+  ReactorTimer total_timer_{reactor()};
 };
 
 }  // namespace

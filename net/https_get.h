@@ -29,6 +29,9 @@
 // Limits and results are plain data in net/https_types.h.
 //
 // Time limits, each its own NetError::phase when it expires (kTimeout):
+//   total_timeout        the whole fetch, connect to complete response
+//                        (RFC 8461 §3.3's one minute by default); the phase
+//                        it stopped in
 //   connect_timeout      TCP connect                          (kConnect)
 //   handshake_timeout    TLS handshake                        (kTlsHandshake)
 //   first_byte_timeout   request sent -> first response byte  (kFirstByte)

@@ -320,6 +320,39 @@ TEST_F(HttpsGetTest, SlowDripCannotHoldTheRequestPastTheResponseTimeout) {
   EXPECT_TRUE(server->WaitForClientCloses(1, kWait));
 }
 
+// The whole-fetch timeout (RFC 8461 §3.3's one minute by default) ends a
+// fetch in whatever phase it is, with the phase it reached; a response that
+// completes before it succeeds however late its first byte, and its total
+// time is measured.
+TEST_F(HttpsGetTest, TotalTimeoutEndsTheFetchInTheFirstBytePhase) {
+  FakeHttpResponse response = FakeHttpResponse::Text(kPolicy);
+  response.delay_before_first_byte = absl::InfiniteDuration();
+  FakeHttpsServer* server = ServeResponse(response);
+  HttpsLimits limits = ShortLimits();
+  limits.first_byte_timeout = absl::Seconds(30);
+  limits.total_timeout = absl::Milliseconds(300);
+  HttpsResult r = Fetch(server->port(), limits);
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kTimeout));
+  EXPECT_EQ(r.error.phase, NetPhase::kFirstByte);
+  EXPECT_THAT(r.error.message, HasSubstr("within the fetch timeout of 300ms"));
+  EXPECT_TRUE(server->WaitForClientCloses(1, kWait));
+}
+
+TEST_F(HttpsGetTest, LateResponseInsideTheTotalTimeoutSucceedsWithItsTime) {
+  FakeHttpResponse response = FakeHttpResponse::Text(kPolicy);
+  response.delay_before_first_byte = absl::Milliseconds(700);
+  FakeHttpsServer* server = ServeResponse(response);
+  HttpsLimits limits;  // the defaults: every phase may use the whole minute
+  EXPECT_EQ(limits.total_timeout, absl::Seconds(60));
+  EXPECT_EQ(limits.first_byte_timeout, absl::Seconds(60));
+  HttpsResult r = Fetch(server->port(), limits);
+  ASSERT_TRUE(r.ok()) << r.error.message;
+  EXPECT_EQ(r.status_code, 200);
+  EXPECT_EQ(r.body, kPolicy);
+  EXPECT_GE(r.timings.first_byte, absl::Milliseconds(700));
+  EXPECT_GE(r.timings.total, r.timings.first_byte);
+}
+
 TEST_F(HttpsGetTest, HandshakeTimeoutOnServerThatNeverSpeaksTls) {
   FakeHttpsServerOptions options;
   options.tls = false;

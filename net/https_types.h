@@ -15,11 +15,20 @@
 
 namespace mtasts::net {
 
+// RFC 8461 §3.3: "A suggested timeout is one minute"; senders that follow
+// it wait that long for the policy, so the checker does too.
+inline constexpr absl::Duration kRfc8461FetchTimeout = absl::Seconds(60);
+
 struct HttpsLimits {
-  absl::Duration connect_timeout = absl::Seconds(5);
-  absl::Duration handshake_timeout = absl::Seconds(5);
-  absl::Duration first_byte_timeout = absl::Seconds(5);
-  absl::Duration response_timeout = absl::Seconds(10);
+  // The whole fetch, from the connect to the complete response, whatever
+  // phase it is in (kTimeout with the phase it reached).
+  absl::Duration total_timeout = kRfc8461FetchTimeout;
+  // Each phase on its own clock as well; by default each may use the whole
+  // fetch timeout, as a sender's one overall timeout allows.
+  absl::Duration connect_timeout = kRfc8461FetchTimeout;
+  absl::Duration handshake_timeout = kRfc8461FetchTimeout;
+  absl::Duration first_byte_timeout = kRfc8461FetchTimeout;
+  absl::Duration response_timeout = kRfc8461FetchTimeout;
   // Absolute deadline over the whole fetch (the caller's RPC deadline).
   absl::Time deadline = absl::InfiniteFuture();
   // Header block 16 KiB, body 64 KiB (RFC 8461 §3.3 suggests 64 KiB for policies).

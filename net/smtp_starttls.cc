@@ -67,12 +67,14 @@ class ProbeImpl final : public OneShotOperation<SmtpProbe, SmtpProbeResult> {
       return;
     }
     result_.connected = true;
+    connected_at_ = absl::Now();
     phase_ = SmtpPhase::kGreeting;
     ReadReply(limits_.greeting_timeout, &ProbeImpl::OnGreeting);
   }
 
   void OnGreeting(SmtpReply reply) {
     result_.greeting = std::move(reply);
+    result_.greeting_time = absl::Now() - connected_at_;
     // RFC 5321 §3.1: 220 opens the session; 554 (or 4xx) says no service.
     if (result_.greeting.code != 220) {
       Refused(absl::StrCat(peer(), " refused the session in its greeting: ",
@@ -254,6 +256,7 @@ class ProbeImpl final : public OneShotOperation<SmtpProbe, SmtpProbeResult> {
   std::string ehlo_name_;
   SmtpProbeResult result_;
   SmtpPhase phase_ = SmtpPhase::kNone;
+  absl::Time connected_at_ = absl::InfinitePast();  // for greeting_time
   SmtpReplyParser parser_;
   ReplyHandler handler_ = nullptr;
   // A refusal waiting for QUIT to finish.

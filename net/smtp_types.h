@@ -18,9 +18,11 @@ namespace mtasts::net {
 
 struct SmtpLimits {
   absl::Duration connect_timeout = absl::Seconds(10);
-  // RFC 5321 §4.5.3.2 lets senders wait 5 minutes for a greeting; a checker
-  // that waited that long would be useless. 30 s catches tarpitting hosts.
-  absl::Duration greeting_timeout = absl::Seconds(30);
+  // RFC 5321 §4.5.3.2.1 lets senders wait 5 minutes for the 220 greeting.
+  // A checker that answers a caller (and holds a fleet slot) cannot wait
+  // that long; a minute covers deliberate greeting pauses and tarpits many
+  // times over, and slowness short of it is a finding, not a failure.
+  absl::Duration greeting_timeout = absl::Seconds(60);
   absl::Duration ehlo_timeout = absl::Seconds(15);
   absl::Duration starttls_timeout = absl::Seconds(15);
   absl::Duration handshake_timeout = absl::Seconds(15);
@@ -87,6 +89,9 @@ struct SmtpProbeResult {
   int quit_code = 0;   // 0 when no 221 (or anything) came back in time
 
   absl::Duration connect_time = absl::ZeroDuration();
+  // TCP connection established -> complete greeting reply (any code); zero
+  // when no greeting arrived.
+  absl::Duration greeting_time = absl::ZeroDuration();
   absl::Duration total_time = absl::ZeroDuration();
 };
 

@@ -42,7 +42,17 @@ ABSL_FLAG(std::string, dns_transport, "udp",
 ABSL_FLAG(int, max_inflight, 0, "Domains in flight in the whole server (0: config or 2000)");
 ABSL_FLAG(int, fleet_max_inflight, 0, "Domains in flight per fleet stream (0: config or 100)");
 ABSL_FLAG(absl::Duration, check_timeout, absl::ZeroDuration(),
-          "Overall time per domain, e.g. 15s (0: config or 15s)");
+          "Overall time per domain, e.g. 90s (0: config or 75s); keep it above "
+          "--policy_fetch_timeout, or slow policy hosts are cut short");
+ABSL_FLAG(absl::Duration, policy_fetch_timeout, absl::ZeroDuration(),
+          "Longest policy fetch at one address, connect to complete response (0: config or "
+          "60s, RFC 8461 section 3.3's suggestion)");
+ABSL_FLAG(absl::Duration, policy_fetch_slow_after, absl::ZeroDuration(),
+          "A policy that arrives later than this is reported as POLICY_FETCH_SLOW (0: config "
+          "or 5s)");
+ABSL_FLAG(absl::Duration, smtp_greeting_slow_after, absl::ZeroDuration(),
+          "An MX greeting later than this after the connect is reported as "
+          "MX_TLS_GREETING_SLOW (0: config or 10s)");
 ABSL_FLAG(std::string, config, "",
           "Text-format mtasts.v1.ServerConfig with scoring weights and limits");
 ABSL_FLAG(std::string, tls_cert, "",
@@ -150,6 +160,28 @@ int main(int argc, char** argv) {
     if (d < absl::ZeroDuration()) return Fail("--check_timeout must be positive");
     *limits->mutable_check_timeout() =
         google::protobuf::util::TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(d));
+  }
+  for (const auto& [flag, field, name] :
+       {std::tuple{&FLAGS_policy_fetch_timeout, limits->mutable_policy_fetch_timeout(),
+                   "--policy_fetch_timeout"},
+        std::tuple{&FLAGS_policy_fetch_slow_after, limits->mutable_policy_fetch_slow_after(),
+                   "--policy_fetch_slow_after"},
+        std::tuple{&FLAGS_smtp_greeting_slow_after, limits->mutable_smtp_greeting_slow_after(),
+                   "--smtp_greeting_slow_after"}}) {
+    absl::Duration d = absl::GetFlag(*flag);
+    if (d == absl::ZeroDuration()) continue;
+    if (d < absl::ZeroDuration()) return Fail(absl::StrCat(name, " must be positive"));
+    *field = google::protobuf::util::TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(d));
+  }
+  {
+    const auto effective = mtasts::server::ResolveLimits(*limits);
+    if (effective.check_timeout < effective.policy_fetch.total_timeout) {
+      fprintf(stderr,
+              "mtasts_server: warning: the time per domain (%s) is shorter than the policy "
+              "fetch timeout (%s); a slow policy host is reported as cut short\n",
+              absl::FormatDuration(effective.check_timeout).c_str(),
+              absl::FormatDuration(effective.policy_fetch.total_timeout).c_str());
+    }
   }
   settings.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   settings.tls_key_file = absl::GetFlag(FLAGS_tls_key);

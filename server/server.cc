@@ -92,10 +92,16 @@ EffectiveLimits ResolveLimits(const v1::Limits& l) {
   e.max_mx_hosts = OrDefault(l.max_mx_hosts(), e.max_mx_hosts);
   e.shutdown_grace = FromProto(l.shutdown_grace(), e.shutdown_grace);
   net::HttpsLimits& h = e.policy_fetch;
-  h.connect_timeout = FromProto(l.policy_connect_timeout(), h.connect_timeout);
-  h.handshake_timeout = FromProto(l.policy_tls_timeout(), h.handshake_timeout);
-  h.first_byte_timeout = FromProto(l.policy_first_byte_timeout(), h.first_byte_timeout);
-  h.response_timeout = FromProto(l.policy_response_timeout(), h.response_timeout);
+  // A phase left unset may use the whole fetch timeout, as a sender's one
+  // overall timeout allows.
+  h.total_timeout = FromProto(l.policy_fetch_timeout(), h.total_timeout);
+  h.connect_timeout = FromProto(l.policy_connect_timeout(), h.total_timeout);
+  h.handshake_timeout = FromProto(l.policy_tls_timeout(), h.total_timeout);
+  h.first_byte_timeout = FromProto(l.policy_first_byte_timeout(), h.total_timeout);
+  h.response_timeout = FromProto(l.policy_response_timeout(), h.total_timeout);
+  e.policy_fetch_slow_after = FromProto(l.policy_fetch_slow_after(), e.policy_fetch_slow_after);
+  e.smtp_greeting_slow_after =
+      FromProto(l.smtp_greeting_slow_after(), e.smtp_greeting_slow_after);
   h.http.max_header_bytes = static_cast<size_t>(
       OrDefault(l.max_policy_header_bytes(), static_cast<int>(h.http.max_header_bytes)));
   h.http.max_body_bytes = static_cast<size_t>(
@@ -165,6 +171,8 @@ engine::EngineOptions EngineOptionsFor(const ServerSettings& settings,
   engine_options.probe.https = limits.policy_fetch;
   engine_options.probe.max_policy_addresses = limits.max_policy_addresses;
   engine_options.probe.smtp = limits.mx_probe;
+  engine_options.probe.policy_fetch_slow_after = limits.policy_fetch_slow_after;
+  engine_options.probe.smtp_greeting_slow_after = limits.smtp_greeting_slow_after;
   return engine_options;
 }
 

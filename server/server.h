@@ -109,7 +109,8 @@ struct EffectiveLimits {
   int dns_tries = 2;
   int max_cname_depth = 8;
   int dns_max_outstanding = net::kDefaultDnsMaxOutstanding;
-  absl::Duration check_timeout = absl::Seconds(15);
+  // RFC 8461 §3.3's one-minute policy fetch plus the lookups before it.
+  absl::Duration check_timeout = absl::Seconds(75);
   int max_inflight = 2000;
   int fleet_max_inflight = 100;
   int max_txt_record_bytes = 4096;
@@ -118,6 +119,9 @@ struct EffectiveLimits {
   absl::Duration shutdown_grace = absl::Seconds(10);
   net::HttpsLimits policy_fetch;  // deadline: per run
   net::SmtpLimits mx_probe;       // deadline: per probe
+  // Slowness reported as a finding (POLICY_FETCH_SLOW, MX_TLS_GREETING_SLOW).
+  absl::Duration policy_fetch_slow_after = checks::kDefaultPolicyFetchSlowAfter;
+  absl::Duration smtp_greeting_slow_after = checks::kDefaultGreetingSlowAfter;
   int max_policy_addresses = 8;
 };
 EffectiveLimits ResolveLimits(const v1::Limits& limits);

@@ -52,6 +52,10 @@ absl::StatusOr<v1::ServerConfig> ParseServerConfig(const std::string& text) {
   for (const auto& [d, name] :
        {std::pair{&l.dns_timeout(), "limits.dns_timeout"},
         std::pair{&l.check_timeout(), "limits.check_timeout"},
+        std::pair{&l.policy_fetch_timeout(), "limits.policy_fetch_timeout"},
+        std::pair{&l.policy_fetch_slow_after(), "limits.policy_fetch_slow_after"},
+        std::pair{&l.smtp_greeting_slow_after(), "limits.smtp_greeting_slow_after"},
+        std::pair{&l.smtp_greeting_timeout(), "limits.smtp_greeting_timeout"},
         std::pair{&l.shutdown_grace(), "limits.shutdown_grace"}}) {
     absl::Status s = CheckDuration(*d, name);
     if (!s.ok()) return s;

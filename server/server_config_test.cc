@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "server/server.h"
 
@@ -23,7 +24,7 @@ TEST(ServerConfigTest, ParsesWeightsAndLimits) {
   EXPECT_EQ(limits.max_cname_depth, 6);
   EXPECT_EQ(limits.fleet_max_inflight, 7);
   // Unset fields keep the defaults.
-  EXPECT_EQ(limits.check_timeout, absl::Seconds(15));
+  EXPECT_EQ(limits.check_timeout, absl::Seconds(75));
   EXPECT_EQ(limits.max_inflight, 2000);
   EXPECT_EQ(limits.dns_tries, 2);
 }
@@ -55,7 +56,10 @@ TEST(ServerConfigTest, ProbeLimitsFromConfig) {
   ASSERT_TRUE(config.ok()) << config.status();
   const EffectiveLimits limits = ResolveLimits(config->limits());
   EXPECT_EQ(limits.policy_fetch.connect_timeout, absl::Seconds(2));
-  EXPECT_EQ(limits.policy_fetch.handshake_timeout, absl::Seconds(5));  // default
+  // Unset phases may use the whole fetch timeout (RFC 8461 §3.3's minute).
+  EXPECT_EQ(limits.policy_fetch.total_timeout, absl::Seconds(60));
+  EXPECT_EQ(limits.policy_fetch.handshake_timeout, absl::Seconds(60));
+  EXPECT_EQ(limits.policy_fetch.first_byte_timeout, absl::Seconds(60));
   EXPECT_EQ(limits.policy_fetch.response_timeout, absl::Seconds(4));
   EXPECT_EQ(limits.policy_fetch.http.max_header_bytes, 8192u);
   EXPECT_EQ(limits.policy_fetch.http.max_body_bytes, 32768u);
@@ -64,6 +68,31 @@ TEST(ServerConfigTest, ProbeLimitsFromConfig) {
   EXPECT_EQ(limits.mx_probe.ehlo_timeout, absl::Seconds(6));
   EXPECT_EQ(limits.mx_probe.starttls_timeout, absl::Seconds(6));
   EXPECT_EQ(limits.mx_probe.connect_timeout, absl::Seconds(10));  // default
+}
+
+TEST(ServerConfigTest, FetchTimeoutAndSlowThresholds) {
+  EXPECT_EQ(ResolveLimits(v1::Limits()).policy_fetch_slow_after, absl::Seconds(5));
+  EXPECT_EQ(ResolveLimits(v1::Limits()).smtp_greeting_slow_after, absl::Seconds(10));
+  EXPECT_EQ(ResolveLimits(v1::Limits()).mx_probe.greeting_timeout, absl::Seconds(60));
+  auto config = ParseServerConfig(
+      "limits { policy_fetch_timeout { seconds: 30 } policy_connect_timeout { seconds: 3 }\n"
+      "  policy_fetch_slow_after { seconds: 2 } smtp_greeting_slow_after { seconds: 20 } }");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const EffectiveLimits limits = ResolveLimits(config->limits());
+  EXPECT_EQ(limits.policy_fetch.total_timeout, absl::Seconds(30));
+  EXPECT_EQ(limits.policy_fetch.connect_timeout, absl::Seconds(3));
+  // A shorter fetch timeout shortens the unset phases with it.
+  EXPECT_EQ(limits.policy_fetch.first_byte_timeout, absl::Seconds(30));
+  EXPECT_EQ(limits.policy_fetch.response_timeout, absl::Seconds(30));
+  EXPECT_EQ(limits.policy_fetch_slow_after, absl::Seconds(2));
+  EXPECT_EQ(limits.smtp_greeting_slow_after, absl::Seconds(20));
+  for (const char* field : {"policy_fetch_timeout", "policy_fetch_slow_after",
+                            "smtp_greeting_slow_after"}) {
+    auto bad = ParseServerConfig(absl::StrCat("limits { ", field, " { seconds: -1 } }"));
+    ASSERT_FALSE(bad.ok()) << field;
+    EXPECT_NE(bad.status().message().find(absl::StrCat("limits.", field)), std::string::npos)
+        << bad.status().message();
+  }
 }
 
 TEST(ServerConfigTest, SyntaxErrorNamesTheLine) {

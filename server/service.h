@@ -34,7 +34,7 @@ namespace mtasts::server {
 struct ServiceOptions {
   int max_inflight = 2000;        // domains in flight in the whole server
   int fleet_max_inflight = 100;   // domains in flight (or awaiting the client) per stream
-  absl::Duration check_timeout = absl::Seconds(15);
+  absl::Duration check_timeout = absl::Seconds(75);
   CallLog* log = nullptr;         // not owned; may be null
 };
 

@@ -48,13 +48,19 @@ def domain(i):
   return f"fleet{i:05d}.{sc.TLD}"
 
 
+def slow_domain(i):
+  """A domain of the slow slice (--slow-fraction): its policy host answers
+  --slow-delay seconds late, inside the server's fetch timeout."""
+  return f"slow{i:05d}.{sc.TLD}"
+
+
 # ---------------------------------------------------------------- the lab
 
-def zone_records(n):
-  """The TLD zone lines for n domains and their shared MX host."""
+def zone_records(n, slow=0):
+  """The TLD zone lines for n domains (and `slow` slow ones) and their
+  shared MX host."""
   recs = [f"mx IN A {sc.MX_GOOD_ADDR}\n"]
-  for i in range(n):
-    d = f"fleet{i:05d}"
+  for d in [f"fleet{i:05d}" for i in range(n)] + [f"slow{i:05d}" for i in range(slow)]:
     recs.append(
         f"{d} IN MX 10 {MX_HOST}.\n"
         f"_mta-sts.{d} IN TXT {L.txt_rdata(f'v=STSv1; id={STS_ID};')}\n"
@@ -109,12 +115,13 @@ def issue_certificates(pki, names, out_dir):
   return paths
 
 
-def nginx_for_fleet(lab, pki, n, max_inflight):
+def nginx_for_fleet(lab, pki, n, max_inflight, slow=0, slow_delay=0):
   d = os.path.join(lab, "nginx")
   os.makedirs(os.path.join(d, "logs"))
   root = os.path.join(d, "www")
   L.write(os.path.join(root, ".well-known", "mta-sts.txt"), POLICY)
-  hosts = [f"mta-sts.{domain(i)}" for i in range(n)]
+  slow_hosts = {f"mta-sts.{slow_domain(i)}" for i in range(slow)}
+  hosts = [f"mta-sts.{domain(i)}" for i in range(n)] + sorted(slow_hosts)
   t0 = time.monotonic()
   certs = issue_certificates(pki, hosts + [f"default.{sc.TLD}"],
                              os.path.join(lab, "certs"))
@@ -127,6 +134,10 @@ def nginx_for_fleet(lab, pki, n, max_inflight):
     return 421;
   }}
 """]
+  fast = "types { } default_type text/plain; charset utf-8;"
+  # The echo module's timer holds the request without holding a worker.
+  late = (f"default_type text/plain; charset utf-8; echo_sleep {slow_delay}; "
+          f"echo -n {L.nginx_quote(POLICY)};")
   for h in hosts:
     servers.append(f"""  server {{
     listen {sc.HTTPS_ADDR}:443 ssl;
@@ -134,7 +145,7 @@ def nginx_for_fleet(lab, pki, n, max_inflight):
     ssl_certificate {certs[h]};
     ssl_certificate_key {certs[h]};
     root {root};
-    location = /.well-known/mta-sts.txt {{ types {{ }} default_type text/plain; charset utf-8; }}
+    location = /.well-known/mta-sts.txt {{ {late if h in slow_hosts else fast} }}
   }}
 """)
   # Every domain's policy fetch may be open at once, plus the peer's and
@@ -142,7 +153,7 @@ def nginx_for_fleet(lab, pki, n, max_inflight):
   conns = max(1024, 2 * max_inflight + 256)
   path = L.write_nginx_conf(
       d, servers, workers=2, connections=conns,
-      http_extra=f"  server_names_hash_max_size {max(512, 4 * n)};\n")
+      http_extra=f"  server_names_hash_max_size {max(512, 4 * len(hosts))};\n")
   return d, path, secs
 
 
@@ -170,15 +181,15 @@ UNBOUND_EXTRA = """  msg-cache-size: 256m
 
 
 class Lab:
-  def __init__(self, lab, n, max_inflight):
+  def __init__(self, lab, n, max_inflight, slow=0, slow_delay=0):
     self.lab = lab
     t0 = time.monotonic()
     self.pki = L.Pki(lab)
     self.dns = L.Dns(lab)
-    self.dns.build_tld_and_root(zone_records(n))
+    self.dns.build_tld_and_root(zone_records(n, slow))
     t_dns = time.monotonic() - t0
-    self.ngx_dir, self.ngx, self.cert_secs = nginx_for_fleet(lab, self.pki, n,
-                                                             max_inflight)
+    self.ngx_dir, self.ngx, self.cert_secs = nginx_for_fleet(
+        lab, self.pki, n, max_inflight, slow, slow_delay)
     self.postfix_dir = postfix_for_fleet(lab, self.pki, max_inflight)
     L.log(f"{n} domains: zone signed in {t_dns:.1f}s, {n + 1} certificates "
           f"issued in {self.cert_secs:.1f}s; set-up {time.monotonic() - t0:.1f}s")
@@ -217,8 +228,10 @@ def proc_hwm_mib(pid):
   return float("nan")
 
 
-def run_measured(cmd, stdout_path, env=None, timeout=None):
-  """Runs cmd; returns (exit code, wall s, CPU ms of the child, its max RSS MiB)."""
+def run_measured(cmd, stdout_path, env=None, timeout=None, sizes=None):
+  """Runs cmd; returns (exit code, wall s, CPU ms of the child, its max RSS MiB).
+  With `sizes` (a list), appends (seconds since start, bytes of stdout so
+  far) whenever the output grew, polled every 20 ms: when each line came."""
   t0 = time.monotonic()
   with open(stdout_path, "w") as out, open(stdout_path + ".err", "w") as err:
     p = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
@@ -227,6 +240,10 @@ def run_measured(cmd, stdout_path, env=None, timeout=None):
       pid, status, ru = os.wait4(p.pid, os.WNOHANG)
       if pid:
         break
+      if sizes is not None:
+        size = os.path.getsize(stdout_path)
+        if not sizes or sizes[-1][1] != size:
+          sizes.append((time.monotonic() - t0, size))
       if deadline and time.monotonic() > deadline:
         p.kill()
         pid, status, ru = os.wait4(p.pid, 0)
@@ -234,12 +251,16 @@ def run_measured(cmd, stdout_path, env=None, timeout=None):
       time.sleep(0.02)
     p.returncode = os.waitstatus_to_exitcode(status)
   wall = time.monotonic() - t0
+  if sizes is not None:
+    sizes.append((wall, os.path.getsize(stdout_path)))
   return (p.returncode, wall, (ru.ru_utime + ru.ru_stime) * 1000.0,
           ru.ru_maxrss / 1024.0)
 
 
-def judge(report, checks):
-  """Why report is a wrong verdict for a healthy domain ([] if right)."""
+def judge(report, checks, slow=False):
+  """Why report is a wrong verdict for a healthy domain ([] if right). A
+  slow domain's policy_fetch must be WARN with POLICY_FETCH_SLOW (the
+  policy judged as usual), not a failure."""
   why = []
   if report.get("state") != "MTA_STS_STATE_ENFORCED":
     why.append(report.get("state", "no state").replace("MTA_STS_STATE_", "state "))
@@ -247,7 +268,12 @@ def judge(report, checks):
   for name in sc.CHECKS:
     c = statuses.get(name)
     status = c.get("status", "none") if c else None
-    if name in checks:
+    if name in checks and slow and name == "policy_fetch":
+      codes = sorted({f["code"] for f in (c or {}).get("findings", [])})
+      if status != "CHECK_STATUS_WARN" or "POLICY_FETCH_SLOW" not in codes:
+        why.append(f"slow {name} {str(status).replace('CHECK_STATUS_', '')}"
+                   f" {'/'.join(codes)}")
+    elif name in checks:
       if status != "CHECK_STATUS_PASS":
         codes = sorted({f["code"] for f in (c or {}).get("findings", [])})
         why.append(f"{name} {str(status).replace('CHECK_STATUS_', '')}"
@@ -280,8 +306,10 @@ class Server:
     L.CHILDREN[:] = [(n, p) for n, p in L.CHILDREN if p is not self.proc]
 
 
-def fleet_run(lab, a, listing, n, checks, inflight, label, perf=False):
-  """One fleet through a fresh server; returns the row."""
+def fleet_run(lab, a, listing, n, checks, inflight, label, perf=False, slow=0):
+  """One fleet through a fresh server; returns the row. n entries, of which
+  `slow` are slow_domain()s; healthy_rate counts the others only, up to the
+  last of them."""
   srv = Server(lab, a.server, inflight, label)
   try:
     pid = srv.proc.pid
@@ -297,7 +325,9 @@ def fleet_run(lab, a, listing, n, checks, inflight, label, perf=False):
     if checks != "all":
       cmd += ["--checks", ",".join(checks)]
     out = os.path.join(lab.lab, f"fleet-{label}.jsonl")
-    rc, wall, cli_cpu, _ = run_measured(cmd, out, timeout=a.stream_timeout + 30)
+    sizes = []
+    rc, wall, cli_cpu, _ = run_measured(cmd, out, timeout=a.stream_timeout + 30,
+                                        sizes=sizes)
     cpu = proc_cpu_ms(pid) - cpu0
     hwm = proc_hwm_mib(pid)
     if perf_proc:
@@ -311,16 +341,31 @@ def fleet_run(lab, a, listing, n, checks, inflight, label, perf=False):
   results, errors, summaries, reasons = {}, {}, [], collections.Counter()
   wrong = inconclusive = 0
   dup = 0
-  with open(out) as f:
-    for line in f:
+  offset, stamp = 0, 0
+  last_healthy = last_slow = 0.0
+  healthy_done = 0
+  with open(out, "rb") as f:
+    for raw in f:
+      offset += len(raw)
+      line = raw.decode()
       if not line.strip():
         continue
+      # When this line had arrived: the first poll that saw it.
+      while stamp < len(sizes) - 1 and sizes[stamp][1] < offset:
+        stamp += 1
+      at = sizes[stamp][0] if sizes else wall
       e = json.loads(line)
       if "result" in e:
         tag = e["result"].get("tag")
         dup += tag in results or tag in errors
         results[tag] = True
-        why = judge(e["result"].get("report", {}), want)
+        is_slow = str(tag).startswith("slow")
+        if is_slow:
+          last_slow = max(last_slow, at)
+        else:
+          last_healthy = max(last_healthy, at)
+          healthy_done += 1
+        why = judge(e["result"].get("report", {}), want, slow=is_slow)
         if why:
           wrong += 1
           # The checker could not tell (no false alarm, still no answer).
@@ -351,14 +396,19 @@ def fleet_run(lab, a, listing, n, checks, inflight, label, perf=False):
     notes.append("wrong: " + "; ".join(
         f"{r} ({c}x)" for r, c in reasons.most_common(4)))
   row = {
-      "run": "policy path" if checks != "all" else "all seven checks",
+      "run": ("policy path" if checks != "all" else "all seven checks") +
+             (f" + {slow} slow" if slow else ""),
+      "healthy_rate": healthy_done / last_healthy if last_healthy else None,
+      "last_healthy_s": last_healthy, "last_slow_s": last_slow if slow else None,
       "inflight": inflight, "domains": n, "wall_s": wall, "rate": n / wall,
       "server_cpu_ms": cpu / n, "cli_cpu_ms": cli_cpu / n, "rss_mib": hwm,
       "lost": lost, "refused": len(errors), "wrong": wrong + dup,
       "inconclusive": inconclusive,
       "broken": broken, "notes": notes,
   }
-  L.log(f"{row['run']} @{inflight}: {row['rate']:.0f} domains/s, server "
+  L.log(f"{row['run']} @{inflight}: {row['rate']:.0f} domains/s "
+        f"(healthy {fmt(row['healthy_rate'], '.0f')}/s, last healthy at "
+        f"{last_healthy:.1f}s{f', last slow at {last_slow:.1f}s' if slow else ''}), server "
         f"{row['server_cpu_ms']:.2f} ms/domain, CLI {row['cli_cpu_ms']:.2f} "
         f"ms/domain, RSS {hwm:.0f} MiB, lost {lost}, refused {len(errors)}, "
         f"wrong {row['wrong']} ({inconclusive} only INCONCLUSIVE) {' | '.join(notes)}")
@@ -463,8 +513,9 @@ def table(rows, floor, peer):
   head = ("| run | in flight | domains | wall s | domains/s | CPU ms/domain "
           "(server; peer: its process; floor: client per handshake) "
           "| CPU vs floor | domains/s vs peer | right verdicts/s | CLI CPU ms/domain "
-          "| peak RSS MiB | lost | refused | wrong (of which only INCONCLUSIVE) |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+          "| peak RSS MiB | lost | refused | wrong (of which only INCONCLUSIVE) "
+          "| healthy domains/s (to the last healthy one) |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
   lines = []
   for r in rows:
     vs_floor = (r["server_cpu_ms"] / floor["server_cpu_ms"]
@@ -482,7 +533,8 @@ def table(rows, floor, peer):
         f"| {fmt(r['cli_cpu_ms'], '.2f')} "
         f"| {fmt(r['rss_mib'], '.0f')} | {fmt(r['lost'], 'd')} "
         f"| {fmt(r['refused'], 'd')} | {fmt(r['wrong'], 'd')}"
-        f"{'' if not r['inconclusive'] else ' (%d)' % r['inconclusive']} |")
+        f"{'' if not r['inconclusive'] else ' (%d)' % r['inconclusive']} "
+        f"| {fmt(r.get('healthy_rate'), '.0f')} |")
   notes = [f"- {r['run']} @{r['inflight']}: {n}" for r in rows for n in r["notes"]]
   return head + "\n".join(lines).replace("–x", "–") + "\n" + (
       "\n" + "\n".join(notes) + "\n" if notes else "")
@@ -507,6 +559,14 @@ def main():
                   help="profile these runs with perf, e.g. policy@1000")
   ap.add_argument("--out", help="write the table as markdown here")
   ap.add_argument("--stream-timeout", type=int, default=3600)
+  ap.add_argument("--slow-fraction", type=float, default=0.0,
+                  help="add this many slow domains per healthy one (0.05: 5%%), "
+                       "their policy --slow-delay s late; each run is then made "
+                       "twice, healthy alone and with the slow slice")
+  ap.add_argument("--slow-delay", type=int, default=6,
+                  help="seconds a slow domain's policy host waits (default 6: "
+                       "past the server's 5 s slow threshold, inside its 60 s "
+                       "fetch timeout)")
   ap.add_argument("--check", action="store_true",
                   help="exit 1 on any lost, refused or wrong entry")
   a = ap.parse_args()
@@ -519,9 +579,16 @@ def main():
   perf = set(x for x in a.perf.split(",") if x)
   t0 = time.monotonic()
   load = os.getloadavg()[0]
-  lab = Lab(a.lab, n, max(inflights))
+  slow = round(a.slow_fraction * n)
+  lab = Lab(a.lab, n, max(inflights) + slow, slow, a.slow_delay)
   listing = os.path.join(a.lab, "fleet.txt")
   L.write(listing, "".join(f"{domain(i)} {domain(i)}\n" for i in range(n)))
+  # The same healthy domains with the slow ones spread evenly among them.
+  mixed = os.path.join(a.lab, "fleet-mixed.txt")
+  entries = [domain(i) for i in range(n)]
+  for j in range(slow):
+    entries.insert(j * (n + slow) // slow, slow_domain(j))
+  L.write(mixed, "".join(f"{d} {d}\n" for d in entries))
   rows, peer, floor = [], None, None
   try:
     lab.start()
@@ -540,11 +607,16 @@ def main():
         label = f"{run}@{inflight}"
         rows.append(fleet_run(lab, a, listing, n, checks, inflight, label,
                               perf=label in perf))
+        if slow:
+          rows.append(fleet_run(lab, a, mixed, n + slow, checks, inflight,
+                                label + "+slow", slow=slow))
   finally:
     L.stop_all()
   all_rows = rows + [r for r in (peer, floor) if r]
   text = table(all_rows, floor, peer)
-  meta = (f"{n} domains, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+  meta = (f"{n} domains"
+          f"{f' (+{slow} slow, policy {a.slow_delay} s late)' if slow else ''}, "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
           f"{os.cpu_count()} CPUs, load average before the runs "
           f"{load:.1f}; certificates issued in {lab.cert_secs:.1f}s; "
           f"whole benchmark {time.monotonic() - t0:.0f}s\n\n")

@@ -40,6 +40,7 @@ void PolicyFetcher::FetchAll() {
       fetch_.attempts.push_back(std::move(attempt));
     }
   }
+  fetch_.slow_after = settings.policy_fetch_slow_after;
   net::HttpsLimits limits = settings.https;
   limits.deadline = ctx_.deadline();
   // Counted first: a fetch can fail only through its callback, which never

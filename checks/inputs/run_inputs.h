@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "checks/common/policy.h"
 #include "net/address_guard.h"
 #include "net/dns_types.h"
@@ -45,6 +46,9 @@ struct PolicyFetch {
   // The chosen body as senders parse it, parsed once for every check that
   // needs it; default (not valid, no mode) when nothing was chosen.
   ParsedPolicy parsed;
+  // A complete response later than this is POLICY_FETCH_SLOW
+  // (ProbeSettings::policy_fetch_slow_after).
+  absl::Duration slow_after = absl::InfiniteDuration();
   const PolicyFetchAttempt* chosen_attempt() const {
     return chosen < 0 ? nullptr : &attempts[static_cast<size_t>(chosen)];
   }

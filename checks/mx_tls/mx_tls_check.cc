@@ -28,6 +28,7 @@ class MxTlsRun : public std::enable_shared_from_this<MxTlsRun> {
     self_ = shared_from_this();
     const ParsedPolicy& policy = ctx_->policy().parsed;
     if (policy.valid) input_.mode = policy.mode;
+    input_.greeting_slow_after = ctx_->settings().smtp_greeting_slow_after;
     const MxSet& mx = ctx_->mx_set();
     for (size_t i = 0; i < mx.hosts.size(); ++i) {
       MxHostProbes host;

@@ -163,6 +163,18 @@ const FindingInfo kRows[] = {
      "Check that port 25 reaches the mail server itself, not another "
      "service or a broken proxy.",
      ""},
+    {v1::MX_TLS_GREETING_SLOW, v1::SEVERITY_LOW, "mx_tls",
+     "An MX host is slow to send its greeting",
+     "The host's 220 greeting arrived, but only several seconds after the "
+     "TCP connection (the measured time is in the detail); the probe went "
+     "on and judged the host as usual. RFC 5321 §4.5.3.2.1 lets senders "
+     "wait 5 minutes for the greeting and most do, but senders with "
+     "shorter timeouts give up on the host and try another or queue the "
+     "mail.",
+     "If the delay is deliberate (a greeting pause or tarpit against "
+     "spam), keep it short; otherwise check the mail server's load, its "
+     "DNS lookups of connecting clients and any filter in front of it.",
+     ""},
 };
 
 }  // namespace

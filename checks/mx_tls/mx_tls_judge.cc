@@ -164,6 +164,7 @@ v1::MxTlsResult MxTlsEvidence(const MxAddressProbe& p) {
   if (r.greeting.code != 0) {
     // The lines joined with " / ": report strings hold no control characters.
     ev.set_greeting(SanitizeForReport(absl::StrCat(r.greeting.code, " ", r.greeting.Text())));
+    ev.set_greeting_ms(absl::ToInt64Milliseconds(r.greeting_time));
   }
   ev.set_starttls_offered(r.starttls_offered);
   if (!r.tls.version.empty() || r.tls.certificate_presented()) {
@@ -294,6 +295,24 @@ CheckVerdict JudgeMxTls(const MxTlsInput& input) {
         findings.push_back(MxTlsFindings().Make(CodeOf(cause), std::move(detail), host.host));
       }
     }
+    // Slow greetings, with the time measured at each address.
+    std::vector<std::string> slow;
+    for (const MxAddressProbe& p : host.addresses) {
+      if (p.guard.allowed && p.result.greeting.code == 220 &&
+          p.result.greeting_time > input.greeting_slow_after) {
+        slow.push_back(absl::StrCat(p.address, " after ",
+                                    absl::ToInt64Milliseconds(p.result.greeting_time), " ms"));
+      }
+    }
+    if (!slow.empty()) {
+      findings.push_back(MxTlsFindings().Make(
+          v1::MX_TLS_GREETING_SLOW,
+          absl::StrCat("MX host ", host.host, " sent its 220 greeting at ",
+                       absl::StrJoin(slow, ", "), " (reported above ",
+                       absl::ToInt64Milliseconds(input.greeting_slow_after),
+                       " ms); senders with shorter greeting timeouts give up on it."),
+          host.host));
+    }
     if (min_days <= kMxCertExpiryWarnDays) {
       expiring = true;
       findings.push_back(MxTlsFindings().Make(
@@ -358,7 +377,11 @@ CheckVerdict JudgeMxTls(const MxTlsInput& input) {
   for (const v1::Finding& f : findings) {
     if (!about_us(f)) worst = std::max(worst, f.severity());
   }
-  if (passing == hosts && std::all_of(findings.begin(), findings.end(), about_us)) {
+  // A slow greeting is reported beside the pass, not instead of it.
+  auto beside_pass = [&about_us](const v1::Finding& f) {
+    return about_us(f) || f.code() == v1::MX_TLS_GREETING_SLOW;
+  };
+  if (passing == hosts && std::all_of(findings.begin(), findings.end(), beside_pass)) {
     verdict.status = v1::CHECK_STATUS_PASS;
     findings.push_back(MxTlsFindings().Make(
         v1::MX_TLS_VALID,

@@ -23,6 +23,8 @@
 //    policy, or in mode none, no sender validates certificates: certificate
 //    problems are MEDIUM (they block moving to enforce), while a missing or
 //    failing STARTTLS stays HIGH (mail to that host travels in plaintext).
+//  - A 220 greeting slower than greeting_slow_after: MX_TLS_GREETING_SLOW
+//    (LOW, the measured time per address); not a failure.
 //  - Expiry within 14 days MEDIUM, within 3 days HIGH. Hosts that do not
 //    answer (TCP refused or timed out on some addresses, a later timeout,
 //    a 4xx/5xx greeting, replies that are not SMTP) are the domain's
@@ -41,6 +43,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "checks/verdict.h"
 #include "mtasts/v1/report.pb.h"
 #include "net/address_guard.h"
@@ -79,6 +82,9 @@ struct MxTlsInput {
   // POLICY_MODE_UNSPECIFIED: no valid policy was fetched.
   v1::PolicyMode mode = v1::POLICY_MODE_UNSPECIFIED;
   std::vector<MxHostProbes> hosts;
+  // A 220 greeting later than this is MX_TLS_GREETING_SLOW (LOW, with the
+  // measured time); the address is judged as usual.
+  absl::Duration greeting_slow_after = absl::InfiniteDuration();
 };
 
 CheckVerdict JudgeMxTls(const MxTlsInput& input);

@@ -203,6 +203,37 @@ TEST(MxTlsJudgeTest, AllHostsValidPass) {
   EXPECT_EQ(v.summary, "All 2 MX hosts present a valid certificate over STARTTLS.");
 }
 
+TEST(MxTlsJudgeTest, SlowGreetingIsAFindingBesideThePass) {
+  MxTlsInput in;
+  in.mode = v1::POLICY_MODE_ENFORCE;
+  in.greeting_slow_after = absl::Seconds(10);
+  net::SmtpProbeResult slow = Passed();
+  slow.greeting_time = absl::Milliseconds(25400);
+  net::SmtpProbeResult at_threshold = Passed();
+  at_threshold.greeting_time = absl::Seconds(10);  // not above it
+  // A greeting that never came is a timeout, not a slow greeting.
+  net::SmtpProbeResult silent = Failed(NetFailure::kTimeout, SmtpPhase::kGreeting);
+  silent.greeting_time = absl::ZeroDuration();
+  in.hosts = {Host("mx1.example.com", {At("192.0.2.1", slow), At("192.0.2.2", at_threshold)})};
+  CheckVerdict v = JudgeMxTls(in);
+  EXPECT_EQ(v.status, v1::CHECK_STATUS_PASS);
+  EXPECT_EQ(v.fraction, 1.0);
+  EXPECT_THAT(Codes(v), ::testing::UnorderedElementsAre(v1::MX_TLS_VALID,
+                                                        v1::MX_TLS_GREETING_SLOW));
+  for (const v1::Finding& f : v.findings) {
+    if (f.code() != v1::MX_TLS_GREETING_SLOW) continue;
+    EXPECT_EQ(f.severity(), v1::SEVERITY_LOW);
+    EXPECT_THAT(f.detail(), HasSubstr("192.0.2.1 after 25400 ms"));
+    EXPECT_THAT(f.detail(), ::testing::Not(HasSubstr("192.0.2.2")));
+  }
+  EXPECT_EQ(MxTlsEvidence(At("192.0.2.1", slow)).greeting_ms(), 25400);
+
+  in.hosts = {Host("mx1.example.com", {At("192.0.2.1", silent)})};
+  v = JudgeMxTls(in);
+  EXPECT_EQ(v.status, v1::CHECK_STATUS_FAIL);
+  EXPECT_THAT(Codes(v), ElementsAre(v1::MX_TLS_TIMEOUT));
+}
+
 TEST(MxTlsJudgeTest, OneBadAddressFailsItsHostAndIsListed) {
   MxTlsInput in;
   in.mode = v1::POLICY_MODE_ENFORCE;

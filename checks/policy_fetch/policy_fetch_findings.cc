@@ -54,10 +54,11 @@ const FindingInfo kRows[] = {
      "sts-policy-fetch-error"},
     {v1::POLICY_FETCH_TIMEOUT, v1::SEVERITY_HIGH, "policy_fetch",
      "The policy fetch timed out",
-     "The policy host did not complete a phase of the fetch in time. "
-     "Senders bound the fetch too (RFC 8461 §3.3 suggests timeouts of a "
-     "minute or less and many use a few seconds), and a slow policy host "
-     "makes them give up.",
+     "The policy host did not deliver a complete response within the "
+     "checker's fetch timeout (by default the one minute RFC 8461 §3.3 "
+     "suggests to senders), or a phase of the fetch ran out of its own "
+     "time (named in the detail). Senders that follow the RFC give up at "
+     "that point too, and many give up much earlier.",
      "Serve the policy file as a small static file; check that the web "
      "server and any CDN in front of it answer promptly.",
      "sts-policy-fetch-error"},
@@ -255,6 +256,17 @@ const FindingInfo kRows[] = {
      "record at _mta-sts.<domain> (RFC 8461 §3.1, §3.3). That record is "
      "missing or invalid, so the policy served here is never used.",
      "Publish the TXT record shown in this report's suggested TXT record.",
+     ""},
+    {v1::POLICY_FETCH_SLOW, v1::SEVERITY_LOW, "policy_fetch",
+     "The policy host answers slowly",
+     "The policy arrived and was judged as usual, but only after several "
+     "seconds (the measured time is in the detail). RFC 8461 §3.3 suggests "
+     "that senders wait a minute, and senders that do get the policy; "
+     "senders with shorter timeouts (some use a few seconds) give up and "
+     "deliver without it.",
+     "Serve the policy file as a small static file from a server close to "
+     "its visitors; check the web server's load and any CDN or proxy in "
+     "front of mta-sts.<domain> that delays the answer.",
      ""},
 };
 

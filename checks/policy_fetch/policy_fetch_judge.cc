@@ -266,12 +266,14 @@ CheckVerdict JudgePolicyFetch(const PolicyFetch& fetch, v1::PolicyEvidence* evid
   int skipped = 0;
   const PolicyFetchAttempt* chosen = fetch.chosen_attempt();
   bool reported_certificate = false;
+  std::vector<std::string> slow;  // "<address> after <n> ms", policies that came late
   for (const PolicyFetchAttempt& attempt : fetch.attempts) {
     const net::HttpsResult& r = attempt.result;
     v1::AddressOutcome* out = ev.add_addresses();
     out->set_address(attempt.address);
     out->set_contacted(attempt.contacted());
     out->set_outcome(ShortOutcome(attempt));
+    if (attempt.contacted()) out->set_fetch_ms(absl::ToInt64Milliseconds(r.timings.total));
     if (!attempt.guard.allowed) {
       causes.Add(v1::POLICY_HOST_ADDRESS_REFUSED,
                  absl::StrCat(fetch.host, " resolves to ",
@@ -341,6 +343,10 @@ CheckVerdict JudgePolicyFetch(const PolicyFetch& fetch, v1::PolicyEvidence* evid
       continue;
     }
     ++served;
+    if (r.timings.total > fetch.slow_after) {
+      slow.push_back(absl::StrCat(attempt.address, " after ",
+                                  absl::ToInt64Milliseconds(r.timings.total), " ms"));
+    }
     const MediaType media = ParseContentType(content_type);
     if (media.type != "text/plain") {
       causes.Add(v1::POLICY_CONTENT_TYPE_WRONG,
@@ -420,6 +426,13 @@ CheckVerdict JudgePolicyFetch(const PolicyFetch& fetch, v1::PolicyEvidence* evid
                  absl::StrCat("The addresses of ", fetch.host, " serve ", bodies.size(),
                               " different policy files."));
   }
+  if (!slow.empty()) {
+    findings.Add(v1::POLICY_FETCH_SLOW,
+                 absl::StrCat("The policy arrived from ", absl::StrJoin(slow, ", "),
+                              " (reported above ", absl::ToInt64Milliseconds(fetch.slow_after),
+                              " ms). Senders that wait RFC 8461's suggested minute get it; "
+                              "senders with shorter timeouts give up."));
+  }
   if (skipped > 0) {
     findings.Add(v1::POLICY_ADDRESSES_NOT_ALL_FETCHED,
                  absl::StrCat(fetch.host, " has ", fetch.attempts.size(), " addresses; ", skipped,
@@ -445,6 +458,8 @@ CheckVerdict JudgePolicyFetch(const PolicyFetch& fetch, v1::PolicyEvidence* evid
         fraction -= 0.1;
       }
     }
+    // Slow, but every RFC-following sender gets it: a small deduction.
+    if (!slow.empty()) fraction -= 0.1;
     verdict.fraction = std::clamp(fraction, 0.0, 1.0);
     // FAIL when some senders get no usable policy; an expiring certificate
     // or a charset that may misdecode the body is a warning, however close

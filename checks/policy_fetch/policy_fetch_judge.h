@@ -20,8 +20,13 @@
 //    bodies are POLICY_ADDRESSES_DIFFER. A non-public address is refused by
 //    the guard and named, never contacted.
 //  - One finding per cause, listing the addresses it was seen at.
+//  - A policy (HTTP 200) that arrived later than fetch.slow_after is judged
+//    as usual and adds POLICY_FETCH_SLOW (LOW) with the time measured at
+//    each slow address; a fetch that never completes within the fetch
+//    timeout is POLICY_FETCH_TIMEOUT, as before.
 //  - Scoring (15 points): 1 for a clean fetch; expiring certificate -0.2
-//    (-0.5 within 3 days); each charset finding -0.1; wrong Content-Type 0.3 at
+//    (-0.5 within 3 days); each charset finding -0.1; a slow policy host
+//    -0.1; wrong Content-Type 0.3 at
 //    most; when some addresses fail, the share that served the policy; no
 //    200 anywhere: 0. A lookup that never reached our resolver: INCONCLUSIVE.
 #ifndef MTASTS_CHECKS_POLICY_FETCH_POLICY_FETCH_JUDGE_H_

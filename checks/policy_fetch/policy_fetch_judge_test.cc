@@ -69,6 +69,40 @@ TEST(PolicyFetchJudge, CleanFetchPassesWithFullMarks) {
   EXPECT_EQ(ev.certificate().days_to_expiry(), 60);
 }
 
+TEST(PolicyFetchJudge, SlowPolicyIsJudgedAndNamesEachSlowAddressWithItsTime) {
+  PolicyFetchAttempt slow = Served("192.0.2.1", "version: STSv1\n");
+  slow.result.timings.total = absl::Milliseconds(20013);
+  PolicyFetchAttempt at_threshold = Served("192.0.2.2", "version: STSv1\n");
+  at_threshold.result.timings.total = absl::Seconds(5);  // not above it
+  PolicyFetch fetch = FetchOf({slow, at_threshold});
+  fetch.slow_after = absl::Seconds(5);
+  v1::PolicyEvidence ev;
+  CheckVerdict v = JudgePolicyFetch(fetch, &ev);
+  EXPECT_EQ(v.status, v1::CHECK_STATUS_WARN);
+  EXPECT_DOUBLE_EQ(v.fraction, 0.9);
+  const v1::Finding* f = Find(v, v1::POLICY_FETCH_SLOW);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->severity(), v1::SEVERITY_LOW);
+  EXPECT_THAT(f->detail(), HasSubstr("192.0.2.1 after 20013 ms"));
+  EXPECT_THAT(f->detail(), HasSubstr("reported above 5000 ms"));
+  EXPECT_THAT(f->detail(), ::testing::Not(HasSubstr("192.0.2.2")));
+  EXPECT_EQ(ev.addresses(0).fetch_ms(), 20013);
+  EXPECT_EQ(ev.addresses(1).fetch_ms(), 5000);
+}
+
+TEST(PolicyFetchJudge, SlowFailureIsNotASlowPolicy) {
+  // Only a policy that arrived is slow; a slow 404 is a 404.
+  PolicyFetchAttempt missing = Served("192.0.2.1", "not here");
+  missing.result.status_code = 404;
+  missing.result.timings.total = absl::Seconds(30);
+  PolicyFetch fetch = FetchOf({missing});
+  fetch.slow_after = absl::Seconds(5);
+  CheckVerdict v = JudgePolicyFetch(fetch, nullptr);
+  EXPECT_EQ(v.status, v1::CHECK_STATUS_FAIL);
+  EXPECT_EQ(Find(v, v1::POLICY_FETCH_SLOW), nullptr);
+  EXPECT_NE(Find(v, v1::POLICY_HTTP_NOT_FOUND), nullptr);
+}
+
 TEST(PolicyFetchJudge, DifferentBodiesAtTwoAddressesAreNamed) {
   CheckVerdict v = JudgePolicyFetch(
       FetchOf({Served("192.0.2.1", "mode: enforce"), Served("192.0.2.2", "mode: testing")}),

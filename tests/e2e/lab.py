@@ -376,8 +376,12 @@ def nginx_conf(lab, pki, scens):
         # No Content-Length: the echo module sends the body chunked.
         "chunked": "default_type text/plain; charset utf-8; echo -n %s;"
                    % nginx_quote(body),
-        # Longer than the fetch's 5 s first-byte limit.
-        "slow": "default_type text/plain; echo_sleep 8; echo 'version: STSv1';",
+        # Answers after the slow threshold, inside the fetch timeout.
+        "slow": "default_type text/plain; charset utf-8; echo_sleep %d; echo -n %s;"
+                % (sc.SLOW_POLICY_DELAY_S, nginx_quote(body)),
+        # Answers after the fetch timeout.
+        "tooslow": "default_type text/plain; charset utf-8; echo_sleep %d; echo -n %s;"
+                   % (sc.TOO_SLOW_POLICY_DELAY_S, nginx_quote(body)),
     }[s["http"]]
     servers.append(f"""  server {{
     listen {sc.HTTPS_ADDR}:443 ssl;
@@ -700,7 +704,9 @@ def main():
         f"--allow_targets={sc.ALLOW_TARGETS}", f"--ca_file={pki.crt}",
         f"--trust_anchor_file={dns.trust_anchor}",
         f"--dnssec_forwarder={sc.UNBOUND_ADDR}",
-        f"--ehlo_name=checker.{sc.TLD}"])
+        f"--ehlo_name=checker.{sc.TLD}",
+        f"--policy_fetch_slow_after={sc.SLOW_FETCH_AFTER_S}s",
+        f"--policy_fetch_timeout={sc.SLOW_FETCH_TIMEOUT_S}s"])
     wait_port("127.0.0.1", 50051, what="mtasts_server")
     # No --dnssec_forwarder: the dnssec check's queries take the encrypted
     # transport too, and are still validated from the lab's trust anchor.

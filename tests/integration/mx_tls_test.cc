@@ -275,6 +275,43 @@ TEST_F(MxTlsTest, SlowGreetingTimesOut) {
   EXPECT_THAT(FindingOf(tls, v1::MX_TLS_TIMEOUT)->detail(), HasSubstr("greeting"));
 }
 
+// RFC 5321 §4.5.3.2.1 gives senders 5 minutes for the greeting: a late one
+// (scaled down: reported above 200 ms, timeout 4 s) is a finding beside the
+// pass, with the time measured; one that never comes stays a failure
+// (SlowGreetingTimesOut).
+TEST_F(MxTlsTest, LateGreetingPassesWithASlowFinding) {
+  lab_.reset();
+  lab_ = TestLab::Start(LabOptions{.smtp_port = smtp_->port(),
+                                   .smtp_phase_timeout = absl::Seconds(4),
+                                   .smtp_greeting_slow_after = absl::Milliseconds(200)});
+  ASSERT_NE(lab_, nullptr);
+  FakeSmtpScript script = GoodFor("mx1.tarpit.example");
+  script.greeting_delay = absl::Milliseconds(700);
+  Script(kMx1Addr, script);
+  Publish("tarpit.example", {{"mx1.tarpit.example", kMx1Addr}}, "enforce");
+  const v1::DomainReport report = Check("tarpit.example");
+  const v1::CheckResult& tls = ResultOf(report, "mx_tls");
+  EXPECT_EQ(tls.status(), v1::CHECK_STATUS_PASS) << tls.DebugString();
+  EXPECT_THAT(CodeList(tls), UnorderedElementsAre(v1::MX_TLS_VALID, v1::MX_TLS_GREETING_SLOW));
+  EXPECT_EQ(tls.points_earned(), tls.points_possible());
+  const v1::Finding* slow = FindingOf(tls, v1::MX_TLS_GREETING_SLOW);
+  ASSERT_NE(slow, nullptr);
+  EXPECT_EQ(slow->severity(), v1::SEVERITY_LOW);
+  const v1::MxTlsResult& ev = report.evidence().mx_hosts(0).tls(0);
+  EXPECT_GE(ev.greeting_ms(), 700);
+  EXPECT_LT(ev.greeting_ms(), 4000);
+  EXPECT_THAT(slow->detail(), HasSubstr(absl::StrCat(kMx1Addr, " after ", ev.greeting_ms(), " ms")));
+  EXPECT_THAT(slow->detail(), HasSubstr("mx1.tarpit.example"));
+}
+
+TEST_F(MxTlsTest, PromptGreetingHasNoSlowFinding) {
+  Script(kMx1Addr, GoodFor("mx1.prompt.example"));
+  Publish("prompt.example", {{"mx1.prompt.example", kMx1Addr}}, "enforce");
+  const v1::DomainReport report = Check("prompt.example");
+  EXPECT_THAT(CodeList(ResultOf(report, "mx_tls")), ElementsAre(v1::MX_TLS_VALID));
+  EXPECT_LT(report.evidence().mx_hosts(0).tls(0).greeting_ms(), 10000);
+}
+
 TEST_F(MxTlsTest, RefusedEverywhereIsInconclusive) {
   Publish("blocked.example", {{"mx1.blocked.example", kDead1}, {"mx2.blocked.example", kDead2}},
           "enforce");

@@ -278,6 +278,106 @@ TEST(PolicyFetchDetailTest, RunDeadlineClosesThePolicyConnection) {
   EXPECT_TRUE(lab->https().WaitForClientCloses(1, absl::Seconds(2)));
 }
 
+// RFC 8461 §3.3 senders wait up to a minute. A policy that arrives after
+// the old 5 s first-byte limit (scaled down here: phases unset, so only the
+// fetch timeout bounds them, slowness reported above 200 ms) is judged and
+// reported as slow, with the time measured.
+TEST(PolicyFetchSlowTest, SlowPolicyIsJudgedAndReportedWithItsTime) {
+  auto lab = TestLab::Start(LabOptions{.policy_phase_timeout = absl::ZeroDuration(),
+                                       .policy_response_timeout = absl::ZeroDuration(),
+                                       .policy_fetch_timeout = absl::Seconds(20),
+                                       .policy_fetch_slow_after = absl::Milliseconds(200)});
+  ASSERT_NE(lab, nullptr);
+  PublishDomain(*lab, "slow.example");
+  lab->PublishPolicy("slow.example", EnforcePolicy("slow.example"));
+  FakeHttpResponse slow = PolicyResponse(EnforcePolicy("slow.example"));
+  slow.delay_before_first_byte = absl::Milliseconds(1500);
+  lab->ServePolicy("slow.example", slow);
+  auto report = lab->Check("slow.example");
+  ASSERT_TRUE(report.ok()) << report.status();
+  const v1::CheckResult& fetch = ResultOf(*report, "policy_fetch");
+  EXPECT_EQ(fetch.status(), v1::CHECK_STATUS_WARN) << fetch.DebugString();
+  EXPECT_THAT(CodeSet(fetch), Not(Contains(v1::POLICY_FETCH_TIMEOUT)));
+  const v1::Finding* finding = FindingOf(fetch, v1::POLICY_FETCH_SLOW);
+  ASSERT_NE(finding, nullptr) << fetch.DebugString();
+  EXPECT_EQ(finding->severity(), v1::SEVERITY_LOW);
+  EXPECT_THAT(finding->detail(), HasSubstr("127.0.0.1 after "));
+  EXPECT_THAT(finding->detail(), HasSubstr("reported above 200 ms"));
+  // The policy was judged as if it had come at once.
+  EXPECT_EQ(ResultOf(*report, "policy_content").status(), v1::CHECK_STATUS_PASS);
+  EXPECT_EQ(report->evidence().policy().http_status(), 200);
+  ASSERT_EQ(report->evidence().policy().addresses_size(), 1);
+  const int64_t ms = report->evidence().policy().addresses(0).fetch_ms();
+  EXPECT_GE(ms, 1500);
+  EXPECT_LT(ms, 20000);
+  EXPECT_THAT(finding->detail(), HasSubstr(absl::StrCat(ms, " ms")));
+  // A small deduction: every RFC-following sender gets the policy.
+  EXPECT_GT(fetch.points_earned(), 0.8 * fetch.points_possible());
+  EXPECT_LT(fetch.points_earned(), fetch.points_possible());
+}
+
+TEST(PolicyFetchSlowTest, FastPolicyHasNoSlowFindingAndCarriesItsTime) {
+  auto lab = TestLab::Start(LabOptions{.policy_fetch_slow_after = absl::Seconds(5)});
+  ASSERT_NE(lab, nullptr);
+  PublishDomain(*lab, "fast.example");
+  lab->PublishPolicy("fast.example", EnforcePolicy("fast.example"));
+  auto report = lab->Check("fast.example");
+  ASSERT_TRUE(report.ok()) << report.status();
+  const v1::CheckResult& fetch = ResultOf(*report, "policy_fetch");
+  EXPECT_EQ(fetch.status(), v1::CHECK_STATUS_PASS);
+  EXPECT_THAT(CodeSet(fetch), Not(Contains(v1::POLICY_FETCH_SLOW)));
+  ASSERT_EQ(report->evidence().policy().addresses_size(), 1);
+  EXPECT_LT(report->evidence().policy().addresses(0).fetch_ms(), 5000);
+}
+
+// Past the fetch timeout the fetch fails, whichever phase it is in; the run's
+// own time is longer, so it is the fetch that ends, not the run.
+TEST(PolicyFetchSlowTest, PolicyLaterThanTheFetchTimeoutFails) {
+  auto lab = TestLab::Start(LabOptions{.check_timeout = absl::Seconds(10),
+                                       .policy_phase_timeout = absl::ZeroDuration(),
+                                       .policy_response_timeout = absl::ZeroDuration(),
+                                       .policy_fetch_timeout = absl::Milliseconds(700),
+                                       .policy_fetch_slow_after = absl::Milliseconds(200)});
+  ASSERT_NE(lab, nullptr);
+  PublishDomain(*lab, "tooslow.example");
+  lab->PublishPolicy("tooslow.example", EnforcePolicy("tooslow.example"));
+  FakeHttpResponse stall = PolicyResponse(EnforcePolicy("tooslow.example"));
+  stall.delay_before_first_byte = absl::InfiniteDuration();
+  lab->ServePolicy("tooslow.example", stall);
+  auto report = lab->Check("tooslow.example");
+  ASSERT_TRUE(report.ok()) << report.status();
+  const v1::CheckResult& fetch = ResultOf(*report, "policy_fetch");
+  EXPECT_EQ(fetch.status(), v1::CHECK_STATUS_FAIL) << fetch.DebugString();
+  const v1::Finding* timeout = FindingOf(fetch, v1::POLICY_FETCH_TIMEOUT);
+  ASSERT_NE(timeout, nullptr) << fetch.DebugString();
+  EXPECT_THAT(timeout->detail(), HasSubstr("fetch timeout of 700ms"));
+  EXPECT_THAT(CodeSet(fetch), Not(Contains(v1::POLICY_FETCH_SLOW)));
+  EXPECT_THAT(CodeSet(fetch), Not(Contains(v1::CHECK_TIMED_OUT)));
+  EXPECT_EQ(fetch.points_earned(), 0);
+}
+
+// A dripping server is stopped by the fetch timeout too, not only by the
+// response phase's own clock.
+TEST(PolicyFetchSlowTest, DrippingResponseIsStoppedByTheFetchTimeout) {
+  auto lab = TestLab::Start(LabOptions{.policy_phase_timeout = absl::ZeroDuration(),
+                                       .policy_response_timeout = absl::ZeroDuration(),
+                                       .policy_fetch_timeout = absl::Milliseconds(700)});
+  ASSERT_NE(lab, nullptr);
+  PublishDomain(*lab, "drip.example");
+  lab->PublishPolicy("drip.example", EnforcePolicy("drip.example"));
+  FakeHttpResponse drip = PolicyResponse(std::string(400, ' '));
+  drip.drip_interval = absl::Milliseconds(20);
+  lab->ServePolicy("drip.example", drip);
+  auto report = lab->Check("drip.example");
+  ASSERT_TRUE(report.ok()) << report.status();
+  const v1::CheckResult& fetch = ResultOf(*report, "policy_fetch");
+  EXPECT_EQ(fetch.status(), v1::CHECK_STATUS_FAIL);
+  const v1::Finding* timeout = FindingOf(fetch, v1::POLICY_FETCH_TIMEOUT);
+  ASSERT_NE(timeout, nullptr) << fetch.DebugString();
+  EXPECT_THAT(timeout->detail(), HasSubstr("fetch timeout"));
+  EXPECT_THAT(timeout->detail(), HasSubstr("bytes received"));
+}
+
 TEST(PolicyFetchGuardTest, PolicyHostOnLoopbackIsRefusedWithoutAllowlist) {
   auto lab = TestLab::Start(LabOptions{.allow_targets = ""});
   ASSERT_NE(lab, nullptr);

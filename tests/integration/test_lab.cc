@@ -212,17 +212,24 @@ std::unique_ptr<TestLab> TestLab::Start(const LabOptions& options) {
       TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(options.dns_timeout));
   limits->set_dns_tries(options.dns_tries);
   if (options.dns_max_outstanding > 0) limits->set_dns_max_outstanding(options.dns_max_outstanding);
+  auto set = [](google::protobuf::Duration* field, absl::Duration d) {
+    if (d > absl::ZeroDuration()) {
+      *field = TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(d));
+    }
+  };
   for (auto* d : {limits->mutable_policy_connect_timeout(), limits->mutable_policy_tls_timeout(),
                   limits->mutable_policy_first_byte_timeout()}) {
-    *d = TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(options.policy_phase_timeout));
+    set(d, options.policy_phase_timeout);
   }
+  set(limits->mutable_policy_fetch_timeout(), options.policy_fetch_timeout);
+  set(limits->mutable_policy_fetch_slow_after(), options.policy_fetch_slow_after);
+  set(limits->mutable_smtp_greeting_slow_after(), options.smtp_greeting_slow_after);
   // Through the config, as an operator sets them.
   for (auto* d : {limits->mutable_smtp_connect_timeout(), limits->mutable_smtp_greeting_timeout(),
                   limits->mutable_smtp_command_timeout(), limits->mutable_smtp_tls_timeout()}) {
     *d = TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(options.smtp_phase_timeout));
   }
-  *limits->mutable_policy_response_timeout() =
-      TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(options.policy_response_timeout));
+  set(limits->mutable_policy_response_timeout(), options.policy_response_timeout);
   lab->dns_ = std::make_unique<LabDns>(*std::move(dns));
   auto server = server::MtaStsServer::Start(std::move(settings));
   if (!server.ok()) {

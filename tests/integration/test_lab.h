@@ -91,8 +91,13 @@ struct LabOptions {
   // are then reported as an incomplete chain.
   bool known_intermediate = false;
   // Policy fetch timeouts (config limits), short so timeout tests are quick.
+  // Zero: left unset, so each phase may use the whole policy_fetch_timeout.
   absl::Duration policy_phase_timeout = absl::Seconds(1);
   absl::Duration policy_response_timeout = absl::Seconds(2);
+  // limits.policy_fetch_timeout and policy_fetch_slow_after; zero: the
+  // server's defaults (60 s, 5 s).
+  absl::Duration policy_fetch_timeout = absl::ZeroDuration();
+  absl::Duration policy_fetch_slow_after = absl::ZeroDuration();
   // DNSSEC validation (the dnssec check): the server's --trust_anchor_file
   // and --dnssec_forwarder ("" = Debian's root key, full recursion).
   std::string trust_anchor_file;
@@ -102,6 +107,8 @@ struct LabOptions {
   // timeout tests are quick) and how long results are reused.
   int smtp_port = 0;
   absl::Duration smtp_phase_timeout = absl::Seconds(1);
+  // limits.smtp_greeting_slow_after; zero: the server's default (10 s).
+  absl::Duration smtp_greeting_slow_after = absl::ZeroDuration();
   absl::Duration mx_probe_cache_ttl = absl::Minutes(5);
   // The server's checks (unset: the built-in registry) and configured points
   // per check name (ServerConfig.weights).
