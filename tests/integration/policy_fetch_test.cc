@@ -343,6 +343,10 @@ TEST(PolicyFetchTlsTest, Tls10OnlyServerIsTooOld) {
   const v1::CheckResult& fetch = ResultOf(*report, "policy_fetch");
   EXPECT_EQ(fetch.status(), v1::CHECK_STATUS_FAIL);
   EXPECT_THAT(CodeSet(fetch), Contains(v1::POLICY_TLS_PROTOCOL_TOO_OLD)) << fetch.DebugString();
+  // The version the host speaks, learned by one diagnostic handshake.
+  EXPECT_THAT(FindingOf(fetch, v1::POLICY_TLS_PROTOCOL_TOO_OLD)->detail(),
+              HasSubstr("speaks TLS 1.0 at most"));
+  EXPECT_THAT(CodeSet(fetch), Not(Contains(v1::POLICY_TLS_HANDSHAKE_FAILED)));
 }
 
 TEST(PolicyFetchTlsTest, AaaaOnlyPolicyHostIsFetchedOverIpv6) {
