@@ -411,6 +411,18 @@ TEST_F(HttpsGetTest, ProtocolTooOld) {
   EXPECT_EQ(server->connections(), 2);
 }
 
+TEST_F(HttpsGetTest, VersionIntolerantServerIsTooOld) {
+  FakeHttpsServerOptions options;
+  options.min_version = FakeTlsVersion::kTls1_0;
+  options.max_version = FakeTlsVersion::kTls1_1Intolerant;
+  FakeHttpsServer* server = Serve(options);
+  HttpsResult r = Fetch(server->port());
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kProtocolTooOld));
+  EXPECT_THAT(r.error.message, HasSubstr("speaks TLS 1.1 at most"));
+  EXPECT_THAT(r.error.message, HasSubstr("handshake failure"));
+  EXPECT_TRUE(server->requests().empty());
+}
+
 TEST_F(HttpsGetTest, ModernServerGetsNoDiagnosticHandshake) {
   // A certificate failure is not a version problem: one connection only.
   cert_ = *root_->Issue(CertSpec::ForHosts({"other.example.test"}));

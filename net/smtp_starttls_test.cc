@@ -295,6 +295,21 @@ TEST_F(SmtpStartTlsTest, Tls11OnlyIsTooOldAndNamed) {
   EXPECT_EQ(r.tls.version, "TLSv1.1");
 }
 
+TEST_F(SmtpStartTlsTest, VersionIntolerantTls11ServerIsTooOldNotAHandshakeFailure) {
+  // The server answers our TLS 1.2+ hello with handshake_failure, not
+  // protocol_version: only the diagnostic probe shows it is a version problem.
+  FakeSmtpScript script = Good();
+  script.min_version = FakeTlsVersion::kTls1_0;
+  script.max_version = FakeTlsVersion::kTls1_1Intolerant;
+  ASSERT_TRUE(server_->SetScript(kAddr, script).ok());
+  SmtpProbeResult r = Probe();
+  EXPECT_EQ(r.error.failure, NetFailure::kProtocolTooOld) << r.error.ToString();
+  EXPECT_THAT(r.error.message, HasSubstr("speaks TLS 1.1 at most"));
+  EXPECT_EQ(r.error.tls_alert, "handshake failure");
+  EXPECT_EQ(r.tls.version, "TLSv1.1");
+  EXPECT_EQ(server_->connections(kAddr), 2);
+}
+
 TEST_F(SmtpStartTlsTest, GoodHostIsProbedOnce) {
   ASSERT_TRUE(server_->SetScript(kAddr, Good()).ok());
   EXPECT_TRUE(Probe().ok());

@@ -341,6 +341,19 @@ TEST_F(MxTlsTest, Tls10OnlyIsTooOld) {
   EXPECT_EQ(smtp_->connections(kMx1Addr), 2);
 }
 
+TEST_F(MxTlsTest, VersionIntolerantHostIsTooOldNotHandshakeFailed) {
+  // An old stack that answers a TLS 1.2+ hello with handshake_failure.
+  FakeSmtpScript script = GoodFor("mx1.intolerant.example");
+  script.min_version = fakes::FakeTlsVersion::kTls1_0;
+  script.max_version = fakes::FakeTlsVersion::kTls1_1Intolerant;
+  Script(kMx1Addr, script);
+  Publish("intolerant.example", {{"mx1.intolerant.example", kMx1Addr}}, "enforce");
+  const v1::CheckResult tls = ResultOf(Check("intolerant.example"), "mx_tls");
+  EXPECT_THAT(CodeList(tls), ElementsAre(v1::MX_TLS_PROTOCOL_TOO_OLD));
+  EXPECT_THAT(FindingOf(tls, v1::MX_TLS_PROTOCOL_TOO_OLD)->detail(),
+              HasSubstr("speaks TLS 1.1 at most"));
+}
+
 TEST_F(MxTlsTest, Tls11OnlyIsTooOldAndNamed) {
   // A Postfix-like responder whose TLS stops at 1.1 (security level 0).
   FakeSmtpScript script = GoodFor("mx1.old11.example");
