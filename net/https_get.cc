@@ -10,6 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "net/legacy_version_probe.h"
 #include "net/lifetime.h"
 #include "net/one_shot.h"
 #include "net/wire_text.h"
@@ -26,7 +27,7 @@ class FetchImpl final : public OneShotOperation<HttpsFetch, HttpsResult> {
       : OneShotOperation(reactor, std::move(callback)), limits_(limits), parser_(limits.http) {}
 
   void Start(const TlsClientContext* tls_ctx, const std::string& address, uint16_t port,
-             const std::string& host, const std::string& path) {
+             const std::string& host, const std::string& path, bool legacy) {
     result_.address = address;
     result_.port = port;
     result_.host = host;
@@ -46,6 +47,7 @@ class FetchImpl final : public OneShotOperation<HttpsFetch, HttpsResult> {
     request_ = BuildHttpsGetRequest(host, port, path);
     tls_params_.host = host;
     tls_params_.handshake_timeout = limits_.handshake_timeout;
+    tls_params_.legacy_version_probe = legacy;
     ArmDeadline(limits_.deadline, [this] {
       NetError e;
       e.failure = NetFailure::kDeadlineExceeded;
@@ -271,9 +273,15 @@ std::unique_ptr<HttpsFetch> HttpsGet(Reactor* reactor, const TlsClientContext* t
                                      const std::string& host, const std::string& path,
                                      const HttpsLimits& limits, HttpsCallback callback) {
   assert(reactor != nullptr && reactor->InReactorThread());
-  auto fetch = std::make_unique<FetchImpl>(reactor, limits, std::move(callback));
-  fetch->Start(tls_ctx, address, port, host, path);
-  return fetch;
+  // A failed handshake gets one diagnostic fetch, which ends at its
+  // handshake (net/legacy_version_probe.h).
+  return WithLegacyVersionProbe<HttpsFetch, HttpsResult>::Start(
+      [=](bool legacy, HttpsCallback cb) {
+        auto fetch = std::make_unique<FetchImpl>(reactor, limits, std::move(cb));
+        fetch->Start(tls_ctx, address, port, host, path, legacy);
+        return fetch;
+      },
+      std::move(callback));
 }
 
 }  // namespace mtasts::net

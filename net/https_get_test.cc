@@ -1,6 +1,13 @@
 #include "net/https_get.h"
 
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <memory>
+#include <vector>
 #include <string>
 #include <utility>
 
@@ -14,6 +21,7 @@
 #include "net/run_sync.h"
 #include "net/tls_stream.h"
 #include "tests/fakes/fake_https_server.h"
+#include "tests/fakes/prerequisite.h"
 #include "tests/fakes/test_certs.h"
 
 namespace mtasts::net {
@@ -28,6 +36,7 @@ using ::mtasts::fakes::FullBacklogListener;
 using ::mtasts::fakes::TestCa;
 using ::mtasts::fakes::TestCert;
 using ::mtasts::fakes::UnusedLoopbackPort;
+using ::mtasts::fakes::WriteTempFile;
 using ::testing::HasSubstr;
 using ::testing::Optional;
 
@@ -428,6 +437,139 @@ TEST_F(HttpsGetTest, ProtocolTooOld) {
   HttpsResult r = Fetch(server->port());
   EXPECT_THAT(r.error, FailsWith(NetFailure::kProtocolTooOld));
   EXPECT_TRUE(server->requests().empty());
+  // One diagnostic handshake named the version; the fetch sent nothing over it.
+  EXPECT_THAT(r.error.message, HasSubstr("speaks TLS 1.0 at most"));
+  EXPECT_EQ(r.tls.version, "TLSv1");
+  EXPECT_FALSE(r.tls.verified);
+  EXPECT_EQ(server->connections(), 2);
+}
+
+TEST_F(HttpsGetTest, VersionIntolerantServerIsTooOld) {
+  FakeHttpsServerOptions options;
+  options.min_version = FakeTlsVersion::kTls1_0;
+  options.max_version = FakeTlsVersion::kTls1_1Intolerant;
+  FakeHttpsServer* server = Serve(options);
+  HttpsResult r = Fetch(server->port());
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kProtocolTooOld));
+  EXPECT_THAT(r.error.message, HasSubstr("speaks TLS 1.1 at most"));
+  EXPECT_THAT(r.error.message, HasSubstr("handshake failure"));
+  EXPECT_TRUE(server->requests().empty());
+}
+
+TEST_F(HttpsGetTest, ModernServerGetsNoDiagnosticHandshake) {
+  // A certificate failure is not a version problem: one connection only.
+  cert_ = *root_->Issue(CertSpec::ForHosts({"other.example.test"}));
+  FakeHttpsServer* server = Serve();
+  HttpsResult r = Fetch(server->port());
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kNameMismatch));
+  EXPECT_EQ(server->connections(), 1);
+  EXPECT_EQ(r.tls.version, "TLSv1.3");
+}
+
+// --- Against a real OpenSSL server (`openssl s_server`), not our fake. ---
+
+// `openssl s_server -www` on 127.0.0.1 with extra arguments; killed by PID.
+class OpensslServer {
+ public:
+  static std::unique_ptr<OpensslServer> Start(const TestCert& cert,
+                                              const std::vector<std::string>& args) {
+    auto server = std::unique_ptr<OpensslServer>(new OpensslServer());
+    const std::string cert_file = *WriteTempFile(cert.FullChainPem(), ".pem");
+    const std::string key_file = *WriteTempFile(cert.key_pem, ".pem");
+    server->port_ = *UnusedLoopbackPort();
+    std::vector<std::string> argv = {"openssl", "s_server", "-accept",
+                                     absl::StrCat("127.0.0.1:", server->port_),
+                                     "-cert", cert_file, "-key", key_file, "-www"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    int out[2];
+    if (pipe(out) != 0) return nullptr;
+    server->pid_ = fork();
+    if (server->pid_ == 0) {
+      dup2(out[1], 1);
+      dup2(out[1], 2);
+      std::vector<char*> c;
+      for (std::string& a : argv) c.push_back(a.data());
+      c.push_back(nullptr);
+      execvp("openssl", c.data());
+      _exit(127);
+    }
+    close(out[1]);
+    // s_server prints "ACCEPT" once it listens: wait for that (bounded).
+    std::string seen;
+    const absl::Time deadline = absl::Now() + kWait;
+    while (seen.find("ACCEPT") == std::string::npos && absl::Now() < deadline) {
+      pollfd p{out[0], POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      char buf[256];
+      const ssize_t n = read(out[0], buf, sizeof(buf));
+      if (n <= 0) break;
+      seen.append(buf, static_cast<size_t>(n));
+    }
+    server->out_fd_ = out[0];
+    if (seen.find("ACCEPT") == std::string::npos) {
+      ADD_FAILURE() << "openssl s_server did not start: " << seen;
+      return nullptr;
+    }
+    return server;
+  }
+  ~OpensslServer() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (out_fd_ >= 0) close(out_fd_);
+  }
+  int port() const { return port_; }
+
+ private:
+  OpensslServer() = default;
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  int port_ = 0;
+};
+
+bool HaveOpenssl() { return system("openssl version >/dev/null 2>&1") == 0; }
+
+TEST_F(HttpsGetTest, RealOpensslServerSpeakingOnlyTls11IsTooOldAndNamed) {
+  if (!HaveOpenssl()) {
+    MTASTS_SKIP_OR_FAIL_IN_CI("the openssl command is not installed");
+  }
+  auto server = OpensslServer::Start(cert_, {"-tls1_1", "-cipher", "ALL:@SECLEVEL=0"});
+  ASSERT_NE(server, nullptr);
+  HttpsResult r = Fetch(server->port());
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kProtocolTooOld));
+  EXPECT_EQ(r.error.phase, NetPhase::kTlsHandshake);
+  EXPECT_THAT(r.error.message, HasSubstr("speaks TLS 1.1 at most"));
+  // The real failure is kept: the server's protocol_version alert.
+  EXPECT_THAT(r.error.message, HasSubstr("offered TLS 1.2 and 1.3"));
+  EXPECT_EQ(r.error.tls_alert, "protocol version");
+  EXPECT_EQ(r.tls.version, "TLSv1.1");
+  EXPECT_EQ(r.status_code, 0);
+}
+
+TEST_F(HttpsGetTest, RealOpensslServerSpeakingOnlyTls10IsTooOldAndNamed) {
+  if (!HaveOpenssl()) {
+    MTASTS_SKIP_OR_FAIL_IN_CI("the openssl command is not installed");
+  }
+  auto server = OpensslServer::Start(cert_, {"-tls1", "-cipher", "ALL:@SECLEVEL=0"});
+  ASSERT_NE(server, nullptr);
+  HttpsResult r = Fetch(server->port());
+  EXPECT_THAT(r.error, FailsWith(NetFailure::kProtocolTooOld));
+  EXPECT_THAT(r.error.message, HasSubstr("speaks TLS 1.0 at most"));
+  EXPECT_EQ(r.tls.version, "TLSv1");
+}
+
+TEST_F(HttpsGetTest, RealOpensslServerWithTls12IsFetched) {
+  // The peer of the two above: the same server binary at TLS 1.2 serves the page.
+  if (!HaveOpenssl()) {
+    MTASTS_SKIP_OR_FAIL_IN_CI("the openssl command is not installed");
+  }
+  auto server = OpensslServer::Start(cert_, {"-tls1_2"});
+  ASSERT_NE(server, nullptr);
+  HttpsResult r = Fetch(server->port(), ShortLimits(), "/");
+  EXPECT_TRUE(r.ok()) << r.error.ToString();
+  EXPECT_EQ(r.tls.version, "TLSv1.2");
+  EXPECT_EQ(r.status_code, 200);
 }
 
 TEST_F(HttpsGetTest, ExpiredCertificateKeepsTheEvidenceAndSendsNoRequest) {

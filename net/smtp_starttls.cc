@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "net/legacy_version_probe.h"
 #include "net/one_shot.h"
 #include "net/wire_text.h"
 
@@ -25,7 +26,7 @@ class ProbeImpl final : public OneShotOperation<SmtpProbe, SmtpProbeResult> {
       : OneShotOperation(reactor, std::move(callback)), limits_(limits) {}
 
   void Start(const TlsClientContext* tls_ctx, const std::string& address, uint16_t port,
-             const std::string& host, const std::string& ehlo_name) {
+             const std::string& host, const std::string& ehlo_name, bool legacy) {
     result_.address = address;
     result_.port = port;
     result_.host = host;
@@ -44,6 +45,7 @@ class ProbeImpl final : public OneShotOperation<SmtpProbe, SmtpProbeResult> {
     ehlo_name_ = ehlo_name;
     tls_params_.host = host;
     tls_params_.handshake_timeout = limits_.handshake_timeout;
+    tls_params_.legacy_version_probe = legacy;
     ArmDeadline(limits_.deadline, [this] {
       NetError e;
       e.failure = NetFailure::kDeadlineExceeded;
@@ -274,12 +276,17 @@ std::unique_ptr<SmtpProbe> ProbeSmtpStartTls(Reactor* reactor, const TlsClientCo
                                              const SmtpLimits& limits,
                                              SmtpProbeCallback callback) {
   assert(reactor != nullptr && reactor->InReactorThread());
-  auto probe = std::make_unique<ProbeImpl>(reactor, limits, std::move(callback));
   // SNI and verification use the name without its trailing dot.
   std::string name = host;
   if (!name.empty() && name.back() == '.') name.pop_back();
-  probe->Start(tls_ctx, address, port, name, ehlo_name);
-  return probe;
+  // A failed handshake gets one diagnostic probe (net/legacy_version_probe.h).
+  return WithLegacyVersionProbe<SmtpProbe, SmtpProbeResult>::Start(
+      [=](bool legacy, SmtpProbeCallback cb) {
+        auto probe = std::make_unique<ProbeImpl>(reactor, limits, std::move(cb));
+        probe->Start(tls_ctx, address, port, name, ehlo_name, legacy);
+        return probe;
+      },
+      std::move(callback));
 }
 
 }  // namespace mtasts::net

@@ -275,6 +275,45 @@ TEST_F(SmtpStartTlsTest, Tls10OnlyIsTooOld) {
   ASSERT_TRUE(server_->SetScript(kAddr, script).ok());
   SmtpProbeResult r = Probe();
   EXPECT_EQ(r.error.failure, NetFailure::kProtocolTooOld) << r.error.ToString();
+  EXPECT_EQ(r.phase, SmtpPhase::kTlsHandshake);
+  // One diagnostic probe (a second SMTP session) named the version.
+  EXPECT_THAT(r.error.message, HasSubstr("speaks TLS 1.0 at most"));
+  EXPECT_EQ(r.tls.version, "TLSv1");
+  EXPECT_FALSE(r.tls.verified);
+  EXPECT_EQ(server_->connections(kAddr), 2);
+}
+
+TEST_F(SmtpStartTlsTest, Tls11OnlyIsTooOldAndNamed) {
+  FakeSmtpScript script = Good();
+  script.min_version = FakeTlsVersion::kTls1_0;
+  script.max_version = FakeTlsVersion::kTls1_1;
+  ASSERT_TRUE(server_->SetScript(kAddr, script).ok());
+  SmtpProbeResult r = Probe();
+  EXPECT_EQ(r.error.failure, NetFailure::kProtocolTooOld) << r.error.ToString();
+  EXPECT_THAT(r.error.message, HasSubstr("speaks TLS 1.1 at most"));
+  EXPECT_THAT(r.error.message, HasSubstr("offered TLS 1.2 and 1.3"));
+  EXPECT_EQ(r.tls.version, "TLSv1.1");
+}
+
+TEST_F(SmtpStartTlsTest, VersionIntolerantTls11ServerIsTooOldNotAHandshakeFailure) {
+  // The server answers our TLS 1.2+ hello with handshake_failure, not
+  // protocol_version: only the diagnostic probe shows it is a version problem.
+  FakeSmtpScript script = Good();
+  script.min_version = FakeTlsVersion::kTls1_0;
+  script.max_version = FakeTlsVersion::kTls1_1Intolerant;
+  ASSERT_TRUE(server_->SetScript(kAddr, script).ok());
+  SmtpProbeResult r = Probe();
+  EXPECT_EQ(r.error.failure, NetFailure::kProtocolTooOld) << r.error.ToString();
+  EXPECT_THAT(r.error.message, HasSubstr("speaks TLS 1.1 at most"));
+  EXPECT_EQ(r.error.tls_alert, "handshake failure");
+  EXPECT_EQ(r.tls.version, "TLSv1.1");
+  EXPECT_EQ(server_->connections(kAddr), 2);
+}
+
+TEST_F(SmtpStartTlsTest, GoodHostIsProbedOnce) {
+  ASSERT_TRUE(server_->SetScript(kAddr, Good()).ok());
+  EXPECT_TRUE(Probe().ok());
+  EXPECT_EQ(server_->connections(kAddr), 1);
 }
 
 TEST_F(SmtpStartTlsTest, MalformedAndOverlongReplies) {

@@ -40,6 +40,7 @@ absl::Status LoadIntermediates(const std::string& path, STACK_OF(X509)* out) {
 TlsClientContext::State::~State() {
   if (intermediates != nullptr) sk_X509_pop_free(intermediates, X509_free);
   if (ctx != nullptr) SSL_CTX_free(ctx);
+  if (legacy_ctx != nullptr) SSL_CTX_free(legacy_ctx);
 }
 
 absl::StatusOr<std::unique_ptr<TlsClientContext>> TlsClientContext::Create(
@@ -92,6 +93,21 @@ absl::StatusOr<std::unique_ptr<TlsClientContext>> TlsClientContext::Create(
     absl::Status status = LoadIntermediates(options.intermediates_file, state->intermediates);
     if (!status.ok()) return status;
   }
+  // The diagnostic context: a host that fails the real handshake is asked
+  // once more, allowing only TLS 1.0 and 1.1, purely to name the version it
+  // speaks (MX_TLS_PROTOCOL_TOO_OLD). OpenSSL 3 refuses TLS 1.0/1.1 above
+  // security level 0 (their MD5+SHA-1 handshake signatures).
+  state->legacy_ctx = SSL_CTX_new(TLS_client_method());
+  if (state->legacy_ctx == nullptr ||
+      SSL_CTX_set_min_proto_version(state->legacy_ctx, TLS1_VERSION) != 1 ||
+      SSL_CTX_set_max_proto_version(state->legacy_ctx, TLS1_1_VERSION) != 1 ||
+      SSL_CTX_set_cipher_list(state->legacy_ctx, "ALL:@SECLEVEL=0") != 1) {
+    return absl::InternalError(absl::StrCat("diagnostic TLS context: ", OpenSslErrors()));
+  }
+  SSL_CTX_set_security_level(state->legacy_ctx, 0);
+  SSL_CTX_set_options(state->legacy_ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+  SSL_CTX_set_verify(state->legacy_ctx, SSL_VERIFY_NONE, nullptr);
+  SSL_CTX_set_session_cache_mode(state->legacy_ctx, SSL_SESS_CACHE_OFF);
   ERR_clear_error();
   return std::unique_ptr<TlsClientContext>(new TlsClientContext(std::move(state)));
 }

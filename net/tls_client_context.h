@@ -40,6 +40,11 @@ class TlsClientContext {
   // The OpenSSL objects, shared with the streams.
   struct State {
     SSL_CTX* ctx = nullptr;
+    // For diagnosis only (TlsParams::legacy_version_probe): TLS 1.0 and 1.1
+    // at security level 0, no verification. A stream that completes a
+    // handshake with it always fails with kProtocolTooOld, so nothing is
+    // ever sent over, or accepted from, such a session.
+    SSL_CTX* legacy_ctx = nullptr;
     // Known intermediates (never trusted), for telling an incomplete chain
     // from an unknown issuer. Empty stack when none were given.
     stack_st_X509* intermediates = nullptr;

@@ -171,7 +171,8 @@ class StreamImpl final : public TlsStream, private FdHandler {
     }
     tls_info_ = TlsInfo();
     record_ = HandshakeRecord();
-    ssl_ = SSL_new(ctx_->ctx);
+    legacy_probe_ = params.legacy_version_probe;
+    ssl_ = SSL_new(legacy_probe_ ? ctx_->legacy_ctx : ctx_->ctx);
     BIO* bio = ssl_ != nullptr ? NewSocketBio(&bio_) : nullptr;
     if (bio == nullptr) {
       FailHandshake(MakeNetError(NetFailure::kLocalError, NetPhase::kTlsHandshake,
@@ -513,6 +514,17 @@ class StreamImpl final : public TlsStream, private FdHandler {
     if (const SSL_CIPHER* cipher = SSL_get_current_cipher(ssl_)) {
       tls_info_.cipher = SSL_CIPHER_get_name(cipher);
     }
+    if (legacy_probe_) {
+      // A diagnostic handshake (TLS 1.0/1.1 only): it names the version and
+      // ends here, before any certificate is looked at or byte is sent.
+      tls_info_.handshake_time = absl::Now() - handshake_start_;
+      FailHandshake(MakeNetError(
+          NetFailure::kProtocolTooOld, NetPhase::kTlsHandshake,
+          absl::StrCat(peer_, " speaks ", TlsVersionText(tls_info_.version),
+                       " at most (a handshake allowing only TLS 1.0 and 1.1, made to learn "
+                       "this, completed with ", TlsVersionText(tls_info_.version), ")")));
+      return;
+    }
     CollectEvidence();
     if (!record_.verify_errors.empty()) {
       FailHandshake(CertificateFailureNow());
@@ -700,6 +712,7 @@ class StreamImpl final : public TlsStream, private FdHandler {
   Reactor* const reactor_;
   const std::shared_ptr<const TlsClientContext::State> ctx_;  // null: plaintext only
   State state_ = State::kFresh;
+  bool legacy_probe_ = false;  // TlsParams::legacy_version_probe of the handshake
   int fd_ = -1;
   std::string peer_;  // "192.0.2.1:443" / "[2001:db8::1]:443", for messages
   std::string host_;  // the name verified

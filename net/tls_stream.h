@@ -73,6 +73,12 @@ struct TlsParams {
   // dot is ignored. An IP literal is verified as an iPAddress and sends no SNI.
   std::string host;
   absl::Duration handshake_timeout = absl::Seconds(10);
+  // Diagnosis only: offer TLS 1.0 and 1.1 alone (TlsClientContext's
+  // legacy_ctx), to learn which old version a host that failed the real
+  // handshake speaks. Such a handshake never succeeds: when it completes,
+  // the stream fails with kProtocolTooOld, tls_info().version naming the
+  // version, and the session is closed unused.
+  bool legacy_version_probe = false;
 };
 
 // ReadLine / Read results.

@@ -417,6 +417,116 @@ TEST_F(TlsStreamTest, Tls10OnlyServerIsProtocolTooOld) {
   EXPECT_EQ(out.error.tls_alert, "protocol version");
 }
 
+NetError Err(NetFailure failure, NetPhase phase, const std::string& message) {
+  NetError e;
+  e.failure = failure;
+  e.phase = phase;
+  e.message = message;
+  return e;
+}
+
+TEST_F(TlsStreamTest, LegacyVersionProbeNamesTheVersionAndNeverSucceeds) {
+  FakeHttpsServerOptions options;
+  options.min_version = FakeTlsVersion::kTls1_0;
+  options.max_version = FakeTlsVersion::kTls1_1;
+  FakeHttpsServer* server = Serve(Leaf(CertSpec::ForHosts({kHost})), options);
+  Outcome out;
+  absl::Notification done;
+  RunSync(reactor_.get(), [&] {
+    stream_ = *TlsStream::Create(reactor_.get(), ctx_.get());
+    TlsParams params;
+    params.host = kHost;
+    params.handshake_timeout = absl::Seconds(2);
+    params.legacy_version_probe = true;
+    stream_->ConnectTls("127.0.0.1", static_cast<uint16_t>(server->port()), absl::Seconds(2),
+                        params, [&](NetError e) {
+                          out.error = std::move(e);
+                          out.tls = stream_->tls_info();
+                          done.Notify();
+                        });
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
+  EXPECT_THAT(out.error, FailsWith(NetFailure::kProtocolTooOld));
+  EXPECT_THAT(out.error.message, HasSubstr("speaks TLS 1.1 at most"));
+  EXPECT_EQ(out.tls.version, "TLSv1.1");
+  EXPECT_FALSE(out.tls.verified);
+  EXPECT_FALSE(out.tls.certificate_presented());  // never judged, never reported
+  bool secure = true;
+  RunSync(reactor_.get(), [&] { secure = stream_->secure(); });
+  EXPECT_FALSE(secure);
+}
+
+TEST_F(TlsStreamTest, LegacyVersionProbeAgainstAModernServerFails) {
+  // A TLS 1.2+ server refuses the diagnostic hello: nothing to re-label.
+  FakeHttpsServer* server = Serve(Leaf(CertSpec::ForHosts({kHost})));
+  Outcome out;
+  absl::Notification done;
+  RunSync(reactor_.get(), [&] {
+    stream_ = *TlsStream::Create(reactor_.get(), ctx_.get());
+    TlsParams params;
+    params.host = kHost;
+    params.legacy_version_probe = true;
+    stream_->ConnectTls("127.0.0.1", static_cast<uint16_t>(server->port()), absl::Seconds(2),
+                        params, [&](NetError e) {
+                          out.error = std::move(e);
+                          out.tls = stream_->tls_info();
+                          done.Notify();
+                        });
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
+  EXPECT_FALSE(out.error.ok());
+  EXPECT_TRUE(out.tls.version.empty());
+  NetError real = Err(NetFailure::kHandshakeFailure, NetPhase::kTlsHandshake, "x");
+  TlsInfo tls;
+  ApplyLegacyVersionProbe(out.error, out.tls, &real, &tls);
+  EXPECT_EQ(real.failure, NetFailure::kHandshakeFailure);
+}
+
+TEST(LegacyVersionProbeTest, WorthOnlyForFailuresAnOldServerCauses) {
+  for (NetFailure f : {NetFailure::kProtocolTooOld, NetFailure::kHandshakeFailure,
+                       NetFailure::kConnectionClosed, NetFailure::kConnectionReset}) {
+    EXPECT_TRUE(WorthLegacyVersionProbe(Err(f, NetPhase::kTlsHandshake, "")))
+        << NetFailureName(f);
+    // The same failure outside the handshake says nothing about versions.
+    EXPECT_FALSE(WorthLegacyVersionProbe(Err(f, NetPhase::kRead, "")));
+  }
+  for (NetFailure f : {NetFailure::kTimeout, NetFailure::kNotTls, NetFailure::kNameMismatch,
+                       NetFailure::kCertificateExpired, NetFailure::kLocalError,
+                       NetFailure::kDeadlineExceeded, NetFailure::kNone}) {
+    EXPECT_FALSE(WorthLegacyVersionProbe(Err(f, NetPhase::kTlsHandshake, "")))
+        << NetFailureName(f);
+  }
+}
+
+TEST(LegacyVersionProbeTest, ApplyRelabelsOnlyACompletedDiagnosticHandshake) {
+  NetError real = Err(NetFailure::kConnectionClosed, NetPhase::kTlsHandshake,
+                               "127.0.0.1:443 closed the connection during the TLS handshake");
+  TlsInfo tls;
+  NetError probe = Err(NetFailure::kProtocolTooOld, NetPhase::kTlsHandshake,
+                                "127.0.0.1:443 speaks TLS 1.0 at most");
+  TlsInfo probe_tls;
+  // Without a version the diagnostic handshake did not complete: unchanged.
+  ApplyLegacyVersionProbe(probe, probe_tls, &real, &tls);
+  EXPECT_EQ(real.failure, NetFailure::kConnectionClosed);
+  probe_tls.version = "TLSv1";
+  probe_tls.cipher = "ECDHE-RSA-AES256-SHA";
+  // A failed diagnostic handshake (another failure) changes nothing either.
+  NetError other = Err(NetFailure::kTimeout, NetPhase::kTlsHandshake, "slow");
+  ApplyLegacyVersionProbe(other, probe_tls, &real, &tls);
+  EXPECT_EQ(real.failure, NetFailure::kConnectionClosed);
+  ApplyLegacyVersionProbe(probe, probe_tls, &real, &tls);
+  EXPECT_EQ(real.failure, NetFailure::kProtocolTooOld);
+  EXPECT_EQ(real.message,
+            "127.0.0.1:443 speaks TLS 1.0 at most; offered TLS 1.2 and 1.3: 127.0.0.1:443 "
+            "closed the connection during the TLS handshake");
+  EXPECT_EQ(tls.version, "TLSv1");
+  EXPECT_EQ(tls.cipher, "ECDHE-RSA-AES256-SHA");
+  EXPECT_EQ(TlsVersionText("TLSv1"), "TLS 1.0");
+  EXPECT_EQ(TlsVersionText("TLSv1.1"), "TLS 1.1");
+  EXPECT_EQ(TlsVersionText("SSLv3"), "SSL 3.0");
+  EXPECT_EQ(TlsVersionText("DTLSv1"), "DTLSv1");
+}
+
 TEST_F(TlsStreamTest, ConnectionRefused) {
   const int port = *UnusedLoopbackPort();
   Outcome out = Handshake(port);

@@ -67,4 +67,39 @@ std::string NetError::ToString() const {
   return absl::StrCat(NetFailureName(failure), " in ", NetPhaseName(phase), ": ", message);
 }
 
+std::string TlsVersionText(absl::string_view v) {
+  if (v == "TLSv1") return "TLS 1.0";
+  if (v == "TLSv1.1") return "TLS 1.1";
+  if (v == "TLSv1.2") return "TLS 1.2";
+  if (v == "TLSv1.3") return "TLS 1.3";
+  if (v == "SSLv3") return "SSL 3.0";
+  return std::string(v);
+}
+
+bool WorthLegacyVersionProbe(const NetError& error) {
+  if (error.phase != NetPhase::kTlsHandshake) return false;
+  switch (error.failure) {
+    case NetFailure::kProtocolTooOld:
+    case NetFailure::kHandshakeFailure:
+    case NetFailure::kConnectionClosed:
+    case NetFailure::kConnectionReset:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void ApplyLegacyVersionProbe(const NetError& probe_error, const TlsInfo& probe_tls,
+                             NetError* error, TlsInfo* tls) {
+  if (probe_error.failure != NetFailure::kProtocolTooOld || probe_tls.version.empty()) return;
+  std::string message = absl::StrCat(probe_error.message, "; offered TLS 1.2 and 1.3: ",
+                                     error->message);
+  const std::string alert = error->tls_alert;
+  *error = probe_error;
+  error->message = std::move(message);
+  error->tls_alert = alert;
+  tls->version = probe_tls.version;
+  tls->cipher = probe_tls.cipher;
+}
+
 }  // namespace mtasts::net

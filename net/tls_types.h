@@ -145,6 +145,26 @@ struct TlsInfo {
   const CertificateInfo& leaf() const { return chain.front(); }
 };
 
+// "TLS 1.0" for OpenSSL's "TLSv1", "TLS 1.1" for "TLSv1.1", ... ("SSL 3.0"
+// for "SSLv3"); anything else as given.
+std::string TlsVersionText(absl::string_view openssl_version);
+
+// Naming the old version a host speaks (see TlsParams::legacy_version_probe).
+// A handshake that failed with `error` is worth one diagnostic handshake
+// when an old server could be the cause: a protocol_version alert, another
+// alert or handshake failure, or the connection closed or reset during the
+// handshake. Never for timeouts, certificates, bytes that are not TLS, or
+// our own failures.
+bool WorthLegacyVersionProbe(const NetError& error);
+// Folds the diagnostic handshake's outcome into the real one. When it
+// completed (kProtocolTooOld with a version), `error` becomes
+// kProtocolTooOld naming the version, the real failure kept in its message,
+// and `tls` gets the version and cipher the host spoke (its certificate is
+// not taken: it was never judged). Otherwise nothing changes: a host that
+// fails both handshakes keeps its real failure.
+void ApplyLegacyVersionProbe(const NetError& probe_error, const TlsInfo& probe_tls,
+                             NetError* error, TlsInfo* tls);
+
 }  // namespace mtasts::net
 
 #endif  // MTASTS_NET_TLS_TYPES_H_

@@ -29,10 +29,11 @@ const FindingInfo kRows[] = {
      "mishandle such MX hosts, and MTA-STS matches policy patterns and "
      "verifies certificates against the name in the MX record, not the "
      "alias's target.",
-     "Point the MX record at the canonical host name (the CNAME's target), "
-     "(`<domain>. 3600 IN MX 10` and the target's name), and "
-     "make the policy's `mx:` lines and the server's certificate cover that "
-     "name.",
+     "Point the MX record at the canonical host name (the CNAME's target, "
+     "e.g. `<domain>. 3600 IN MX 10 <target>.`), and make the policy's "
+     "`mx:` lines and the server's certificate cover that name. Until then, "
+     "the certificate must list the name in the MX record (the alias), "
+     "which the detail names.",
      ""},
     {v1::MX_LOOKUP_FAILED, v1::SEVERITY_HIGH, "mx", "The MX lookup failed",
      "The query for the domain's MX records returned SERVFAIL or REFUSED, or "

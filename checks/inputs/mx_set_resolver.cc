@@ -136,8 +136,12 @@ void MxSetResolver::OnHostAddresses(size_t host_index, net::DnsResult result) {
     for (const auto& alias : result.cname_chain) host->add_cname_chain(alias);
     add_domain_finding_(MxSetFindings().Make(
         v1::MX_TARGET_IS_CNAME,
-        absl::StrCat("MX host ", host->name(), " is an alias for ",
-                     absl::StrJoin(result.cname_chain, " -> "), "."),
+        absl::StrCat("MX host ", host->name(), " is an alias (CNAME) for ",
+                     absl::StrJoin(result.cname_chain, " -> "),
+                     ". Senders match its certificate and the policy's mx: patterns against ",
+                     host->name(), ", the name in the MX record (RFC 8461 §4.1), not against ",
+                     result.cname_chain.back(), ": the certificate must list ", host->name(),
+                     "."),
         host->name()));
   }
   if (address_lookups_pending_ == 0 && on_progress_) on_progress_();

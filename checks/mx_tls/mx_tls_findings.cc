@@ -58,7 +58,9 @@ const FindingInfo kRows[] = {
     {v1::MX_TLS_PROTOCOL_TOO_OLD, v1::SEVERITY_HIGH, "mx_tls",
      "An MX host offers only TLS versions below 1.2",
      "The host offers nothing at TLS 1.2 or above. RFC 8996 deprecates TLS "
-     "1.0 and 1.1, and current senders refuse them.",
+     "1.0 and 1.1, and current senders refuse them. The detail names the "
+     "version the host does speak, learned from one extra handshake that "
+     "offered only TLS 1.0 and 1.1.",
      "Enable TLS 1.2 and 1.3 on the mail server (Postfix: "
      "smtpd_tls_protocols = >=TLSv1.2).",
      "validation-failure"},

@@ -82,7 +82,9 @@ const FindingInfo kRows[] = {
     {v1::POLICY_TLS_PROTOCOL_TOO_OLD, v1::SEVERITY_HIGH, "policy_fetch",
      "The policy host offers only TLS versions below 1.2",
      "The policy host negotiates nothing at TLS 1.2 or above. Current "
-     "senders refuse such connections, so they cannot fetch the policy.",
+     "senders refuse such connections, so they cannot fetch the policy. The "
+     "detail names the version the host does speak, learned from one extra "
+     "handshake that offered only TLS 1.0 and 1.1.",
      "Enable TLS 1.2 and TLS 1.3 on the web server that serves "
      "mta-sts.<domain>.",
      "sts-policy-fetch-error"},

@@ -206,6 +206,11 @@ def scenario_zone(s, mx_spki):
     z.append("@ IN MX 0 .\n")
   for pref, host, addr in s["mx"]:
     z.append(f"@ IN MX {pref} {host}.\n")
+    if s["mx_cname"]:
+      # The MX names an alias (RFC 2181 §10.3 forbids it); the address is
+      # the target's.
+      z.append(f"{host}. IN CNAME target-{host}.\n")
+      host = f"target-{host}"
     z.append(f"{host}. IN A {addr or sc.MX_GOOD_ADDR}\n")
     if s["dane"]:
       z.append(f"_25._tcp.{host}. IN TLSA 3 1 1 {mx_spki}\n")

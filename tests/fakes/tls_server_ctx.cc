@@ -19,7 +19,8 @@ int ToOpenSslVersion(FakeTlsVersion v) {
   switch (v) {
     case FakeTlsVersion::kDefault: return 0;
     case FakeTlsVersion::kTls1_0: return TLS1_VERSION;
-    case FakeTlsVersion::kTls1_1: return TLS1_1_VERSION;
+    case FakeTlsVersion::kTls1_1:
+    case FakeTlsVersion::kTls1_1Intolerant: return TLS1_1_VERSION;
     case FakeTlsVersion::kTls1_2: return TLS1_2_VERSION;
     case FakeTlsVersion::kTls1_3: return TLS1_3_VERSION;
   }
@@ -27,7 +28,18 @@ int ToOpenSslVersion(FakeTlsVersion v) {
 }
 
 bool BelowTls12(FakeTlsVersion v) {
-  return v == FakeTlsVersion::kTls1_0 || v == FakeTlsVersion::kTls1_1;
+  return v == FakeTlsVersion::kTls1_0 || v == FakeTlsVersion::kTls1_1 ||
+         v == FakeTlsVersion::kTls1_1Intolerant;
+}
+
+// kTls1_1Intolerant: a ClientHello offering TLS 1.2 or later (legacy_version
+// 0x0303) gets a handshake_failure alert instead of a downgrade.
+int IntolerantHello(SSL* ssl, int* alert, void*) {
+  if (SSL_client_hello_get0_legacy_version(ssl) >= TLS1_2_VERSION) {
+    *alert = SSL_AD_HANDSHAKE_FAILURE;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  return SSL_CLIENT_HELLO_SUCCESS;
 }
 
 }  // namespace
@@ -52,6 +64,9 @@ absl::StatusOr<SSL_CTX*> MakeTlsServerCtx(const TestCert& cert, FakeTlsVersion m
   if (SSL_CTX_set_min_proto_version(ctx, ToOpenSslVersion(min_version)) != 1 ||
       SSL_CTX_set_max_proto_version(ctx, ToOpenSslVersion(max_version)) != 1) {
     return fail(absl::StatusCode::kInternal, "protocol versions");
+  }
+  if (max_version == FakeTlsVersion::kTls1_1Intolerant) {
+    SSL_CTX_set_client_hello_cb(ctx, IntolerantHello, nullptr);
   }
   // Send exactly the chain the test chose, never one built from a store.
   SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);

@@ -13,7 +13,17 @@
 
 namespace mtasts::fakes {
 
-enum class FakeTlsVersion { kDefault, kTls1_0, kTls1_1, kTls1_2, kTls1_3 };
+enum class FakeTlsVersion {
+  kDefault,
+  kTls1_0,
+  kTls1_1,
+  kTls1_2,
+  kTls1_3,
+  // As a max version: TLS 1.1, but a version-intolerant server, as some old
+  // stacks are: a ClientHello offering TLS 1.2 or later is refused with a
+  // handshake_failure alert instead of negotiated down.
+  kTls1_1Intolerant,
+};
 
 // A TLS server context for `cert` (its key checked, its chain_pem sent as is,
 // no session resumption). A range below TLS 1.2 also lowers the security

@@ -367,8 +367,43 @@ TEST_F(MxTlsTest, Tls10OnlyIsTooOld) {
   script.max_version = fakes::FakeTlsVersion::kTls1_0;
   Script(kMx1Addr, script);
   Publish("old.example", {{"mx1.old.example", kMx1Addr}}, "enforce");
-  const v1::CheckResult tls = ResultOf(Check("old.example"), "mx_tls");
+  const v1::DomainReport report = Check("old.example");
+  const v1::CheckResult& tls = ResultOf(report, "mx_tls");
   EXPECT_THAT(CodeList(tls), ElementsAre(v1::MX_TLS_PROTOCOL_TOO_OLD));
+  // The version the host speaks, learned by one diagnostic handshake.
+  EXPECT_THAT(FindingOf(tls, v1::MX_TLS_PROTOCOL_TOO_OLD)->detail(),
+              HasSubstr("speaks TLS 1.0 at most"));
+  ASSERT_EQ(report.evidence().mx_hosts(0).tls_size(), 1);
+  EXPECT_EQ(report.evidence().mx_hosts(0).tls(0).certificate().tls_version(), "TLSv1");
+  EXPECT_EQ(smtp_->connections(kMx1Addr), 2);
+}
+
+TEST_F(MxTlsTest, VersionIntolerantHostIsTooOldNotHandshakeFailed) {
+  // An old stack that answers a TLS 1.2+ hello with handshake_failure.
+  FakeSmtpScript script = GoodFor("mx1.intolerant.example");
+  script.min_version = fakes::FakeTlsVersion::kTls1_0;
+  script.max_version = fakes::FakeTlsVersion::kTls1_1Intolerant;
+  Script(kMx1Addr, script);
+  Publish("intolerant.example", {{"mx1.intolerant.example", kMx1Addr}}, "enforce");
+  const v1::CheckResult tls = ResultOf(Check("intolerant.example"), "mx_tls");
+  EXPECT_THAT(CodeList(tls), ElementsAre(v1::MX_TLS_PROTOCOL_TOO_OLD));
+  EXPECT_THAT(FindingOf(tls, v1::MX_TLS_PROTOCOL_TOO_OLD)->detail(),
+              HasSubstr("speaks TLS 1.1 at most"));
+}
+
+TEST_F(MxTlsTest, Tls11OnlyIsTooOldAndNamed) {
+  // A Postfix-like responder whose TLS stops at 1.1 (security level 0).
+  FakeSmtpScript script = GoodFor("mx1.old11.example");
+  script.min_version = fakes::FakeTlsVersion::kTls1_0;
+  script.max_version = fakes::FakeTlsVersion::kTls1_1;
+  Script(kMx1Addr, script);
+  Publish("old11.example", {{"mx1.old11.example", kMx1Addr}}, "testing");
+  const v1::DomainReport report = Check("old11.example");
+  const v1::CheckResult& tls = ResultOf(report, "mx_tls");
+  EXPECT_THAT(CodeList(tls), ElementsAre(v1::MX_TLS_PROTOCOL_TOO_OLD));
+  EXPECT_THAT(FindingOf(tls, v1::MX_TLS_PROTOCOL_TOO_OLD)->detail(),
+              HasSubstr("speaks TLS 1.1 at most"));
+  EXPECT_EQ(report.evidence().mx_hosts(0).tls(0).certificate().tls_version(), "TLSv1.1");
 }
 
 TEST_F(MxTlsTest, NonPublicAddressesAreNotContacted) {

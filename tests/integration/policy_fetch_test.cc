@@ -443,6 +443,27 @@ TEST(PolicyFetchTlsTest, Tls10OnlyServerIsTooOld) {
   const v1::CheckResult& fetch = ResultOf(*report, "policy_fetch");
   EXPECT_EQ(fetch.status(), v1::CHECK_STATUS_FAIL);
   EXPECT_THAT(CodeSet(fetch), Contains(v1::POLICY_TLS_PROTOCOL_TOO_OLD)) << fetch.DebugString();
+  // The version the host speaks, learned by one diagnostic handshake.
+  EXPECT_THAT(FindingOf(fetch, v1::POLICY_TLS_PROTOCOL_TOO_OLD)->detail(),
+              HasSubstr("speaks TLS 1.0 at most"));
+  EXPECT_THAT(CodeSet(fetch), Not(Contains(v1::POLICY_TLS_HANDSHAKE_FAILED)));
+}
+
+TEST(PolicyFetchTlsTest, VersionIntolerantTls11ServerIsTooOldNotHandshakeFailed) {
+  // Refuses a TLS 1.2+ hello with handshake_failure instead of protocol_version.
+  auto lab = TestLab::Start(
+      LabOptions{.https_max_version = fakes::FakeTlsVersion::kTls1_1Intolerant});
+  ASSERT_NE(lab, nullptr);
+  PublishDomain(*lab, "intolerant.example");
+  lab->PublishPolicy("intolerant.example", EnforcePolicy("intolerant.example"));
+  auto report = lab->Check("intolerant.example");
+  ASSERT_TRUE(report.ok()) << report.status();
+  const v1::CheckResult& fetch = ResultOf(*report, "policy_fetch");
+  EXPECT_EQ(fetch.status(), v1::CHECK_STATUS_FAIL);
+  EXPECT_THAT(CodeSet(fetch), Contains(v1::POLICY_TLS_PROTOCOL_TOO_OLD)) << fetch.DebugString();
+  EXPECT_THAT(CodeSet(fetch), Not(Contains(v1::POLICY_TLS_HANDSHAKE_FAILED)));
+  EXPECT_THAT(FindingOf(fetch, v1::POLICY_TLS_PROTOCOL_TOO_OLD)->detail(),
+              HasSubstr("speaks TLS 1.1 at most"));
 }
 
 TEST(PolicyFetchTlsTest, AaaaOnlyPolicyHostIsFetchedOverIpv6) {

@@ -198,7 +198,9 @@ std::unique_ptr<TestLab> TestLab::Start(const LabOptions& options) {
   settings.probe.dnssec_forwarder = options.dnssec_forwarder;
   if (options.smtp_port > 0) settings.probe.smtp_port = static_cast<uint16_t>(options.smtp_port);
   settings.probe.mx_probe_cache_ttl = options.mx_probe_cache_ttl;
-  settings.dns_servers = {{"127.0.0.1", (*dns)->port()}};
+  settings.dns_servers = {{"127.0.0.1", options.dns_server_port > 0
+                                             ? static_cast<uint16_t>(options.dns_server_port)
+                                             : (*dns)->port()}};
   settings.log = options.call_log;
   settings.metrics_listen = options.metrics_listen;
   settings.make_checks = options.make_checks;

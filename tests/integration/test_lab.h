@@ -102,6 +102,9 @@ struct LabOptions {
   // and --dnssec_forwarder ("" = Debian's root key, full recursion).
   std::string trust_anchor_file;
   std::string dnssec_forwarder;
+  // The server's stub resolver (c-ares) asks 127.0.0.1 at this port instead
+  // of the lab's fake DNS server (0: the fake), e.g. a real nsd.
+  int dns_server_port = 0;
   // MX STARTTLS probes (mx_tls): the server's --smtp_port (0: leave 25; the
   // test's FakeSmtpServer port otherwise), each phase's timeout (short, so
   // timeout tests are quick) and how long results are reused.
