@@ -84,9 +84,11 @@ class TlsRptRun : public std::enable_shared_from_this<TlsRptRun> {
       return;
     }
     end_ = ctx_->deadline() - kRuaDeadlineMargin;
-    deadline_timer_.RunAt(end_, [weak = weak_from_this()] {
-      if (auto self = weak.lock()) self->OnDeadline();
-    });
+    if (end_ != absl::InfiniteFuture()) {
+      deadline_timer_.RunAt(end_, [weak = weak_from_this()] {
+        if (auto self = weak.lock()) self->OnDeadline();
+      });
+    }
     for (auto& [index, destination] : destinations_) {
       const int i = index;
       waiters_[i] = cache_.Get(
