@@ -234,7 +234,7 @@ const FindingInfo kRows[] = {
 
 const FindingTable& TlsRptFindings() {
   static const FindingTable* const kTable = new FindingTable(
-      "tls_rpt: the _smtp._tls TXT record (RFC 8460 §3)", kRows);
+      "tls_rpt: the _smtp._tls TXT record and its rua destinations (RFC 8460 §3)", kRows);
   return *kTable;
 }
 
