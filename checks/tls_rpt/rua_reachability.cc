@@ -24,7 +24,7 @@ std::string Decode(absl::string_view s) {
 
 std::string NormaliseHost(std::string host) {
   absl::AsciiStrToLower(&host);
-  if (!host.empty() && host.back() == '.') host.pop_back();
+  while (!host.empty() && host.back() == '.') host.pop_back();
   return host;
 }
 

@@ -240,11 +240,13 @@ TEST_F(TlsRptCheckTest, CancelledWorkerHandsTheCheckToTheOtherRun) {
     absl::SleepFor(absl::Milliseconds(1));
   }
   ASSERT_EQ(check_.cache().stats().joined, 1);
+  // Asked by the first run only so far (c-ares may have resent it).
+  const int64_t asked_before = dns_->queries_for("shared.test", DnsType::kMx);
   ctx_->CancelRun();
   auto verdict = other->WaitForDone(kWait);
   ASSERT_TRUE(verdict.has_value());
   EXPECT_TRUE(testing::HasFinding(*verdict, v1::TLSRPT_RUA_REACHABLE));
-  EXPECT_EQ(dns_->queries_for("shared.test", DnsType::kMx), 2);  // asked again by the other
+  EXPECT_GT(dns_->queries_for("shared.test", DnsType::kMx), asked_before);  // asked again
   EXPECT_EQ(check_.cache().stats().handovers, 1);
   EXPECT_EQ(ctx_->done_calls(), 0);
   EXPECT_EQ(ctx_->done_calls_after_cancel(), 0);
