@@ -174,13 +174,67 @@ const FindingInfo kRows[] = {
      "Name a mailbox or web server by a fully qualified host name that "
      "resolves on the public internet, such as one under the domain itself.",
      ""},
+    {v1::TLSRPT_RUA_REACHABLE, v1::SEVERITY_INFO, "tls_rpt",
+     "An rua destination can receive reports",
+     "Checked from this server: the `mailto:` address's domain has a mail "
+     "server with an address (an MX host, or the domain itself when it has "
+     "no MX), or the `https:` URL's host resolves to a public address, "
+     "completes TLS with a valid certificate for the host and answers HTTP. "
+     "Any status below 500 counts, since reporters POST reports (RFC 8460 "
+     "§3) and the checker only sends a GET, never a fake report: 405 is the "
+     "usual answer. The mailbox itself is not tested.",
+     "Nothing to do.",
+     ""},
+    {v1::TLSRPT_RUA_MAILTO_NO_MAIL, v1::SEVERITY_MEDIUM, "tls_rpt",
+     "A mailto: rua destination's domain accepts no mail",
+     "The domain's own DNS says no mail can be delivered to the address: it "
+     "publishes a null MX (`0 .`, RFC 7505), does not exist (NXDOMAIN), has "
+     "no MX and no address, or its MX hosts have no address. Every reporter "
+     "gets the same answer, so the reports sent there are lost (medium, as "
+     "for a missing record; the check fails when no destination works).",
+     "Send reports to a domain that receives mail, or publish MX records "
+     "for this one: `rua=mailto:tlsrpt@<domain>` with a mailbox that "
+     "exists.",
+     ""},
+    {v1::TLSRPT_RUA_HTTPS_BROKEN, v1::SEVERITY_MEDIUM, "tls_rpt",
+     "An https: rua destination cannot work for any reporter",
+     "The URL's host does not resolve (NXDOMAIN or no address), resolves "
+     "only to addresses that are not public (private, loopback, "
+     "documentation ranges), or serves a certificate that does not validate "
+     "for the host (expired, self-signed, unknown issuer, wrong name). "
+     "Reporters validate the certificate as any HTTPS client does, so their "
+     "POST fails there too and the reports are lost.",
+     "Publish an address for the host and serve a certificate from a public "
+     "CA that names it (test with `curl -v <url>`), or point rua at a "
+     "working collector.",
+     ""},
+    {v1::TLSRPT_RUA_UNREACHABLE, v1::SEVERITY_INFO, "tls_rpt",
+     "An rua destination did not work from this server",
+     "The destination failed in a way that may belong to this checker's "
+     "network or a passing outage: the connection was refused or timed out, "
+     "the TLS handshake failed, the server answered HTTP 5xx, or the "
+     "domain's name servers answered SERVFAIL or not at all. Information "
+     "only: it does not change the score.",
+     "Check that the collector accepts connections from the internet, or "
+     "that the mail domain's name servers answer; ignore it if it works from "
+     "elsewhere.",
+     ""},
+    {v1::TLSRPT_RUA_CHECK_INCONCLUSIVE, v1::SEVERITY_INFO, "tls_rpt",
+     "An rua destination was not checked",
+     "This server could not tell whether the destination works: its own "
+     "resolver was overloaded or unreachable, the report's deadline came "
+     "first, the destination names an address literal, or the record lists "
+     "more destinations than are checked (the first 5). Nothing is known "
+     "about the destination; it does not change the score.",
+     "Nothing to do; check again later for an answer.",
+     ""},
 };
 
 }  // namespace
 
 const FindingTable& TlsRptFindings() {
   static const FindingTable* const kTable = new FindingTable(
-      "tls_rpt: the _smtp._tls TXT record (RFC 8460 §3)", kRows);
+      "tls_rpt: the _smtp._tls TXT record and its rua destinations (RFC 8460 §3)", kRows);
   return *kTable;
 }
 

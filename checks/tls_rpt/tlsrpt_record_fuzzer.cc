@@ -4,7 +4,10 @@
 // formed: a known status with its fraction, a one-sentence summary, findings
 // from the table about the lookup's name, rua URIs only when valid (each
 // mailto: or https:, no "," "!" ";" or whitespace, no duplicates), and a
-// report that survives a proto3 round trip (valid UTF-8 everywhere).
+// report that survives a proto3 round trip (valid UTF-8 everywhere). Each
+// rua URI then goes through ParseRuaDestination (rua_reachability.h), which
+// must give a lower-case host without a trailing dot, an https: path starting
+// with "/" and a cache key of its scheme, or say why it cannot.
 //
 // In `bazel test` this file is linked with //tools:fuzz_driver, which runs
 // the seeds in testdata/fuzz_seeds and deterministic mutations of them. The
@@ -22,6 +25,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "checks/tls_rpt/rua_reachability.h"
 #include "checks/tls_rpt/tlsrpt_record.h"
 #include "mtasts/v1/report.pb.h"
 #include "net/dns_types.h"
@@ -52,6 +56,21 @@ void CheckWellFormed(const net::DnsResult& lookup, const CheckVerdict& verdict,
       Require(c > 0x20 && c < 0x7f && c != ',' && c != '!' && c != ';');
     }
     Require(seen.insert(uri).second);
+    std::string why;
+    const auto d = mtasts::checks::ParseRuaDestination(uri, &why);
+    if (!d.has_value()) {
+      Require(!why.empty());
+      continue;
+    }
+    Require(!d->host.empty() && d->host.back() != '.');
+    Require(d->host == absl::AsciiStrToLower(d->host));
+    const std::string key = d->CacheKey();
+    if (d->kind == mtasts::checks::RuaDestination::Kind::kHttps) {
+      Require(!d->path.empty() && d->path[0] == '/' && d->port != 0);
+      Require(absl::StartsWith(key, "https://"));
+    } else {
+      Require(key == "mailto:" + d->host);
+    }
   }
   Require(evidence.records_size() ==
           static_cast<int>(std::min(

@@ -224,6 +224,10 @@ def scenario_zone(s, mx_spki):
       z.append(f"{owner} IN TXT {txt_rdata(t)}\n")
   for t in s["tlsrpt"] or []:
     z.append(f"_smtp._tls IN TXT {txt_rdata(t)}\n")
+  if s["tlsrpt_host"]:
+    z.append(f"tlsrpt IN A {sc.HTTPS_ADDR}\n")
+  for line in s["extra_records"]:
+    z.append(line + "\n")
   return "".join(z)
 
 
@@ -395,6 +399,18 @@ def nginx_conf(lab, pki, scens):
     ssl_certificate_key {key};
     root {root};
     location = /.well-known/mta-sts.txt {{ {loc} }}
+  }}
+""")
+    if s["tlsrpt_host"]:
+      # An rua collector: reports are POSTed; the checker's GET gets 405.
+      rhost = f"tlsrpt.{s['d']}"
+      rkey, rcrt = pki.leaf(s["name"] + "-tlsrpt", [rhost], s["tlsrpt_host"])
+      servers.append(f"""  server {{
+    listen {sc.HTTPS_ADDR}:443 ssl;
+    server_name {rhost};
+    ssl_certificate {rcrt};
+    ssl_certificate_key {rkey};
+    location / {{ return 405; }}
   }}
 """)
   return d, write_nginx_conf(d, servers)

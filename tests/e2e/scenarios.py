@@ -60,6 +60,11 @@ BASE = {
     "txt": ["v=STSv1; id=2026a1;"],
     "txt_cname": False,        # _mta-sts is a CNAME to the record
     "tlsrpt": ["v=TLSRPTv1; rua=mailto:tlsrpt@{d}"],
+    # An https: rua collector at tlsrpt.{d} on nginx (answering 405 to the
+    # checker's GET): None (no such host) | good | selfsigned.
+    "tlsrpt_host": None,
+    # More zone lines, relative to {d} ("nomail IN MX 0 .").
+    "extra_records": [],
     # (pref, host, address); address None: MX_GOOD_ADDR, but the certificate
     # there does not name the host.
     "mx": [(10, "mx.{d}", MX_GOOD_ADDR)],
@@ -243,8 +248,22 @@ SCENARIOS = [
          checks={"mx_match": "FAIL"},
          codes=["MX_MATCH_HOST_UNMATCHED", "MX_MATCH_STALE_PATTERN"],
          absent=["MX_MATCH_ALL_COVERED"], score=CAPPED),
+    # The collector answers the GET with 405 over a valid certificate: it
+    # can receive reports (information only).
     dict(name="tlsrpt-https", tlsrpt=["v=TLSRPTv1; rua=https://tlsrpt.{d}/r"],
-         codes=BASE["codes"]),
+         tlsrpt_host="good", codes=BASE["codes"] + ["TLSRPT_RUA_REACHABLE"]),
+    # Every rua destination is broken for every reporter: a mail domain with
+    # a null MX, a collector with a self-signed certificate, a collector host
+    # that does not exist. The record is valid but reports go nowhere:
+    # tls_rpt FAIL, 0 of its 10, so 90.
+    dict(name="tlsrpt-rua-broken",
+         tlsrpt=["v=TLSRPTv1; rua=mailto:r@nomail.{d},https://tlsrpt.{d}/r,"
+                 "https://gone.{d}/r"],
+         tlsrpt_host="selfsigned", extra_records=["nomail IN MX 0 ."],
+         checks={"tls_rpt": "FAIL"},
+         codes=["TLSRPT_VALID", "TLSRPT_RUA_MAILTO_NO_MAIL",
+                "TLSRPT_RUA_HTTPS_BROKEN"],
+         absent=["TLSRPT_RUA_REACHABLE"], score=90),
     # tls_rpt FAIL: 0 of its 10, so 90.
     dict(name="tlsrpt-missing", tlsrpt=None, checks={"tls_rpt": "FAIL"},
          codes=["TLSRPT_MISSING"], absent=["TLSRPT_VALID"], score=90),
@@ -299,15 +318,16 @@ SCENARIOS = [
     dict(name="dane-match", dane=True,
          codes=BASE["codes"] + ["DANE_USABLE", "DANE_MATCHES"]),
     # RFC 7505 null MX: no mail host to match or probe (both SKIPPED); mode
-    # none earns no policy_content points: 15 + 15 + 0 + 10 + 5 = 45 of 80 =
-    # 56.25 -> 56.
+    # none earns no policy_content points; the TLS-RPT mailbox is at the
+    # domain itself, which accepts no mail, so tls_rpt FAILs: 15 + 15 + 0 +
+    # 0 + 5 = 35 of 80 = 43.75 -> 44.
     dict(name="null-mx", null_mx=True, mx=[],
          policy="version: STSv1\nmode: none\nmax_age: 86400\n", state="DISABLED",
          checks={"policy_content": "WARN", "mx_match": "SKIPPED",
-                 "mx_tls": "SKIPPED"},
+                 "mx_tls": "SKIPPED", "tls_rpt": "FAIL"},
          codes=["MX_NULL", "MX_MATCH_NULL_MX", "POLICY_NONE_MODE",
-                "DNSSEC_SECURE"],
-         absent=["MX_TLS_VALID"], score=56),
+                "DNSSEC_SECURE", "TLSRPT_RUA_MAILTO_NO_MAIL"],
+         absent=["MX_TLS_VALID"], score=44),
     dict(name="idn", domain="bücher-idn", codes=BASE["codes"]),
 ]
 

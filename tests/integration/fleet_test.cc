@@ -60,6 +60,13 @@ fakes::FakeDnsServer::Handler FleetZone(int seed) {
     delays->push_back(absl::Milliseconds(absl::Uniform(gen, 0, 40)));
   }
   return [delays](const DnsQuery& q) -> DnsReply {
+    // The TLS-RPT mailbox's domain: no MX, an address (implicit MX), so the
+    // tls_rpt check finds it reachable (one check shared by every domain).
+    if (q.name == "fleet.example") {
+      return q.type == static_cast<uint16_t>(fakes::DnsType::kA)
+                 ? DnsReply::Records({DnsRecord::A("192.0.2.25")})
+                 : DnsReply::NoData();
+    }
     const int index = DomainIndex(q.name);
     if (index < 0) return DnsReply::NxDomain();
     if (q.type == static_cast<uint16_t>(fakes::DnsType::kTxt) &&
