@@ -14,6 +14,7 @@
 // max_stream_failures failures in a row that answered nothing.
 #include <algorithm>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -88,25 +89,24 @@ std::string FleetPositionMessage(const std::string& message, int64_t index) {
 
 class Spreader {
  public:
-  Spreader(const Client::EntrySource& source, const FleetOptions& options,
-           std::vector<std::shared_ptr<grpc::Channel>> channels, std::vector<Backend> backends)
-      : source_(source), options_(options), deadline_(options.timeout == absl::InfiniteDuration()
-                                                          ? absl::InfiniteFuture()
-                                                          : absl::Now() + options.timeout) {
-    for (size_t i = 0; i < channels.size(); ++i) {
-      auto b = std::make_unique<BackendState>();
-      b->stub = v1::MtaStsChecker::NewStub(channels[i]);
-      b->stats.address = backends[i].target;
-      backends_.push_back(std::move(b));
-    }
-  }
+  using ChannelFactory = std::function<std::shared_ptr<grpc::Channel>(const Backend&)>;
+  using Resolver = std::function<absl::StatusOr<std::vector<Backend>>()>;
 
-  absl::Status Run(const Client::EventSink& on_event, FleetStats* stats) {
+  // `resolve` (may be empty) finds the target's backends again after a
+  // stream failure (a dns:/// name whose addresses may have changed).
+  Spreader(const Client::EntrySource& source, const FleetOptions& options,
+           ChannelFactory make_channel, Resolver resolve)
+      : source_(source),
+        options_(options),
+        deadline_(options.timeout == absl::InfiniteDuration() ? absl::InfiniteFuture()
+                                                               : absl::Now() + options.timeout),
+        make_channel_(std::move(make_channel)),
+        resolve_(std::move(resolve)) {}
+
+  absl::Status Run(const std::vector<Backend>& backends, const Client::EventSink& on_event,
+                   FleetStats* stats) {
     const absl::Time started = absl::Now();
-    std::vector<std::thread> workers;
-    for (size_t i = 0; i < backends_.size(); ++i) {
-      workers.emplace_back([this, i] { Work(i); });
-    }
+    AddBackends(backends);
     FleetSummaryBuilder summary;
     while (true) {
       std::deque<v1::FleetEvent> batch;
@@ -128,7 +128,16 @@ class Spreader {
       }
       if (over && batch.empty()) break;
     }
-    for (std::thread& t : workers) t.join();
+    // Workers added by a re-resolution while the first ones ran are joined too.
+    while (true) {
+      std::vector<std::thread> workers;
+      {
+        absl::MutexLock lock(&mu_);
+        workers.swap(workers_);
+      }
+      if (workers.empty()) break;
+      for (std::thread& t : workers) t.join();
+    }
     absl::MutexLock lock(&mu_);
     if (stats != nullptr) {
       stats->backends = static_cast<int>(backends_.size());
@@ -158,6 +167,23 @@ class Spreader {
     FleetStats::BackendStats stats;
   };
 
+  // A worker for each backend not seen yet (by target), unless the fleet is over.
+  void AddBackends(const std::vector<Backend>& found) {
+    absl::MutexLock lock(&mu_);
+    for (const Backend& b : found) {
+      if (Over()) return;
+      bool known = false;
+      for (const auto& have : backends_) known = known || have->stats.address == b.target;
+      if (known) continue;
+      auto state = std::make_unique<BackendState>();
+      state->stub = v1::MtaStsChecker::NewStub(make_channel_(b));
+      state->stats.address = b.target;
+      BackendState* raw = state.get();
+      backends_.push_back(std::move(state));
+      workers_.emplace_back([this, raw] { Work(*raw); });
+    }
+  }
+
   // Every entry answered, or the fleet ended with an error.
   bool Over() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return complete_ || !fatal_.ok(); }
 
@@ -173,8 +199,7 @@ class Spreader {
 
   // One backend: streams one after the other until the fleet is over or the
   // backend is given up.
-  void Work(size_t b) {
-    BackendState& backend = *backends_[b];
+  void Work(BackendState& backend) {
     while (true) {
       {
         absl::MutexLock lock(&mu_);
@@ -189,14 +214,13 @@ class Spreader {
           if (Over()) return;
         }
       }
-      if (!RunStream(b)) return;
+      if (!RunStream(backend)) return;
     }
   }
 
   // One stream on backend b. False when the backend is done with (fleet over,
   // or given up).
-  bool RunStream(size_t b) {
-    BackendState& backend = *backends_[b];
+  bool RunStream(BackendState& backend) {
     grpc::ClientContext context;
     if (deadline_ != absl::InfiniteFuture()) context.set_deadline(absl::ToChronoTime(deadline_));
     int stream;
@@ -209,7 +233,7 @@ class Spreader {
       ++backend.stats.streams;
     }
     auto call = backend.stub->StreamFleet(&context);
-    std::thread writer([&] { Send(b, stream, *call); });
+    std::thread writer([&] { Send(backend, stream, *call); });
     int64_t answered_here = 0;
     bool summary = false;
     v1::FleetEvent event;
@@ -251,55 +275,74 @@ class Spreader {
     writer.join();
     const grpc::Status status = call->Finish();
 
+    bool given_up = false;
+    bool reresolve = false;
+    absl::Status why;
+    {
+      absl::MutexLock lock(&mu_);
+      open_calls_.erase(std::find(open_calls_.begin(), open_calls_.end(), &context));
+      // Whatever this stream was sent and did not answer goes back to the queue
+      // (front, in fleet order) for any stream with room.
+      std::vector<int64_t> back;
+      for (auto& [index, entry] : outstanding_) {
+        if (entry.stream == stream) {
+          entry.stream = -1;
+          back.push_back(index);
+        }
+      }
+      pending_.insert(pending_.begin(), back.begin(), back.end());
+      resent_ += static_cast<int64_t>(back.size());
+      backend.stats.resent_from += static_cast<int64_t>(back.size());
+      backend.inflight = 0;
+      // A normal end: the fleet is complete.
+      if (status.ok() && summary && back.empty()) return false;
+      if (Over()) return false;
+      why = FromGrpc(status);
+      if (why.ok()) why = absl::InternalError("the stream ended without answering every entry");
+      backend.stats.last_error = why.ToString();
+      ++backend.stats.failed_streams;
+      if (EndsFleet(why.code())) {
+        EndLocked(why);
+        return false;
+      }
+      backend.failures = answered_here > 0 ? 1 : backend.failures + 1;
+      if (backend.failures >= options_.max_stream_failures) {
+        backend.stats.given_up = true;
+        given_up = true;
+        ++given_up_;
+      }
+      // The name may point elsewhere now: look again, at most once per
+      // max_retry_backoff for the whole fleet.
+      if (resolve_ && absl::Now() >= next_resolve_) {
+        reresolve = true;
+        next_resolve_ = absl::Now() + options_.max_retry_backoff;
+      }
+    }
+    if (reresolve) {
+      // Without the lock: getaddrinfo may take its time.
+      absl::StatusOr<std::vector<Backend>> found = resolve_();
+      if (found.ok()) AddBackends(*found);
+    }
     absl::MutexLock lock(&mu_);
-    open_calls_.erase(std::find(open_calls_.begin(), open_calls_.end(), &context));
-    // Whatever this stream was sent and did not answer goes back to the queue
-    // (front, in fleet order) for any stream with room.
-    std::vector<int64_t> back;
-    for (auto& [index, entry] : outstanding_) {
-      if (entry.stream == stream) {
-        entry.stream = -1;
-        back.push_back(index);
-      }
+    if (given_up && given_up_ == static_cast<int>(backends_.size())) {
+      EndLocked(absl::UnavailableError(absl::StrCat("every backend failed; ", outstanding_.size(),
+                                                    " entries unanswered; last: ",
+                                                    why.ToString())));
     }
-    pending_.insert(pending_.begin(), back.begin(), back.end());
-    resent_ += static_cast<int64_t>(back.size());
-    backend.stats.resent_from += static_cast<int64_t>(back.size());
-    backend.inflight = 0;
-    if (status.ok() && summary && back.empty()) return false;  // normal end: the fleet is complete
-    if (Over()) return false;
-    absl::Status why = FromGrpc(status);
-    if (why.ok()) why = absl::InternalError("the stream ended without answering every entry");
-    backend.stats.last_error = why.ToString();
-    ++backend.stats.failed_streams;
-    if (EndsFleet(why.code())) {
-      EndLocked(why);
-      return false;
-    }
-    backend.failures = answered_here > 0 ? 1 : backend.failures + 1;
-    if (backend.failures >= options_.max_stream_failures) {
-      backend.stats.given_up = true;
-      if (++given_up_ == static_cast<int>(backends_.size())) {
-        EndLocked(absl::UnavailableError(absl::StrCat(
-            "every backend failed; ", outstanding_.size(), " entries unanswered; last: ",
-            why.ToString())));
-      }
-      return false;
-    }
-    return true;
+    return !given_up;
   }
 
   // The writer of one stream: entries while it has room, half-close once the
   // whole fleet is answered.
-  void Send(size_t b, int stream, grpc::ClientReaderWriter<v1::FleetRequest, v1::FleetEvent>& call) {
-    BackendState& backend = *backends_[b];
-    const size_t max_deliver = static_cast<size_t>(options_.window) * backends_.size();
+  void Send(BackendState& backend, int stream,
+            grpc::ClientReaderWriter<v1::FleetRequest, v1::FleetEvent>& call) {
     while (true) {
       v1::FleetRequest request;
       {
         absl::MutexLock lock(&mu_);
         auto can_act = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
           if (Over() || dead_streams_.count(stream) > 0) return true;
+          const size_t max_deliver = static_cast<size_t>(options_.window) * backends_.size();
           if (backend.inflight >= options_.window || deliver_.size() >= max_deliver) return false;
           return !pending_.empty() || (!source_done_ && !source_busy_);
         };
@@ -357,9 +400,14 @@ class Spreader {
   const Client::EntrySource& source_;
   const FleetOptions options_;
   const absl::Time deadline_;
-  std::vector<std::unique_ptr<BackendState>> backends_;
+  const ChannelFactory make_channel_;
+  const Resolver resolve_;
 
   absl::Mutex mu_;
+  // Workers hold their BackendState by pointer: the vector only grows.
+  std::vector<std::unique_ptr<BackendState>> backends_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::thread> workers_ ABSL_GUARDED_BY(mu_);  // not joined yet
+  absl::Time next_resolve_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::map<int64_t, Entry> outstanding_ ABSL_GUARDED_BY(mu_);  // taken, unanswered
   std::deque<int64_t> pending_ ABSL_GUARDED_BY(mu_);  // to send again
   std::deque<v1::FleetEvent> deliver_ ABSL_GUARDED_BY(mu_);
@@ -390,25 +438,26 @@ absl::Status Client::Fleet(const EntrySource& next_entry, const EventSink& on_ev
   }
   absl::StatusOr<std::vector<Backend>> backends = ResolveBackends(target_);
   if (!backends.ok()) return backends.status();
-  std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (const Backend& b : *backends) {
-    if (backends->size() == 1 && b.target == target_) {
-      channels.push_back(channel_);
-      continue;
-    }
+  auto make_channel = [this](const Backend& b) -> std::shared_ptr<grpc::Channel> {
+    if (b.target == target_) return channel_;
     grpc::ChannelArguments args = args_;
     if (!b.authority.empty()) {
       // The name the caller gave, not the address: TLS checks the server's
       // certificate against it.
       args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, b.authority);
-      if (tls_) {
-        args.SetSslTargetNameOverride(b.authority.substr(0, b.authority.rfind(':')));
-      }
+      if (tls_) args.SetSslTargetNameOverride(b.authority.substr(0, b.authority.rfind(':')));
     }
-    channels.push_back(grpc::CreateCustomChannel(b.target, credentials_, args));
+    return grpc::CreateCustomChannel(b.target, credentials_, args);
+  };
+  Spreader::Resolver resolve;
+  // Only names can change their addresses.
+  if (backends->size() != 1 || (*backends)[0].target != target_) {
+    if (absl::StartsWith(target_, "dns:")) {
+      resolve = [this] { return ResolveBackends(target_); };
+    }
   }
-  Spreader spreader(next_entry, options, std::move(channels), *std::move(backends));
-  return spreader.Run(on_event, stats);
+  Spreader spreader(next_entry, options, make_channel, resolve);
+  return spreader.Run(*backends, on_event, stats);
 }
 
 absl::Status Client::Fleet(const EntrySource& next_entry, const EventSink& on_event,
