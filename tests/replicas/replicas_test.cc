@@ -19,6 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -38,6 +39,7 @@ namespace {
 using ::testing::HasSubstr;
 
 std::string server_binary;
+std::string cli_binary;
 
 constexpr int kDomains = 2000;
 constexpr int kInvalid = 20;  // entries that are not host names: error events
@@ -313,15 +315,61 @@ TEST(ReplicasTest, SigtermTurnsHealthNotServingThenDrainsThenExits) {
   EXPECT_TRUE(LogHas(lab->Log(0), "\"event\":\"stopped\""));
 }
 
+// The CLI, as a user runs it: one --server with three addresses, a domain
+// list file; every domain printed once, and a summary saying the fleet was
+// spread over the three.
+TEST(ReplicasTest, CliSpreadsAFleetOverEveryReplica) {
+  constexpr int kListed = 300;
+  auto lab = StartLab(3, kListed);
+  ASSERT_NE(lab, nullptr);
+  const std::string list = absl::StrCat(::testing::TempDir(), "/replicas_list.txt");
+  {
+    FILE* f = fopen(list.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    for (int i = 0; i < kListed; ++i) fprintf(f, "%s c%d\n", ReplicaLab::Domain(i).c_str(), i);
+    fclose(f);
+  }
+  const std::string command =
+      absl::StrCat(cli_binary, " --server ", lab->Target(), " --timeout 5m --checks ",
+                   absl::StrJoin(LabChecks(), ","), " fleet ", list, " 2>&1");
+  FILE* out = popen(command.c_str(), "r");
+  ASSERT_NE(out, nullptr);
+  std::string text;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof(buffer), out)) > 0) text.append(buffer, n);
+  const int status = pclose(out);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << text;
+  // Result lines ("A  100 ENFORCED     d0042.test [c42]"); the summary's
+  // slowest domains are indented.
+  std::map<std::string, int> printed;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (line.empty() || line[0] == ' ' || !absl::EndsWith(line, "]")) continue;
+    const size_t space = line.rfind(" d");
+    if (space != absl::string_view::npos) ++printed[std::string(line.substr(space + 1))];
+  }
+  ASSERT_EQ(printed.size(), static_cast<size_t>(kListed)) << text;
+  for (int i = 0; i < kListed; ++i) {
+    EXPECT_EQ(printed[absl::StrCat(ReplicaLab::Domain(i), " [c", i, "]")], 1) << i;
+  }
+  EXPECT_THAT(text, HasSubstr(absl::StrCat(kListed, " received, ", kListed, " reported, 0 errors")));
+  EXPECT_THAT(text, HasSubstr("Spread over 3 backends:"));
+  EXPECT_THAT(text, HasSubstr("; 0 entries re-sent"));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_THAT(text, HasSubstr(absl::StrCat("ipv4:127.0.0.1:", lab->port(i), " ")));
+  }
+}
+
 }  // namespace
 }  // namespace mtasts::testing
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  if (argc != 2) {
-    fprintf(stderr, "usage: replicas_test <mtasts_server>\n");
+  if (argc != 3) {
+    fprintf(stderr, "usage: replicas_test <mtasts_server> <mtasts>\n");
     return 2;
   }
   mtasts::testing::server_binary = argv[1];
+  mtasts::testing::cli_binary = argv[2];
   return RUN_ALL_TESTS();
 }
