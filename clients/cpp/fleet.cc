@@ -138,17 +138,19 @@ class Spreader {
       if (workers.empty()) break;
       for (std::thread& t : workers) t.join();
     }
-    absl::MutexLock lock(&mu_);
-    if (stats != nullptr) {
-      stats->backends = static_cast<int>(backends_.size());
-      stats->entries = next_index_;
-      stats->answered = answered_;
-      stats->resent = resent_;
-      stats->duplicates = duplicates_;
-      stats->per_backend.clear();
-      for (const auto& b : backends_) stats->per_backend.push_back(b->stats);
+    {
+      absl::MutexLock lock(&mu_);
+      if (stats != nullptr) {
+        stats->backends = static_cast<int>(backends_.size());
+        stats->entries = next_index_;
+        stats->answered = answered_;
+        stats->resent = resent_;
+        stats->duplicates = duplicates_;
+        stats->per_backend.clear();
+        for (const auto& b : backends_) stats->per_backend.push_back(b->stats);
+      }
+      if (!fatal_.ok()) return fatal_;
     }
-    if (!fatal_.ok()) return fatal_;
     v1::FleetEvent last;
     *last.mutable_summary() = summary.Build(absl::Now() - started);
     on_event(last);
