@@ -265,8 +265,17 @@ absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings
 void MtaStsServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
+  const absl::Time deadline = absl::Now() + grace;
+  // Health first (overall and per service), so balancers and clients that
+  // watch it stop sending; then fleet streams drain: they stop reading, answer
+  // what they admitted and end with UNAVAILABLE, so their clients resend the
+  // rest elsewhere (docs/design.md §3.7). CheckDomain is still served until
+  // every stream is gone or the grace is spent; then gRPC stops accepting
+  // calls and cancels those still running at the deadline.
   if (auto* health = server_->GetHealthCheckService()) health->SetServingStatus(false);
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  service_->BeginDrain();
+  service_->AwaitStreamsClosed(deadline);
+  server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
 }
 

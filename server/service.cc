@@ -104,6 +104,44 @@ absl::Status MtaStsService::AtInflightLimit() const {
                                                    " domains in flight; retry later"));
 }
 
+void MtaStsService::BeginDrain() {
+  absl::MutexLock lock(&streams_mu_);
+  if (draining_) return;
+  draining_ = true;
+  for (DrainableStream* stream : streams_) stream->Drain();
+}
+
+bool MtaStsService::draining() const {
+  absl::MutexLock lock(&streams_mu_);
+  return draining_;
+}
+
+bool MtaStsService::AwaitStreamsClosed(absl::Time deadline) const {
+  absl::MutexLock lock(&streams_mu_);
+  auto none = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(streams_mu_) { return streams_.empty(); };
+  streams_mu_.AwaitWithDeadline(absl::Condition(&none), deadline);
+  return streams_.empty();
+}
+
+bool MtaStsService::RegisterStream(DrainableStream* stream) {
+  absl::MutexLock lock(&streams_mu_);
+  if (draining_) return false;
+  streams_.push_back(stream);
+  return true;
+}
+
+void MtaStsService::UnregisterStream(DrainableStream* stream) {
+  absl::MutexLock lock(&streams_mu_);
+  streams_.erase(std::remove(streams_.begin(), streams_.end(), stream), streams_.end());
+}
+
+absl::Status MtaStsService::DrainingStatus(int answered) {
+  return absl::UnavailableError(absl::StrCat(
+      "server draining: ", answered,
+      " entries of this stream were answered; the others were not checked here, send them "
+      "to another replica"));
+}
+
 absl::StatusOr<AdmittedDomain> MtaStsService::Validate(const std::string& domain,
                                                        const v1::CheckOptions& options,
                                                        absl::Time call_deadline) const {
@@ -220,12 +258,39 @@ class CheckDomainReactor final : public grpc::ServerUnaryReactor {
 // Lifetime: deleted when gRPC is done with it AND every run has called back
 // AND it is out of the service's queue (no OnAdmitted can come).
 class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
-                           public AdmissionWaiter {
+                           public AdmissionWaiter,
+                           public DrainableStream {
  public:
   FleetReactor(MtaStsService* service, grpc::CallbackServerContext* context)
       : service_(service), context_(context), peer_(Peer(context)) {
+    registered_ = service_->RegisterStream(this);
     absl::MutexLock lock(&mu_);
+    if (!registered_) {
+      // The server is draining: nothing is read, the client goes elsewhere.
+      FinishLocked(ToGrpcStatus(MtaStsService::DrainingStatus(0)));
+      return;
+    }
     MaybeReadLocked();
+  }
+
+  ~FleetReactor() {
+    if (registered_) service_->UnregisterStream(this);
+  }
+
+  // Stops reading; the entries admitted run to their end and are answered,
+  // then the stream ends with UNAVAILABLE (MaybeFinishLocked). An entry
+  // still waiting for a server-wide slot is dropped unanswered.
+  void Drain() override {
+    absl::MutexLock lock(&mu_);
+    if (finished_ || cancelled_ || grpc_done_ || draining_) return;
+    draining_ = true;
+    // A slot being handed over meanwhile: OnAdmitted sees draining_ and
+    // passes it on.
+    if (waiting_ && service_->CancelWait(this)) {
+      waiting_ = false;
+      held_.reset();
+    }
+    MaybeFinishLocked();
   }
 
   void OnReadDone(bool ok) override {
@@ -233,6 +298,13 @@ class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
     reading_ = false;
     if (!ok) {
       read_done_ = true;
+      MaybeFinishLocked();
+      return;
+    }
+    if (draining_ || finished_ || cancelled_) {
+      // Read while the drain began: not checked, no event; the client
+      // resends it elsewhere.
+      request_.Clear();
       MaybeFinishLocked();
       return;
     }
@@ -288,9 +360,10 @@ class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
       waiting_ = false;
       RawEntry entry = *std::move(held_);
       held_.reset();
-      if (finished_ || cancelled_ || grpc_done_) {
-        release = true;  // nobody to answer: hand the slot on
+      if (finished_ || cancelled_ || grpc_done_ || draining_) {
+        release = true;  // nobody to answer, or draining: hand the slot on
         destroy = grpc_done_ && runs_outstanding_ == 0;
+        if (draining_ && !finished_ && !cancelled_ && !grpc_done_) MaybeFinishLocked();
       } else {
         // Validated when read; validated again for a deadline that starts
         // now, so the wait does not eat the entry's time. Only a call
@@ -397,6 +470,7 @@ class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
         QueueErrorLocked(tag, domain, report.status());
       } else {
         summary_.AddReport(tag, *report);
+        ++answered_;
         v1::FleetEvent event;
         v1::FleetResult* result = event.mutable_result();
         result->set_tag(std::move(tag));
@@ -414,6 +488,7 @@ class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
   void QueueErrorLocked(const std::string& tag, const std::string& domain,
                         const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     ++occupied_;
+    ++answered_;
     summary_.AddError();
     v1::FleetEvent event;
     v1::FleetError* error = event.mutable_error();
@@ -428,7 +503,7 @@ class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
   }
 
   void MaybeReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (reading_ || read_done_ || finished_ || cancelled_ || waiting_) return;
+    if (reading_ || read_done_ || finished_ || cancelled_ || waiting_ || draining_) return;
     if (occupied_ >= service_->options().fleet_max_inflight) return;
     reading_ = true;
     StartRead(&request_);
@@ -443,8 +518,13 @@ class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
   }
 
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (!read_done_ || occupied_ > 0 || waiting_ || writing_ || writing_summary_ ||
-        finished_ || cancelled_) {
+    if (occupied_ > 0 || waiting_ || writing_ || writing_summary_ || finished_ || cancelled_) {
+      return;
+    }
+    if (!read_done_) {
+      // Draining: every admitted entry is answered and written. A read still
+      // pending completes (not ok) after Finish.
+      if (draining_) FinishLocked(ToGrpcStatus(MtaStsService::DrainingStatus(answered_)));
       return;
     }
     writing_summary_ = true;
@@ -510,6 +590,11 @@ class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool grpc_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  // Events queued (results and errors).
+  int answered_ ABSL_GUARDED_BY(mu_) = 0;
+  // In the service's stream registry (false: the server was draining).
+  bool registered_ = false;
   FleetSummaryBuilder summary_ ABSL_GUARDED_BY(mu_);
 };
 

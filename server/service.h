@@ -12,11 +12,19 @@
 // a fleet stream holds the entry it read, stops reading (flow control holds
 // its sender back) and waits its turn: freed slots go to waiting streams
 // first come, first served.
+//
+// Draining (BeginDrain, on SIGTERM): open fleet streams stop reading, answer
+// the entries they admitted, then end with UNAVAILABLE "server draining" (a
+// stream the client already half-closed ends normally, with its summary);
+// entries read but not admitted get no event, so a client resends every
+// unanswered entry elsewhere. New streams end so at once. CheckDomain is
+// served as before until the gRPC server stops accepting calls.
 #ifndef MTASTS_SERVER_SERVICE_H_
 #define MTASTS_SERVER_SERVICE_H_
 
 #include <deque>
 #include <memory>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -55,6 +63,18 @@ class AdmissionWaiter {
 
  protected:
   ~AdmissionWaiter() = default;
+};
+
+// An open fleet stream, as the service's drain sees it.
+class DrainableStream {
+ public:
+  // Stop reading entries; end the stream once the admitted ones are answered.
+  // Called with the service's stream registry locked; may take the stream's
+  // own lock. A no-op for a stream that has already ended.
+  virtual void Drain() = 0;
+
+ protected:
+  ~DrainableStream() = default;
 };
 
 // Both methods on the callback API, raw.
@@ -104,6 +124,20 @@ class MtaStsService final : public RawCallbackService {
   // Streams waiting for a slot.
   int Waiting() const;
 
+  // Starts draining (see above); idempotent. Call after health turned
+  // NOT_SERVING, so that balancers stop sending first.
+  void BeginDrain();
+  bool draining() const;
+  // Waits until every fleet stream is gone, or `deadline`; true if none is left.
+  bool AwaitStreamsClosed(absl::Time deadline) const;
+  // A new stream registers itself; false while draining (it must then end
+  // with DrainingStatus() and not register). A registered stream
+  // unregisters when it is destroyed.
+  bool RegisterStream(DrainableStream* stream);
+  void UnregisterStream(DrainableStream* stream);
+  // The status a stream ends with when the server drains.
+  static absl::Status DrainingStatus(int answered);
+
   engine::Engine& engine() { return *engine_; }
   const ServiceOptions& options() const { return options_; }
 
@@ -115,6 +149,10 @@ class MtaStsService final : public RawCallbackService {
   int peak_inflight_ ABSL_GUARDED_BY(mu_) = 0;
   // Non-empty only at the limit: Release hands each freed slot to the front.
   std::deque<AdmissionWaiter*> waiters_ ABSL_GUARDED_BY(mu_);
+  // Lock order: streams_mu_, then a stream's lock, then mu_.
+  mutable absl::Mutex streams_mu_;
+  bool draining_ ABSL_GUARDED_BY(streams_mu_) = false;
+  std::vector<DrainableStream*> streams_ ABSL_GUARDED_BY(streams_mu_);
 };
 
 }  // namespace mtasts::server

@@ -36,7 +36,6 @@ using ::mtasts::v1::FleetEvent;
 using ::mtasts::v1::FleetRequest;
 using ::mtasts::v1::FleetSummary;
 using ::mtasts::client::Client;
-using ::mtasts::client::FleetCall;
 
 // The writer thread redraws the progress line at most this often; the reader
 // redraws it after every result line it prints.
@@ -166,44 +165,44 @@ class FleetRun {
         progress_(progress) {}
 
   int Run(Client& client) {
-    std::unique_ptr<FleetCall> stream = client.StartFleet(CallTimeout(opts_));
-    std::thread writer([this, &stream] { SendAll(*stream); });
-
+    client::FleetOptions options;
+    options.timeout = CallTimeout(opts_);
+    client::FleetStats stats;
     std::optional<FleetSummary> summary;
     int64_t below = 0;
-    while (std::optional<FleetEvent> next = stream->Next()) {
-      const FleetEvent& event = *next;
-      switch (event.event_case()) {
-        case FleetEvent::kResult:
-          if (opts_.fail_under.has_value() &&
-              event.result().report().score() < *opts_.fail_under) {
-            ++below;
+    // The library spreads the list over every backend of --server and
+    // re-sends what a backend that went away did not answer; each entry's
+    // event arrives here once, the summary last.
+    absl::Status status = client.Fleet(
+        [this]() { return NextEntry(); },
+        [&](const FleetEvent& event) {
+          switch (event.event_case()) {
+            case FleetEvent::kResult:
+              if (opts_.fail_under.has_value() &&
+                  event.result().report().score() < *opts_.fail_under) {
+                ++below;
+              }
+              ++done_;
+              Print(opts_.json ? JsonLine(event)
+                               : RenderFleetResult(event.result(), color_));
+              break;
+            case FleetEvent::kError:
+              ++done_;
+              ++errors_;
+              Print(opts_.json ? JsonLine(event)
+                               : RenderFleetError(event.error(), color_));
+              break;
+            case FleetEvent::kSummary:
+              summary = event.summary();
+              if (opts_.json) Print(JsonLine(event));
+              break;
+            default:
+              // An event kind newer than this client: JSON users may know it.
+              if (opts_.json) Print(JsonLine(event));
+              break;
           }
-          ++done_;
-          Print(opts_.json ? JsonLine(event)
-                           : RenderFleetResult(event.result(), color_));
-          break;
-        case FleetEvent::kError:
-          ++done_;
-          ++errors_;
-          Print(opts_.json ? JsonLine(event)
-                           : RenderFleetError(event.error(), color_));
-          break;
-        case FleetEvent::kSummary:
-          summary = event.summary();
-          if (opts_.json) Print(JsonLine(event));
-          break;
-        default:
-          // An event kind newer than this client: JSON users may know it.
-          if (opts_.json) Print(JsonLine(event));
-          break;
-      }
-    }
-    // Next() returning nullopt means the call is over, so a Send() in
-    // progress fails promptly; the writer can only still be waiting for a
-    // line of input (an interactive stdin), which ends with the user's EOF.
-    writer.join();
-    absl::Status status = stream->Finish();
+        },
+        options, &stats);
 
     absl::MutexLock lock(&mu_);
     ClearProgressLocked();
@@ -216,12 +215,17 @@ class FleetRun {
            << done_ << " answered: " << RpcErrorText(status) << "\n";
       return kExitRpcError;
     }
+    const std::string spread = SpreadLine(stats);
     if (!opts_.json) {
       if (summary.has_value()) {
         out_ << RenderFleetSummary(*summary, color_);
+        if (!spread.empty()) out_ << "  " << spread << "\n";
       } else {
         err_ << "mtasts: the server sent no summary\n";
       }
+    } else if (stats.resent > 0) {
+      // stdout stays FleetEvents only.
+      err_ << "mtasts: " << spread << "\n";
     }
     out_.flush();
     if (skipped_ > 0) {
@@ -237,17 +241,32 @@ class FleetRun {
   }
 
  private:
-  // Runs on the writer thread.
-  void SendAll(FleetCall& stream) {
+  // "Spread over 3 backends: ipv4:... 700, ...; 37 entries re-sent (...)";
+  // empty for one backend that never failed.
+  static std::string SpreadLine(const client::FleetStats& stats) {
+    if (stats.backends <= 1 && stats.resent == 0) return "";
+    std::string line = absl::StrCat("Spread over ", stats.backends, " backend",
+                                    stats.backends == 1 ? "" : "s", ":");
+    for (const auto& b : stats.per_backend) {
+      absl::StrAppend(&line, " ", b.address, " ", b.answered,
+                      b.failed_streams > 0 ? " (failed)" : "", ";");
+    }
+    absl::StrAppend(&line, " ", stats.resent, " entries re-sent");
+    return line;
+  }
+
+  // The fleet's source (the library's threads, one at a time): the next
+  // entry of the list, nullopt at its end, or an error when reading it
+  // failed (then the fleet ends without a summary).
+  absl::StatusOr<std::optional<FleetRequest>> NextEntry() {
     std::string line;
-    int64_t line_number = 0;
     while (std::getline(list_, line)) {
-      ++line_number;
+      ++line_number_;
       absl::StatusOr<std::optional<DomainListEntry>> entry =
-          ParseDomainListLine(line, line_number);
+          ParseDomainListLine(line, line_number_);
       if (!entry.ok()) {
         ++skipped_;
-        Warn(absl::StrCat(list_name_, ":", line_number, ": ",
+        Warn(absl::StrCat(list_name_, ":", line_number_, ": ",
                           entry.status().message(), "; line skipped"));
         continue;
       }
@@ -256,29 +275,19 @@ class FleetRun {
       request.set_domain((*entry)->domain);
       request.set_tag((*entry)->tag);
       FillCheckOptions(opts_, request.mutable_options());
-      // Counted before Write() returns: the server may answer first, and the
-      // progress line must never show more done than sent.
+      // Counted when handed over: the server may answer before the write
+      // returns, and the progress line must never show more done than sent.
       ++sent_;
-      // False: the call has ended; Finish() on the reader side says why.
-      if (!stream.Send(request)) {
-        --sent_;
-        return;
-      }
       MaybeDrawProgress();
+      return request;
     }
     if (list_.bad()) {
-      // A half-read list must not look complete: cancel rather than
-      // half-close, so that the server sends no summary.
-      {
-        absl::MutexLock lock(&mu_);
-        input_error_ =
-            absl::StrCat("error reading ", list_name_, " after line ",
-                         line_number, ": ", std::strerror(errno));
-      }
-      stream.Cancel();
-      return;
+      absl::MutexLock lock(&mu_);
+      input_error_ = absl::StrCat("error reading ", list_name_, " after line ",
+                                  line_number_, ": ", std::strerror(errno));
+      return absl::DataLossError(*input_error_);
     }
-    stream.Close();
+    return std::nullopt;
   }
 
   // The event as a JSON line; an empty string (nothing printed) and a warning
@@ -335,7 +344,8 @@ class FleetRun {
   }
 
   const CliOptions& opts_;
-  std::istream& list_;  // Read only by the writer thread.
+  std::istream& list_;  // Read only by the source, one call at a time.
+  int64_t line_number_ = 0;  // Likewise.
   const std::string list_name_;
   std::ostream& out_;  // Written under mu_.
   std::ostream& err_;  // Written under mu_.

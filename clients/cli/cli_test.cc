@@ -197,7 +197,8 @@ class FakeChecker final : public mtasts::v1::MtaStsChecker::Service {
         return grpc::Status(grpc::StatusCode::INTERNAL, "fake checker crashed");
       }
       if (domain == "stall.example") {
-        stalled_.Notify();
+        // The client re-sends it on a new stream after this one fails.
+        if (!stalled_.HasBeenNotified()) stalled_.Notify();
         release_.WaitForNotification();
         return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                             "stalled on purpose");
@@ -526,15 +527,17 @@ TEST_F(CliTest, FleetFromFilePrintsLinePerEntryAndSummary) {
   EXPECT_EQ(r.exit_code, kExitOk) << r.err;
   EXPECT_EQ(r.err, "");
 
+  // On the wire each tag carries the library's sequence number (it matches
+  // events to entries across backends); the output shows the list's tags.
   std::vector<FleetRequest> sent = fake_.fleet_requests();
   ASSERT_EQ(sent.size(), 4);
   EXPECT_EQ(sent[0].domain(), "good.example");
-  EXPECT_EQ(sent[0].tag(), "acme-1");
+  EXPECT_EQ(sent[0].tag(), "0:acme-1");
   EXPECT_EQ(sent[1].domain(), "weak.example");
-  EXPECT_EQ(sent[1].tag(), "4");
-  EXPECT_EQ(sent[2].tag(), "acme-3");
+  EXPECT_EQ(sent[1].tag(), "1:4");
+  EXPECT_EQ(sent[2].tag(), "2:acme-3");
   EXPECT_EQ(sent[3].domain(), "xn--bcher-kva.example");
-  EXPECT_EQ(sent[3].tag(), "7");
+  EXPECT_EQ(sent[3].tag(), "3:7");
 
   std::vector<std::string> lines = Lines(r.out);
   ASSERT_GE(lines.size(), 5);
@@ -627,13 +630,22 @@ TEST_F(CliTest, FleetMalformedLineIsSkippedWithWarning) {
   EXPECT_EQ(fake_.fleet_requests().size(), 1);
 }
 
+// The fake fails every stream at boom.example: the library re-sends the
+// unanswered entries on new streams until the only backend is given up.
 TEST_F(CliTest, FleetStreamFailureExitsOne) {
   CliResult r =
       Run({"fleet", "-"}, "good.example\nboom.example\nweak.example\n");
   EXPECT_EQ(r.exit_code, kExitRpcError);
   EXPECT_THAT(r.out, HasSubstr("good.example [1]"));
+  EXPECT_THAT(r.err, HasSubstr("every backend failed; 2 entries unanswered"));
   EXPECT_THAT(r.err, HasSubstr("INTERNAL: fake checker crashed"));
   EXPECT_THAT(r.out, Not(HasSubstr("Fleet summary")));
+  // good.example once; boom.example on each of the 5 streams.
+  int booms = 0;
+  for (const FleetRequest& q : fake_.fleet_requests()) {
+    if (q.domain() == "boom.example") ++booms;
+  }
+  EXPECT_EQ(booms, 5);
 }
 
 TEST_F(CliTest, FleetProgressOnTerminal) {
@@ -694,9 +706,10 @@ TEST_F(CliTest, FleetRespectsFlowControl) {
   fake_.release_.Notify();
   client.join();
   EXPECT_EQ(before, now) << "the client kept reading a stalled stream";
-  // About a window's worth (64 KiB of ~20-byte requests) plus the client's
-  // own write buffer; an unbounded reader would be far past this.
-  EXPECT_LT(now, 50000);
+  // The client library keeps at most its window (100 entries) unanswered on
+  // a stream, far below the transport's 64 KiB of ~20-byte requests; an
+  // unbounded reader would be far past this.
+  EXPECT_LE(now, 110);
   RecordProperty("lines_read", std::to_string(now));
   EXPECT_EQ(result.exit_code, kExitRpcError);
   EXPECT_THAT(result.err, HasSubstr("RESOURCE_EXHAUSTED"));

@@ -27,7 +27,9 @@ An entry without a tag is tagged with its line number.
 Flags (before or after the command):
   --server HOST:PORT    the checker to call (default: $MTASTS_SERVER, else
                         127.0.0.1:50051); dns:///HOST:PORT or
-                        ipv4:A:PORT,B:PORT spreads calls round-robin; a
+                        ipv4:A:PORT,B:PORT spreads calls round-robin and a
+                        fleet over every address (what a server that dies
+                        or drains did not answer goes to the others); a
                         check is retried while the server is busy or down
   --timeout DURATION    deadline for the call, e.g. 30s, 2m, 1500ms; in fleet
                         mode for the whole stream (default: none)

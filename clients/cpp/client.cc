@@ -73,8 +73,15 @@ std::string ServiceConfigJson(const RetryOptions& retry) {
   return config;
 }
 
-Client::Client(std::shared_ptr<grpc::Channel> channel)
-    : channel_(std::move(channel)), stub_(v1::MtaStsChecker::NewStub(channel_)) {}
+Client::Client(std::shared_ptr<grpc::Channel> channel, std::string target,
+               std::shared_ptr<grpc::ChannelCredentials> credentials, grpc::ChannelArguments args,
+               bool tls)
+    : channel_(std::move(channel)),
+      target_(std::move(target)),
+      credentials_(std::move(credentials)),
+      args_(std::move(args)),
+      tls_(tls),
+      stub_(v1::MtaStsChecker::NewStub(channel_)) {}
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Create(const ClientOptions& options) {
   if (options.target.empty()) return absl::InvalidArgumentError("empty target");
@@ -104,8 +111,9 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(const ClientOptions& opti
   args.SetServiceConfigJSON(ServiceConfigJson(options.retry));
   // A DNS TXT record must not replace the policy above.
   args.SetInt(GRPC_ARG_SERVICE_CONFIG_DISABLE_RESOLUTION, 1);
+  auto channel = grpc::CreateCustomChannel(options.target, credentials, args);
   return std::unique_ptr<Client>(
-      new Client(grpc::CreateCustomChannel(options.target, credentials, args)));
+      new Client(std::move(channel), options.target, credentials, args, options.tls.has_value()));
 }
 
 absl::StatusOr<v1::DomainReport> Client::Check(const std::string& domain,
@@ -159,39 +167,6 @@ void FleetCall::Cancel() { context_.TryCancel(); }
 absl::Status FleetCall::Finish() {
   finished_ = true;
   return FromGrpc(stream_->Finish());
-}
-
-absl::Status Client::Fleet(const EntrySource& next_entry, const EventSink& on_event,
-                           absl::Duration timeout) {
-  std::unique_ptr<FleetCall> call = StartFleet(timeout);
-  absl::Mutex mu;
-  absl::Status source_error;  // guarded by mu
-  std::thread writer([&] {
-    while (true) {
-      absl::StatusOr<std::optional<v1::FleetRequest>> entry = next_entry();
-      if (!entry.ok()) {
-        // A half-sent fleet must not look complete: cancel, no summary.
-        {
-          absl::MutexLock lock(&mu);
-          source_error = entry.status();
-        }
-        call->Cancel();
-        return;
-      }
-      if (!entry->has_value()) {
-        call->Close();
-        return;
-      }
-      if (!call->Send(**entry)) return;  // the call ended; Finish says why
-    }
-  });
-  while (std::optional<v1::FleetEvent> event = call->Next()) on_event(*event);
-  // Next() returning nullopt means the call is over, so a Send() in progress
-  // returns promptly; the writer can only still be inside next_entry().
-  writer.join();
-  absl::Status status = call->Finish();
-  absl::MutexLock lock(&mu);
-  return source_error.ok() ? status : source_error;
 }
 
 }  // namespace mtasts::client

@@ -6,6 +6,11 @@
 //   - CheckDomain retried with backoff on RESOURCE_EXHAUSTED and UNAVAILABLE
 //     (it is read-only, so safe), by gRPC's own retry policy, within the
 //     call's timeout; StreamFleet is never retried;
+//   - a fleet spread over every backend of the target (one stream per
+//     backend, entries to whichever has room), with failover: entries a
+//     backend did not answer (killed, draining, unreachable) are re-sent to
+//     the others, every entry is reported exactly once, and the summary is
+//     the whole fleet's;
 //   - errors as absl::Status carrying the gRPC code and message.
 //
 //   auto client = mtasts::client::Client::Create({.target = "dns:///checker:50051"});
@@ -32,6 +37,8 @@
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
 #include "grpcpp/support/sync_stream.h"
 #include "mtasts/v1/service.grpc.pb.h"
 
@@ -64,6 +71,45 @@ struct ClientOptions {
   std::string target = "127.0.0.1:50051";
   std::optional<TlsOptions> tls;  // unset: plaintext
   RetryOptions retry;
+};
+
+// How Client::Fleet spreads a fleet over the target's backends (see
+// clients/cpp/backends.h for what a backend is).
+struct FleetOptions {
+  // Bounds the whole fleet, failovers included (infinite: no deadline).
+  absl::Duration timeout = absl::InfiniteDuration();
+  // Entries sent to one backend and not yet answered. The server's own
+  // per-stream limit (--fleet_max_inflight, default 100) is the natural value:
+  // more only waits in transport buffers, and is re-sent if that backend dies.
+  int window = 100;
+  // A backend whose streams fail this many times in a row without answering
+  // anything is given up for this fleet; when every backend is, the fleet
+  // fails with UNAVAILABLE.
+  int max_stream_failures = 5;
+  // Wait before a failed backend gets a new stream: doubles per failure in a
+  // row, up to max_retry_backoff.
+  absl::Duration retry_backoff = absl::Milliseconds(250);
+  absl::Duration max_retry_backoff = absl::Seconds(4);
+};
+
+// What a spread fleet did, for the caller's own summary line.
+struct FleetStats {
+  struct BackendStats {
+    std::string address;         // the backend's target, e.g. "ipv4:10.0.0.1:50051"
+    int64_t sent = 0;            // entries written to it (re-sends included)
+    int64_t answered = 0;        // entries it answered (the events passed on)
+    int streams = 0;             // streams opened to it
+    int failed_streams = 0;      // streams that ended without answering all they got
+    int64_t resent_from = 0;     // of its entries, re-sent elsewhere
+    bool given_up = false;       // max_stream_failures reached
+    std::string last_error;      // the last failed stream's status
+  };
+  int backends = 0;
+  int64_t entries = 0;     // entries taken from the source
+  int64_t answered = 0;    // entries reported (each once)
+  int64_t resent = 0;      // entries sent again after their stream ended unanswered
+  int64_t duplicates = 0;  // answers dropped because the entry already had one
+  std::vector<BackendStats> per_backend;
 };
 
 // One StreamFleet call. Send() and Close() may run on one thread while
@@ -120,19 +166,37 @@ class Client {
   using EntrySource = std::function<absl::StatusOr<std::optional<v1::FleetRequest>>()>;
   using EventSink = std::function<void(const v1::FleetEvent&)>;
 
-  // Streams a fleet: `next_entry` runs on a thread of Fleet's own and is asked
-  // for the next entry only when the stream takes it (nothing is buffered
-  // beyond the transport's window); `on_event` runs on the calling thread for
-  // every event, the summary last. Returns when the stream is over: OK, the
-  // source's error, or the call's gRPC status.
+  // Streams a fleet over every backend of the target (one StreamFleet call
+  // per backend at a time). `next_entry` runs on threads of Fleet's own, one
+  // call at a time, and is asked for an entry only when a stream has room
+  // (FleetOptions::window); `on_event` runs on the calling thread for every
+  // entry exactly once, in completion order, with the caller's tag, then for
+  // the fleet's summary, built from those events (the servers' own per-stream
+  // summaries are not passed on). A backend that fails mid-fleet has its
+  // unanswered entries re-sent to the others (stats->resent).
+  // Returns OK once every entry is answered; otherwise, with no summary: the
+  // source's error, DEADLINE_EXCEEDED (the timeout), UNAVAILABLE when every
+  // backend was given up, a status no other backend would answer
+  // differently (UNAUTHENTICATED, PERMISSION_DENIED, UNIMPLEMENTED, ...), or
+  // INVALID_ARGUMENT for bad options or target. `stats` (may be null) is
+  // filled in either case.
+  absl::Status Fleet(const EntrySource& next_entry, const EventSink& on_event,
+                     const FleetOptions& options, FleetStats* stats = nullptr);
   absl::Status Fleet(const EntrySource& next_entry, const EventSink& on_event,
                      absl::Duration timeout = absl::InfiniteDuration());
 
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
 
  private:
-  explicit Client(std::shared_ptr<grpc::Channel> channel);
+  Client(std::shared_ptr<grpc::Channel> channel, std::string target,
+         std::shared_ptr<grpc::ChannelCredentials> credentials, grpc::ChannelArguments args,
+         bool tls);
   std::shared_ptr<grpc::Channel> channel_;
+  // What the per-backend channels of a fleet are built from.
+  const std::string target_;
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
+  const grpc::ChannelArguments args_;
+  const bool tls_;
   std::unique_ptr<v1::MtaStsChecker::Stub> stub_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -247,6 +248,115 @@ TEST(ClientTest, DnsTargetResolvesAndConnects) {
   auto client = MakeClient(absl::StrCat("dns:///localhost:", lab->server().port()));
   absl::StatusOr<v1::DomainReport> report = client->Check("example.com", {"txt"}, absl::Seconds(20));
   EXPECT_TRUE(report.ok()) << report.status();
+}
+
+// A port nothing listens on: a lab's, after the lab is gone.
+int DeadPort() {
+  auto lab = TestLab::Start({});
+  return lab->server().port();
+}
+
+struct FleetRun {
+  absl::Status status;
+  std::map<std::string, int> answers;  // tag -> events
+  std::vector<v1::FleetSummary> summaries;
+  FleetStats stats;
+};
+
+FleetRun RunFleet(Client& client, int entries, const FleetOptions& options) {
+  FleetRun run;
+  int next = 0;
+  run.status = client.Fleet(
+      [&]() -> absl::StatusOr<std::optional<v1::FleetRequest>> {
+        if (next == entries) return std::nullopt;
+        ++next;
+        return Entry(absl::StrCat("d", next, ".example"), absl::StrCat("t", next));
+      },
+      [&](const v1::FleetEvent& event) {
+        if (event.has_summary()) {
+          run.summaries.push_back(event.summary());
+        } else {
+          ++run.answers[event.has_result() ? event.result().tag() : event.error().tag()];
+        }
+      },
+      options, &run.stats);
+  return run;
+}
+
+TEST(ClientTest, FleetIsSpreadOverEveryBackend) {
+  auto one = TestLab::Start({});
+  auto two = TestLab::Start({});
+  auto client = MakeClient(absl::StrCat("ipv4:", Address(*one), ",", Address(*two)));
+  FleetRun run = RunFleet(*client, 60, {.timeout = absl::Seconds(60), .window = 5});
+  ASSERT_TRUE(run.status.ok()) << run.status;
+  ASSERT_THAT(run.answers, SizeIs(60));
+  for (const auto& [tag, n] : run.answers) EXPECT_EQ(n, 1) << tag;
+  ASSERT_THAT(run.summaries, SizeIs(1));
+  EXPECT_EQ(run.summaries[0].received(), 60);
+  EXPECT_EQ(run.stats.backends, 2);
+  EXPECT_EQ(run.stats.resent, 0);
+  ASSERT_THAT(run.stats.per_backend, SizeIs(2));
+  EXPECT_GT(run.stats.per_backend[0].answered, 0);
+  EXPECT_GT(run.stats.per_backend[1].answered, 0);
+  EXPECT_EQ(run.stats.per_backend[0].answered + run.stats.per_backend[1].answered, 60);
+  // Both servers really checked domains.
+  int64_t asked_one = 0, asked_two = 0;
+  for (int i = 1; i <= 60; ++i) {
+    asked_one += one->dns().QueriesFor(absl::StrCat("_mta-sts.d", i, ".example"));
+    asked_two += two->dns().QueriesFor(absl::StrCat("_mta-sts.d", i, ".example"));
+  }
+  EXPECT_GT(asked_one, 0);
+  EXPECT_GT(asked_two, 0);
+}
+
+TEST(ClientTest, ADeadBackendsEntriesGoToTheOthers) {
+  const int dead = DeadPort();
+  auto live = TestLab::Start({});
+  auto client =
+      MakeClient(absl::StrCat("ipv4:127.0.0.1:", dead, ",", Address(*live)));
+  FleetRun run = RunFleet(*client, 30,
+                          {.timeout = absl::Seconds(60), .window = 5,
+                           .retry_backoff = absl::Milliseconds(20),
+                           .max_retry_backoff = absl::Milliseconds(40)});
+  ASSERT_TRUE(run.status.ok()) << run.status;
+  ASSERT_THAT(run.answers, SizeIs(30));
+  for (const auto& [tag, n] : run.answers) EXPECT_EQ(n, 1) << tag;
+  ASSERT_THAT(run.summaries, SizeIs(1));
+  EXPECT_EQ(run.summaries[0].received(), 30);
+  ASSERT_THAT(run.stats.per_backend, SizeIs(2));
+  EXPECT_EQ(run.stats.per_backend[0].answered, 0);
+  EXPECT_GE(run.stats.per_backend[0].failed_streams, 1);
+  EXPECT_THAT(run.stats.per_backend[0].last_error, HasSubstr("UNAVAILABLE"));
+  EXPECT_EQ(run.stats.per_backend[1].answered, 30);
+  EXPECT_EQ(run.stats.duplicates, 0);
+}
+
+TEST(ClientTest, AFleetWithEveryBackendDeadIsUnavailableWithoutSummary) {
+  auto client = MakeClient(absl::StrCat("ipv4:127.0.0.1:", DeadPort(), ",127.0.0.1:", DeadPort()));
+  FleetRun run = RunFleet(*client, 10,
+                          {.timeout = absl::Seconds(60), .max_stream_failures = 3,
+                           .retry_backoff = absl::Milliseconds(10),
+                           .max_retry_backoff = absl::Milliseconds(20)});
+  EXPECT_EQ(run.status.code(), absl::StatusCode::kUnavailable) << run.status;
+  EXPECT_THAT(std::string(run.status.message()), HasSubstr("every backend failed"));
+  EXPECT_THAT(run.summaries, SizeIs(0));
+  EXPECT_THAT(run.answers, SizeIs(0));
+  for (const auto& b : run.stats.per_backend) {
+    EXPECT_TRUE(b.given_up);
+    EXPECT_EQ(b.failed_streams, 3);
+  }
+}
+
+TEST(ClientTest, BadFleetOptionsAreRefused) {
+  auto client = MakeClient("127.0.0.1:1");
+  for (FleetOptions bad : {FleetOptions{.window = 0}, FleetOptions{.max_stream_failures = 0},
+                           FleetOptions{.retry_backoff = absl::ZeroDuration()},
+                           FleetOptions{.retry_backoff = absl::Seconds(2),
+                                        .max_retry_backoff = absl::Seconds(1)}}) {
+    EXPECT_EQ(RunFleet(*client, 1, bad).status.code(), absl::StatusCode::kInvalidArgument);
+  }
+  auto bad_target = MakeClient("ipv4:127.0.0.1:0");
+  EXPECT_EQ(RunFleet(*bad_target, 1, {}).status.code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(ClientTest, BadOptionsAreRefused) {

@@ -1,0 +1,101 @@
+// ReplicaLab: several real mtasts_server processes (replicas) behind one
+// ipv4: target, over fake DNS, HTTPS (policy) and SMTP (MX) servers in this
+// process, all on 127.0.0.1. For the fleet failover tests and the replica
+// speed-up measurement.
+//
+//   auto lab = ReplicaLab::Start({.server_binary = path, .replicas = 3});
+//   client::ClientOptions options{.target = (*lab)->Target()};
+//   ... (*lab)->Signal(0, SIGKILL); (*lab)->WaitExit(0, absl::Seconds(30)) ...
+//
+// The zone: d0000.test ... d<N-1>.test. Every tenth (i % 10 == 3) publishes
+// nothing but its MX (state ABSENT); the others are healthy: _mta-sts TXT
+// "v=STSv1; id=<i>" (so a report names its domain in evidence.sts_id), an
+// enforce policy for mx.fleet.test served over HTTPS with a certificate from
+// the lab's CA, TLS-RPT, and the MX host with STARTTLS. slow.test is healthy
+// too but every DNS answer for it is held `slow_answer`.
+//
+// The replicas are this process's children; the destructor SIGKILLs and
+// reaps any still running, by PID.
+#ifndef MTASTS_TESTS_REPLICAS_REPLICA_LAB_H_
+#define MTASTS_TESTS_REPLICAS_REPLICA_LAB_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <thread>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "tests/fakes/fake_dns_server.h"
+#include "tests/fakes/fake_https_server.h"
+#include "tests/fakes/fake_smtp_server.h"
+#include "tests/fakes/test_certs.h"
+
+namespace mtasts::testing {
+
+struct ReplicaLabOptions {
+  std::string server_binary;  // //server:mtasts_server
+  int replicas = 3;
+  int domains = 2000;
+  absl::Duration slow_answer = absl::Seconds(3);
+  // Extra flags for every replica, e.g. "--config=..." .
+  std::vector<std::string> server_flags;
+};
+
+// The checks a fleet entry asks for: every one whose outcome the fakes decide
+// (dnssec would need signed zones).
+std::vector<std::string> LabChecks();
+
+class ReplicaLab {
+ public:
+  static absl::StatusOr<std::unique_ptr<ReplicaLab>> Start(const ReplicaLabOptions& options);
+  ~ReplicaLab();
+
+  int replicas() const { return static_cast<int>(children_.size()); }
+  // "ipv4:127.0.0.1:<port>,..." over replicas [first, first + count).
+  std::string Target(int first = 0, int count = -1) const;
+  int port(int replica) const { return children_[replica]->port; }
+  pid_t pid(int replica) const { return children_[replica]->pid; }
+
+  static std::string Domain(int i);      // "d0042.test"
+  static bool Healthy(int i) { return i % 10 != 3; }
+
+  // kill(pid, signal) on a replica still running.
+  void Signal(int replica, int signal);
+  // Waits for the replica to exit (or `timeout`); its wait status, or
+  // DEADLINE_EXCEEDED.
+  absl::StatusOr<int> WaitExit(int replica, absl::Duration timeout);
+  // True while the replica has not been reaped and kill(pid, 0) works.
+  bool Running(int replica);
+  // Its stderr lines so far (start-up lines, call log, shutdown events).
+  std::vector<std::string> Log(int replica) const;
+
+  fakes::FakeDnsServer& dns() { return *dns_; }
+
+ private:
+  struct Child {
+    pid_t pid = -1;
+    int port = 0;
+    bool reaped = false;
+    int status = 0;
+    mutable absl::Mutex mu;
+    std::vector<std::string> log ABSL_GUARDED_BY(mu);
+    std::unique_ptr<std::thread> reader;
+  };
+  ReplicaLab() = default;
+  absl::Status StartReplica(const std::vector<std::string>& argv);
+
+  std::unique_ptr<fakes::TestCa> ca_;
+  std::unique_ptr<fakes::FakeHttpsServer> https_;
+  std::unique_ptr<fakes::FakeSmtpServer> smtp_;
+  std::unique_ptr<fakes::FakeDnsServer> dns_;
+  std::string ca_file_;
+  std::vector<std::unique_ptr<Child>> children_;
+};
+
+}  // namespace mtasts::testing
+
+#endif  // MTASTS_TESTS_REPLICAS_REPLICA_LAB_H_
