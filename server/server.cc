@@ -123,38 +123,6 @@ engine::EngineOptions EngineOptionsFor(const ServerSettings& settings,
   engine::EngineOptions engine_options;
   engine_options.reactor_threads = settings.reactor_threads;
   engine_options.dns.servers = settings.dns_servers;
-  std::unique_ptr<net::DnsForwarder> forwarder;
-  if (settings.dns_transport != net::DnsTransportKind::kUdp) {
-    // c-ares and libunbound speak plain DNS to a local forwarder that holds
-    // the one encrypted connection (docs/design.md, "Encrypted resolver
-    // transports"); its certificate is checked against --ca_file.
-    net::DnsForwarderOptions fo;
-    fo.kind = settings.dns_transport;
-    fo.endpoints = settings.dns_stream_endpoints;
-    fo.ca_file = settings.ca_file;
-    fo.max_queries = std::max(limits.dns_max_outstanding * 2, 1024);
-    auto started = net::DnsForwarder::Start(fo);
-    if (!started.ok()) {
-      return absl::Status(started.status().code(),
-                          absl::StrCat(started.status().code() == absl::StatusCode::kInvalidArgument
-                                           ? "--ca_file (for the --dns_transport resolver): "
-                                           : "--dns_transport: ",
-                                       started.status().message()));
-    }
-    forwarder = *std::move(started);
-    engine_options.dns.servers = {forwarder->local()};
-    // The dnssec check's queries travel the same way unless the operator
-    // named a forwarder of its own; it still validates from the trust anchor.
-    if (settings.probe.dnssec_forwarder.empty()) {
-      settings.probe.dnssec_forwarder = absl::StrCat("127.0.0.1:", forwarder->local().port);
-    }
-    engine_options.resolver.set_transport(net::DnsTransportName(settings.dns_transport));
-    for (const auto& e : settings.dns_stream_endpoints) {
-      engine_options.resolver.add_servers(e.display);
-    }
-    net::DnsForwarder* f = forwarder.get();
-    engine_options.resolver_error = [f] { return f->last_error(); };
-  }
   engine_options.dns.attempt_timeout = limits.dns_timeout;
   engine_options.dns.tries = limits.dns_tries;
   engine_options.dns.max_cname_depth = limits.max_cname_depth;
@@ -202,6 +170,39 @@ absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings
   if (!credentials.ok()) return credentials.status();
 
   engine::EngineOptions engine_options = EngineOptionsFor(settings, limits);
+  std::unique_ptr<net::DnsForwarder> forwarder;
+  if (settings.dns_transport != net::DnsTransportKind::kUdp) {
+    // c-ares and libunbound speak plain DNS to a local forwarder that holds
+    // the one encrypted connection (docs/design.md, "Encrypted resolver
+    // transports"); its certificate is checked against --ca_file.
+    net::DnsForwarderOptions fo;
+    fo.kind = settings.dns_transport;
+    fo.endpoints = settings.dns_stream_endpoints;
+    fo.ca_file = settings.ca_file;
+    fo.max_queries = std::max(limits.dns_max_outstanding * 2, 1024);
+    auto started = net::DnsForwarder::Start(fo);
+    if (!started.ok()) {
+      return absl::Status(started.status().code(),
+                          absl::StrCat(started.status().code() == absl::StatusCode::kInvalidArgument
+                                           ? "--ca_file (for the --dns_transport resolver): "
+                                           : "--dns_transport: ",
+                                       started.status().message()));
+    }
+    forwarder = *std::move(started);
+    engine_options.dns.servers = {forwarder->local()};
+    // The dnssec check's queries travel the same way unless the operator
+    // named a forwarder of its own; it still validates from the trust anchor.
+    if (engine_options.probe.dnssec_forwarder.empty()) {
+      engine_options.probe.dnssec_forwarder =
+          absl::StrCat("127.0.0.1:", forwarder->local().port);
+    }
+    engine_options.resolver.set_transport(net::DnsTransportName(settings.dns_transport));
+    for (const auto& e : settings.dns_stream_endpoints) {
+      engine_options.resolver.add_servers(e.display);
+    }
+    net::DnsForwarder* f = forwarder.get();
+    engine_options.resolver_error = [f] { return f->last_error(); };
+  }
   std::unique_ptr<MtaStsServer> server(new MtaStsServer());
   server->dns_forwarder_ = std::move(forwarder);
   if (!settings.metrics_listen.empty()) {
