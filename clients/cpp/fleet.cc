@@ -69,6 +69,61 @@ int64_t EntryIndex(const std::string& tag) {
 
 std::string CallerTag(const std::string& tag) { return tag.substr(tag.find(':') + 1); }
 
+// The groups of the streams' own summaries, as one (docs/api.md, "Several
+// replicas"): counts of the same key added, the most severe outcome kept,
+// examples (caller tags) up to 3, largest first, 20 per kind. Streams that
+// ended without a summary (a killed or draining backend) add none: their
+// entries are in the counts but not in the groups.
+void MergeGroupings(const std::vector<v1::FleetSummary>& from, v1::FleetSummary* into) {
+  std::map<int, v1::FleetGrouping> kinds;
+  std::map<std::pair<int, std::string>, v1::FleetGroup> groups;
+  for (const v1::FleetSummary& s : from) {
+    for (const v1::FleetGrouping& g : s.groupings()) {
+      v1::FleetGrouping& k = kinds[g.kind()];
+      k.set_kind(g.kind());
+      k.set_keys_tracked(std::max(k.keys_tracked(), g.keys_tracked()));
+      k.set_keys_not_sent(k.keys_not_sent() + g.keys_not_sent());
+      k.set_untracked(k.untracked() + g.untracked());
+      for (const v1::FleetGroup& group : g.groups()) {
+        v1::FleetGroup& m = groups[{g.kind(), group.key()}];
+        if (m.key().empty()) {
+          m = group;
+          m.clear_examples();
+        } else {
+          m.set_count(m.count() + group.count());
+          if (group.severity() > m.severity()) {
+            m.set_severity(group.severity());
+            m.set_outcome(group.outcome());
+            m.set_outcome_count(group.outcome_count());
+          } else if (group.outcome() == m.outcome()) {
+            m.set_outcome_count(m.outcome_count() + group.outcome_count());
+          }
+        }
+        for (const auto& e : group.examples()) {
+          if (m.examples_size() >= 3) break;
+          auto* added = m.add_examples();
+          *added = e;
+          added->set_tag(CallerTag(e.tag()));
+        }
+      }
+    }
+  }
+  for (auto& [key, group] : groups) *kinds[key.first].add_groups() = std::move(group);
+  for (auto& [kind, grouping] : kinds) {
+    auto* g = grouping.mutable_groups();
+    std::stable_sort(g->begin(), g->end(), [](const v1::FleetGroup& a, const v1::FleetGroup& b) {
+      if (a.count() != b.count()) return a.count() > b.count();
+      if (a.severity() != b.severity()) return a.severity() > b.severity();
+      return a.key() < b.key();
+    });
+    while (g->size() > 20) {
+      g->RemoveLast();
+      grouping.set_keys_not_sent(grouping.keys_not_sent() + 1);
+    }
+    *into->add_groupings() = std::move(grouping);
+  }
+}
+
 // The server names an entry it could not read by its position in the stream
 // ("entry 7 (tag \"12:cust\"): ..."); on a spread fleet that is the
 // position in one stream of several, so it becomes the entry's position in
@@ -153,6 +208,10 @@ class Spreader {
     }
     v1::FleetEvent last;
     *last.mutable_summary() = summary.Build(absl::Now() - started);
+    {
+      absl::MutexLock lock(&mu_);
+      MergeGroupings(server_summaries_, last.mutable_summary());
+    }
     on_event(last);
     return absl::OkStatus();
   }
@@ -244,8 +303,14 @@ class Spreader {
                          : event.has_error() ? event.mutable_error()->mutable_tag()
                                              : nullptr;
       if (tag == nullptr) {
-        summary = summary || event.has_summary();
-        continue;  // the stream's own summary: the fleet's is built from the events
+        if (event.has_summary()) {
+          summary = true;
+          // The fleet's counts are built from the events; the server's
+          // groups (fleet_summary groupings) are merged from each stream's.
+          absl::MutexLock lock(&mu_);
+          server_summaries_.push_back(event.summary());
+        }
+        continue;
       }
       const int64_t index = EntryIndex(*tag);
       absl::MutexLock lock(&mu_);
@@ -423,6 +488,7 @@ class Spreader {
   absl::Status fatal_ ABSL_GUARDED_BY(mu_);
   int64_t answered_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t resent_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<v1::FleetSummary> server_summaries_ ABSL_GUARDED_BY(mu_);
   int64_t duplicates_ ABSL_GUARDED_BY(mu_) = 0;
   int given_up_ ABSL_GUARDED_BY(mu_) = 0;
 };

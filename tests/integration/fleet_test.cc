@@ -915,11 +915,15 @@ TEST(FleetGroupsTest, SharedHostsAreGroupedWithTheirOutcomes) {
               ElementsAre(absl::StrCat(kRua, "=30"), absl::StrCat(kRuaHttps, "=5")));
 
   // Finding codes: the expired MX certificate and the refused policy host,
-  // each on exactly the domains behind them, and nothing else to fix (INFO
-  // findings are not grouped). Equal counts: the more severe first.
+  // each on exactly the domains behind them; the TLS-RPT destinations, which
+  // this zone gives neither mail nor an address (tls_rpt's reachability);
+  // nothing else to fix (INFO findings are not grouped). Equal counts: the
+  // more severe first.
   const v1::FleetGrouping* codes = GroupingOf(summary, v1::FLEET_GROUP_KIND_FINDING_CODE);
   ASSERT_NE(codes, nullptr);
-  EXPECT_THAT(KeyCounts(codes), ElementsAre("MX_TLS_CERT_EXPIRED=10", "POLICY_CONNECT_FAILED=10"));
+  EXPECT_THAT(KeyCounts(codes),
+              ElementsAre("TLSRPT_RUA_MAILTO_NO_MAIL=30", "MX_TLS_CERT_EXPIRED=10",
+                          "POLICY_CONNECT_FAILED=10", "TLSRPT_RUA_HTTPS_BROKEN=5"));
   const v1::FleetGroup* expired = GroupOf(codes, "MX_TLS_CERT_EXPIRED");
   ASSERT_NE(expired, nullptr);
   EXPECT_EQ(expired->count(), 10);

@@ -62,6 +62,11 @@ DnsReply Answer(const DnsQuery& query, int domains, absl::Duration slow) {
     return type == DnsType::kA ? DnsReply::Records({DnsRecord::A("127.0.0.1")})
                                : DnsReply::NoData();
   }
+  // The TLS-RPT mailbox's domain accepts mail (tls_rpt checks that it can).
+  if (name == "fleet.test") {
+    return type == DnsType::kMx ? DnsReply::Records({DnsRecord::Mx(10, kMxHost)})
+                                : DnsReply::NoData();
+  }
   const absl::string_view domain = RegisteredDomain(name);
   const int n = DomainNumber(domain, domains);
   if (n == -1) return DnsReply::NxDomain();
