@@ -742,7 +742,9 @@ def main():
           f"--dns_servers={servers}",
           f"--allow_targets={sc.ALLOW_TARGETS}", f"--ca_file={pki.crt}",
           f"--trust_anchor_file={dns.trust_anchor}",
-          f"--ehlo_name=checker.{sc.TLD}"])
+          f"--ehlo_name=checker.{sc.TLD}",
+          f"--policy_fetch_slow_after={sc.SLOW_FETCH_AFTER_S}s",
+          f"--policy_fetch_timeout={sc.SLOW_FETCH_TIMEOUT_S}s"])
       wait_port("127.0.0.1", int(addr.rsplit(":", 1)[1]), what=f"mtasts_server {transport}")
     wait_port(sc.UNBOUND_ADDR, 853, what="unbound DoT")
     wait_port(sc.UNBOUND_ADDR, 443, what="unbound DoH")
