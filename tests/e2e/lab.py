@@ -484,7 +484,8 @@ def spki_sha256(crt):
 
 def postfix_conf(lab, certs):
   """A Postfix instance with one SMTP listener per MX address: the good
-  certificate, the expired one, and no TLS at all."""
+  certificate, the expired one, no TLS at all, and the good certificate
+  with nothing newer than TLS 1.1."""
   d = os.path.join(lab, "postfix")
   os.makedirs(d)
   (gkey, gcrt), (ekey, ecrt) = certs
@@ -496,7 +497,7 @@ setgid_group = postdrop
 myhostname = mx.{sc.TLD}
 mydestination =
 relay_domains =
-inet_interfaces = {sc.MX_GOOD_ADDR}, {sc.MX_EXPIRED_ADDR}, {sc.MX_PLAIN_ADDR}
+inet_interfaces = {", ".join(sc.MX_ADDRS)}
 inet_protocols = ipv4
 smtpd_relay_restrictions = reject
 smtpd_recipient_restrictions = reject
@@ -511,6 +512,10 @@ smtpd_tls_loglevel = 1
   -o myhostname=mx-expired.{sc.TLD} {tls}{ekey},{ecrt}
 {sc.MX_PLAIN_ADDR}:25 inet n - n - - smtpd
   -o myhostname=mx-plain.{sc.TLD} -o smtpd_tls_security_level=none
+{sc.MX_OLD_TLS_ADDR}:25 inet n - n - - smtpd
+  -o myhostname=mx-old-tls.{sc.TLD} {tls}{gkey},{gcrt}
+  -o {{ smtpd_tls_protocols = >=TLSv1, <=TLSv1.1 }} -o smtpd_tls_ciphers=low
+  -o tls_low_cipherlist=DEFAULT:@SECLEVEL=0
 {POSTFIX_SERVICES}""")
   os.makedirs(os.path.join(d, "queue"))
   os.makedirs(os.path.join(d, "data"))
@@ -558,6 +563,13 @@ def judge(s, report):
   for code in s["absent"]:
     if code in codes:
       bad.append(f"unexpected finding {code}")
+  details = {}
+  for f in ([f for c in report.get("checks", []) for f in c.get("findings", [])]
+            + report.get("domain_findings", [])):
+    details.setdefault(f["code"], []).append(f.get("detail", ""))
+  for code, want in s["details"].items():
+    if not any(want in d for d in details.get(code, [])):
+      bad.append(f"no {code} detail says {want!r}: {details.get(code, [])}")
   score = report.get("score", "(missing)")
   if score != s["score"]:
     bad.append(f"score {score}, want {s['score']}")
@@ -718,7 +730,7 @@ def main():
                            postfix_dir])
     wait_dns(sc.UNBOUND_ADDR, f"mta-sts.enforce-ok.{sc.TLD}", "unbound")
     wait_port(sc.HTTPS_ADDR, 443, what="nginx")
-    for addr in (sc.MX_GOOD_ADDR, sc.MX_EXPIRED_ADDR, sc.MX_PLAIN_ADDR):
+    for addr in sc.MX_ADDRS:
       wait_port(addr, 25, what="postfix")
     start(lab, "server", [
         a.server, f"--listen={GRPC_ADDR}", f"--dns_servers={sc.UNBOUND_ADDR}",

@@ -39,8 +39,9 @@ HTTPS_ADDR = "10.80.0.10"
 MX_GOOD_ADDR = "10.25.0.10"      # certificate with every scenario's MX names
 MX_EXPIRED_ADDR = "10.25.0.11"   # lab-CA certificate that expired in 2021
 MX_PLAIN_ADDR = "10.25.0.12"     # no STARTTLS offered
-LAB_ADDRS = [NSD_ADDR, UNBOUND_ADDR, HTTPS_ADDR, MX_GOOD_ADDR,
-             MX_EXPIRED_ADDR, MX_PLAIN_ADDR]
+MX_OLD_TLS_ADDR = "10.25.0.13"   # the good certificate, TLS 1.0 and 1.1 only
+MX_ADDRS = [MX_GOOD_ADDR, MX_EXPIRED_ADDR, MX_PLAIN_ADDR, MX_OLD_TLS_ADDR]
+LAB_ADDRS = [NSD_ADDR, UNBOUND_ADDR, HTTPS_ADDR] + MX_ADDRS
 ALLOW_TARGETS = "10.53.0.0/24,10.80.0.0/24,10.25.0.0/24"
 # The lab server's policy fetch limits (--policy_fetch_slow_after,
 # --policy_fetch_timeout) and the delays of the slow policy hosts around
@@ -86,6 +87,8 @@ BASE = {
               "MX_MATCH_ALL_COVERED", "MX_TLS_VALID", "TLSRPT_VALID",
               "DNSSEC_SECURE"],
     "absent": [],
+    # Finding code -> text its detail must contain (the exact cause named).
+    "details": {},
     "score": 100,
     "known": None,
 }
@@ -300,6 +303,14 @@ SCENARIOS = [
     dict(name="mx-no-starttls", mx=[(10, "mx.{d}", MX_PLAIN_ADDR)],
          checks={"mx_tls": "FAIL"}, codes=["MX_TLS_STARTTLS_MISSING"],
          absent=["MX_TLS_VALID"], score=CAPPED),
+    # A Postfix whose TLS stops at 1.1 (smtpd_tls_protocols, security level
+    # 0): current senders refuse it (RFC 8996), so under enforce it is
+    # CRITICAL, not a generic handshake failure, and the detail names the
+    # version the host speaks, learned by one diagnostic handshake.
+    dict(name="mx-old-tls", mx=[(10, "mx.{d}", MX_OLD_TLS_ADDR)],
+         checks={"mx_tls": "FAIL"}, codes=["MX_TLS_PROTOCOL_TOO_OLD"],
+         absent=["MX_TLS_VALID", "MX_TLS_HANDSHAKE_FAILED"],
+         details={"MX_TLS_PROTOCOL_TOO_OLD": "speaks TLS 1.1 at most"}, score=CAPPED),
     # mx2 shares mx's address, but the certificate there does not name it:
     # one of two hosts refused under enforce, FAIL (5 of 10), capped at 59.
     dict(name="mx-cert-wrongname",
