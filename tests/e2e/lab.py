@@ -392,8 +392,15 @@ def nginx_conf(lab, pki, scens):
         "tooslow": "default_type text/plain; charset utf-8; echo_sleep %d; echo -n %s;"
                    % (sc.TOO_SLOW_POLICY_DELAY_S, nginx_quote(body)),
     }[s["http"]]
+    listen = f"{sc.HTTPS_ADDR}:443 ssl"
+    if s["policy_host_addr"] == sc.HTTPS_OLD_TLS_ADDR:
+      # The only server on its address, so its protocols are the ones
+      # negotiated (nginx picks them before it reads the SNI name).
+      listen = (f"{sc.HTTPS_OLD_TLS_ADDR}:443 ssl default_server;\n"
+                "    ssl_protocols TLSv1 TLSv1.1;\n"
+                "    ssl_ciphers DEFAULT:@SECLEVEL=0")
     servers.append(f"""  server {{
-    listen {sc.HTTPS_ADDR}:443 ssl;
+    listen {listen};
     server_name {host};
     ssl_certificate {crt};
     ssl_certificate_key {key};
@@ -730,6 +737,8 @@ def main():
                            postfix_dir])
     wait_dns(sc.UNBOUND_ADDR, f"mta-sts.enforce-ok.{sc.TLD}", "unbound")
     wait_port(sc.HTTPS_ADDR, 443, what="nginx")
+    if any(s["policy_host_addr"] == sc.HTTPS_OLD_TLS_ADDR for s in scens):
+      wait_port(sc.HTTPS_OLD_TLS_ADDR, 443, what="nginx")
     for addr in sc.MX_ADDRS:
       wait_port(addr, 25, what="postfix")
     start(lab, "server", [

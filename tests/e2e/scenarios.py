@@ -36,12 +36,13 @@ TLD = "mtasts-lab"
 NSD_ADDR = "10.53.0.1"
 UNBOUND_ADDR = "10.53.0.2"
 HTTPS_ADDR = "10.80.0.10"
+HTTPS_OLD_TLS_ADDR = "10.80.0.11"  # nginx with TLS 1.0 and 1.1 only
 MX_GOOD_ADDR = "10.25.0.10"      # certificate with every scenario's MX names
 MX_EXPIRED_ADDR = "10.25.0.11"   # lab-CA certificate that expired in 2021
 MX_PLAIN_ADDR = "10.25.0.12"     # no STARTTLS offered
 MX_OLD_TLS_ADDR = "10.25.0.13"   # the good certificate, TLS 1.0 and 1.1 only
 MX_ADDRS = [MX_GOOD_ADDR, MX_EXPIRED_ADDR, MX_PLAIN_ADDR, MX_OLD_TLS_ADDR]
-LAB_ADDRS = [NSD_ADDR, UNBOUND_ADDR, HTTPS_ADDR] + MX_ADDRS
+LAB_ADDRS = [NSD_ADDR, UNBOUND_ADDR, HTTPS_ADDR, HTTPS_OLD_TLS_ADDR] + MX_ADDRS
 ALLOW_TARGETS = "10.53.0.0/24,10.80.0.0/24,10.25.0.0/24"
 # The lab server's policy fetch limits (--policy_fetch_slow_after,
 # --policy_fetch_timeout) and the delays of the slow policy hosts around
@@ -203,6 +204,13 @@ SCENARIOS = [
              "POLICY_FETCH_OK", "POLICY_VALID", "POLICY_FETCH_SLOW"])),
     dict(name="cert-expired", cert="expired",
          **broken_fetch("POLICY_CERT_EXPIRED")),
+    # The policy host's TLS stops at 1.1 (nginx ssl_protocols, security
+    # level 0): senders cannot fetch the policy; the detail names TLS 1.1.
+    dict(name="policy-old-tls", policy_host_addr=HTTPS_OLD_TLS_ADDR,
+         **broken_fetch("POLICY_TLS_PROTOCOL_TOO_OLD",
+                        absent=["POLICY_FETCH_OK", "POLICY_VALID",
+                                "POLICY_TLS_HANDSHAKE_FAILED"],
+                        details={"POLICY_TLS_PROTOCOL_TOO_OLD": "TLS 1.1"})),
     dict(name="cert-selfsigned", cert="selfsigned",
          **broken_fetch("POLICY_CERT_SELF_SIGNED")),
     dict(name="cert-wrongname", cert="wrongname",
