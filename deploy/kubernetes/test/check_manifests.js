@@ -9,7 +9,7 @@
 //    point at the Deployment's pods, volumes exist, the image is the one
 //    scripts/image.sh builds, terminationGracePeriodSeconds exceeds the
 //    config's shutdown_grace, and the container's args (with its mounted
-//    ConfigMap) pass the server's own --check_config.
+//    ConfigMap) pass the server's own --check_config without a warning.
 // Prints one line per problem and exits 1 if there is any.
 'use strict';
 const fs = require('fs');
@@ -226,6 +226,10 @@ if (server && args.server) {
   if (run.status !== 0 || run.stdout.trim() !== 'config ok') {
     problem(dname, `server --check_config refused the container's args ${JSON.stringify(server.args)}` +
       ` (exit ${run.status}): ${(run.stderr || '').trim()}`);
+  } else if (/warning/.test(run.stderr || '')) {
+    // Accepted but self-defeating (e.g. a check_timeout that cuts the policy
+    // fetch short): the shipped configuration must not need excuses.
+    problem(dname, `server --check_config warned: ${run.stderr.trim()}`);
   }
   // The drain the config allows must fit in the pod's termination grace.
   const configArg = argv.find((a) => a.startsWith('--config='));

@@ -70,7 +70,9 @@ mutate "config syntax" "server --check_config refused" \
 mutate "image name" "image mtasts-checker:latest is not $image" \
   deployment.yaml "s|image: $image|image: mtasts-checker:latest|"
 mutate "termination grace" "terminationGracePeriodSeconds 15 is not above" \
-  deployment.yaml 's/terminationGracePeriodSeconds: 30/terminationGracePeriodSeconds: 15/'
+  deployment.yaml 's/terminationGracePeriodSeconds: 90/terminationGracePeriodSeconds: 15/'
+mutate "config the server warns about" "server --check_config warned" \
+  config.textproto 's/^limits {/limits {\n  check_timeout { seconds: 15 }/'
 mutate "server flag" "server --check_config refused" \
   deployment.yaml 's/--metrics_listen=0.0.0.0:9464/--metrics_listen=[::]:9464/'
 echo PASS
