@@ -19,11 +19,6 @@
 namespace mtasts::checks::scoring::internal {
 namespace {
 
-using v1::CheckResult;
-using v1::CheckStatus;
-using v1::DomainReport;
-using v1::MtaStsState;
-
 // Sort key of the report's domain_findings: before every check.
 constexpr int kDomainOrder = -1;
 

@@ -7,11 +7,6 @@
 
 namespace mtasts::checks::scoring::internal {
 
-using v1::CheckResult;
-using v1::CheckStatus;
-using v1::DomainReport;
-using v1::MtaStsState;
-
 bool Works(CheckStatus s) {
   return s == v1::CHECK_STATUS_PASS || s == v1::CHECK_STATUS_WARN;
 }

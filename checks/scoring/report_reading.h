@@ -13,6 +13,12 @@
 
 namespace mtasts::checks::scoring::internal {
 
+// The report types every part of the aggregator reads.
+using v1::CheckResult;
+using v1::CheckStatus;
+using v1::DomainReport;
+using v1::MtaStsState;
+
 // RFC 8461 §3.2 recommends a max_age of weeks for a policy in force; a day
 // keeps testing and none easy to change.
 inline constexpr int kEnforceMaxAge = 604800;

@@ -15,11 +15,6 @@
 namespace mtasts::checks::scoring::internal {
 namespace {
 
-using v1::CheckResult;
-using v1::CheckStatus;
-using v1::DomainReport;
-using v1::MtaStsState;
-
 // Null MX and nothing published: a domain that accepts no mail has nothing
 // for MTA-STS to protect, so we suggest nothing rather than busywork. When
 // something is published, we suggest mode none so it can be withdrawn cleanly

@@ -14,11 +14,6 @@
 namespace mtasts::checks::scoring::internal {
 namespace {
 
-using v1::CheckResult;
-using v1::CheckStatus;
-using v1::DomainReport;
-using v1::MtaStsState;
-
 absl::string_view GradeLetter(v1::Grade g) {
   switch (g) {
     case v1::GRADE_A: return "A";
