@@ -283,6 +283,12 @@ void CheckRun::Finish() {
   if (params_.resolver_error != nullptr && *params_.resolver_error) {
     report_.mutable_resolver()->set_transport_error((*params_.resolver_error)());
   }
+  // Who answered this run's lookups, attributed per answer by the session.
+  if (dns_ != nullptr) {
+    for (const std::string& server : dns_->AnsweredBy()) {
+      report_.mutable_resolver()->add_answered_by(server);
+    }
+  }
   // Conclusions that need several checks' results (DANE: dnssec's TLSA
   // records and mx_tls's certificates).
   for (const auto& check : *params_.checks) check->AnnotateReport(&report_);

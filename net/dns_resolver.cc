@@ -96,6 +96,13 @@ class AresChannel final : public FdHandler,
     std::pair<std::string, int> question;
   };
 
+  // Where an answer came from (DnsSession::AnsweredBy): the peer of the
+  // socket c-ares read it from, which c-ares connected to one server.
+  struct Source {
+    std::string server;       // "ip:port", spelled as in DnsOptions::servers when one
+    uint16_t local_port = 0;  // our end of the socket (for answer_origin)
+  };
+
   // The reactor's channel for `options` (servers, attempt timeout, tries),
   // made when there is none or the current one has taken its share of
   // sessions. Reactor thread only.
@@ -170,6 +177,7 @@ class AresChannel final : public FdHandler,
     const absl::Duration wait = std::max(absl::DurationFromTimeval(*next), absl::Milliseconds(1));
     timer_.RunAfter(wait, [this] {
       auto hold = shared_from_this();  // a callback may drop the last session
+      last_read_fd_ = -1;  // timeouts end queries without an answer
       ares_process_fd(channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
       RearmTimer();
     });
@@ -182,7 +190,9 @@ class AresChannel final : public FdHandler,
     const uint32_t kError = EPOLLERR | EPOLLHUP;
     const ares_socket_t read_fd = (events & (EPOLLIN | kError)) ? fd : ARES_SOCKET_BAD;
     const ares_socket_t write_fd = (events & (EPOLLOUT | kError)) ? fd : ARES_SOCKET_BAD;
+    last_read_fd_ = -1;
     ares_process_fd(channel_, read_fd, write_fd);
+    last_read_fd_ = -1;
     RearmTimer();
   }
 
@@ -234,22 +244,56 @@ class AresChannel final : public FdHandler,
   }
 
   static int CloseFn(ares_socket_t fd, void* data) {
-    static_cast<AresChannel*>(data)->udp_fds_.erase(fd);
+    auto* self = static_cast<AresChannel*>(data);
+    self->udp_fds_.erase(fd);
+    self->sources_.erase(fd);
+    if (self->last_read_fd_ == fd) self->last_read_fd_ = -1;
     return close(fd);
   }
 
-  static int ConnectFn(ares_socket_t fd, const sockaddr* addr, ares_socklen_t len, void*) {
-    return connect(fd, addr, len);
+  // c-ares connects every socket, UDP too, to one server, and for UDP drops
+  // datagrams from any other address: the peer named here is who answers
+  // what is read from `fd`.
+  static int ConnectFn(ares_socket_t fd, const sockaddr* addr, ares_socklen_t len, void* data) {
+    const int rc = connect(fd, addr, len);
+    if (rc == 0 || errno == EINPROGRESS) {
+      const int saved_errno = errno;
+      auto* self = static_cast<AresChannel*>(data);
+      Source source;
+      source.server = self->SpellServer(addr);
+      sockaddr_storage local{};
+      socklen_t local_len = sizeof(local);
+      // connect() has bound the socket, TCP in progress included.
+      if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) == 0) {
+        source.local_port = ntohs(local.ss_family == AF_INET6
+                                      ? reinterpret_cast<sockaddr_in6*>(&local)->sin6_port
+                                      : reinterpret_cast<sockaddr_in*>(&local)->sin_port);
+      }
+      self->sources_[fd] = std::move(source);
+      errno = saved_errno;
+    }
+    return rc;
   }
 
   static ares_ssize_t RecvFromFn(ares_socket_t fd, void* buf, size_t len, int flags,
                                  sockaddr* from, ares_socklen_t* from_len, void* data) {
     const ssize_t n = recvfrom(fd, buf, len, flags, from, from_len);
     auto* self = static_cast<AresChannel*>(data);
-    if (n > 0 && self->udp_fds_.contains(fd)) {
-      const int saved_errno = errno;
-      self->NoteUdpReply(static_cast<const unsigned char*>(buf), static_cast<size_t>(n));
-      errno = saved_errno;
+    if (n > 0) {
+      // c-ares 1.18 hands each answer to its callback right after the read
+      // that completed it (UDP: each datagram; TCP: the last piece of the
+      // message), inside the same ares_process_fd: OnAnswer looks here.
+      self->last_read_fd_ = fd;
+      const bool udp = self->udp_fds_.contains(fd);
+      self->last_udp_id_ =
+          udp && n >= 2 ? (static_cast<const unsigned char*>(buf)[0] << 8 |
+                           static_cast<const unsigned char*>(buf)[1])
+                        : -1;
+      if (udp) {
+        const int saved_errno = errno;
+        self->NoteUdpReply(static_cast<const unsigned char*>(buf), static_cast<size_t>(n));
+        errno = saved_errno;
+      }
     }
     return n;
   }
@@ -291,6 +335,51 @@ class AresChannel final : public FdHandler,
 
   void NoteUdpReply(const unsigned char* buf, size_t len);
 
+  // The source of the answer c-ares is handing to a callback now, or null
+  // (no read in this call into c-ares; a UDP datagram with another ID).
+  const Source* SourceOf(const unsigned char* abuf, int alen) const {
+    if (abuf == nullptr || alen < 2 || last_read_fd_ < 0) return nullptr;
+    if (udp_fds_.contains(last_read_fd_) && last_udp_id_ != (abuf[0] << 8 | abuf[1])) {
+      return nullptr;
+    }
+    auto it = sources_.find(last_read_fd_);
+    return it == sources_.end() ? nullptr : &it->second;
+  }
+
+  // "ip:port" ("[v6]:port") of `addr`, with the host as DnsOptions::servers
+  // writes it when it is one of them.
+  std::string SpellServer(const sockaddr* addr) const {
+    char text[INET6_ADDRSTRLEN] = {};
+    int port = 0;
+    const void* bytes = nullptr;
+    size_t size = 0;
+    if (addr->sa_family == AF_INET) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(addr);
+      bytes = &in->sin_addr;
+      size = sizeof(in->sin_addr);
+      port = ntohs(in->sin_port);
+    } else if (addr->sa_family == AF_INET6) {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(addr);
+      bytes = &in6->sin6_addr;
+      size = sizeof(in6->sin6_addr);
+      port = ntohs(in6->sin6_port);
+    } else {
+      return "";
+    }
+    inet_ntop(addr->sa_family, bytes, text, sizeof(text));
+    std::string host = text;
+    for (const DnsServer& server : options_.servers) {
+      unsigned char configured[sizeof(in6_addr)];
+      if (server.port == port && inet_pton(addr->sa_family, server.host.c_str(), configured) == 1 &&
+          memcmp(configured, bytes, size) == 0) {
+        host = server.host;
+        break;
+      }
+    }
+    return addr->sa_family == AF_INET6 ? absl::StrCat("[", host, "]:", port)
+                                       : absl::StrCat(host, ":", port);
+  }
+
   static constexpr ares_socket_functions kSocketFunctions = {
       &AresChannel::SocketFn, &AresChannel::CloseFn, &AresChannel::ConnectFn,
       &AresChannel::RecvFromFn, &AresChannel::SendvFn};
@@ -304,6 +393,9 @@ class AresChannel final : public FdHandler,
   absl::flat_hash_map<std::pair<std::string, int>, int> detached_;
   absl::flat_hash_set<int> watched_fds_;
   absl::flat_hash_set<int> udp_fds_;
+  absl::flat_hash_map<int, Source> sources_;  // by socket, from ConnectFn
+  int last_read_fd_ = -1;  // within one ares_process_fd: the socket last read
+  int last_udp_id_ = -1;   // the ID of the datagram last read, if UDP
   ReactorTimer timer_{reactor_};
 };
 
@@ -362,7 +454,7 @@ class AresSession final : public DnsSession {
 
   // From AresChannel: `pending`'s query ended (c-ares' status and answer).
   void OnPendingDone(AresChannel::Pending* pending, int status, int timeouts,
-                     const unsigned char* abuf, int alen) {
+                     const unsigned char* abuf, int alen, const AresChannel::Source* source) {
     pendings_.erase(pending);
     if (ended_inline_ != nullptr) *std::exchange(ended_inline_, nullptr) = true;
     if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION) return;
@@ -376,8 +468,13 @@ class AresSession final : public DnsSession {
     // that was answered (or failed at once: no server, a bad name).
     lookup->attempt_timeouts += timeouts;
     lookup->attempts += timeouts + (status == ARES_ETIMEOUT ? 0 : 1);
+    // Every answer, CNAME hops included; the lookup keeps the last one's.
+    lookup->result.answered_by = source != nullptr ? Attribute(*source, abuf, alen) : "";
+    NoteAnsweredBy(lookup->result.answered_by);
     HandleAnswer(lookup, status, abuf, alen);
   }
+
+  const std::vector<std::string>& AnsweredBy() const override { return answered_by_; }
 
   // Marks lookups of this question as answered over TCP (see AresChannel).
   void NoteTruncated(AresChannel::Pending* pending) {
@@ -387,6 +484,22 @@ class AresSession final : public DnsSession {
   int InFlight() const override { return static_cast<int>(lookups_.size()); }
 
  private:
+  // Who answered: the server the socket is connected to, or, through a
+  // relay (the tls/https forwarder), whom the relay says it got it from.
+  std::string Attribute(const AresChannel::Source& source, const unsigned char* abuf,
+                        int alen) const {
+    if (options_.answer_origin) {
+      return options_.answer_origin(source.local_port, abuf, static_cast<size_t>(alen));
+    }
+    return source.server;
+  }
+
+  void NoteAnsweredBy(const std::string& server) {
+    if (server.empty() || answered_by_.size() >= kMaxAnsweredBy) return;
+    if (std::find(answered_by_.begin(), answered_by_.end(), server) != answered_by_.end()) return;
+    answered_by_.push_back(server);
+  }
+
   struct Lookup {
     uint64_t id = 0;
     AresChannel::Pending* pending = nullptr;  // its query in c-ares, if any
@@ -923,6 +1036,7 @@ class AresSession final : public DnsSession {
   absl::flat_hash_map<uint64_t, std::unique_ptr<Lookup>> lookups_;
   uint64_t next_lookup_id_ = 1;
   bool cancelled_ = false;
+  std::vector<std::string> answered_by_;  // NoteAnsweredBy
   // Expires with the session; results queued on the reactor check it.
   LifetimeToken lifetime_;
 };
@@ -991,7 +1105,8 @@ void AresChannel::OnAnswer(void* arg, int status, int timeouts, unsigned char* a
   self->Forget(pending.get());
   AresSession* session = pending->session;
   if (session == nullptr) return;  // detached: nobody waits for it
-  session->OnPendingDone(pending.get(), status, timeouts, abuf, alen);
+  session->OnPendingDone(pending.get(), status, timeouts, abuf, alen,
+                         self->SourceOf(abuf, alen));
 }
 
 void AresChannel::NoteUdpReply(const unsigned char* buf, size_t len) {

@@ -48,6 +48,12 @@
 //    move on to the next server.
 //  - `ttl` is the minimum over the CNAMEs followed and the records kept (0
 //    for anything but kAnswer).
+//  - Who answered (`answered_by`, AnsweredBy()) is taken per answer from the
+//    socket c-ares read it from: c-ares connects each socket to one server
+//    and hands an answer to its callback inside the same ares_process_fd
+//    call, right after the read that completed it (a UDP datagram's ID must
+//    match too). Through a relay, DnsOptions::answer_origin names the
+//    resolver behind it.
 #ifndef MTASTS_NET_DNS_RESOLVER_H_
 #define MTASTS_NET_DNS_RESOLVER_H_
 
@@ -96,6 +102,12 @@ struct DnsOptions {
   // reactor thread, before its callback runs; must be cheap and thread-safe
   // (sessions on other reactors share it). Empty: nobody is told.
   std::function<void(const DnsQueryStats&)> on_question_finished;
+  // When `servers` is a relay (the tls/https forwarder): who really answered
+  // `answer`, which came in on our socket bound to local port `local_port`
+  // ("" when the relay does not know). Called on the reactor thread; must be
+  // thread-safe. Empty: the server the answer came from answered it.
+  std::function<std::string(uint16_t local_port, const unsigned char* answer, size_t len)>
+      answer_origin;
 };
 
 class DnsSession {
@@ -126,6 +138,14 @@ class DnsSession {
   // Queries started and not yet completed, waiting ones included (for tests
   // and metrics).
   virtual int InFlight() const = 0;
+
+  // The resolvers that answered at least one of this session's lookups,
+  // each once, in the order of their first answer, at most
+  // kMaxAnsweredBy: "ip:port" ("[v6]:port"), spelled as in
+  // DnsOptions::servers when the answer's source is one of them, or
+  // DnsOptions::answer_origin's word. Reactor thread only.
+  static constexpr size_t kMaxAnsweredBy = 8;
+  virtual const std::vector<std::string>& AnsweredBy() const = 0;
 };
 
 }  // namespace mtasts::net

@@ -281,6 +281,112 @@ TEST_F(DnsResolverTest, UnreachableServerIsUnreachableNotADomainFailure) {
   EXPECT_FALSE(r.detail.empty());
 }
 
+// --- Who answered (DnsResult::answered_by, DnsSession::AnsweredBy).
+
+// Each lookup is attributed to the server whose answer ended it, not to the
+// first configured one: A answers one name and drops the other, which B,
+// next in the list, then answers.
+TEST_F(DnsResolverTest, AnsweredByNamesTheServerOfEachAnswer) {
+  auto second = FakeDnsServer::Start();
+  ASSERT_TRUE(second.ok()) << second.status();
+  dns_->AddRecord("early.test", DnsRecord::A("192.0.2.1"));
+  dns_->SetReply("late.test", DnsType::kA, DnsReply::Drop());
+  (*second)->AddRecord("late.test", DnsRecord::A("192.0.2.2"));
+  options_.servers = {DnsServer{"127.0.0.1", dns_->port()},
+                      DnsServer{"127.0.0.1", (*second)->port()}};
+  const std::string a = absl::StrCat("127.0.0.1:", dns_->port());
+  const std::string b = absl::StrCat("127.0.0.1:", (*second)->port());
+
+  DnsResult early = Resolve("early.test", RrType::kA);
+  EXPECT_THAT(early, HasOutcome(DnsOutcome::kAnswer));
+  EXPECT_EQ(early.answered_by, a);
+  DnsResult late = Resolve("late.test", RrType::kA);
+  EXPECT_THAT(late, HasOutcome(DnsOutcome::kAnswer));
+  EXPECT_THAT(late.addresses, ElementsAre("192.0.2.2"));
+  EXPECT_EQ(late.answered_by, b);
+  EXPECT_EQ(dns_->queries_for("late.test"), 1);  // A was asked and stayed silent
+  // Again from A: each server once, in the order of their first answer.
+  EXPECT_EQ(Resolve("early.test", RrType::kA).answered_by, a);
+  std::vector<std::string> by;
+  OnReactor([&] { by = session_->AnsweredBy(); });
+  EXPECT_THAT(by, ElementsAre(a, b));
+}
+
+// A first server nobody listens on (ICMP port unreachable): the report's
+// resolver is the second, and the dead one is never named.
+TEST_F(DnsResolverTest, AnsweredBySkipsAnUnreachableFirstServer) {
+  const int probe = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(probe, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(getsockname(probe, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  close(probe);
+  dns_->AddRecord("x.test", DnsRecord::A("192.0.2.3"));
+  options_.servers = {DnsServer{"127.0.0.1", ntohs(addr.sin_port)},
+                      DnsServer{"127.0.0.1", dns_->port()}};
+  DnsResult r = Resolve("x.test", RrType::kA);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kAnswer));
+  EXPECT_EQ(r.answered_by, absl::StrCat("127.0.0.1:", dns_->port()));
+  std::vector<std::string> by;
+  OnReactor([&] { by = session_->AnsweredBy(); });
+  EXPECT_THAT(by, ElementsAre(absl::StrCat("127.0.0.1:", dns_->port())));
+}
+
+// Nobody answered: nobody is named (a timeout is not an answer).
+TEST_F(DnsResolverTest, AnsweredByIsEmptyWithoutAnAnswer) {
+  options_.attempt_timeout = absl::Milliseconds(50);
+  dns_->SetReply("void.test", DnsType::kA, DnsReply::Drop());
+  DnsResult r = Resolve("void.test", RrType::kA);
+  EXPECT_THAT(r, HasOutcome(DnsOutcome::kTimeout));
+  EXPECT_EQ(r.answered_by, "");
+  std::vector<std::string> by;
+  OnReactor([&] { by = session_->AnsweredBy(); });
+  EXPECT_THAT(by, IsEmpty());
+}
+
+// NXDOMAIN and SERVFAIL are answers too: the server that gave them is named.
+TEST_F(DnsResolverTest, AnsweredByCountsNegativeAnswers) {
+  dns_->SetReply("gone.test", DnsType::kA, DnsReply::NxDomain());
+  dns_->SetReply("broken.test", DnsType::kA, DnsReply::ServFail());
+  const std::string a = absl::StrCat("127.0.0.1:", dns_->port());
+  EXPECT_EQ(Resolve("gone.test", RrType::kA).answered_by, a);
+  EXPECT_EQ(Resolve("broken.test", RrType::kA).answered_by, a);
+}
+
+// Behind a relay, answer_origin is asked (with our socket's port and the
+// answer as read); its "" means unknown, never the relay's own address.
+// The list is bounded at kMaxAnsweredBy.
+TEST_F(DnsResolverTest, AnswerOriginNamesTheResolverBehindARelayAndIsBounded) {
+  absl::Mutex mu;
+  int calls = 0;
+  std::vector<uint16_t> ports;
+  options_.answer_origin = [&](uint16_t port, const unsigned char* answer, size_t len) {
+    absl::MutexLock lock(&mu);
+    ports.push_back(port);
+    EXPECT_GE(len, 12u);  // a whole DNS header at least
+    (void)answer;
+    ++calls;
+    return calls == 1 ? std::string() : absl::StrCat("relay-", calls);
+  };
+  const int kLookups = static_cast<int>(DnsSession::kMaxAnsweredBy) + 3;
+  for (int i = 0; i < kLookups; ++i) {
+    dns_->AddRecord(absl::StrCat("n", i, ".test"), DnsRecord::A("192.0.2.4"));
+    DnsResult r = Resolve(absl::StrCat("n", i, ".test"), RrType::kA);
+    EXPECT_THAT(r, HasOutcome(DnsOutcome::kAnswer));
+    EXPECT_EQ(r.answered_by, i == 0 ? "" : absl::StrCat("relay-", i + 1));
+  }
+  std::vector<std::string> by;
+  OnReactor([&] { by = session_->AnsweredBy(); });
+  ASSERT_EQ(by.size(), DnsSession::kMaxAnsweredBy);
+  EXPECT_EQ(by.front(), "relay-2");
+  EXPECT_EQ(by.back(), absl::StrCat("relay-", DnsSession::kMaxAnsweredBy + 1));
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(calls, kLookups);
+  for (uint16_t port : ports) EXPECT_NE(port, 0);
+}
+
 TEST_F(DnsResolverTest, TruncatedAnswerRetriedOverTcp) {
   dns_->SetReply("big.test", DnsType::kTxt,
                  DnsReply::Records({DnsRecord::Txt({"v=STSv1; id=1"})}).TruncatedOverUdp());
@@ -294,6 +400,8 @@ TEST_F(DnsResolverTest, TruncatedAnswerRetriedOverTcp) {
   ASSERT_TRUE(results.WaitFor(2));
   for (const DnsResult& r : results.Get()) {
     EXPECT_THAT(r, HasOutcome(DnsOutcome::kAnswer));
+    // Over TCP as over UDP, the answer is the server's.
+    EXPECT_EQ(r.answered_by, absl::StrCat("127.0.0.1:", dns_->port()));
     if (r.name == "big.test") {
       EXPECT_TRUE(r.used_tcp);
       EXPECT_THAT(r.txt, ElementsAre("v=STSv1; id=1"));

@@ -603,6 +603,7 @@ class ForwarderImpl final : public DnsForwarder, public FdHandler, public Connec
                 std::unique_ptr<TlsClientContext> tls)
       : options_(std::move(options)), reactor_(std::move(reactor)), tls_(std::move(tls)) {
     options_.max_queries = std::clamp(options_.max_queries, 1, 60000);
+    options_.answers_remembered = std::clamp(options_.answers_remembered, 1, 1 << 20);
   }
 
   ~ForwarderImpl() override {
@@ -680,6 +681,16 @@ class ForwarderImpl final : public DnsForwarder, public FdHandler, public Connec
     return last_error_;
   }
 
+  std::string AnsweredBy(uint16_t client_port, absl::string_view answer) override {
+    if (answer.size() < kDnsHeaderBytes) return "";
+    absl::MutexLock lock(&answered_mu_);
+    auto it = answered_.find(AnsweredKey(client_port, DnsMessageId(answer)));
+    if (it == answered_.end() || !AnswerMatchesQuestion(answer, it->second.question)) return "";
+    std::string by = std::move(it->second.by);
+    answered_.erase(it);  // its slot in answered_order_ goes stale
+    return by;
+  }
+
  private:
   enum class ClientKind { kUdp, kTcp };
   struct Query {
@@ -687,6 +698,7 @@ class ForwarderImpl final : public DnsForwarder, public FdHandler, public Connec
     sockaddr_storage peer{};  // UDP
     socklen_t peer_len = 0;
     uint64_t tcp_client = 0;  // TCP: the client's serial
+    uint16_t client_port = 0;  // the client socket's port (AnsweredBy)
     uint16_t client_id = 0;
     std::string wire;
     std::string question;
@@ -698,6 +710,7 @@ class ForwarderImpl final : public DnsForwarder, public FdHandler, public Connec
   };
   struct TcpClient {
     uint64_t serial = 0;
+    uint16_t port = 0;
     DnsStreamFramer framer;
     std::string out;
   };
@@ -741,13 +754,17 @@ class ForwarderImpl final : public DnsForwarder, public FdHandler, public Connec
                                  reinterpret_cast<sockaddr*>(&q.peer), &q.peer_len);
       if (n < 0) return;
       q.kind = ClientKind::kUdp;
+      q.client_port = PortOf(q.peer);
       Accept(std::move(q), absl::string_view(buf_, static_cast<size_t>(n)));
     }
   }
 
   void AcceptTcp() {
     for (int i = 0; i < 16; ++i) {
-      const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      sockaddr_storage peer{};
+      socklen_t peer_len = sizeof(peer);
+      const int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &peer_len,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) return;
       if (static_cast<int>(clients_.size()) >= options_.max_tcp_clients ||
           !reactor_->Watch(fd, EPOLLIN, this).ok()) {
@@ -756,6 +773,7 @@ class ForwarderImpl final : public DnsForwarder, public FdHandler, public Connec
       }
       auto client = std::make_unique<TcpClient>();
       client->serial = next_client_++;
+      client->port = PortOf(peer);
       client_fd_[client->serial] = fd;
       clients_[fd] = std::move(client);
     }
@@ -789,6 +807,7 @@ class ForwarderImpl final : public DnsForwarder, public FdHandler, public Connec
         Query q;
         q.kind = ClientKind::kTcp;
         q.tcp_client = client->serial;
+        q.client_port = client->port;
         Accept(std::move(q), *message);
       }
     }
@@ -968,14 +987,47 @@ class ForwarderImpl final : public DnsForwarder, public FdHandler, public Connec
     SetError("");
   }
 
-  void OnAnswer(UpstreamConnection*, uint64_t key, std::string answer) override {
+  void OnAnswer(UpstreamConnection* c, uint64_t key, std::string answer) override {
     last_activity_ = absl::Now();
     auto it = queries_.find(key);
     if (it == queries_.end()) return;
     Query q = std::move(it->second);
     queries_.erase(it);
     answers_.fetch_add(1);
+    // Before the reply leaves: the client may ask as soon as it reads it.
+    RememberAnswer(q, c->endpoint().display);
     Reply(q, std::move(answer));
+  }
+
+  // --- Who answered (AnsweredBy).
+
+  static uint16_t PortOf(const sockaddr_storage& addr) {
+    if (addr.ss_family == AF_INET) {
+      return ntohs(reinterpret_cast<const sockaddr_in*>(&addr)->sin_port);
+    }
+    if (addr.ss_family == AF_INET6) {
+      return ntohs(reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_port);
+    }
+    return 0;
+  }
+
+  static uint32_t AnsweredKey(uint16_t client_port, uint16_t id) {
+    return uint32_t{client_port} << 16 | id;
+  }
+
+  void RememberAnswer(const Query& q, const std::string& by) {
+    const uint32_t key = AnsweredKey(q.client_port, q.client_id);
+    absl::MutexLock lock(&answered_mu_);
+    const uint64_t serial = ++answered_serial_;
+    answered_[key] = Answered{q.question, by, serial};
+    answered_order_.emplace_back(key, serial);
+    // Oldest first; an entry asked about or overwritten since is skipped.
+    while (answered_order_.size() > static_cast<size_t>(options_.answers_remembered)) {
+      auto [old_key, old_serial] = answered_order_.front();
+      answered_order_.pop_front();
+      auto it = answered_.find(old_key);
+      if (it != answered_.end() && it->second.serial == old_serial) answered_.erase(it);
+    }
   }
 
   void OnUnanswered(UpstreamConnection* c, uint64_t key, bool retry,
@@ -1036,6 +1088,18 @@ class ForwarderImpl final : public DnsForwarder, public FdHandler, public Connec
       answers_{0}, resent_{0}, dropped_{0};
   mutable absl::Mutex error_mu_;
   std::string last_error_;
+
+  struct Answered {
+    std::string question;  // as ParseDnsQuery gives it
+    std::string by;        // DnsStreamEndpoint::display
+    uint64_t serial = 0;
+  };
+  mutable absl::Mutex answered_mu_;
+  // By (client port, ID); answered_order_ holds at most answers_remembered
+  // (key, serial) pairs, oldest first, so answered_ never holds more.
+  absl::flat_hash_map<uint32_t, Answered> answered_ ABSL_GUARDED_BY(answered_mu_);
+  std::deque<std::pair<uint32_t, uint64_t>> answered_order_ ABSL_GUARDED_BY(answered_mu_);
+  uint64_t answered_serial_ ABSL_GUARDED_BY(answered_mu_) = 0;
 
  public:
   void InitTimers() {

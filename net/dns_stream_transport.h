@@ -28,6 +28,12 @@
 // (RESOLVER_OVERLOADED), never as the domain's failure; last_error() says
 // why, and reports carry it (ResolverVantage.transport_error).
 //
+// Who answered: every relayed answer is remembered (bounded, oldest
+// forgotten first) under the local client's port, the ID it got back and the
+// question, with the resolver whose connection carried it; the client's
+// DnsSession asks AnsweredBy() with the answer it read (DnsOptions::
+// answer_origin), so reports name the resolver that answered each lookup.
+//
 // Bounds: max_queries waiting or in flight (more are dropped unanswered),
 // answers of at most 65535 bytes, HTTP/2 headers of at most 16 KiB per
 // response, max_tcp_clients local TCP clients with bounded buffers.
@@ -41,6 +47,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "net/dns_resolver.h"
@@ -91,6 +98,11 @@ struct DnsForwarderOptions {
   // most 5 s); the first reconnect after a working connection closed is
   // immediate.
   absl::Duration reconnect_backoff = absl::Milliseconds(100);
+  // How many relayed answers AnsweredBy() can still attribute (oldest
+  // forgotten first). An entry is needed only from the relay until the
+  // client reads the answer from its socket; answers nobody asks about
+  // (libunbound's) are what the bound throws away.
+  int answers_remembered = 8192;
 };
 
 // Counters (thread-safe reads).
@@ -119,6 +131,13 @@ class DnsForwarder {
   // resolver sent (HTTP status 500, an answer too large). Cleared when a
   // connection comes up; empty when none failed yet. Thread-safe.
   virtual std::string last_error() const = 0;
+  // Which resolver (as configured, DnsStreamEndpoint::display) sent
+  // `answer`, an answer this forwarder relayed to the local client whose
+  // socket has port `client_port`: matched by the client's port, the ID it
+  // got back and the question. Each relayed answer can be asked about once;
+  // "" for one never relayed, asked about already, or forgotten (beyond
+  // answers_remembered). Thread-safe.
+  virtual std::string AnsweredBy(uint16_t client_port, absl::string_view answer) = 0;
 };
 
 }  // namespace mtasts::net

@@ -21,6 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -440,6 +441,191 @@ TEST_P(BothTransports, NothingListeningIsRetriedAndDroppedAtTheDeadline) {
     usleep(10000);
   }
   EXPECT_EQ((*fwd)->stats().dropped, (*fwd)->stats().queries);
+}
+
+// --- Who answered: the forwarder remembers which resolver sent each answer
+// it relayed, and c-ares' session asks it (DnsOptions::answer_origin).
+
+std::string EndpointCsv(DnsTransportKind kind, int port) {
+  return kind == DnsTransportKind::kTls
+             ? absl::StrCat("127.0.0.1:", port, "#dns.test")
+             : absl::StrCat("https://127.0.0.1:", port, "/dns-query");
+}
+
+// A loopback TCP port bound but not listening: connections are refused, and
+// nobody else can take the port while the test holds it.
+class RefusingPort {
+ public:
+  RefusingPort() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~RefusingPort() { close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+class AnsweredByTest : public BothTransports {
+ protected:
+  std::unique_ptr<DnsForwarder> ForwarderTo(const std::string& csv) {
+    auto endpoints = ParseDnsStreamEndpoints(GetParam(), csv);
+    EXPECT_TRUE(endpoints.ok()) << endpoints.status();
+    DnsForwarderOptions o;
+    o.kind = GetParam();
+    o.endpoints = *endpoints;
+    o.ca_file = *ca_file_;
+    auto fwd = DnsForwarder::Start(o);
+    EXPECT_TRUE(fwd.ok()) << fwd.status();
+    return fwd.ok() ? *std::move(fwd) : nullptr;
+  }
+  // A session as the server makes it: the forwarder says who answered.
+  void MakeAttributingSession(DnsForwarder* fwd) {
+    DnsOptions o;
+    o.servers = {fwd->local()};
+    o.attempt_timeout = absl::Seconds(3);
+    o.tries = 2;
+    o.overload_retries = 0;
+    o.answer_origin = [fwd](uint16_t port, const unsigned char* answer, size_t len) {
+      return fwd->AnsweredBy(port, absl::string_view(reinterpret_cast<const char*>(answer), len));
+    };
+    RunSync(reactor_.get(), [&] {
+      auto s = DnsSession::Create(reactor_.get(), o, absl::Now() + absl::Seconds(30));
+      ASSERT_TRUE(s.ok()) << s.status();
+      session_ = *std::move(s);
+    });
+  }
+  std::vector<std::string> SessionAnsweredBy() {
+    std::vector<std::string> by;
+    RunSync(reactor_.get(), [&] { by = session_->AnsweredBy(); });
+    return by;
+  }
+};
+
+// Two resolvers, the first refusing connections: every answer, UDP and the
+// TCP retry of a truncated one, is the second's, and the first is never
+// named.
+TEST_P(AnsweredByTest, FirstResolverDeadSecondIsNamed) {
+  RefusingPort dead;
+  CountingProxy live(TargetPort());
+  const std::string dead_csv = EndpointCsv(GetParam(), dead.port());
+  const std::string live_csv = EndpointCsv(GetParam(), live.port());
+  auto fwd = ForwarderTo(absl::StrCat(dead_csv, ",", live_csv));
+  ASSERT_NE(fwd, nullptr);
+  MakeAttributingSession(fwd.get());
+  std::vector<std::string> names = Names(20);
+  names.push_back("big.example.test");
+  auto results = QueryAll(names);
+  for (size_t i = 0; i < results.size(); ++i) {
+    ASSERT_EQ(results[i].outcome, DnsOutcome::kAnswer) << names[i] << ": " << results[i].detail;
+    EXPECT_EQ(results[i].answered_by, live_csv) << names[i];
+  }
+  EXPECT_TRUE(results.back().used_tcp);
+  EXPECT_EQ(SessionAnsweredBy(), std::vector<std::string>{live_csv});
+  EXPECT_GE(fwd->stats().connect_failures, 1);  // the dead one was tried
+}
+
+// Attribution is per answer, not "the resolver in use now": the first
+// resolver answers, goes away mid-session, the second takes over; earlier
+// answers stay the first's, later ones are the second's.
+TEST_P(AnsweredByTest, EachAnswerKeepsTheResolverThatSentIt) {
+  auto first = std::make_unique<CountingProxy>(TargetPort());
+  CountingProxy second(TargetPort());
+  const std::string first_csv = EndpointCsv(GetParam(), first->port());
+  const std::string second_csv = EndpointCsv(GetParam(), second.port());
+  auto fwd = ForwarderTo(absl::StrCat(first_csv, ",", second_csv));
+  ASSERT_NE(fwd, nullptr);
+  MakeAttributingSession(fwd.get());
+  auto before = QueryAll(Names(5));
+  for (const DnsResult& r : before) EXPECT_EQ(r.answered_by, first_csv) << r.name;
+  first.reset();  // its connection closes and its port refuses from now on
+  std::vector<std::string> later;
+  for (int i = 100; i < 105; ++i) later.push_back(absl::StrCat("d", i, ".example.test"));
+  auto after = QueryAll(later);
+  for (const DnsResult& r : after) {
+    EXPECT_EQ(r.outcome, DnsOutcome::kAnswer) << r.name << ": " << r.detail;
+    EXPECT_EQ(r.answered_by, second_csv) << r.name;
+  }
+  EXPECT_EQ(SessionAnsweredBy(), (std::vector<std::string>{first_csv, second_csv}));
+}
+
+// A DNS query for `name` TXT with `id`, as a stub resolver sends it.
+std::string TxtQuery(uint16_t id, const std::string& name) {
+  std::string q;
+  q += static_cast<char>(id >> 8);
+  q += static_cast<char>(id & 0xff);
+  q.append("\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00", 10);  // RD, one question
+  for (absl::string_view label : absl::StrSplit(name, '.')) {
+    q += static_cast<char>(label.size());
+    q.append(label.data(), label.size());
+  }
+  q.append("\x00\x00\x10\x00\x01", 5);  // root, TXT, IN
+  return q;
+}
+
+// The forwarder's memory of who answered is bounded (answers_remembered,
+// oldest forgotten first), each answer can be asked about once, and only
+// the client that got it (port, ID and question) can ask.
+TEST_P(AnsweredByTest, MemoryIsBoundedAndMatchesPortIdAndQuestion) {
+  CountingProxy live(TargetPort());
+  const std::string live_csv = EndpointCsv(GetParam(), live.port());
+  auto endpoints = ParseDnsStreamEndpoints(GetParam(), live_csv);
+  ASSERT_TRUE(endpoints.ok());
+  DnsForwarderOptions o;
+  o.kind = GetParam();
+  o.endpoints = *endpoints;
+  o.ca_file = *ca_file_;
+  o.answers_remembered = 2;
+  auto started = DnsForwarder::Start(o);
+  ASSERT_TRUE(started.ok()) << started.status();
+  DnsForwarder& fwd = **started;
+
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(static_cast<uint16_t>(fwd.local().port));
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)), 0);
+  sockaddr_in me{};
+  socklen_t me_len = sizeof(me);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&me), &me_len), 0);
+  const uint16_t port = ntohs(me.sin_port);
+
+  std::vector<std::string> answers;
+  for (int i = 0; i < 3; ++i) {
+    const std::string q = TxtQuery(static_cast<uint16_t>(0x1100 + i), absl::StrCat("d", i, ".example.test"));
+    ASSERT_EQ(send(fd, q.data(), q.size(), 0), static_cast<ssize_t>(q.size()));
+    pollfd p{fd, POLLIN, 0};
+    ASSERT_EQ(poll(&p, 1, 10000), 1) << "no answer to query " << i;
+    char buf[4096];
+    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    ASSERT_GT(n, 12);
+    answers.emplace_back(buf, static_cast<size_t>(n));
+    ASSERT_EQ(DnsMessageId(answers.back()), 0x1100 + i);  // the client's own ID back
+  }
+  close(fd);
+
+  // The first of three is forgotten (bound 2).
+  EXPECT_EQ(fwd.AnsweredBy(port, answers[0]), "");
+  // Another port, or the same ID with another question: not this answer.
+  EXPECT_EQ(fwd.AnsweredBy(static_cast<uint16_t>(port + 1), answers[1]), "");
+  std::string other_question = answers[2];
+  SetDnsMessageId(&other_question, 0x1101);
+  EXPECT_EQ(fwd.AnsweredBy(port, other_question), "");
+  EXPECT_EQ(fwd.AnsweredBy(port, "\x11"), "");  // shorter than a header
+  // The right asker gets it, once.
+  EXPECT_EQ(fwd.AnsweredBy(port, answers[1]), live_csv);
+  EXPECT_EQ(fwd.AnsweredBy(port, answers[2]), live_csv);
+  EXPECT_EQ(fwd.AnsweredBy(port, answers[2]), "");
 }
 
 // The dnssec check keeps validating from its own trust anchor when its
@@ -883,6 +1069,11 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 INSTANTIATE_TEST_SUITE_P(Transports, BothTransports,
+                         ::testing::Values(DnsTransportKind::kTls, DnsTransportKind::kHttps),
+                         [](const auto& info) {
+                           return std::string(DnsTransportName(info.param));
+                         });
+INSTANTIATE_TEST_SUITE_P(Transports, AnsweredByTest,
                          ::testing::Values(DnsTransportKind::kTls, DnsTransportKind::kHttps),
                          [](const auto& info) {
                            return std::string(DnsTransportName(info.param));

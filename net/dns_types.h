@@ -79,6 +79,9 @@ struct DnsResult {
   std::vector<std::string> cname_chain; // aliases followed, in order: each target
   bool used_tcp = false;                // UDP answer was truncated, TCP used
   uint32_t ttl = 0;                     // minimum TTL of the answer records
+  // The resolver whose answer ended the lookup, as DnsSession::AnsweredBy
+  // spells it; empty when none answered (timeout, unreachable, bad name).
+  std::string answered_by;
   // Filled for the asked type only:
   std::vector<std::string> txt;         // each record's strings joined
   std::vector<MxRecord> mx;             // in answer order

@@ -202,6 +202,11 @@ absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings
     }
     net::DnsForwarder* f = forwarder.get();
     engine_options.resolver_error = [f] { return f->last_error(); };
+    // c-ares sees only the forwarder: it asks the forwarder who answered.
+    engine_options.dns.answer_origin = [f](uint16_t port, const unsigned char* answer,
+                                           size_t len) {
+      return f->AnsweredBy(port, absl::string_view(reinterpret_cast<const char*>(answer), len));
+    };
   }
   std::unique_ptr<MtaStsServer> server(new MtaStsServer());
   server->dns_forwarder_ = std::move(forwarder);

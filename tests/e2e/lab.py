@@ -653,6 +653,17 @@ def fleet(scens, cli_bin, lab, server=GRPC_ADDR, transport="udp"):
     if resolver.get("transport") != transport or error:
       bad.append(f"fleet {name}: resolver {resolver}, want transport {transport} "
                  "without a transport error")
+    # Who answered is one of the configured resolvers, as configured (never
+    # the local forwarder's address).
+    answered = resolver.get("answered_by", resolver.get("answeredBy", []))
+    stray = [a for a in answered if a not in resolver.get("servers", [])]
+    if stray:
+      bad.append(f"fleet {name}: answered_by {answered} not among servers "
+                 f"{resolver.get('servers')}")
+  if results and not any(r.get("resolver", {}).get("answered_by",
+                                                    r.get("resolver", {}).get("answeredBy"))
+                         for r in results.values()):
+    bad.append(f"fleet over {transport}: no report names the resolver that answered")
   by_state = {}
   for rep in results.values():
     by_state[rep["state"]] = by_state.get(rep["state"], 0) + 1

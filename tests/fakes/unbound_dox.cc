@@ -76,6 +76,7 @@ absl::StatusOr<std::unique_ptr<UnboundDox>> UnboundDox::Start(const Options& opt
     dox->dir_ = dir;
     dox->dot_port_ = FreePort();
     dox->doh_port_ = FreePort();
+    dox->dns_port_ = FreePort();
     std::ostringstream conf;
     conf << "server:\n"
          << "  verbosity: 1\n  num-threads: 1\n  username: \"\"\n  chroot: \"\"\n"
@@ -84,6 +85,7 @@ absl::StatusOr<std::unique_ptr<UnboundDox>> UnboundDox::Start(const Options& opt
          << "  do-ip6: no\n  so-reuseport: no\n"
          << "  interface: 127.0.0.1@" << dox->dot_port_ << "\n"
          << "  interface: 127.0.0.1@" << dox->doh_port_ << "\n"
+         << "  interface: 127.0.0.1@" << dox->dns_port_ << "\n"
          << "  tls-port: " << dox->dot_port_ << "\n  https-port: " << dox->doh_port_ << "\n"
          << "  http-endpoint: \"/dns-query\"\n"
          << "  tls-service-key: \"" << dir << "/key.pem\"\n"
@@ -110,7 +112,9 @@ absl::StatusOr<std::unique_ptr<UnboundDox>> UnboundDox::Start(const Options& opt
     dox->pid_ = pid;
     const absl::Time give_up = absl::Now() + absl::Seconds(10);
     while (absl::Now() < give_up) {
-      if (Accepts(dox->dot_port_) && Accepts(dox->doh_port_)) return dox;
+      if (Accepts(dox->dot_port_) && Accepts(dox->doh_port_) && Accepts(dox->dns_port_)) {
+        return dox;
+      }
       int status = 0;
       if (waitpid(pid, &status, WNOHANG) == pid) {
         dox->pid_ = -1;

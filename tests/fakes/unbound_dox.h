@@ -1,5 +1,5 @@
 // A real unbound (Debian's, built with libnghttp2) serving DNS over TLS and
-// DNS over HTTPS on 127.0.0.1 high ports, for tests of the stream
+// DNS over HTTPS (and plain DNS) on 127.0.0.1 high ports, for tests of the stream
 // transports: answers come from local-data lines (no recursion), or from a
 // stub zone when a test points it at a lab server.
 //
@@ -44,6 +44,8 @@ class UnboundDox {
 
   int dot_port() const { return dot_port_; }
   int doh_port() const { return doh_port_; }
+  // Plain DNS (UDP and TCP), the same answers.
+  int dns_port() const { return dns_port_; }
   pid_t pid() const { return pid_; }
   std::string log() const;
 
@@ -52,6 +54,7 @@ class UnboundDox {
   pid_t pid_ = -1;
   int dot_port_ = 0;
   int doh_port_ = 0;
+  int dns_port_ = 0;
   std::string dir_;
 };
 

@@ -2,6 +2,13 @@
 // loopback (tests/fakes/unbound_dox): a fleet of 200 domains over one DoH
 // connection, reports naming the transport and resolver, and an untrusted
 // resolver certificate reported as the checker's problem, not the domain's.
+// With two resolvers of which the first does not answer, reports name the
+// second as the one that answered (udp, tls, https).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -78,9 +85,15 @@ class DnsTransportServerTest : public ::testing::Test {
     s.listen = "127.0.0.1:0";
     s.log = nullptr;
     s.dns_transport = kind;
-    auto endpoints = net::ParseDnsStreamEndpoints(kind, csv);
-    EXPECT_TRUE(endpoints.ok()) << endpoints.status();
-    s.dns_stream_endpoints = *endpoints;
+    if (kind == net::DnsTransportKind::kUdp) {
+      auto servers = net::ParseDnsServers(csv);
+      EXPECT_TRUE(servers.ok()) << servers.status();
+      s.dns_servers = *servers;
+    } else {
+      auto endpoints = net::ParseDnsStreamEndpoints(kind, csv);
+      EXPECT_TRUE(endpoints.ok()) << endpoints.status();
+      s.dns_stream_endpoints = *endpoints;
+    }
     s.ca_file = ca_file;
     s.allow_targets = "127.0.0.0/8";
     s.config.mutable_limits()->mutable_dns_timeout()->set_nanos(300'000'000);
@@ -140,6 +153,8 @@ TEST_F(DnsTransportServerTest, FleetOf200DomainsOverOneDohConnection) {
     ASSERT_EQ(r.resolver().servers_size(), 1);
     EXPECT_EQ(r.resolver().servers(0), url);
     EXPECT_EQ(r.resolver().transport_error(), "");
+    EXPECT_EQ(r.resolver().answered_by_size(), 1);
+    if (r.resolver().answered_by_size() == 1) EXPECT_EQ(r.resolver().answered_by(0), url);
   }
   // Every lookup of 200 domains (MX, _mta-sts TXT, _smtp._tls TXT) went over
   // one connection to the resolver.
@@ -164,6 +179,8 @@ TEST_F(DnsTransportServerTest, UntrustedResolverCertificateIsTheCheckersProblem)
   EXPECT_TRUE(absl::StrContains(report.resolver().transport_error(), "issuer") ||
               absl::StrContains(report.resolver().transport_error(), "certificate"))
       << report.resolver().transport_error();
+  // Nobody answered: nobody is named.
+  EXPECT_EQ(report.resolver().answered_by_size(), 0);
   bool found = false;
   for (const v1::CheckResult& c : report.checks()) {
     if (c.check() != "txt") continue;
@@ -174,6 +191,84 @@ TEST_F(DnsTransportServerTest, UntrustedResolverCertificateIsTheCheckersProblem)
   EXPECT_TRUE(found);
   EXPECT_EQ(report.evidence().sts_records_size(), 0);
 }
+
+// A loopback port held by the test, nobody answering on it: a UDP socket
+// that never reads (queries vanish, the resolver times out) or a TCP socket
+// that never listens (connections refused).
+class SilentPort {
+ public:
+  explicit SilentPort(int type) {
+    fd_ = socket(AF_INET, type, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentPort() { close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+class AnsweredByServerTest : public DnsTransportServerTest,
+                             public ::testing::WithParamInterface<net::DnsTransportKind> {
+ protected:
+  std::string Entry(int port) const {
+    switch (GetParam()) {
+      case net::DnsTransportKind::kUdp: return absl::StrCat("127.0.0.1:", port);
+      case net::DnsTransportKind::kTls: return absl::StrCat("127.0.0.1:", port, "#dns.test");
+      case net::DnsTransportKind::kHttps:
+        return absl::StrCat("https://127.0.0.1:", port, "/dns-query");
+    }
+    return "";
+  }
+  int LivePort() const {
+    switch (GetParam()) {
+      case net::DnsTransportKind::kUdp: return dox_->dns_port();
+      case net::DnsTransportKind::kTls: return dox_->dot_port();
+      case net::DnsTransportKind::kHttps: return dox_->doh_port();
+    }
+    return 0;
+  }
+};
+
+// Two resolvers configured, the first silent: the report lists both as
+// configured and names only the second as the one that answered.
+TEST_P(AnsweredByServerTest, ReportNamesTheResolverThatAnswered) {
+  SilentPort dead(GetParam() == net::DnsTransportKind::kUdp ? SOCK_DGRAM : SOCK_STREAM);
+  const std::string dead_entry = Entry(dead.port());
+  const std::string live_entry = Entry(LivePort());
+  auto server = Serve(GetParam(), absl::StrCat(dead_entry, ",", live_entry), *ca_file_);
+  ASSERT_NE(server, nullptr);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::CheckDomainRequest request;
+  request.set_domain(Domain(3));
+  request.mutable_options()->add_checks("txt");
+  v1::DomainReport report;
+  ASSERT_TRUE(stub_->CheckDomain(&context, request, &report).ok());
+  ASSERT_EQ(report.evidence().sts_records_size(), 1);
+  EXPECT_EQ(report.evidence().sts_records(0), "v=STSv1; id=3");
+  EXPECT_EQ(report.resolver().transport(), net::DnsTransportName(GetParam()));
+  ASSERT_EQ(report.resolver().servers_size(), 2);
+  EXPECT_EQ(report.resolver().servers(0), dead_entry);
+  EXPECT_EQ(report.resolver().servers(1), live_entry);
+  ASSERT_EQ(report.resolver().answered_by_size(), 1) << report.resolver().DebugString();
+  EXPECT_EQ(report.resolver().answered_by(0), live_entry);
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, AnsweredByServerTest,
+                         ::testing::Values(net::DnsTransportKind::kUdp,
+                                           net::DnsTransportKind::kTls,
+                                           net::DnsTransportKind::kHttps),
+                         [](const auto& info) {
+                           return std::string(net::DnsTransportName(info.param));
+                         });
 
 }  // namespace
 }  // namespace mtasts::testing
