@@ -1,12 +1,14 @@
 """The backends a spread fleet uses: one per address of the target.
 
-    "ipv4:10.0.0.1:50051,10.0.0.2:50051" -> ipv4:10.0.0.1:50051, ipv4:10.0.0.2:50051
-    "ipv6:[::1]:1,[::1]:2"               -> ipv6:[::1]:1, ipv6:[::1]:2
-    "dns:///checker.internal:50051"      -> every address the system resolver
-                                            (getaddrinfo) gives, as ipv4:/ipv6:,
-                                            with authority checker.internal:50051
+    "ipv4:10.0.0.1:50051,10.0.0.2:50051"
+        -> ipv4:10.0.0.1:50051, ipv4:10.0.0.2:50051
+    "ipv6:[::1]:1,[::1]:2"
+        -> ipv6:[::1]:1, ipv6:[::1]:2
+    "dns:///checker.internal:50051"
+        -> every address the system resolver (getaddrinfo) gives, as
+           ipv4:/ipv6:, with authority checker.internal:50051
     anything else ("host:port", "unix:...", "dns://server/name:port")
-                                         -> one backend, the target as given
+        -> one backend, the target as given
 
 The same rules as the C++ library's ResolveBackends (clients/cpp/backends.h).
 A plain "host:port" stays one backend on purpose: "localhost:50051" often

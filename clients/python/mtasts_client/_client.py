@@ -369,7 +369,8 @@ class Client:
             # server's certificate against it.
             options.append(("grpc.default_authority", backend.authority))
             if self._tls is not None and self._tls.server_name is None:
-                host = backend.authority.rpartition(":")[0] or backend.authority
+                host = (backend.authority.rpartition(":")[0] or
+                        backend.authority)
                 options.append(("grpc.ssl_target_name_override",
                                 host.strip("[]")))
         if self._credentials is None:

@@ -18,7 +18,8 @@ import threading
 from typing import Any
 
 import grpc
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf import (  # type: ignore[import]
+    descriptor_pb2, descriptor_pool, message_factory)
 
 _SERVICE = "mtasts.v1.MtaStsChecker"
 _NOT_SERVING = 2
@@ -33,11 +34,11 @@ def _messages() -> tuple[Any, Any]:
                       type=descriptor_pb2.FieldDescriptorProto.TYPE_STRING,
                       label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL)
     response = f.message_type.add(name="HealthCheckResponse")
-    response.field.add(name="status", number=1,
-                       type=descriptor_pb2.FieldDescriptorProto.TYPE_ENUM,
-                       type_name=".grpc.health.v1.HealthCheckResponse."
-                       "ServingStatus",
-                       label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL)
+    response.field.add(
+        name="status", number=1,
+        type=descriptor_pb2.FieldDescriptorProto.TYPE_ENUM,
+        type_name=".grpc.health.v1.HealthCheckResponse.ServingStatus",
+        label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL)
     status = response.enum_type.add(name="ServingStatus")
     for number, name in enumerate(
             ("UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN")):
