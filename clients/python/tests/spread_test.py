@@ -9,10 +9,12 @@ have been re-sent."""
 from __future__ import annotations
 
 import collections
+import os
 import re
 import select
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -356,3 +358,26 @@ def test_summary_counts_match_the_servers_own(
     assert (spread.received, spread.errors) == (32, 1)
     assert len(spread.by_grade) == 2
     assert {s.tag for s in spread.slowest} <= {t for _, t in entries}
+
+
+def test_fleet_file_example_spreads(lab: dict[str, Any],
+                                    replicas: list[Replica],
+                                    tmp_path: Any) -> None:
+    listing = tmp_path / "domains.txt"
+    listing.write_text("".join(f"{d} cust-{i}\n"
+                               for i, d in enumerate(lab["fleet"][:60])))
+    example = os.path.join(os.path.dirname(os.path.dirname(__file__)),
+                           "examples", "fleet_file.py")
+    done = subprocess.run(
+        [sys.executable, "-s", example, "--spread", "--target",
+         target(replicas), "--checks", ",".join(SIX), str(listing)],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert sorted(lines[:60]) == sorted(
+        f"{d} cust-{i} A 100" for i, d in enumerate(lab["fleet"][:60]))
+    assert lines[60] == "received 60, reported 60, errors 0, mean score 100.0"
+    assert re.fullmatch(
+        r"spread over 3 backends: " + ", ".join(
+            rf"ipv4:{r.address} \d+" for r in replicas) +
+        "; 0 entries re-sent", lines[-1]), lines[-1]
