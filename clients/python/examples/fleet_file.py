@@ -4,8 +4,8 @@
     python3 fleet_file.py domains.txt          # or - for stdin
     python3 fleet_file.py --target dns:///checker.internal:50051 domains.txt
     # Spread over every replica, re-sending what one that dies did not answer:
-    # Spread over every replica, re-sending what a dying one did not answer:
-        domains.txt
+    python3 fleet_file.py --spread \
+        --target ipv4:10.0.0.1:50051,10.0.0.2:50051 domains.txt
 
 One entry a line: `domain [tag]`; blank lines and lines starting with # are
 skipped. The file is read as the server takes entries, so it can be
