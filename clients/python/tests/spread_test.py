@@ -25,7 +25,7 @@ import pytest
 
 from conftest import _runfile
 from mtasts_client import (CheckStatus, Client, FleetEvent, Grade,
-                           MtaStsError, MtaStsState)
+                           MtaStsError, MtaStsState, TlsOptions)
 
 SIX = ["txt", "policy_fetch", "policy_content", "mx_match", "tls_rpt",
        "mx_tls"]
@@ -381,3 +381,35 @@ def test_fleet_file_example_spreads(lab: dict[str, Any],
         r"spread over 3 backends: " + ", ".join(
             rf"ipv4:{r.address} \d+" for r in replicas) +
         "; 0 entries re-sent", lines[-1]), lines[-1]
+
+
+def test_tls_backends_get_channels_of_their_own(lab: dict[str, Any]) -> None:
+    # Two TLS servers (one also asks for a client certificate), each a
+    # backend with its own channel, the client's TLS settings applied.
+    tls = TlsOptions(ca_file=lab["ca_file"], cert_file=lab["client_cert"],
+                     key_file=lab["client_key"],
+                     server_name=lab["server_name"])
+    entries = [(d, f"t{i}") for i, d in enumerate(lab["fleet"][:20])]
+    with Client(f"ipv4:{lab['tls']},{lab['mtls']}", tls=tls) as client:
+        with client.spread_fleet(entries, checks=SIX, timeout=120) as fleet:
+            events = list(fleet)
+    assert sorted(tags_of(events)) == sorted(t for _, t in entries)
+    assert [b.failed_streams for b in fleet.stats.per_backend] == [0, 0]
+    # A dns:/// name: the certificate is checked against the name, not the
+    # address the resolver gave.
+    port = lab["tls"].rpartition(":")[2]
+    with Client(f"dns:///{lab['server_name']}:{port}",
+                tls=TlsOptions(ca_file=lab["ca_file"])) as client:
+        with client.spread_fleet(entries, checks=SIX, timeout=120,
+                                 retry_backoff=0.05,
+                                 max_retry_backoff=0.2) as fleet:
+            events = list(fleet)
+    assert sorted(tags_of(events)) == sorted(t for _, t in entries)
+    v4 = [b for b in fleet.stats.per_backend
+          if b.address == f"ipv4:127.0.0.1:{port}"]
+    assert len(v4) == 1 and v4[0].answered == 20, fleet.stats
+
+
+def tags_of(events: list[FleetEvent]) -> list[str]:
+    return [e.result.tag if e.HasField("result") else e.error.tag
+            for e in events if not e.HasField("summary")]

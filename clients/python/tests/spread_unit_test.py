@@ -219,6 +219,15 @@ def test_error_events_get_the_callers_tag_and_fleet_position(servers):
     assert (events[-1].summary.received, events[-1].summary.errors) == (3, 3)
 
 
+def test_an_empty_fleet_is_a_zero_summary(servers):
+    (checker,), target = servers([])
+    with Client(target) as client:
+        with client.spread_fleet([], **FAST) as fleet:
+            events = list(fleet)
+    assert len(events) == 1 and events[0].summary.received == 0
+    assert fleet.stats.entries == 0 and checker.seen == []
+
+
 def test_fleet_position_message() -> None:
     assert _fleet_position_message('entry 7 (tag "12:cust"): bad', 12) == (
         'entry 13 (tag "cust"): bad')
