@@ -515,9 +515,10 @@ class SpreadFleet(Iterator[service_pb2.FleetEvent]):
         if (backend.inflight >= self._window or
                 len(self._deliver) >= self._window * len(self._backends)):
             return False
-        # A draining backend gets nothing more, unless none serves (then
-        # the servers' answers decide).
-        if not backend.serving and any(b.serving for b in self._backends):
+        # A draining backend gets nothing more while another one (not given
+        # up) serves; otherwise the servers' answers decide.
+        if not backend.serving and any(b.serving and not b.stats.given_up
+                                       for b in self._backends):
             return False
         return bool(self._pending) or (not self._source_done and
                                        not self._source_busy)

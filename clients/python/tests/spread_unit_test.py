@@ -16,7 +16,7 @@ from google.protobuf import duration_pb2
 
 from mtasts.v1 import findings_pb2, report_pb2, service_pb2, service_pb2_grpc
 from mtasts_client import (Backend, Client, FleetEvent, MtaStsError,
-                           resolve_backends)
+                           _health, resolve_backends)
 from mtasts_client._fleet_summary import FleetSummaryBuilder, merge_groupings
 from mtasts_client._spread import _fleet_position_message
 
@@ -60,15 +60,33 @@ class Scripted(service_pb2_grpc.MtaStsCheckerServicer):
         yield from plan(recorded(), context)
 
 
+def health(status: int) -> grpc.GenericRpcHandler:
+    """A grpc.health.v1 Watch that says `status` and holds the call."""
+
+    def watch(request: Any, context: Any) -> Iterator[Any]:
+        yield _health.HealthCheckResponse(status=status)
+        ended = threading.Event()
+        context.add_callback(ended.set)
+        ended.wait(30)
+
+    return grpc.method_handlers_generic_handler("grpc.health.v1.Health", {
+        "Watch": grpc.unary_stream_rpc_method_handler(
+            watch, request_deserializer=_health.HealthCheckRequest.FromString,
+            response_serializer=lambda m: m.SerializeToString())})
+
+
 @pytest.fixture
 def servers() -> Iterator[Callable[..., tuple[list[Scripted], str]]]:
     started: list[grpc.Server] = []
 
-    def start(*plans: list[Plan]) -> tuple[list[Scripted], str]:
+    def start(*plans: list[Plan],
+              not_serving: tuple[int, ...] = ()) -> tuple[list[Scripted], str]:
         checkers, addresses = [], []
-        for p in plans:
+        for n, p in enumerate(plans):
             checker = Scripted(list(p))
             srv = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+            if n in not_serving:
+                srv.add_generic_rpc_handlers((health(2),))  # NOT_SERVING
             service_pb2_grpc.add_MtaStsCheckerServicer_to_server(checker, srv)
             port = srv.add_insecure_port("127.0.0.1:0")
             srv.start()
@@ -226,6 +244,26 @@ def test_an_empty_fleet_is_a_zero_summary(servers):
             events = list(fleet)
     assert len(events) == 1 and events[0].summary.received == 0
     assert fleet.stats.entries == 0 and checker.seen == []
+
+
+def test_a_not_serving_backend_is_used_once_no_other_can_be(servers):
+    # Backend 0 says NOT_SERVING but answers; backend 1 is gone. Once 1 is
+    # given up, 0 must get the fleet rather than nothing forever.
+    _, target = servers([], [], not_serving=(0,))
+    gone = target.rpartition(",")[2]
+    free = socket.socket()
+    free.bind(("127.0.0.1", 0))
+    dead_port = free.getsockname()[1]
+    free.close()  # nothing listens there now
+    target = target.replace(gone, f"127.0.0.1:{dead_port}")
+    with Client(target) as client:
+        with client.spread_fleet(entries(10), max_stream_failures=2,
+                                 **FAST) as fleet:
+            events = list(fleet)
+    assert sorted(tags_of(events)) == sorted(t for _, t in entries(10))
+    drained, dead = fleet.stats.per_backend
+    assert drained.not_serving and drained.answered == 10
+    assert dead.given_up and dead.answered == 0
 
 
 def test_fleet_position_message() -> None:
