@@ -24,8 +24,9 @@ import grpc
 import pytest
 
 from conftest import _runfile
-from mtasts_client import (CheckStatus, Client, FleetEvent, Grade,
-                           MtaStsError, MtaStsState, TlsOptions)
+from mtasts_client import (CheckStatus, Client, FindingCode, FleetEvent,
+                           Grade, MtaStsError, MtaStsState, TlsOptions)
+from mtasts_client._fleet_summary import FleetSummaryBuilder
 
 SIX = ["txt", "policy_fetch", "policy_content", "mx_match", "tls_rpt",
        "mx_tls"]
@@ -118,12 +119,27 @@ def fleet_entries(lab: dict[str, Any],
 
 
 def assert_healthy(report: Any, domain: str) -> None:
+    """The report of a healthy lab domain: its own, enforced, every check
+    passing. On a loaded machine a policy fetch or an MX greeting can take
+    long enough for a *_SLOW warning (policy_fetch / mx_tls WARN, score
+    in the 90s): still this domain's own verdict."""
     assert report.domain == domain
     assert report.state == MtaStsState.MTA_STS_STATE_ENFORCED, report.summary
     statuses = {c.check: c.status for c in report.checks}
-    assert {name: statuses[name] for name in SIX} == {
-        name: CheckStatus.CHECK_STATUS_PASS for name in SIX}
-    assert report.score == 100 and report.grade == Grade.GRADE_A
+    slow_ok = {"policy_fetch", "mx_tls"}
+    for name in SIX:
+        allowed = {CheckStatus.CHECK_STATUS_PASS}
+        if name in slow_ok:
+            allowed.add(CheckStatus.CHECK_STATUS_WARN)
+        assert statuses[name] in allowed, (name, report.summary)
+    if any(statuses[name] != CheckStatus.CHECK_STATUS_PASS for name in SIX):
+        codes = {f.code for c in report.checks for f in c.findings
+                 if c.check in slow_ok and f.severity >= 2}  # LOW and up
+        assert codes <= {FindingCode.POLICY_FETCH_SLOW,
+                         FindingCode.MX_TLS_GREETING_SLOW}, codes
+    else:
+        assert report.score == 100
+    assert report.grade == Grade.GRADE_A
 
 
 def check_exactly_once(entries: list[tuple[str, str, Optional[str]]],
@@ -187,8 +203,13 @@ def test_killed_and_drained_replicas_lose_and_duplicate_nothing(
     assert {s.state: s.count for s in summary.by_state} == {
         MtaStsState.MTA_STS_STATE_ENFORCED: 900}
     assert {g.grade: g.count for g in summary.by_grade} == {Grade.GRADE_A: 900}
-    assert list(summary.score_histogram) == [0] * 9 + [900]
-    assert summary.mean_score == 100
+    scores = [e.result.report.score for e in events if e.HasField("result")]
+    histogram = [0] * 10
+    for score in scores:
+        histogram[min(score // 10, 9)] += 1
+    assert list(summary.score_histogram) == histogram
+    assert histogram[9] == 900
+    assert summary.mean_score == pytest.approx(sum(scores) / 900)
     assert len(summary.slowest) == 10
     durations = [s.duration.ToNanoseconds() for s in summary.slowest]
     assert durations == sorted(durations, reverse=True)
@@ -340,23 +361,30 @@ def test_bad_arguments(lab: dict[str, Any]) -> None:
             client.spread_fleet([])
 
 
-def test_summary_counts_match_the_servers_own(
+def test_summary_arithmetic_is_the_servers_own(
         lab: dict[str, Any], replicas: list[Replica]) -> None:
-    # The same entries over one plain stream (the server's summary) and
-    # spread (the library's): the same counts, grades, states, histogram,
-    # mean; the no-txt domain makes the grades differ from entry to entry.
+    # The library's summary builder over the events of one plain stream
+    # gives that stream's server summary: same counts, grades, states,
+    # histogram, mean and slowest domains. The no-txt domain and an invalid
+    # entry make grades and errors differ from entry to entry.
     entries = ([(d, f"t{i}") for i, d in enumerate(lab["fleet"][:30])] +
                [(lab["no_txt"], "no-txt"), ("not a domain!", "bad")])
     with Client(replicas[0].address) as client:
-        one = list(client.fleet(entries, checks=SIX, timeout=300))[-1].summary
+        events = list(client.fleet(entries, checks=SIX, timeout=300))
+    builder = FleetSummaryBuilder()
+    for event in events[:-1]:
+        builder.add(event)
+    ours, server = builder.build(0), events[-1].summary
+    for field in ("received", "reported", "errors", "by_grade", "by_state",
+                  "score_histogram", "mean_score", "slowest"):
+        assert getattr(ours, field) == getattr(server, field), field
+    assert (ours.received, ours.errors, len(ours.by_grade)) == (32, 1, 2)
+    # Spread, the same fleet's counts that no load can change.
     with Client(target(replicas)) as client:
         spread = list(client.spread_fleet(entries, checks=SIX,
                                           timeout=300))[-1].summary
-    for field in ("received", "reported", "errors", "by_grade", "by_state",
-                  "score_histogram", "mean_score"):
-        assert getattr(spread, field) == getattr(one, field), field
-    assert (spread.received, spread.errors) == (32, 1)
-    assert len(spread.by_grade) == 2
+    for field in ("received", "reported", "errors", "by_state"):
+        assert getattr(spread, field) == getattr(server, field), field
     assert {s.tag for s in spread.slowest} <= {t for _, t in entries}
 
 
@@ -374,9 +402,13 @@ def test_fleet_file_example_spreads(lab: dict[str, Any],
         capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert sorted(lines[:60]) == sorted(
-        f"{d} cust-{i} A 100" for i, d in enumerate(lab["fleet"][:60]))
-    assert lines[60] == "received 60, reported 60, errors 0, mean score 100.0"
+    # "<domain> <tag> A <score>": 100, or in the 90s for a *_SLOW warning
+    # on a loaded machine (see assert_healthy).
+    assert sorted(line.rsplit(" ", 1)[0] for line in lines[:60]) == sorted(
+        f"{d} cust-{i} A" for i, d in enumerate(lab["fleet"][:60]))
+    assert all(90 <= int(line.rsplit(" ", 1)[1]) <= 100
+               for line in lines[:60]), lines[:60]
+    assert lines[60].startswith("received 60, reported 60, errors 0, ")
     assert re.fullmatch(
         r"spread over 3 backends: " + ", ".join(
             rf"ipv4:{r.address} \d+" for r in replicas) +
