@@ -3,6 +3,9 @@
 
     python3 fleet_file.py domains.txt          # or - for stdin
     python3 fleet_file.py --target dns:///checker.internal:50051 domains.txt
+    # Spread over every replica, re-sending what one that dies did not answer:
+    python3 fleet_file.py --spread \
+        --target ipv4:10.0.0.1:50051,10.0.0.2:50051 domains.txt
 
 One entry a line: `domain [tag]`; blank lines and lines starting with # are
 skipped. The file is read as the server takes entries, so it can be
@@ -18,7 +21,8 @@ import sys
 from collections.abc import Iterator
 from typing import TextIO
 
-from mtasts_client import Client, Grade, MtaStsError, MtaStsState
+from mtasts_client import (Client, FleetEvent, FleetStream, Grade,
+                           MtaStsError, MtaStsState, SpreadFleet)
 
 
 def entries(lines: TextIO) -> Iterator[tuple[str, str]]:
@@ -29,12 +33,29 @@ def entries(lines: TextIO) -> Iterator[tuple[str, str]]:
         yield fields[0], fields[1] if len(fields) > 1 else ""
 
 
+def show(event: FleetEvent) -> int:
+    """Prints a result or error event; 1 for an error event."""
+    kind = event.WhichOneof("event")
+    if kind == "result":
+        report = event.result.report
+        print(f"{report.domain} {event.result.tag} "
+              f"{Grade.Name(report.grade)[6:]} {report.score}")
+    elif kind == "error":
+        print(f"{event.error.domain} {event.error.tag} "
+              f"error {event.error.code}: {event.error.message}")
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("file", help="domains, one a line; - for stdin")
     parser.add_argument("--target", default="127.0.0.1:50051",
                         help="gRPC target (default %(default)s)")
     parser.add_argument("--checks", help="comma-separated check names")
+    parser.add_argument("--spread", action="store_true",
+                        help="one stream per backend of the target, with "
+                        "failover (Client.spread_fleet)")
     args = parser.parse_args(argv)
     checks = args.checks.split(",") if args.checks else None
 
@@ -47,23 +68,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 2
     errors = 0
+    stream: FleetStream | SpreadFleet
     try:
-        with lines, Client(args.target) as client, \
-                client.fleet(entries(lines), checks=checks) as stream:
-            for event in stream:
-                kind = event.WhichOneof("event")
-                if kind == "result":
-                    report = event.result.report
-                    print(f"{report.domain} {event.result.tag} "
-                          f"{Grade.Name(report.grade)[6:]} {report.score}")
-                elif kind == "error":
-                    errors += 1
-                    print(f"{event.error.domain} {event.error.tag} "
-                          f"error {event.error.code}: {event.error.message}")
-            summary = stream.summary
+        with lines, Client(args.target) as client:
+            if args.spread:
+                stream = client.spread_fleet(entries(lines), checks=checks)
+            else:
+                stream = client.fleet(entries(lines), checks=checks)
+            with stream:
+                for event in stream:
+                    errors += show(event)
+                summary = stream.summary
     except MtaStsError as e:
         print(f"error: {e.code.name}: {e.details}", file=sys.stderr)
         return 1
+    except ValueError as e:  # a malformed target
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
     assert summary is not None  # the stream ends with it
     print(f"received {summary.received}, reported {summary.reported}, "
@@ -73,6 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     for count in summary.by_state:
         name = MtaStsState.Name(count.state)[len("MTA_STS_STATE_"):]
         print(f"  {name}: {count.count}")
+    if isinstance(stream, SpreadFleet):
+        stats = stream.stats
+        answered = ", ".join(f"{b.address} {b.answered}"
+                             for b in stats.per_backend)
+        print(f"spread over {stats.backends} backends: {answered}; "
+              f"{stats.resent} entries re-sent")
     return 3 if errors else 0
 
 

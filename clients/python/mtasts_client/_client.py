@@ -3,7 +3,9 @@
 Client.check() wraps CheckDomain (retried with backoff on RESOURCE_EXHAUSTED
 and UNAVAILABLE: the call is read-only). Client.fleet() wraps StreamFleet as
 an iterator of events that reads the caller's entries only as answers come
-back, so a fleet of any size is never buffered.
+back, so a fleet of any size is never buffered. Client.spread_fleet()
+spreads one fleet over every backend of the target, with failover
+(_spread.py).
 """
 
 from __future__ import annotations
@@ -14,11 +16,15 @@ import random
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Optional, Tuple, Union, cast
+from typing import TYPE_CHECKING, Any, Optional, Tuple, Union, cast
 
 import grpc
 
 from mtasts.v1 import report_pb2, service_pb2, service_pb2_grpc
+
+if TYPE_CHECKING:
+    from mtasts_client._backends import Backend
+    from mtasts_client._spread import SpreadFleet
 
 #: One fleet entry: a domain, a (domain, tag) pair, or a FleetRequest as is.
 FleetEntry = Union[str, Tuple[str, str], service_pb2.FleetRequest]
@@ -172,6 +178,9 @@ class Client:
                  channel_options: Sequence[Tuple[str, Any]] = ()) -> None:
         options: list[Tuple[str, Any]] = [("grpc.lb_policy_name",
                                            load_balancing)]
+        self._target = target
+        self._tls = tls
+        self._credentials: Optional[grpc.ChannelCredentials] = None
         if tls is None:
             self._channel = grpc.insecure_channel(
                 target, options + list(channel_options))
@@ -179,8 +188,11 @@ class Client:
             if tls.server_name is not None:
                 options.append(("grpc.ssl_target_name_override",
                                 tls.server_name))
+            self._credentials = tls._credentials()
             self._channel = grpc.secure_channel(
-                target, tls._credentials(), options + list(channel_options))
+                target, self._credentials, options + list(channel_options))
+        # What a spread fleet's per-backend channels are built with.
+        self._channel_options = options + list(channel_options)
         stub = service_pb2_grpc.MtaStsCheckerStub  # generated, unannotated
         self._stub = stub(self._channel)  # type: ignore[no-untyped-call]
         self._retry = retry
@@ -275,6 +287,96 @@ class Client:
         return FleetStream(self._stub, entries,
                            _check_options(checks, skip_mx_probe), timeout,
                            self._retry, window)
+
+    def spread_fleet(self,
+                     entries: Iterable[FleetEntry],
+                     *,
+                     checks: Optional[Sequence[str]] = None,
+                     timeout: Optional[float] = None,
+                     skip_mx_probe: bool = False,
+                     window: int = 100,
+                     max_stream_failures: int = 5,
+                     retry_backoff: float = 0.25,
+                     max_retry_backoff: float = 4.0) -> SpreadFleet:
+        """Checks a fleet spread over every backend of the target, with
+        failover; returns an iterator of FleetEvent.
+
+        The backends are resolve_backends(target): each address of an
+        ipv4:/ipv6: list, each address the system resolver gives for a
+        dns:/// name (looked up again after a stream fails, so replicas
+        that replace a dead one join), or the target itself. Each backend
+        gets one StreamFleet call at a time, and an entry goes to whichever
+        call has fewer than `window` unanswered. When a backend goes away
+        (killed, draining after SIGTERM, unreachable) the entries it had
+        not answered are re-sent to the others; a backend whose health says
+        NOT_SERVING is sent nothing more. The iterator gives exactly one
+        `result` or `error` event per entry, with the caller's tag, in
+        completion order, then a `summary` built from those events (so it
+        covers the whole fleet; the servers' `groupings` are merged in),
+        then ends. `stats` says what the spreading did (stats.resent:
+        entries sent again).
+
+        entries is read lazily from gRPC's sending threads, one entry at a
+        time, only when a stream has room; the writers also wait while
+        window x backends events are waiting for the caller.
+
+        Args:
+          entries, checks, timeout, skip_mx_probe: as for fleet(); timeout
+            bounds the whole fleet, failovers included.
+          window: entries sent to one backend and not yet answered. The
+            server's own per-stream limit (--fleet_max_inflight, default
+            100) is the natural value: more only waits in transport
+            buffers, and is re-sent if that backend dies.
+          max_stream_failures: a backend whose streams fail this many times
+            in a row without answering anything is given up.
+          retry_backoff, max_retry_backoff: seconds before a failed
+            backend's next stream, doubling per failure in a row, capped.
+
+        Raises (from the iterator, after the events passed on so far; no
+        summary then):
+          MtaStsError: UNAVAILABLE once every backend was given up;
+            DEADLINE_EXCEEDED (timeout); CANCELLED (cancel()); a status
+            every backend would repeat (UNAUTHENTICATED, PERMISSION_DENIED,
+            UNIMPLEMENTED, INVALID_ARGUMENT, FAILED_PRECONDITION,
+            OUT_OF_RANGE) at once.
+          The exception of `entries`, or TypeError for an entry of the
+          wrong type.
+        Raises (from this call): ValueError for bad arguments or a
+        malformed target; MtaStsError(UNAVAILABLE) when a dns:/// name
+        does not resolve.
+        """
+        # pylint: disable=import-outside-toplevel
+        from mtasts_client._spread import SpreadFleet
+        if window < 1 or max_stream_failures < 1:
+            raise ValueError(
+                "window and max_stream_failures must be at least 1")
+        if not 0 < retry_backoff <= max_retry_backoff:
+            raise ValueError(
+                "need 0 < retry_backoff <= max_retry_backoff")
+        return SpreadFleet(entries, _check_options(checks, skip_mx_probe),
+                           timeout, window, max_stream_failures,
+                           retry_backoff, max_retry_backoff, self._target,
+                           self._backend_channel)
+
+    def _backend_channel(self, backend: Backend) -> Tuple[grpc.Channel, bool]:
+        """The channel of one backend of a spread fleet, and whether the
+        fleet closes it (the client's own channel it does not)."""
+        if backend.target == self._target:
+            return self._channel, False
+        options = list(self._channel_options)
+        if backend.authority is not None:
+            # The name the caller gave, not the address: TLS checks the
+            # server's certificate against it.
+            options.append(("grpc.default_authority", backend.authority))
+            if self._tls is not None and self._tls.server_name is None:
+                host = (backend.authority.rpartition(":")[0] or
+                        backend.authority)
+                options.append(("grpc.ssl_target_name_override",
+                                host.strip("[]")))
+        if self._credentials is None:
+            return grpc.insecure_channel(backend.target, options), True
+        return grpc.secure_channel(backend.target, self._credentials,
+                                   options), True
 
 
 def _to_request(entry: FleetEntry,

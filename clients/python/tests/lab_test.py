@@ -390,8 +390,9 @@ def test_readme_example_runs_as_written(lab, tmp_path, readme):
     blocks = python_blocks(os.path.join(os.environ["MTASTS_TEST_ROOT"],
                                         readme))
     assert blocks, f"no python example in {readme}"
-    # Only the server's address and the domains differ from the README.
+    # Only the servers' addresses and the domains differ from the README.
     code = (blocks[0].replace("127.0.0.1:50051", lab["plaintext"])
+            .replace("127.0.0.1:50052", lab["plaintext2"])
             .replace("example.com", lab["healthy"])
             .replace("example.org", lab["fleet"][0]))
     (tmp_path / "domains.txt").write_text(
