@@ -38,7 +38,7 @@ cleanup() {
   # Only the containers this run named (the test removes them itself too).
   podman ps -a --format '{{.Names}}' --filter "name=^$prefix-" 2>/dev/null |
     while read -r name; do
-      [[ $name == "$prefix"-* ]] && podman rm -f -t 0 "$name" >/dev/null 2>&1 || true
+      if [[ $name == "$prefix"-* ]]; then podman rm -f -t 0 "$name" >/dev/null 2>&1 || true; fi
     done
   ip netns del "$ns" 2>/dev/null || true
   rm -rf "$work"
