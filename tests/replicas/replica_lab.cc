@@ -323,6 +323,10 @@ absl::Status ReplicaLab::StartReplica(const std::vector<std::string>& argv) {
       }
     }
     fclose(from);
+    {
+      absl::MutexLock lock(&c->mu);
+      c->output_ended = true;
+    }
     if (!told) serving->Notify();  // exited before serving
   });
   const bool started = serving->WaitForNotificationWithTimeout(absl::Seconds(60));
@@ -366,14 +370,17 @@ void ReplicaLab::Signal(int replica, int signal) {
     kill(c.pid, signal);
     return;
   }
-  std::vector<std::string> argv = {"podman"};
-  if (signal == SIGTERM) {
-    // podman's SIGKILL comes only after 60 s, well past limits.shutdown_grace.
-    argv.insert(argv.end(), {"stop", "--time=60"});
-  } else {
-    argv.insert(argv.end(), {"kill", absl::StrCat("--signal=", signal)});
+  const std::string name = ContainerName(replica);
+  if (signal != SIGTERM) {
+    // Returns once the runtime has delivered it.
+    RunTool({"podman", "kill", absl::StrCat("--signal=", signal), name});
+    return;
   }
-  argv.push_back(ContainerName(replica));
+  // `podman stop` lasts as long as the drain: started, not awaited. What is
+  // awaited is the server's "shutting_down" line (it has the signal), so the
+  // caller's "mid-fleet" is where the signal lands, however slow podman is.
+  // podman's SIGKILL comes only after 60 s, well past limits.shutdown_grace.
+  const std::vector<std::string> argv = {"podman", "stop", "--time=60", name};
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -381,10 +388,19 @@ void ReplicaLab::Signal(int replica, int signal) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
   pid_t pid = -1;
-  if (posix_spawnp(&pid, "podman", &actions, nullptr, args.data(), environ) == 0) {
-    tools_.push_back(pid);
-  }
+  const int rc = posix_spawnp(&pid, "podman", &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return;
+  tools_.push_back(pid);
+  absl::MutexLock lock(&c.mu);
+  auto told = [&c]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(c.mu) {
+    if (c.output_ended) return true;
+    for (const std::string& line : c.log) {
+      if (absl::StrContains(line, "\"event\":\"shutting_down\"")) return true;
+    }
+    return false;
+  };
+  c.mu.AwaitWithTimeout(absl::Condition(&told), absl::Seconds(60));
 }
 
 bool ReplicaLab::KilledBySigkill(int status) const {
@@ -421,8 +437,51 @@ absl::StatusOr<int> ReplicaLab::WaitExit(int replica, absl::Duration timeout) {
 
 std::vector<std::string> ReplicaLab::Log(int replica) const {
   const Child& c = *children_[replica];
+  if (containers() && c.reaped) {
+    // Exited: conmon's log file has every line, even any the attached
+    // `podman run` did not pass on before it exited.
+    std::vector<std::string> lines = PodmanLogs(ContainerName(replica));
+    if (!lines.empty()) return lines;
+  }
   absl::MutexLock lock(&c.mu);
   return c.log;
+}
+
+std::vector<std::string> ReplicaLab::PodmanLogs(const std::string& name) {
+  std::vector<std::string> lines;
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return lines;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDERR_FILENO);
+  const std::vector<std::string> argv = {"podman", "logs", name};
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawnp(&pid, "podman", &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  FILE* from = fdopen(out[0], "r");
+  if (rc == 0 && from != nullptr) {
+    char line[8192];
+    while (fgets(line, sizeof(line), from) != nullptr) {
+      lines.emplace_back(absl::StripTrailingAsciiWhitespace(line));
+    }
+  }
+  if (from != nullptr) {
+    fclose(from);
+  } else {
+    close(out[0]);
+  }
+  if (rc == 0) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) lines.clear();
+  }
+  return lines;
 }
 
 }  // namespace mtasts::testing

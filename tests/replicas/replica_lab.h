@@ -86,8 +86,11 @@ class ReplicaLab {
   std::string ContainerName(int replica) const;
 
   // kill(pid, signal) on a replica still running. In container mode SIGKILL
-  // is `podman kill -s KILL`, SIGTERM `podman stop -t 60`, started without
-  // waiting for them (a stop lasts as long as the drain).
+  // (any signal but SIGTERM) is `podman kill`, returning once delivered, and
+  // SIGTERM `podman stop -t 60`, started without waiting for it (a stop
+  // lasts as long as the drain) but returning once the server logged
+  // "shutting_down" (or its output ended; at most 60 s): either way the
+  // signal has landed when Signal returns, as with kill(2).
   void Signal(int replica, int signal);
   // Waits for the replica to exit (or `timeout`); its wait status, or
   // DEADLINE_EXCEEDED.
@@ -99,7 +102,8 @@ class ReplicaLab {
   // with the container's code: 128 + 9 when SIGKILL ended it.
   bool KilledBySigkill(int status) const;
   bool ExitedCleanly(int status) const;
-  // Its stderr lines so far (start-up lines, call log, shutdown events).
+  // Its stderr lines so far (start-up lines, call log, shutdown events). A
+  // container that has exited (and been reaped): `podman logs`.
   std::vector<std::string> Log(int replica) const;
 
   fakes::FakeDnsServer& dns() { return *dns_; }
@@ -112,12 +116,15 @@ class ReplicaLab {
     int status = 0;
     mutable absl::Mutex mu;
     std::vector<std::string> log ABSL_GUARDED_BY(mu);
+    bool output_ended ABSL_GUARDED_BY(mu) = false;  // its stdout/stderr closed
     std::unique_ptr<std::thread> reader;
   };
   ReplicaLab() = default;
   absl::Status StartReplica(const std::vector<std::string>& argv);
   // Runs `argv` (podman) to its end; its exit status.
   static int RunTool(const std::vector<std::string>& argv);
+  // `podman logs <name>`'s lines; empty if it failed.
+  static std::vector<std::string> PodmanLogs(const std::string& name);
 
   std::string container_prefix_;  // container mode when not empty
   std::vector<pid_t> tools_;      // podman kill/stop started by Signal
