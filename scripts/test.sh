@@ -16,11 +16,15 @@ else
 fi
 # The container image (deploy/image/image_test.sh): builds it with
 # scripts/image.sh (root; Debian's mirror), runs it in a network namespace
-# against the client lab's fakes and calls CheckDomain.
+# against the client lab's fakes and calls CheckDomain. Then
+# deploy/image/replicas_image_test.sh: the replicas tests on three containers
+# of it (one killed, one stopped mid-fleet).
 if [[ $(id -u) -eq 0 && -z ${MTASTS_SKIP_IMAGE:-} ]]; then
   deploy/image/image_test.sh
+  deploy/image/replicas_image_test.sh
 else
-  echo "skipping deploy/image/image_test.sh: needs root (or MTASTS_SKIP_IMAGE is set)" >&2
+  echo "skipping deploy/image/image_test.sh and replicas_image_test.sh: need root" \
+    "(or MTASTS_SKIP_IMAGE is set)" >&2
 fi
 # Every parser's libFuzzer target, briefly, on its seed corpus (clang).
 tools/fuzz_smoke.sh

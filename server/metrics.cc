@@ -29,6 +29,14 @@ const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
   return *buckets;
 }
 
+// Domains one fleet stream has in flight: 1 up to past the default
+// fleet_max_inflight of 100 (larger limits land in the top buckets).
+const prometheus::Histogram::BucketBoundaries& StreamInFlightBuckets() {
+  static const auto* buckets =
+      new prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
+  return *buckets;
+}
+
 // A method name gRPC dispatched is one the server registered, so the label
 // set is bounded already; anything odd still collapses into "other".
 bool IsIdentifier(absl::string_view s) {
@@ -117,6 +125,12 @@ class ServerMetrics::PulledMetrics : public prometheus::Collectable {
                            "Fleet streams waiting for a server-wide slot.", MetricType::Gauge,
                            {Sample(sources.fleet_streams_waiting(), MetricType::Gauge)}));
     }
+    if (sources.fleet_stream_largest_in_flight) {
+      out.push_back(Family("mtasts_fleet_stream_domains_in_flight_max",
+                           "The most domains any one open fleet stream is checking now.",
+                           MetricType::Gauge,
+                           {Sample(sources.fleet_stream_largest_in_flight(), MetricType::Gauge)}));
+    }
     if (sources.probe_cache) {
       const engine::ProbeCacheCounters c = sources.probe_cache();
       out.push_back(Family(
@@ -183,6 +197,13 @@ ServerMetrics::ServerMetrics()
                              .Help("Domains being checked now (whole server).")
                              .Register(*registry_)
                              .Add({})),
+      stream_domains_in_flight_(
+          BuildHistogram()
+              .Name("mtasts_fleet_stream_domains_in_flight")
+              .Help("Domains its fleet stream had in flight when an entry started, that "
+                    "entry included (one observation per entry a stream checks).")
+              .Register(*registry_)
+              .Add({}, StreamInFlightBuckets())),
       domains_checked_(BuildCounter()
                            .Name("mtasts_domains_checked_total")
                            .Help("Domain reports delivered, by MTA-STS state and grade.")
@@ -283,6 +304,10 @@ void ServerMetrics::OnDnsQuery(const engine::DnsQueryEvent& event) {
     dns_attempt_timeouts_.Add(labels).Increment(event.attempt_timeouts);
   }
   if (event.used_tcp) dns_tcp_fallbacks_.Increment();
+}
+
+void ServerMetrics::OnFleetEntryStarted(int stream_in_flight) {
+  stream_domains_in_flight_.Observe(stream_in_flight);
 }
 
 void ServerMetrics::OnRpcStarted(absl::string_view full_method) {

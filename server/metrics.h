@@ -42,6 +42,8 @@ class ServerMetrics final : public engine::EngineObserver {
   // thread-safe. Unset ones are left out of the exposition.
   struct Sources {
     std::function<int()> fleet_streams_waiting;  // streams waiting for a slot
+    // The most domains any one open fleet stream is checking now.
+    std::function<int()> fleet_stream_largest_in_flight;
     std::function<engine::ProbeCacheCounters()> probe_cache;
     int max_inflight = 0;  // the server-wide limit (0: not exposed)
   };
@@ -57,6 +59,11 @@ class ServerMetrics final : public engine::EngineObserver {
   void OnRunStarted() override;
   void OnRunFinished(const absl::StatusOr<v1::DomainReport>& result) override;
   void OnDnsQuery(const engine::DnsQueryEvent& event) override;
+
+  // A fleet stream started checking an entry; `stream_in_flight` is that
+  // stream's domains in flight, this one included (ServiceOptions::
+  // on_fleet_entry_started). Per-stream load without a per-stream label.
+  void OnFleetEntryStarted(int stream_in_flight);
 
   // A call started / ended, `full_method` as gRPC names it
   // ("/mtasts.v1.MtaStsChecker/CheckDomain").
@@ -80,6 +87,7 @@ class ServerMetrics final : public engine::EngineObserver {
   prometheus::Family<prometheus::Histogram>& rpc_duration_;
   prometheus::Gauge& fleet_streams_open_;
   prometheus::Gauge& domains_in_flight_;
+  prometheus::Histogram& stream_domains_in_flight_;
   prometheus::Family<prometheus::Counter>& domains_checked_;
   prometheus::Family<prometheus::Counter>& runs_aborted_;
   prometheus::Histogram& domain_duration_;

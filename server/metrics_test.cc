@@ -100,6 +100,30 @@ TEST(ServerMetrics, RpcsCountByMethodAndCodeAndFleetStreamsOpen) {
             3);
 }
 
+TEST(ServerMetrics, FleetStreamInFlightHistogramAndLargestGauge) {
+  ServerMetrics metrics;
+  std::string text = metrics.Scrape();
+  EXPECT_EQ(SampleValue(text, "mtasts_fleet_stream_domains_in_flight_count"), 0) << text;
+  EXPECT_EQ(SampleValue(text, "mtasts_fleet_stream_domains_in_flight_max"), -1)
+      << "no source yet";
+  for (int n : {1, 2, 3, 100, 101}) metrics.OnFleetEntryStarted(n);
+  int largest = 7;
+  metrics.SetSources({.fleet_stream_largest_in_flight = [&] { return largest; }});
+  text = metrics.Scrape();
+  EXPECT_EQ(SampleValue(text, "mtasts_fleet_stream_domains_in_flight_bucket{le=\"1\"}"), 1) << text;
+  EXPECT_EQ(SampleValue(text, "mtasts_fleet_stream_domains_in_flight_bucket{le=\"2\"}"), 2);
+  EXPECT_EQ(SampleValue(text, "mtasts_fleet_stream_domains_in_flight_bucket{le=\"5\"}"), 3);
+  EXPECT_EQ(SampleValue(text, "mtasts_fleet_stream_domains_in_flight_bucket{le=\"100\"}"), 4);
+  EXPECT_EQ(SampleValue(text, "mtasts_fleet_stream_domains_in_flight_bucket{le=\"200\"}"), 5);
+  EXPECT_EQ(SampleValue(text, "mtasts_fleet_stream_domains_in_flight_bucket{le=\"+Inf\"}"), 5);
+  EXPECT_EQ(SampleValue(text, "mtasts_fleet_stream_domains_in_flight_sum"), 207);
+  EXPECT_EQ(SampleValue(text, "mtasts_fleet_stream_domains_in_flight_max"), 7);
+  EXPECT_TRUE(absl::StrContains(text, "# TYPE mtasts_fleet_stream_domains_in_flight histogram"));
+  EXPECT_TRUE(absl::StrContains(text, "# TYPE mtasts_fleet_stream_domains_in_flight_max gauge"));
+  largest = 0;  // read live at each scrape
+  EXPECT_EQ(SampleValue(metrics.Scrape(), "mtasts_fleet_stream_domains_in_flight_max"), 0);
+}
+
 TEST(ServerMetrics, DnsQueriesRetriesAndTimeoutsByOutcome) {
   ServerMetrics metrics;
   metrics.OnDnsQuery({.outcome = v1::DNS_OUTCOME_ANSWER, .attempts = 1});

@@ -227,6 +227,11 @@ absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings
   service_options.fleet_max_inflight = limits.fleet_max_inflight;
   service_options.check_timeout = limits.check_timeout;
   service_options.log = server->log_.get();
+  if (ServerMetrics* metrics = server->metrics_.get()) {
+    service_options.on_fleet_entry_started = [metrics](int in_flight) {
+      metrics->OnFleetEntryStarted(in_flight);
+    };
+  }
   server->service_ = std::make_unique<MtaStsService>(server->engine_.get(), service_options);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -252,6 +257,9 @@ absl::StatusOr<std::unique_ptr<MtaStsServer>> MtaStsServer::Start(ServerSettings
     MtaStsService* service = server->service_.get();
     engine::Engine* engine_ptr = server->engine_.get();
     sources.fleet_streams_waiting = [service] { return service->Waiting(); };
+    sources.fleet_stream_largest_in_flight = [service] {
+      return service->LargestStreamInFlight();
+    };
     sources.probe_cache = [engine_ptr] { return engine_ptr->probe_cache_counters(); };
     sources.max_inflight = limits.max_inflight;
     server->metrics_->SetSources(std::move(sources));

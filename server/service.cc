@@ -98,6 +98,13 @@ int MtaStsService::Waiting() const {
   return static_cast<int>(waiters_.size());
 }
 
+int MtaStsService::LargestStreamInFlight() const {
+  absl::MutexLock lock(&streams_mu_);
+  int largest = 0;
+  for (DrainableStream* stream : streams_) largest = std::max(largest, stream->DomainsInFlight());
+  return largest;
+}
+
 absl::Status MtaStsService::AtInflightLimit() const {
   return absl::ResourceExhaustedError(absl::StrCat("server is at its limit of ",
                                                    options_.max_inflight,
@@ -293,6 +300,11 @@ class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
     MaybeFinishLocked();
   }
 
+  int DomainsInFlight() override {
+    absl::MutexLock lock(&mu_);
+    return runs_outstanding_;
+  }
+
   void OnReadDone(bool ok) override {
     absl::MutexLock lock(&mu_);
     reading_ = false;
@@ -442,6 +454,9 @@ class FleetReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     ++occupied_;
     ++runs_outstanding_;
+    if (service_->options().on_fleet_entry_started) {
+      service_->options().on_fleet_entry_started(runs_outstanding_);
+    }
     const uint64_t id = next_run_id_++;
     // The engine never calls back inside Start, so holding mu_ here is safe.
     handles_[id] = service_->engine().Start(

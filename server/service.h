@@ -23,6 +23,7 @@
 #define MTASTS_SERVER_SERVICE_H_
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -44,6 +45,11 @@ struct ServiceOptions {
   int fleet_max_inflight = 100;   // domains in flight (or awaiting the client) per stream
   absl::Duration check_timeout = absl::Seconds(75);
   CallLog* log = nullptr;         // not owned; may be null
+  // Called each time a fleet stream starts checking an entry, with that
+  // stream's domains in flight counting it (1..fleet_max_inflight); for the
+  // per-stream histogram (ServerMetrics::OnFleetEntryStarted). Runs with the
+  // stream's lock held: must not call back into the service. May be empty.
+  std::function<void(int)> on_fleet_entry_started;
 };
 
 // A validated request: the normalized domain and its run deadline.
@@ -72,6 +78,9 @@ class DrainableStream {
   // Called with the service's stream registry locked; may take the stream's
   // own lock. A no-op for a stream that has already ended.
   virtual void Drain() = 0;
+  // Its domains being checked now (runs not yet called back). Called with
+  // the service's stream registry locked; takes the stream's own lock.
+  virtual int DomainsInFlight() = 0;
 
  protected:
   ~DrainableStream() = default;
@@ -123,6 +132,9 @@ class MtaStsService final : public RawCallbackService {
   int PeakInFlight() const;
   // Streams waiting for a slot.
   int Waiting() const;
+  // The most domains any one open fleet stream is checking now (0 with no
+  // stream). Walks the open streams: O(streams), for a scrape.
+  int LargestStreamInFlight() const;
 
   // Starts draining (see above); idempotent. Call after health turned
   // NOT_SERVING, so that balancers stop sending first.

@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "server/exposition_sample.h"
 #include "mtasts/v1/report.pb.h"
+#include "mtasts/v1/service.pb.h"
 #include "server/loopback_http_get.h"
 #include "tests/fakes/fake_smtp_server.h"
 #include "tests/fakes/prerequisite.h"
@@ -177,18 +178,14 @@ TEST_F(MetricsTest, FleetStreamsOpenCountsAnOpenStream) {
       << text;
 }
 
-TEST_F(MetricsTest, PromtoolAcceptsARealScrape) {
-  if (!Executable("/usr/bin/promtool")) {
-    MTASTS_SKIP_OR_FAIL_IN_CI("/usr/bin/promtool missing (Debian package prometheus)");
-  }
-  ASSERT_NO_FATAL_FAILURE(RunChecks());
-  const std::string scrape_file = TmpDir() + "/scrape.txt";
+// `promtool check metrics` on `text`: it lints as well as parses, so any
+// finding (a counter without _total, a missing HELP) is printed and fails it.
+void ExpectPromtoolAccepts(const std::string& text, const std::string& name) {
+  const std::string scrape_file = TmpDir() + "/" + name;
   {
     std::ofstream out(scrape_file);
-    out << Scrape();
+    out << text;
   }
-  // promtool lints as well as parses: any finding (a counter without
-  // _total, a missing HELP) is printed and fails the check.
   const std::string command =
       absl::StrCat("/usr/bin/promtool check metrics < ", scrape_file, " 2>&1");
   FILE* pipe = popen(command.c_str(), "r");
@@ -199,6 +196,80 @@ TEST_F(MetricsTest, PromtoolAcceptsARealScrape) {
   const int status = pclose(pipe);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
   EXPECT_EQ(output, "");
+}
+
+TEST_F(MetricsTest, PromtoolAcceptsARealScrape) {
+  if (!Executable("/usr/bin/promtool")) {
+    MTASTS_SKIP_OR_FAIL_IN_CI("/usr/bin/promtool missing (Debian package prometheus)");
+  }
+  ASSERT_NO_FATAL_FAILURE(RunChecks());
+  ExpectPromtoolAccepts(Scrape(), "scrape.txt");
+}
+
+// Per-stream load without a per-stream label: a stream with kHeld entries
+// whose TXT answers are held shows kHeld as the largest per-stream in-flight
+// count, and one histogram observation per entry (1, 2, ... kHeld: none
+// finishes before the next starts), while a second stream with one held
+// entry does not raise the maximum. Linted by promtool while open; back to
+// 0 once the streams are cancelled.
+TEST_F(MetricsTest, PerStreamInFlightShowsAnOpenStreamsEntries) {
+  if (!Executable("/usr/bin/promtool")) {
+    MTASTS_SKIP_OR_FAIL_IN_CI("/usr/bin/promtool missing (Debian package prometheus)");
+  }
+  constexpr int kHeld = 4;
+  const auto held = [](int i) { return absl::StrCat("held", i, ".metrics.test"); };
+  for (int i = 0; i <= kHeld; ++i) {
+    lab_->dns().Txt("_mta-sts." + held(i), {{"v=STSv1; id=1"}});
+    lab_->dns().Delay("_mta-sts." + held(i), absl::Seconds(60));
+  }
+  std::string text = Scrape();
+  EXPECT_EQ(server::SampleValue(text, "mtasts_fleet_stream_domains_in_flight_max"), 0) << text;
+  EXPECT_EQ(server::SampleValue(text, "mtasts_fleet_stream_domains_in_flight_count"), 0);
+
+  const auto request = [&](const std::string& domain) {
+    v1::FleetRequest r;
+    r.set_domain(domain);
+    r.set_tag(domain);
+    *r.mutable_options() = Options();
+    return ToByteBuffer(r.SerializeAsString());
+  };
+  grpc::ClientContext context, other_context;
+  auto stream = lab_->RawStreamFleet(&context);
+  for (int i = 0; i < kHeld; ++i) ASSERT_TRUE(stream->Write(request(held(i))));
+  lab_->dns().WaitForQueries("_mta-sts." + held(kHeld - 1), 1, absl::Seconds(20));
+  auto other = lab_->RawStreamFleet(&other_context);
+  ASSERT_TRUE(other->Write(request(held(kHeld))));
+  lab_->dns().WaitForQueries("_mta-sts." + held(kHeld), 1, absl::Seconds(20));
+
+  text = Scrape();
+  EXPECT_EQ(server::SampleValue(text, "mtasts_fleet_streams_open"), 2) << text;
+  EXPECT_EQ(server::SampleValue(text, "mtasts_domains_in_flight"), kHeld + 1);
+  EXPECT_EQ(server::SampleValue(text, "mtasts_fleet_stream_domains_in_flight_max"), kHeld);
+  EXPECT_EQ(server::SampleValue(text, "mtasts_fleet_stream_domains_in_flight_count"), kHeld + 1);
+  // Observed 1, 2, 3, 4 (the first stream) and 1 (the second).
+  EXPECT_EQ(server::SampleValue(text, "mtasts_fleet_stream_domains_in_flight_sum"), 1 + 2 + 3 + 4 + 1);
+  EXPECT_EQ(server::SampleValue(text, "mtasts_fleet_stream_domains_in_flight_bucket{le=\"1\"}"), 2);
+  EXPECT_EQ(server::SampleValue(text, "mtasts_fleet_stream_domains_in_flight_bucket{le=\"2\"}"), 3);
+  EXPECT_EQ(server::SampleValue(text, "mtasts_fleet_stream_domains_in_flight_bucket{le=\"5\"}"), 5);
+  EXPECT_FALSE(absl::StrContains(text, "held0")) << "never a domain in a label";
+  ExpectPromtoolAccepts(text, "scrape-streams.txt");
+
+  context.TryCancel();
+  other_context.TryCancel();
+  grpc::ByteBuffer event;
+  while (stream->Read(&event)) {
+  }
+  while (other->Read(&event)) {
+  }
+  (void)stream->Finish();
+  (void)other->Finish();
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return server::SampleValue(Scrape(), "mtasts_fleet_stream_domains_in_flight_max") == 0;
+      },
+      absl::Seconds(10), "mtasts_fleet_stream_domains_in_flight_max 0"));
+  EXPECT_EQ(server::SampleValue(Scrape(), "mtasts_fleet_stream_domains_in_flight_count"), kHeld + 1)
+      << "observations stay";
 }
 
 // A free loopback port: bound, read back and released (Prometheus binds it

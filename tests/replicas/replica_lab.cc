@@ -3,12 +3,15 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -101,9 +104,28 @@ std::vector<std::string> LabChecks() {
 std::string ReplicaLab::Domain(int i) { return absl::StrFormat("d%04d.test", i); }
 
 absl::StatusOr<std::unique_ptr<ReplicaLab>> ReplicaLab::Start(const ReplicaLabOptions& options) {
-  if (options.server_binary.empty() || options.replicas < 1 || options.domains < 0 ||
-      options.domains > 10000) {
-    return absl::InvalidArgumentError("ReplicaLab: server_binary, 1+ replicas, 0-10000 domains");
+  const bool containers = !options.container_image.empty();
+  if ((options.server_binary.empty() && !containers) || options.replicas < 1 ||
+      options.domains < 0 || options.domains > 10000) {
+    return absl::InvalidArgumentError(
+        "ReplicaLab: server_binary or container_image, 1+ replicas, 0-10000 domains");
+  }
+  if (containers) {
+    if (options.container_netns.empty() || options.podman_pid <= 0 ||
+        options.container_prefix.empty()) {
+      return absl::InvalidArgumentError("ReplicaLab: container mode needs netns and prefix");
+    }
+    // The containers join that namespace; the fakes are on this process's
+    // loopback. Unless they are the same, nothing would connect (or, in the
+    // host's namespace, a container could reach more than loopback).
+    struct stat mine, theirs;
+    if (stat("/proc/self/ns/net", &mine) != 0 ||
+        stat(options.container_netns.c_str(), &theirs) != 0 || mine.st_ino != theirs.st_ino ||
+        mine.st_dev != theirs.st_dev) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("ReplicaLab: this process does not run in ", options.container_netns,
+                       " (start it with ip netns exec)"));
+    }
   }
   std::unique_ptr<ReplicaLab> lab(new ReplicaLab());
   auto ca = fakes::TestCa::CreateRoot("replica lab policy CA");
@@ -162,22 +184,92 @@ absl::StatusOr<std::unique_ptr<ReplicaLab>> ReplicaLab::Start(const ReplicaLabOp
   lab->dns_->SetHandler(
       [domains, slow](const DnsQuery& query) { return Answer(query, domains, slow); });
 
-  std::vector<std::string> argv = {
-      options.server_binary,
+  // Inside a container the CA file is read from /lab, a directory of its own
+  // mounted read-only, readable by the image's uid 10001 (mkstemps made the
+  // file 0600).
+  std::string ca_arg = lab->ca_file_;
+  std::string ca_dir;
+  if (containers) {
+    const char* tmp = getenv("TEST_TMPDIR");
+    ca_dir = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/replica-ca-XXXXXX");
+    std::ifstream in(lab->ca_file_);
+    std::stringstream pem;
+    pem << in.rdbuf();
+    if (mkdtemp(ca_dir.data()) == nullptr || chmod(ca_dir.c_str(), 0755) != 0) {
+      return absl::InternalError(absl::StrCat("mkdtemp ", ca_dir, ": ", strerror(errno)));
+    }
+    const std::string copy = absl::StrCat(ca_dir, "/ca.pem");
+    std::ofstream out(copy);
+    out << pem.str();
+    out.close();
+    if (!in || !out || chmod(copy.c_str(), 0644) != 0) {
+      return absl::InternalError(absl::StrCat("cannot copy the CA to ", copy));
+    }
+    ca_arg = "/lab/ca.pem";
+    lab->container_prefix_ = options.container_prefix;
+  }
+  std::vector<std::string> flags = {
       "--listen=127.0.0.1:0",
       absl::StrCat("--dns_servers=", lab->dns_->address()),
       "--allow_targets=127.0.0.0/8",
-      absl::StrCat("--ca_file=", lab->ca_file_),
+      absl::StrCat("--ca_file=", ca_arg),
       absl::StrCat("--https_port=", lab->https_->port()),
       absl::StrCat("--smtp_port=", lab->smtp_->port()),
       // DNSSEC stays on loopback too (the fleet does not ask for dnssec).
       absl::StrCat("--dnssec_forwarder=", lab->dns_->address()),
   };
-  argv.insert(argv.end(), options.server_flags.begin(), options.server_flags.end());
+  flags.insert(flags.end(), options.server_flags.begin(), options.server_flags.end());
   for (int i = 0; i < options.replicas; ++i) {
+    std::vector<std::string> argv;
+    if (containers) {
+      // Attached, so the server's log is this child's output. podman runs
+      // in the caller's network and mount namespaces: runc takes a container
+      // namespace equal to its own for the host's (and refuses the default
+      // sysctls there), and `ip netns exec` hides the cgroup mounts. No
+      // HEALTHCHECK: it needs systemd timers; the test watches the log.
+      argv = {"nsenter",
+              absl::StrCat("--target=", options.podman_pid),
+              "--net",
+              "--mount",
+              "podman",
+              "run",
+              "--pull=never",
+              "--name",
+              absl::StrCat(options.container_prefix, "-", i),
+              absl::StrCat("--network=ns:", options.container_netns),
+              "--read-only",
+              "--no-healthcheck",
+              "-v",
+              absl::StrCat(ca_dir, ":/lab:ro"),
+              options.container_image};
+    } else {
+      argv = {options.server_binary};
+    }
+    argv.insert(argv.end(), flags.begin(), flags.end());
     if (absl::Status s = lab->StartReplica(argv); !s.ok()) return s;
   }
   return lab;
+}
+
+int ReplicaLab::RunTool(const std::vector<std::string>& argv) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawnp(&pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return -1;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+std::string ReplicaLab::ContainerName(int replica) const {
+  return containers() ? absl::StrCat(container_prefix_, "-", replica) : "";
 }
 
 absl::Status ReplicaLab::StartReplica(const std::vector<std::string>& argv) {
@@ -193,7 +285,7 @@ absl::Status ReplicaLab::StartReplica(const std::vector<std::string>& argv) {
   args.push_back(nullptr);
   auto child = std::make_unique<Child>();
   const int rc =
-      posix_spawn(&child->pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
+      posix_spawnp(&child->pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   close(err[1]);
   if (rc != 0) {
@@ -231,6 +323,10 @@ absl::Status ReplicaLab::StartReplica(const std::vector<std::string>& argv) {
       }
     }
     fclose(from);
+    {
+      absl::MutexLock lock(&c->mu);
+      c->output_ended = true;
+    }
     if (!told) serving->Notify();  // exited before serving
   });
   const bool started = serving->WaitForNotificationWithTimeout(absl::Seconds(60));
@@ -243,6 +339,11 @@ absl::Status ReplicaLab::StartReplica(const std::vector<std::string>& argv) {
 }
 
 ReplicaLab::~ReplicaLab() {
+  // Containers first: removing one ends its attached `podman run` (our child).
+  for (int i = 0; i < replicas(); ++i) {
+    if (containers()) RunTool({"podman", "rm", "--force", "--time=0", ContainerName(i)});
+  }
+  for (pid_t tool : tools_) waitpid(tool, nullptr, 0);
   for (auto& c : children_) {
     if (!c->reaped) {
       kill(c->pid, SIGKILL);
@@ -264,7 +365,51 @@ std::string ReplicaLab::Target(int first, int count) const {
 
 void ReplicaLab::Signal(int replica, int signal) {
   Child& c = *children_[replica];
-  if (!c.reaped) kill(c.pid, signal);
+  if (c.reaped) return;
+  if (!containers()) {
+    kill(c.pid, signal);
+    return;
+  }
+  const std::string name = ContainerName(replica);
+  if (signal != SIGTERM) {
+    // Returns once the runtime has delivered it.
+    RunTool({"podman", "kill", absl::StrCat("--signal=", signal), name});
+    return;
+  }
+  // `podman stop` lasts as long as the drain: started, not awaited. What is
+  // awaited is the server's "shutting_down" line (it has the signal), so the
+  // caller's "mid-fleet" is where the signal lands, however slow podman is.
+  // podman's SIGKILL comes only after 60 s, well past limits.shutdown_grace.
+  const std::vector<std::string> argv = {"podman", "stop", "--time=60", name};
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  const int rc = posix_spawnp(&pid, "podman", &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return;
+  tools_.push_back(pid);
+  absl::MutexLock lock(&c.mu);
+  auto told = [&c]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(c.mu) {
+    if (c.output_ended) return true;
+    for (const std::string& line : c.log) {
+      if (absl::StrContains(line, "\"event\":\"shutting_down\"")) return true;
+    }
+    return false;
+  };
+  c.mu.AwaitWithTimeout(absl::Condition(&told), absl::Seconds(60));
+}
+
+bool ReplicaLab::KilledBySigkill(int status) const {
+  if (containers()) return WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGKILL;
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
+bool ReplicaLab::ExitedCleanly(int status) const {
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 bool ReplicaLab::Running(int replica) {
@@ -292,8 +437,51 @@ absl::StatusOr<int> ReplicaLab::WaitExit(int replica, absl::Duration timeout) {
 
 std::vector<std::string> ReplicaLab::Log(int replica) const {
   const Child& c = *children_[replica];
+  if (containers() && c.reaped) {
+    // Exited: conmon's log file has every line, even any the attached
+    // `podman run` did not pass on before it exited.
+    std::vector<std::string> lines = PodmanLogs(ContainerName(replica));
+    if (!lines.empty()) return lines;
+  }
   absl::MutexLock lock(&c.mu);
   return c.log;
+}
+
+std::vector<std::string> ReplicaLab::PodmanLogs(const std::string& name) {
+  std::vector<std::string> lines;
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return lines;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDERR_FILENO);
+  const std::vector<std::string> argv = {"podman", "logs", name};
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawnp(&pid, "podman", &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  FILE* from = fdopen(out[0], "r");
+  if (rc == 0 && from != nullptr) {
+    char line[8192];
+    while (fgets(line, sizeof(line), from) != nullptr) {
+      lines.emplace_back(absl::StripTrailingAsciiWhitespace(line));
+    }
+  }
+  if (from != nullptr) {
+    fclose(from);
+  } else {
+    close(out[0]);
+  }
+  if (rc == 0) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) lines.clear();
+  }
+  return lines;
 }
 
 }  // namespace mtasts::testing

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -59,10 +60,23 @@ std::vector<FleetEntry> MakeFleet() {
   return fleet;
 }
 
+std::string Env(const char* name) {
+  const char* value = getenv(name);
+  return value != nullptr ? value : "";
+}
+
 std::unique_ptr<ReplicaLab> StartLab(int replicas, int domains) {
-  auto lab = ReplicaLab::Start({.server_binary = server_binary,
-                                .replicas = replicas,
-                                .domains = domains});
+  static int labs = 0;
+  ReplicaLabOptions options{.server_binary = server_binary,
+                            .replicas = replicas,
+                            .domains = domains};
+  options.container_image = Env("MTASTS_REPLICA_IMAGE");
+  if (!options.container_image.empty()) {
+    options.container_netns = Env("MTASTS_REPLICA_NETNS");
+    (void)absl::SimpleAtoi(Env("MTASTS_REPLICA_PODMAN_PID"), &options.podman_pid);
+    options.container_prefix = absl::StrCat(Env("MTASTS_REPLICA_PREFIX"), "-", ++labs);
+  }
+  auto lab = ReplicaLab::Start(options);
   EXPECT_TRUE(lab.ok()) << lab.status();
   return lab.ok() ? *std::move(lab) : nullptr;
 }
@@ -93,6 +107,7 @@ TEST(ReplicasTest, KilledAndDrainedReplicasLoseAndDuplicateNothing) {
   bool killed = false, terminated = false;
   int answered_at_kill = 0, answered_at_term = 0;
   client::FleetStats stats;
+  const absl::Time fleet_start = absl::Now();
   absl::Status status = (*client)->Fleet(
       [&]() -> absl::StatusOr<std::optional<v1::FleetRequest>> {
         if (next == fleet.size()) return std::nullopt;
@@ -126,6 +141,7 @@ TEST(ReplicasTest, KilledAndDrainedReplicasLoseAndDuplicateNothing) {
         }
       },
       client::FleetOptions{.timeout = absl::Minutes(10)}, &stats);
+  const absl::Duration fleet_time = absl::Now() - fleet_start;
   ASSERT_TRUE(status.ok()) << status;
   ASSERT_TRUE(killed && terminated);
 
@@ -202,9 +218,10 @@ TEST(ReplicasTest, KilledAndDrainedReplicasLoseAndDuplicateNothing) {
   EXPECT_GE(drained_backend.failed_streams, 1);
   EXPECT_EQ(survivor.failed_streams, 0) << survivor.last_error;
   EXPECT_GT(survivor.answered, total - answered_at_term);
-  std::cout << "replicas: answered " << killed_backend.answered << " / "
-            << drained_backend.answered << " / " << survivor.answered << "; killed at "
-            << answered_at_kill << ", terminated at " << answered_at_term << "; re-sent "
+  std::cout << (lab->containers() ? "replicas (containers): " : "replicas: ") << total
+            << " entries in " << absl::FormatDuration(fleet_time) << "; answered "
+            << killed_backend.answered << " / " << drained_backend.answered << " / "
+            << survivor.answered << "; killed at " << answered_at_kill << ", terminated at " << answered_at_term << "; re-sent "
             << stats.resent << " (" << killed_backend.resent_from << " from the killed, "
             << drained_backend.resent_from << " from the drained)\n";
 
@@ -212,10 +229,10 @@ TEST(ReplicasTest, KilledAndDrainedReplicasLoseAndDuplicateNothing) {
   // draining and exited cleanly within the grace.
   auto killed_status = lab->WaitExit(0, absl::Seconds(30));
   ASSERT_TRUE(killed_status.ok());
-  EXPECT_TRUE(WIFSIGNALED(*killed_status) && WTERMSIG(*killed_status) == SIGKILL);
+  EXPECT_TRUE(lab->KilledBySigkill(*killed_status)) << *killed_status;
   auto drained_status = lab->WaitExit(1, absl::Seconds(30));
   ASSERT_TRUE(drained_status.ok()) << drained_status.status();
-  EXPECT_TRUE(WIFEXITED(*drained_status) && WEXITSTATUS(*drained_status) == 0);
+  EXPECT_TRUE(lab->ExitedCleanly(*drained_status)) << *drained_status;
   const std::vector<std::string> log = lab->Log(1);
   EXPECT_TRUE(LogHas(log, "\"event\":\"shutting_down\""));
   EXPECT_TRUE(LogHas(log, "\"event\":\"stopped\""));
@@ -311,7 +328,7 @@ TEST(ReplicasTest, SigtermTurnsHealthNotServingThenDrainsThenExits) {
 
   auto exit = lab->WaitExit(0, absl::Seconds(30));
   ASSERT_TRUE(exit.ok()) << exit.status();
-  EXPECT_TRUE(WIFEXITED(*exit) && WEXITSTATUS(*exit) == 0);
+  EXPECT_TRUE(lab->ExitedCleanly(*exit)) << *exit;
   EXPECT_TRUE(LogHas(lab->Log(0), "\"event\":\"stopped\""));
 }
 
