@@ -193,6 +193,16 @@ class FlightTable {
   absl::flat_hash_map<uint64_t, FlightPtr> waiting_;
 };
 
+// A run that stops leaves `cache` (a ProbeCache, a RuaCache) with each of
+// its waiter ids in `ids` (0: none) and zeroes them.
+template <typename Cache>
+void CancelWaiters(Cache& cache, std::vector<uint64_t>& ids) {
+  for (uint64_t& id : ids) {
+    if (id != 0) cache.Cancel(id);
+    id = 0;
+  }
+}
+
 }  // namespace mtasts::checks
 
 #endif  // MTASTS_CHECKS_COMMON_FLIGHT_TABLE_H_
