@@ -148,24 +148,15 @@ class DnsStreamTransportTest : public ::testing::Test {
           absl::StrCat("d", i, ".example.test. 300 IN TXT \"v=STSv1; id=", i, "\""));
     }
     o.local_data.push_back(absl::StrCat("big.example.test. 300 IN TXT", BigTxt()));
-    auto dox = UnboundDox::Start(o);
-    if (dox.status().code() == absl::StatusCode::kUnavailable) {
-      skip_reason_ = new std::string(dox.status().message());
-      return;
-    }
-    ASSERT_TRUE(dox.ok()) << dox.status();
-    dox_ = dox->release();
+    dox_.Start(UnboundDox::Start(o));
   }
-  static void TearDownTestSuite() {
-    delete dox_;
-    dox_ = nullptr;
-  }
+  static void TearDownTestSuite() { dox_.Stop(); }
 
   void SetUp() override {
-    if (skip_reason_ != nullptr) {
-      MTASTS_SKIP_OR_FAIL_IN_CI(*skip_reason_);
+    if (dox_.missing()) {
+      MTASTS_SKIP_OR_FAIL_IN_CI(*dox_.missing());
     }
-    ASSERT_NE(dox_, nullptr);
+    ASSERT_NE(dox_.get(), nullptr);
     auto r = Reactor::Create("dox-test");
     ASSERT_TRUE(r.ok());
     reactor_ = *std::move(r);
@@ -249,16 +240,14 @@ class DnsStreamTransportTest : public ::testing::Test {
     }
   }
 
-  static UnboundDox* dox_;
-  static std::string* skip_reason_;
+  static fakes::SuiteLab<UnboundDox> dox_;
   static std::string* ca_file_;
   static std::string* other_ca_file_;
   std::unique_ptr<Reactor> reactor_;
   std::unique_ptr<DnsSession> session_;
 };
 
-UnboundDox* DnsStreamTransportTest::dox_ = nullptr;
-std::string* DnsStreamTransportTest::skip_reason_ = nullptr;
+fakes::SuiteLab<UnboundDox> DnsStreamTransportTest::dox_;
 std::string* DnsStreamTransportTest::ca_file_ = nullptr;
 std::string* DnsStreamTransportTest::other_ca_file_ = nullptr;
 
