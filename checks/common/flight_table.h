@@ -75,12 +75,14 @@ class FlightTable {
     if (it == flights_.end()) return Found::kNone;
     FlightPtr flight = it->second;
     if (flight->done && now < flight->expires) {
+      ++counts_.cache_hits;
       waiter.reactor->Post([done = std::move(waiter.done), result = flight->result]() mutable {
         done(std::move(result), true);
       });
       return Found::kCached;
     }
     if (!flight->done) {
+      ++counts_.joined;
       waiting_[waiter.id] = flight;
       flight->waiters.push_back(std::move(waiter));
       return Found::kJoined;
@@ -135,8 +137,8 @@ class FlightTable {
   }
 
   // Waiter `id` leaves: its callbacks are dropped. Returns its flight (null
-  // for an unknown or answered id); a flight left without waiters is gone
-  // from the table.
+  // for an unknown or answered id); a flight left without waiters (its
+  // `waiters` empty) is gone from the table.
   FlightPtr Leave(uint64_t id) {
     auto it = waiting_.find(id);
     if (it == waiting_.end()) return nullptr;
@@ -149,11 +151,22 @@ class FlightTable {
         break;
       }
     }
-    if (ws.empty()) Drop(flight);
+    if (ws.empty()) {
+      ++counts_.abandoned;
+      Drop(flight);
+    }
     return flight;
   }
 
   size_t size() const { return flights_.size(); }
+
+  // What Join and Leave saw, for the owners' stats.
+  struct Counts {
+    int64_t cache_hits = 0;  // answered from a finished result
+    int64_t joined = 0;      // joined a flight under way
+    int64_t abandoned = 0;   // the last waiter of a flight left
+  };
+  const Counts& counts() const { return counts_; }
 
   template <typename F>
   void ForEach(F f) {
@@ -191,6 +204,7 @@ class FlightTable {
   uint64_t next_id_ = 1;
   absl::flat_hash_map<std::string, FlightPtr> flights_;
   absl::flat_hash_map<uint64_t, FlightPtr> waiting_;
+  Counts counts_;
 };
 
 // A run that stops leaves `cache` (a ProbeCache, a RuaCache) with each of

@@ -27,16 +27,7 @@ uint64_t ProbeCache::Get(const ProbeKey& key, absl::Duration ttl, net::Reactor* 
                          done(std::move(result));
                        }};
   const uint64_t id = waiter.id;
-  switch (table_.Join(map_key, now, waiter)) {
-    case Table::Found::kCached:
-      ++stats_.cache_hits;
-      return id;
-    case Table::Found::kJoined:
-      ++stats_.joined;
-      return id;
-    case Table::Found::kNone:
-      break;
-  }
+  if (table_.Join(map_key, now, waiter) != Table::Found::kNone) return id;  // cached or joined
   Table::FlightPtr flight = table_.Open(map_key, now, std::move(waiter));
   flight->work.key = key;
   flight->work.reactor = reactor;
@@ -105,7 +96,6 @@ void ProbeCache::Cancel(uint64_t waiter_id) {
     Table::FlightPtr flight = table_.Leave(waiter_id);
     if (flight == nullptr) return;
     if (!flight->waiters.empty()) return;  // the flight goes on for the others
-    ++stats_.abandoned;
     Work& work = flight->work;
     const State state = work.state;
     work.state = State::kGone;
@@ -149,6 +139,9 @@ void ProbeCache::ReleaseSlotLocked(const std::string& address) {
 ProbeCache::Stats ProbeCache::stats() const {
   absl::MutexLock lock(&mu_);
   Stats s = stats_;
+  s.cache_hits = table_.counts().cache_hits;
+  s.joined = table_.counts().joined;
+  s.abandoned = table_.counts().abandoned;
   s.entries = table_.size();
   return s;
 }

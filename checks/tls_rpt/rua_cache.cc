@@ -12,16 +12,7 @@ uint64_t RuaCache::Get(const std::string& key, net::Reactor* reactor, Start star
   absl::MutexLock lock(&mu_);
   Table::Waiter waiter{table_.NewId(), reactor, std::move(done), std::move(start)};
   const uint64_t id = waiter.id;
-  switch (table_.Join(key, now, waiter)) {
-    case Table::Found::kCached:
-      ++stats_.cache_hits;
-      return id;
-    case Table::Found::kJoined:
-      ++stats_.joined;
-      return id;
-    case Table::Found::kNone:
-      break;
-  }
+  if (table_.Join(key, now, waiter) != Table::Found::kNone) return id;  // cached or joined
   Table::FlightPtr flight = table_.Open(key, now, std::move(waiter));
   StartLocked(*flight, flight->waiters.back());
   return id;
@@ -54,11 +45,7 @@ void RuaCache::Finish(uint64_t id, RuaResult result) {
 void RuaCache::Cancel(uint64_t id) {
   absl::MutexLock lock(&mu_);
   Table::FlightPtr flight = table_.Leave(id);
-  if (flight == nullptr) return;
-  if (flight->waiters.empty()) {
-    ++stats_.abandoned;
-    return;
-  }
+  if (flight == nullptr || flight->waiters.empty()) return;  // unknown, or the last waiter
   if (flight->work.worker == id) {
     ++stats_.handovers;
     StartLocked(*flight, flight->waiters.front());
@@ -68,6 +55,9 @@ void RuaCache::Cancel(uint64_t id) {
 RuaCache::Stats RuaCache::stats() const {
   absl::MutexLock lock(&mu_);
   Stats s = stats_;
+  s.cache_hits = table_.counts().cache_hits;
+  s.joined = table_.counts().joined;
+  s.abandoned = table_.counts().abandoned;
   s.entries = table_.size();
   return s;
 }
