@@ -33,6 +33,7 @@
 #include "net/reactor.h"
 #include "net/run_sync.h"
 #include "tests/fakes/counting_proxy.h"
+#include "tests/fakes/loopback_listener.h"
 #include "tests/fakes/prerequisite.h"
 #include "tests/fakes/signed_zones.h"
 #include "tests/fakes/test_certs.h"
@@ -510,15 +511,7 @@ class LoopbackTlsServer {
     ctx_ = *fakes::MakeTlsServerCtx(cert, fakes::FakeTlsVersion::kDefault,
                                     fakes::FakeTlsVersion::kDefault);
     if (h2) SSL_CTX_set_alpn_select_cb(ctx_, &SelectH2, nullptr);
-    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    listen(listen_fd_, 16);
-    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    listen_fd_ = fakes::ListenOnLoopback(16, &port_);
     thread_ = std::thread([this] { Loop(); });
   }
   ~LoopbackTlsServer() {
