@@ -160,13 +160,16 @@ class FlightTable {
 
   size_t size() const { return flights_.size(); }
 
-  // What Join and Leave saw, for the owners' stats.
-  struct Counts {
-    int64_t cache_hits = 0;  // answered from a finished result
-    int64_t joined = 0;      // joined a flight under way
-    int64_t abandoned = 0;   // the last waiter of a flight left
-  };
-  const Counts& counts() const { return counts_; }
+  // Fills an owner's stats (any struct with these fields): cache_hits
+  // (answered from a finished result), joined (joined a flight under way),
+  // abandoned (the last waiter of a flight left), entries (flights held).
+  template <typename Stats>
+  void CountsInto(Stats& stats) const {
+    stats.cache_hits = counts_.cache_hits;
+    stats.joined = counts_.joined;
+    stats.abandoned = counts_.abandoned;
+    stats.entries = flights_.size();
+  }
 
   template <typename F>
   void ForEach(F f) {
@@ -199,6 +202,13 @@ class FlightTable {
     }
     if (flights_.size() >= max_entries_ && !oldest.empty()) flights_.erase(oldest);
   }
+
+  // What Join and Leave saw, for the owners' stats.
+  struct Counts {
+    int64_t cache_hits = 0;  // answered from a finished result
+    int64_t joined = 0;      // joined a flight under way
+    int64_t abandoned = 0;   // the last waiter of a flight left
+  };
 
   const size_t max_entries_;
   uint64_t next_id_ = 1;

@@ -139,10 +139,7 @@ void ProbeCache::ReleaseSlotLocked(const std::string& address) {
 ProbeCache::Stats ProbeCache::stats() const {
   absl::MutexLock lock(&mu_);
   Stats s = stats_;
-  s.cache_hits = table_.counts().cache_hits;
-  s.joined = table_.counts().joined;
-  s.abandoned = table_.counts().abandoned;
-  s.entries = table_.size();
+  table_.CountsInto(s);
   return s;
 }
 

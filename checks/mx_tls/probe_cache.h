@@ -23,6 +23,9 @@
 // for them; it is cancelled only when its last waiter leaves (then nothing
 // is cached and the next asker starts afresh).
 //
+// The books (flights, waiters, TTL, bound) are checks/common/flight_table.h,
+// shared with tls_rpt's RuaCache; the per-address queue is this cache's own.
+//
 // Threading: every method is thread-safe. A waiter's callback is Post()ed to
 // the reactor it gave, never run inside Get. After Cancel(id) it is not
 // posted any more, but one posted just before may still run: callers hold

@@ -55,10 +55,7 @@ void RuaCache::Cancel(uint64_t id) {
 RuaCache::Stats RuaCache::stats() const {
   absl::MutexLock lock(&mu_);
   Stats s = stats_;
-  s.cache_hits = table_.counts().cache_hits;
-  s.joined = table_.counts().joined;
-  s.abandoned = table_.counts().abandoned;
-  s.entries = table_.size();
+  table_.CountsInto(s);
   return s;
 }
 

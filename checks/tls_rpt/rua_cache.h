@@ -23,6 +23,9 @@
 //       [](RuaResult r, bool shared) { ... });   // posted to `reactor`
 //   cache.Cancel(id);  // the run ended: no callback, the work moves on
 //
+// The books (flights, waiters, TTL, bound) are checks/common/flight_table.h,
+// shared with mx_tls's ProbeCache; the handover is this cache's own.
+//
 // Threading: every method is thread-safe; callbacks (start and done) are
 // Post()ed to the waiter's reactor, never run inside a method. One posted
 // just before Cancel may still run: callers hold their state weakly.
