@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -33,6 +34,7 @@
 #include "net/reactor.h"
 #include "net/run_sync.h"
 #include "tests/fakes/counting_proxy.h"
+#include "tests/fakes/loopback_listener.h"
 #include "tests/fakes/prerequisite.h"
 #include "tests/fakes/signed_zones.h"
 #include "tests/fakes/test_certs.h"
@@ -148,24 +150,15 @@ class DnsStreamTransportTest : public ::testing::Test {
           absl::StrCat("d", i, ".example.test. 300 IN TXT \"v=STSv1; id=", i, "\""));
     }
     o.local_data.push_back(absl::StrCat("big.example.test. 300 IN TXT", BigTxt()));
-    auto dox = UnboundDox::Start(o);
-    if (dox.status().code() == absl::StatusCode::kUnavailable) {
-      skip_reason_ = new std::string(dox.status().message());
-      return;
-    }
-    ASSERT_TRUE(dox.ok()) << dox.status();
-    dox_ = dox->release();
+    dox_.Start(UnboundDox::Start(o));
   }
-  static void TearDownTestSuite() {
-    delete dox_;
-    dox_ = nullptr;
-  }
+  static void TearDownTestSuite() { dox_.Stop(); }
 
   void SetUp() override {
-    if (skip_reason_ != nullptr) {
-      MTASTS_SKIP_OR_FAIL_IN_CI(*skip_reason_);
+    if (dox_.missing()) {
+      MTASTS_SKIP_OR_FAIL_IN_CI(*dox_.missing());
     }
-    ASSERT_NE(dox_, nullptr);
+    ASSERT_NE(dox_.get(), nullptr);
     auto r = Reactor::Create("dox-test");
     ASSERT_TRUE(r.ok());
     reactor_ = *std::move(r);
@@ -174,22 +167,32 @@ class DnsStreamTransportTest : public ::testing::Test {
     if (reactor_ != nullptr) RunSync(reactor_.get(), [this] { session_.reset(); });
   }
 
-  // A forwarder of `kind` to unbound through `proxy`.
-  std::unique_ptr<DnsForwarder> Forwarder(DnsTransportKind kind, const CountingProxy& proxy,
-                                          const std::string& ca_file,
-                                          DnsForwarderOptions o = {}) {
-    const std::string csv =
-        kind == DnsTransportKind::kTls
-            ? absl::StrCat("127.0.0.1:", proxy.port(), "#dns.test")
-            : absl::StrCat("https://127.0.0.1:", proxy.port(), "/dns-query");
+  // A forwarder of `kind` to the endpoints `csv` (--dns_servers' form),
+  // trusting `ca_file`; null (and the test failed) when it cannot start.
+  static std::unique_ptr<DnsForwarder> StartForwarder(DnsTransportKind kind,
+                                                      const std::string& csv,
+                                                      const std::string& ca_file,
+                                                      DnsForwarderOptions o = {}) {
     auto endpoints = ParseDnsStreamEndpoints(kind, csv);
     EXPECT_TRUE(endpoints.ok()) << endpoints.status();
+    if (!endpoints.ok()) return nullptr;
     o.kind = kind;
     o.endpoints = *endpoints;
     o.ca_file = ca_file;
     auto fwd = DnsForwarder::Start(o);
     EXPECT_TRUE(fwd.ok()) << fwd.status();
     return fwd.ok() ? *std::move(fwd) : nullptr;
+  }
+
+  // A forwarder of `kind` to 127.0.0.1:`port` (unbound through a proxy),
+  // named dns.test for DoT, by address for DoH.
+  std::unique_ptr<DnsForwarder> Forwarder(DnsTransportKind kind, int port,
+                                          const std::string& ca_file,
+                                          DnsForwarderOptions o = {}) {
+    const std::string csv = kind == DnsTransportKind::kTls
+                                ? absl::StrCat("127.0.0.1:", port, "#dns.test")
+                                : absl::StrCat("https://127.0.0.1:", port, "/dns-query");
+    return StartForwarder(kind, csv, ca_file, std::move(o));
   }
 
   void MakeSession(const DnsForwarder& fwd, std::shared_ptr<DnsUpstream> upstream = nullptr,
@@ -239,16 +242,14 @@ class DnsStreamTransportTest : public ::testing::Test {
     }
   }
 
-  static UnboundDox* dox_;
-  static std::string* skip_reason_;
+  static fakes::SuiteLab<UnboundDox> dox_;
   static std::string* ca_file_;
   static std::string* other_ca_file_;
   std::unique_ptr<Reactor> reactor_;
   std::unique_ptr<DnsSession> session_;
 };
 
-UnboundDox* DnsStreamTransportTest::dox_ = nullptr;
-std::string* DnsStreamTransportTest::skip_reason_ = nullptr;
+fakes::SuiteLab<UnboundDox> DnsStreamTransportTest::dox_;
 std::string* DnsStreamTransportTest::ca_file_ = nullptr;
 std::string* DnsStreamTransportTest::other_ca_file_ = nullptr;
 
@@ -262,7 +263,7 @@ class BothTransports : public DnsStreamTransportTest,
 
 TEST_P(BothTransports, AnswersNxdomainAndLargeAnswersOverTcp) {
   CountingProxy proxy(TargetPort());
-  auto fwd = Forwarder(GetParam(), proxy, *ca_file_);
+  auto fwd = Forwarder(GetParam(), proxy.port(), *ca_file_);
   ASSERT_NE(fwd, nullptr);
   MakeSession(*fwd);
   auto results = QueryAll({"d7.example.test", "nothing.example.test", "big.example.test"});
@@ -282,7 +283,7 @@ TEST_P(BothTransports, AnswersNxdomainAndLargeAnswersOverTcp) {
 
 TEST_P(BothTransports, ManyQueriesShareOneConnection) {
   CountingProxy proxy(TargetPort());
-  auto fwd = Forwarder(GetParam(), proxy, *ca_file_);
+  auto fwd = Forwarder(GetParam(), proxy.port(), *ca_file_);
   ASSERT_NE(fwd, nullptr);
   MakeSession(*fwd);
   ExpectAllAnswered(QueryAll(Names(kNames)));
@@ -297,7 +298,7 @@ TEST_P(BothTransports, ManyQueriesShareOneConnection) {
 
 TEST_P(BothTransports, ConnectionCutWithQueriesInFlightIsReopenedAndAnswered) {
   CountingProxy proxy(TargetPort());
-  auto fwd = Forwarder(GetParam(), proxy, *ca_file_);
+  auto fwd = Forwarder(GetParam(), proxy.port(), *ca_file_);
   ASSERT_NE(fwd, nullptr);
   MakeSession(*fwd);
   // Warm up: the connection is open and answering.
@@ -336,7 +337,7 @@ TEST_P(BothTransports, IdleConnectionIsClosedAndReopenedOnDemand) {
   CountingProxy proxy(TargetPort());
   DnsForwarderOptions o;
   o.idle_timeout = absl::Seconds(1);
-  auto fwd = Forwarder(GetParam(), proxy, *ca_file_, o);
+  auto fwd = Forwarder(GetParam(), proxy.port(), *ca_file_, o);
   ASSERT_NE(fwd, nullptr);
   MakeSession(*fwd);
   ExpectAllAnswered(QueryAll(Names(3)));
@@ -356,7 +357,7 @@ TEST_P(BothTransports, QueriesBeyondTheBoundAreDroppedNotQueued) {
   DnsForwarderOptions o;
   o.max_queries = 4;
   o.query_timeout = absl::Seconds(2);
-  auto fwd = Forwarder(GetParam(), proxy, *ca_file_, o);
+  auto fwd = Forwarder(GetParam(), proxy.port(), *ca_file_, o);
   ASSERT_NE(fwd, nullptr);
   MakeSession(*fwd, nullptr, absl::Seconds(1));
   proxy.Hold(true);  // nothing is answered: the first 4 fill the bound
@@ -373,7 +374,7 @@ TEST_P(BothTransports, UntrustedCertificateIsOurResolverFailingNotTheDomain) {
   CountingProxy proxy(TargetPort());
   DnsForwarderOptions o;
   o.query_timeout = absl::Seconds(3);
-  auto fwd = Forwarder(GetParam(), proxy, *other_ca_file_, o);
+  auto fwd = Forwarder(GetParam(), proxy.port(), *other_ca_file_, o);
   ASSERT_NE(fwd, nullptr);
   DnsUpstreamOptions uo;
   auto upstream = std::make_shared<DnsUpstream>(uo);
@@ -394,23 +395,20 @@ TEST_P(BothTransports, UntrustedCertificateIsOurResolverFailingNotTheDomain) {
 
 TEST_P(BothTransports, WrongNameIsRefused) {
   CountingProxy proxy(TargetPort());
-  auto endpoints = ParseDnsStreamEndpoints(
-      GetParam(), GetParam() == DnsTransportKind::kTls
-                      ? absl::StrCat("127.0.0.1:", proxy.port(), "#other.test")
-                      : absl::StrCat("https://other.test:", proxy.port(), "/dns-query#127.0.0.1"));
-  ASSERT_TRUE(endpoints.ok()) << endpoints.status();
   DnsForwarderOptions o;
-  o.kind = GetParam();
-  o.endpoints = *endpoints;
-  o.ca_file = *ca_file_;
   o.query_timeout = absl::Seconds(2);
-  auto fwd = DnsForwarder::Start(o);
-  ASSERT_TRUE(fwd.ok());
-  MakeSession(**fwd, nullptr, absl::Milliseconds(300));
+  auto fwd = StartForwarder(
+      GetParam(),
+      GetParam() == DnsTransportKind::kTls
+          ? absl::StrCat("127.0.0.1:", proxy.port(), "#other.test")
+          : absl::StrCat("https://other.test:", proxy.port(), "/dns-query#127.0.0.1"),
+      *ca_file_, o);
+  ASSERT_NE(fwd, nullptr);
+  MakeSession(*fwd, nullptr, absl::Milliseconds(300));
   auto results = QueryAll(Names(1));
   EXPECT_EQ(results[0].outcome, DnsOutcome::kTimeout) << results[0].detail;
-  EXPECT_EQ((*fwd)->stats().connections_opened, 0);
-  EXPECT_TRUE(absl::StrContains((*fwd)->last_error(), "other.test")) << (*fwd)->last_error();
+  EXPECT_EQ(fwd->stats().connections_opened, 0);
+  EXPECT_TRUE(absl::StrContains(fwd->last_error(), "other.test")) << fwd->last_error();
 }
 
 TEST_P(BothTransports, NothingListeningIsRetriedAndDroppedAtTheDeadline) {
@@ -419,28 +417,21 @@ TEST_P(BothTransports, NothingListeningIsRetriedAndDroppedAtTheDeadline) {
     CountingProxy gone(TargetPort());
     port = gone.port();
   }  // closed: connection refused from now on
-  auto endpoints = ParseDnsStreamEndpoints(
-      GetParam(), GetParam() == DnsTransportKind::kTls
-                      ? absl::StrCat("127.0.0.1:", port, "#dns.test")
-                      : absl::StrCat("https://127.0.0.1:", port, "/dns-query"));
   DnsForwarderOptions o;
-  o.kind = GetParam();
-  o.endpoints = *endpoints;
-  o.ca_file = *ca_file_;
   o.query_timeout = absl::Seconds(1);
-  auto fwd = DnsForwarder::Start(o);
-  ASSERT_TRUE(fwd.ok());
-  MakeSession(**fwd, nullptr, absl::Milliseconds(500));
+  auto fwd = Forwarder(GetParam(), port, *ca_file_, o);
+  ASSERT_NE(fwd, nullptr);
+  MakeSession(*fwd, nullptr, absl::Milliseconds(500));
   auto results = QueryAll(Names(2));
   EXPECT_EQ(results[0].outcome, DnsOutcome::kTimeout);
-  EXPECT_GE((*fwd)->stats().connect_failures, 2);  // backoff, then again
-  EXPECT_TRUE(absl::StrContains((*fwd)->last_error(), "refused")) << (*fwd)->last_error();
+  EXPECT_GE(fwd->stats().connect_failures, 2);  // backoff, then again
+  EXPECT_TRUE(absl::StrContains(fwd->last_error(), "refused")) << fwd->last_error();
   // Every query was dropped at its deadline, none kept forever.
   const absl::Time give_up = absl::Now() + absl::Seconds(10);
-  while ((*fwd)->stats().dropped < (*fwd)->stats().queries && absl::Now() < give_up) {
+  while (fwd->stats().dropped < fwd->stats().queries && absl::Now() < give_up) {
     usleep(10000);
   }
-  EXPECT_EQ((*fwd)->stats().dropped, (*fwd)->stats().queries);
+  EXPECT_EQ(fwd->stats().dropped, fwd->stats().queries);
 }
 
 // --- Who answered: the forwarder remembers which resolver sent each answer
@@ -655,7 +646,7 @@ TEST_P(BothTransports, DnssecValidatorValidatesLocallyThroughTheForwarder) {
   ASSERT_TRUE(dox.ok()) << dox.status();
   CountingProxy proxy(GetParam() == DnsTransportKind::kTls ? (*dox)->dot_port()
                                                            : (*dox)->doh_port());
-  auto fwd = Forwarder(GetParam(), proxy, *ca_file);
+  auto fwd = Forwarder(GetParam(), proxy.port(), *ca_file);
   ASSERT_NE(fwd, nullptr);
 
   DnssecOptions d;
@@ -693,6 +684,64 @@ TEST_P(BothTransports, DnssecValidatorValidatesLocallyThroughTheForwarder) {
   EXPECT_GT(fwd->stats().answers, 2);  // the chain of trust came the same way
 }
 
+// --- The hostile servers' common part: a TLS listener on 127.0.0.1 (an
+// ephemeral port) whose thread accepts one connection at a time, does the
+// handshake and hands the connection to `serve` with its number (0, 1, ...).
+
+class LoopbackTlsServer {
+ public:
+  using Serve = std::function<void(SSL* ssl, int connection)>;
+  // With `h2`, the server selects ALPN "h2" (a client that offers no h2 fails).
+  LoopbackTlsServer(const fakes::TestCert& cert, bool h2, Serve serve) : serve_(std::move(serve)) {
+    fakes::BlockSigpipe();
+    ctx_ = *fakes::MakeTlsServerCtx(cert, fakes::FakeTlsVersion::kDefault,
+                                    fakes::FakeTlsVersion::kDefault);
+    if (h2) SSL_CTX_set_alpn_select_cb(ctx_, &SelectH2, nullptr);
+    listen_fd_ = fakes::ListenOnLoopback(16, &port_);
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~LoopbackTlsServer() {
+    shutdown(listen_fd_, SHUT_RDWR);
+    close(listen_fd_);
+    thread_.join();
+    SSL_CTX_free(ctx_);
+  }
+  int port() const { return port_; }
+  int connections() const { return connections_.load(); }
+
+ private:
+  static int SelectH2(SSL*, const unsigned char** out, unsigned char* outlen,
+                      const unsigned char* in, unsigned int inlen, void*) {
+    static const unsigned char kH2[] = {2, 'h', '2'};
+    unsigned char* selected = nullptr;
+    if (SSL_select_next_proto(&selected, outlen, kH2, sizeof(kH2), in, inlen) !=
+        OPENSSL_NPN_NEGOTIATED) {
+      return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    *out = selected;
+    return SSL_TLSEXT_ERR_OK;
+  }
+  void Loop() {
+    while (true) {
+      const int fd = accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) return;
+      const int n = connections_.fetch_add(1);
+      SSL* ssl = SSL_new(ctx_);
+      SSL_set_fd(ssl, fd);
+      if (SSL_accept(ssl) == 1) serve_(ssl, n);
+      SSL_free(ssl);
+      close(fd);
+    }
+  }
+
+  const Serve serve_;
+  SSL_CTX* ctx_ = nullptr;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<int> connections_{0};
+  std::thread thread_;
+};
+
 // --- A hostile DoT server (in-process, TLS over a blocking socket): each
 // accepted connection follows the next step of a script.
 
@@ -706,29 +755,11 @@ enum class Misbehave {
 class HostileDot {
  public:
   HostileDot(const fakes::TestCert& cert, std::vector<Misbehave> script)
-      : script_(std::move(script)) {
-    fakes::BlockSigpipe();
-    ctx_ = *fakes::MakeTlsServerCtx(cert, fakes::FakeTlsVersion::kDefault,
-                                    fakes::FakeTlsVersion::kDefault);
-    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    listen(listen_fd_, 16);
-    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { Loop(); });
-  }
-  ~HostileDot() {
-    shutdown(listen_fd_, SHUT_RDWR);
-    close(listen_fd_);
-    thread_.join();
-    SSL_CTX_free(ctx_);
-  }
-  int port() const { return port_; }
-  int connections() const { return connections_.load(); }
+      : script_(std::move(script)), server_(cert, /*h2=*/false, [this](SSL* ssl, int n) {
+          Serve(ssl, script_[std::min<size_t>(n, script_.size() - 1)]);
+        }) {}
+  int port() const { return server_.port(); }
+  int connections() const { return server_.connections(); }
 
   static std::string AnswerFor(const DnsQueryShape& q) { return Answer(q, q.raw_question); }
 
@@ -743,19 +774,6 @@ class HostileDot {
     a += question;
     a += std::string("\xc0\x0c\x00\x10\x00\x01\x00\x00\x01\x2c\x00\x06\x05hello", 19);
     return a;
-  }
-  void Loop() {
-    while (true) {
-      const int fd = accept(listen_fd_, nullptr, nullptr);
-      if (fd < 0) return;
-      const int n = connections_.fetch_add(1);
-      const Misbehave mode = script_[std::min<size_t>(n, script_.size() - 1)];
-      SSL* ssl = SSL_new(ctx_);
-      SSL_set_fd(ssl, fd);
-      if (SSL_accept(ssl) == 1) Serve(ssl, mode);
-      SSL_free(ssl);
-      close(fd);
-    }
   }
   void Serve(SSL* ssl, Misbehave mode) {
     DnsStreamFramer framer;
@@ -789,28 +807,24 @@ class HostileDot {
     }
   }
 
-  std::vector<Misbehave> script_;
-  SSL_CTX* ctx_ = nullptr;
-  int listen_fd_ = -1;
-  int port_ = 0;
-  std::atomic<int> connections_{0};
-  std::thread thread_;
+  const std::vector<Misbehave> script_;
+  LoopbackTlsServer server_;  // last: its thread stops before the rest goes
 };
+
+class HostileDoh;
 
 class HostileDotTest : public DnsStreamTransportTest {
  protected:
   std::unique_ptr<DnsForwarder> To(const HostileDot& server, absl::Duration query_timeout) {
-    auto endpoints = ParseDnsStreamEndpoints(
-        DnsTransportKind::kTls, absl::StrCat("127.0.0.1:", server.port(), "#dns.test"));
     DnsForwarderOptions o;
-    o.kind = DnsTransportKind::kTls;
-    o.endpoints = *endpoints;
-    o.ca_file = *hostile_ca_file_;
     o.query_timeout = query_timeout;
-    auto fwd = DnsForwarder::Start(o);
-    EXPECT_TRUE(fwd.ok()) << fwd.status();
-    return *std::move(fwd);
+    return StartForwarder(DnsTransportKind::kTls,
+                          absl::StrCat("127.0.0.1:", server.port(), "#dns.test"),
+                          *hostile_ca_file_, o);
   }
+  // The DoH server is named dns.test, reached at 127.0.0.1.
+  std::unique_ptr<DnsForwarder> To(const HostileDoh& server,
+                                   absl::Duration query_timeout = absl::Seconds(2));
   static fakes::TestCert Cert() { return *cert_; }
   // Needs no unbound: only the reactor of the base fixture.
   void SetUp() override {
@@ -871,42 +885,9 @@ enum class DohMisbehave { kAnswer, kStatus500, kTextPlain, kOversizedBody };
 
 class HostileDoh {
  public:
-  HostileDoh(const fakes::TestCert& cert, DohMisbehave mode) : mode_(mode) {
-    fakes::BlockSigpipe();
-    ctx_ = *fakes::MakeTlsServerCtx(cert, fakes::FakeTlsVersion::kDefault,
-                                    fakes::FakeTlsVersion::kDefault);
-    SSL_CTX_set_alpn_select_cb(
-        ctx_,
-        [](SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-           unsigned int inlen, void*) {
-          static const unsigned char kH2[] = {2, 'h', '2'};
-          unsigned char* selected = nullptr;
-          if (SSL_select_next_proto(&selected, outlen, kH2, sizeof(kH2), in, inlen) !=
-              OPENSSL_NPN_NEGOTIATED) {
-            return SSL_TLSEXT_ERR_ALERT_FATAL;
-          }
-          *out = selected;
-          return SSL_TLSEXT_ERR_OK;
-        },
-        nullptr);
-    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    listen(listen_fd_, 16);
-    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] { Loop(); });
-  }
-  ~HostileDoh() {
-    shutdown(listen_fd_, SHUT_RDWR);
-    close(listen_fd_);
-    thread_.join();
-    SSL_CTX_free(ctx_);
-  }
-  int port() const { return port_; }
+  HostileDoh(const fakes::TestCert& cert, DohMisbehave mode)
+      : mode_(mode), server_(cert, /*h2=*/true, [this](SSL* ssl, int) { Serve(ssl); }) {}
+  int port() const { return server_.port(); }
   int requests() const { return requests_.load(); }
 
  private:
@@ -960,17 +941,6 @@ class HostileDoh {
     nghttp2_submit_response(s, id, headers, 2, &data);
     return 0;
   }
-  void Loop() {
-    while (true) {
-      const int fd = accept(listen_fd_, nullptr, nullptr);
-      if (fd < 0) return;
-      SSL* ssl = SSL_new(ctx_);
-      SSL_set_fd(ssl, fd);
-      if (SSL_accept(ssl) == 1) Serve(ssl);
-      SSL_free(ssl);
-      close(fd);
-    }
-  }
   void Serve(SSL* ssl) {
     Conn conn{this, {}, {}, {}};
     nghttp2_session_callbacks* cbs;
@@ -1000,40 +970,29 @@ class HostileDoh {
   }
 
   const DohMisbehave mode_;
-  SSL_CTX* ctx_ = nullptr;
-  int listen_fd_ = -1;
-  int port_ = 0;
   std::atomic<int> requests_{0};
-  std::thread thread_;
+  LoopbackTlsServer server_;  // last: its thread stops before the rest goes
 };
+
+std::unique_ptr<DnsForwarder> HostileDotTest::To(const HostileDoh& server,
+                                                 absl::Duration query_timeout) {
+  DnsForwarderOptions o;
+  o.query_timeout = query_timeout;
+  return StartForwarder(DnsTransportKind::kHttps,
+                        absl::StrCat("https://dns.test:", server.port(), "/dns-query#127.0.0.1"),
+                        *hostile_ca_file_, o);
+}
 
 class HostileDohTest : public HostileDotTest,
                        public ::testing::WithParamInterface<std::pair<DohMisbehave, const char*>> {
  protected:
-  std::unique_ptr<DnsForwarder> To(const HostileDoh& server) {
-    auto endpoints = ParseDnsStreamEndpoints(
-        DnsTransportKind::kHttps,
-        absl::StrCat("https://dns.test:", server.port(), "/dns-query#127.0.0.1"));
-    DnsForwarderOptions o;
-    o.kind = DnsTransportKind::kHttps;
-    o.endpoints = *endpoints;
-    o.ca_file = *hostile_ca_file_;
-    o.query_timeout = absl::Seconds(2);
-    return *DnsForwarder::Start(o);
-  }
 };
 
 TEST_F(HostileDotTest, DohServerAnswersThroughNghttp2) {
   // The hostile DoH server itself, behaving: the baseline for the cases below.
   HostileDoh server(Cert(), DohMisbehave::kAnswer);
-  auto endpoints = ParseDnsStreamEndpoints(
-      DnsTransportKind::kHttps,
-      absl::StrCat("https://dns.test:", server.port(), "/dns-query#127.0.0.1"));
-  DnsForwarderOptions o;
-  o.kind = DnsTransportKind::kHttps;
-  o.endpoints = *endpoints;
-  o.ca_file = *hostile_ca_file_;
-  auto fwd = *DnsForwarder::Start(o);
+  auto fwd = To(server, DnsForwarderOptions().query_timeout);
+  ASSERT_NE(fwd, nullptr);
   MakeSession(*fwd);
   auto results = QueryAll({"a.example.test", "b.example.test"});
   for (const DnsResult& r : results) {

@@ -20,6 +20,7 @@
 #include "net/reactor.h"
 #include "tests/fakes/prerequisite.h"
 #include "tests/fakes/signed_zones.h"
+#include "tests/fakes/silent_udp.h"
 
 namespace mtasts::net {
 namespace {
@@ -28,24 +29,14 @@ using fakes::SignedZones;
 
 class DnssecValidatorTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto z = SignedZones::Start({});
-    if (z.status().code() == absl::StatusCode::kUnavailable) {
-      skip_reason_ = new std::string(std::string(z.status().message()));
-      return;
-    }
-    ASSERT_TRUE(z.ok()) << z.status();
-    zones_ = z->release();
-  }
-  static void TearDownTestSuite() {
-    delete zones_;
-    zones_ = nullptr;
-  }
+  static void SetUpTestSuite() { zones_.Start(SignedZones::Start({})); }
+  static void TearDownTestSuite() { zones_.Stop(); }
 
   void SetUp() override {
-    if (skip_reason_ != nullptr) {
-      MTASTS_SKIP_OR_FAIL_IN_CI(*skip_reason_);
+    if (zones_.missing()) {
+      MTASTS_SKIP_OR_FAIL_IN_CI(*zones_.missing());
     }
+    ASSERT_NE(zones_.get(), nullptr);
     auto r = Reactor::Create("dnssec-test");
     ASSERT_TRUE(r.ok());
     reactor_ = *std::move(r);
@@ -101,14 +92,12 @@ class DnssecValidatorTest : public ::testing::Test {
     return result;
   }
 
-  static SignedZones* zones_;
-  static std::string* skip_reason_;
+  static fakes::SuiteLab<SignedZones> zones_;
   std::unique_ptr<Reactor> reactor_;
   std::unique_ptr<DnssecValidator> validator_;
 };
 
-SignedZones* DnssecValidatorTest::zones_ = nullptr;
-std::string* DnssecValidatorTest::skip_reason_ = nullptr;
+fakes::SuiteLab<SignedZones> DnssecValidatorTest::zones_;
 
 TEST_F(DnssecValidatorTest, SecureMxTxtAndTlsa) {
   ASSERT_TRUE(Make(LabOptions()).ok());
@@ -245,15 +234,9 @@ TEST(DnssecOptionFaultTest, NamesTheOptionAtFault) {
 
 TEST_F(DnssecValidatorTest, SilentServerTimesOutAtTheQueryDeadline) {
   // A bound UDP socket that never answers.
-  int s = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-  ASSERT_EQ(getsockname(s, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  fakes::SilentUdp silent;
   DnssecOptions o = LabOptions();
-  o.forwarder = absl::StrCat("127.0.0.1@", ntohs(a.sin_port));
+  o.forwarder = absl::StrCat("127.0.0.1@", silent.port());
   o.query_timeout = absl::Milliseconds(400);
   ASSERT_TRUE(Make(o).ok());
   const absl::Time start = absl::Now();
@@ -263,7 +246,6 @@ TEST_F(DnssecValidatorTest, SilentServerTimesOutAtTheQueryDeadline) {
   EXPECT_EQ(r.security, DnssecSecurity::kUnknown);
   EXPECT_GE(took, absl::Milliseconds(350));
   EXPECT_LT(took, absl::Seconds(3));
-  close(s);
 }
 
 // max_outstanding: queries beyond it wait in line and are sent as places free;
@@ -299,15 +281,9 @@ TEST_F(DnssecValidatorTest, QueriesBeyondTheLimitWaitTheirTurn) {
 // overload (kResolverOverloaded), not a timeout at the name's servers; the
 // ones that were sent to a silent forwarder time out as usual.
 TEST_F(DnssecValidatorTest, NeverSentBeforeItsTimeoutIsOurOverload) {
-  int s = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-  ASSERT_EQ(getsockname(s, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  fakes::SilentUdp silent;
   DnssecOptions o = LabOptions();
-  o.forwarder = absl::StrCat("127.0.0.1@", ntohs(a.sin_port));
+  o.forwarder = absl::StrCat("127.0.0.1@", silent.port());
   o.max_outstanding = 2;
   ASSERT_TRUE(Make(o).ok());
   absl::Mutex mu;
@@ -337,7 +313,6 @@ TEST_F(DnssecValidatorTest, NeverSentBeforeItsTimeoutIsOurOverload) {
         << results[waited].detail;
     EXPECT_EQ(results[waited].security, DnssecSecurity::kUnknown);
   }
-  close(s);
 }
 
 TEST_F(DnssecValidatorTest, CancelledQueryNeverCallsBack) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -20,10 +21,6 @@ namespace mtasts::server {
 namespace {
 
 using google::protobuf::util::TimeUtil;
-
-int64_t Nanos(const v1::DomainDuration& d) {
-  return TimeUtil::DurationToNanoseconds(d.duration());
-}
 
 using Builder = FleetSummaryBuilder;
 
@@ -92,24 +89,7 @@ bool ExampleBefore(absl::string_view domain, absl::string_view tag, const v1::Fl
 }  // namespace
 
 void FleetSummaryBuilder::AddReport(const std::string& tag, const v1::DomainReport& report) {
-  ++reported_;
-  ++by_grade_[report.grade()];
-  ++by_state_[report.state()];
-  ++histogram_[std::clamp(report.score() / 10, 0, 9)];
-  score_sum_ += report.score();
-
-  v1::DomainDuration slow;
-  slow.set_domain(report.domain());
-  slow.set_tag(tag);
-  *slow.mutable_duration() = report.duration();
-  // After every entry at least as slow, so ties keep their arrival order.
-  auto at = std::upper_bound(
-      slowest_.begin(), slowest_.end(), slow,
-      [](const v1::DomainDuration& a, const v1::DomainDuration& b) { return Nanos(a) > Nanos(b); });
-  if (at - slowest_.begin() < static_cast<std::ptrdiff_t>(kSlowest)) {
-    slowest_.insert(at, std::move(slow));
-    if (slowest_.size() > kSlowest) slowest_.pop_back();
-  }
+  counts_.AddReport(tag, report);
   AddGroups(tag, report);
 }
 
@@ -244,22 +224,7 @@ void FleetSummaryBuilder::AddToGroup(v1::FleetGroupKind kind, const std::string&
 v1::FleetSummary FleetSummaryBuilder::Build(absl::Duration elapsed) const {
   v1::FleetSummary summary;
   summary.set_received(received_);
-  summary.set_reported(reported_);
-  summary.set_errors(errors_);
-  for (const auto& [grade, count] : by_grade_) {
-    v1::GradeCount* c = summary.add_by_grade();
-    c->set_grade(grade);
-    c->set_count(count);
-  }
-  for (const auto& [state, count] : by_state_) {
-    v1::StateCount* c = summary.add_by_state();
-    c->set_state(state);
-    c->set_count(count);
-  }
-  for (int count : histogram_) summary.add_score_histogram(count);
-  summary.set_mean_score(reported_ > 0 ? score_sum_ / reported_ : 0);
-  for (const auto& slow : slowest_) *summary.add_slowest() = slow;
-  *summary.mutable_duration() = TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(elapsed));
+  counts_.WriteTo(elapsed, &summary);
 
   for (int kind = 0; kind < static_cast<int>(kinds_.size()); ++kind) {
     const Kind& k = kinds_[kind];

@@ -1,7 +1,9 @@
 // FleetSummaryBuilder: the arithmetic of a StreamFleet's closing summary
 // (counts, grades and states, score distribution, mean, slowest domains, and
 // the domains grouped by what they share), kept apart from the reactor so it
-// can be tested without gRPC.
+// can be tested without gRPC. The counts are fleet::SummaryCounts, which the
+// C++ client's summary of a spread fleet uses too; the groupings are the
+// server's own.
 //
 // Grouping keeps memory bounded on a stream of millions of domains whose MX
 // host names and rua URIs are chosen by remote DNS: at most kMaxKeys
@@ -23,13 +25,13 @@
 
 #include <array>
 #include <cstddef>
-#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "fleet/summary_counts.h"
 #include "mtasts/v1/report.pb.h"
 #include "mtasts/v1/service.pb.h"
 
@@ -38,7 +40,7 @@ namespace mtasts::server {
 class FleetSummaryBuilder {
  public:
   // How many of the slowest domains the summary names.
-  static constexpr size_t kSlowest = 10;
+  static constexpr size_t kSlowest = fleet::SummaryCounts::kSlowest;
   // Grouping limits (see the top of this file and docs/api.md).
   static constexpr size_t kMaxKeys = 4096;        // distinct keys tracked per kind
   static constexpr size_t kGroupsSent = 20;       // groups per kind in the summary
@@ -51,15 +53,15 @@ class FleetSummaryBuilder {
   FleetSummaryBuilder() = default;
 
   void AddReceived() { ++received_; }
-  void AddError() { ++errors_; }
+  void AddError() { counts_.AddError(); }
   // Counts a report's grade, state and score, keeps it among the slowest if
   // its duration is (on equal durations the earlier report stays ahead), and
   // adds the domain to the groups of every key its report has.
   void AddReport(const std::string& tag, const v1::DomainReport& report);
 
   int received() const { return received_; }
-  int reported() const { return reported_; }
-  int errors() const { return errors_; }
+  int reported() const { return counts_.reported(); }
+  int errors() const { return counts_.errors(); }
 
   // The summary of everything added so far, with `elapsed` as its duration.
   // Grades and states come in enum order, only those seen; the histogram
@@ -71,13 +73,7 @@ class FleetSummaryBuilder {
 
  private:
   int received_ = 0;
-  int reported_ = 0;
-  int errors_ = 0;
-  std::map<v1::Grade, int> by_grade_;
-  std::map<v1::MtaStsState, int> by_state_;
-  int histogram_[10] = {};
-  double score_sum_ = 0;
-  std::vector<v1::DomainDuration> slowest_;  // slowest first, at most kSlowest
+  fleet::SummaryCounts counts_;  // shared with the C++ client's summary
 
   // What one domain saw at a key, and in how many domains.
   struct Outcome {

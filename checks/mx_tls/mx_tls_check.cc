@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "checks/common/flight_table.h"
 #include "checks/findings/lookup_verdict.h"
 #include "checks/inputs/guarded_address.h"
 #include "checks/mx_tls/mx_tls_judge.h"
@@ -145,10 +146,7 @@ class MxTlsRun : public std::enable_shared_from_this<MxTlsRun> {
   void Stop() {
     if (stopped_) return;
     stopped_ = true;
-    for (uint64_t& id : waiters_) {
-      if (id != 0) cache_.Cancel(id);
-      id = 0;
-    }
+    CancelWaiters(cache_, waiters_);
     deadline_timer_.Cancel();
     ctx_ = nullptr;
     // Released last; the caller still holds a reference while it returns.

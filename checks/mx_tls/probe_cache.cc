@@ -1,6 +1,8 @@
 #include "checks/mx_tls/probe_cache.h"
 
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -8,11 +10,11 @@ namespace mtasts::checks {
 
 ProbeCache::~ProbeCache() {
   absl::MutexLock lock(&mu_);
-  for (auto& [key, entry] : entries_) {
+  table_.ForEach([](Table::Flight& flight) {
     // Its reactor is gone (see the header): destroying the probe here would
     // touch it from the wrong thread. Abandon it instead.
-    if (entry->probe != nullptr) (void)entry->probe.release();
-  }
+    if (flight.work.probe != nullptr) (void)flight.work.probe.release();
+  });
 }
 
 uint64_t ProbeCache::Get(const ProbeKey& key, absl::Duration ttl, net::Reactor* reactor,
@@ -20,93 +22,70 @@ uint64_t ProbeCache::Get(const ProbeKey& key, absl::Duration ttl, net::Reactor* 
   const std::string map_key = absl::StrCat(key.host, "|", key.address, "|", key.port);
   const absl::Time now = absl::Now();
   absl::MutexLock lock(&mu_);
-  const uint64_t id = next_id_++;
-  auto it = entries_.find(map_key);
-  if (it != entries_.end()) {
-    std::shared_ptr<Entry> entry = it->second;
-    if (entry->state == Entry::State::kDone && now < entry->expires) {
-      ++stats_.cache_hits;
-      reactor->Post([done = std::move(done), result = entry->result]() mutable {
-        done(std::move(result));
-      });
-      return id;
-    }
-    if (entry->state != Entry::State::kDone) {
-      ++stats_.joined;
-      entry->waiters.push_back({id, reactor, std::move(done)});
-      waiting_[id] = entry;
-      return id;
-    }
-    entry->state = Entry::State::kGone;  // expired
-    entries_.erase(it);
-  }
-  if (entries_.size() >= options_.max_entries) EvictLocked(now);
-  auto entry = std::make_shared<Entry>();
-  entry->key = key;
-  entry->map_key = map_key;
-  entry->reactor = reactor;
-  entry->factory = std::move(factory);
-  entry->ttl = ttl;
-  entry->waiters.push_back({id, reactor, std::move(done)});
-  entries_[map_key] = entry;
-  waiting_[id] = entry;
+  Table::Waiter waiter{table_.NewId(), reactor,
+                       [done = std::move(done)](net::SmtpProbeResult result, bool) mutable {
+                         done(std::move(result));
+                       }};
+  const uint64_t id = waiter.id;
+  if (table_.Join(map_key, now, waiter) != Table::Found::kNone) return id;  // cached or joined
+  Table::FlightPtr flight = table_.Open(map_key, now, std::move(waiter));
+  flight->work.key = key;
+  flight->work.reactor = reactor;
+  flight->work.factory = std::move(factory);
+  flight->work.ttl = ttl;
   int& running = running_[key.address];
   if (running >= options_.max_per_address) {
     ++stats_.queued;
-    queues_[key.address].push_back(entry);
+    queues_[key.address].push_back(flight);
   } else {
     ++running;
-    StartLocked(entry);
+    StartLocked(flight);
   }
   return id;
 }
 
-void ProbeCache::StartLocked(const std::shared_ptr<Entry>& entry) {
-  entry->state = Entry::State::kStarting;
+void ProbeCache::StartLocked(const Table::FlightPtr& flight) {
+  flight->work.state = State::kStarting;
   ++stats_.probes_started;
-  entry->reactor->Post([this, entry] { RunOnReactor(entry); });
+  flight->work.reactor->Post([this, flight] { RunOnReactor(flight); });
 }
 
-void ProbeCache::RunOnReactor(std::shared_ptr<Entry> entry) {
+void ProbeCache::RunOnReactor(Table::FlightPtr flight) {
   absl::MutexLock lock(&mu_);
-  if (entry->state != Entry::State::kStarting) return;  // abandoned meanwhile
-  entry->state = Entry::State::kRunning;
+  Work& work = flight->work;
+  if (work.state != State::kStarting) return;  // abandoned meanwhile
+  work.state = State::kRunning;
   // The probe never calls back inside this call, so holding mu_ is safe.
-  entry->probe = entry->factory(entry->reactor, [this, entry](net::SmtpProbeResult result) {
-    OnProbeDone(entry, std::move(result));
+  work.probe = work.factory(work.reactor, [this, flight](net::SmtpProbeResult result) {
+    OnProbeDone(flight, std::move(result));
   });
 }
 
-void ProbeCache::OnProbeDone(std::shared_ptr<Entry> entry, net::SmtpProbeResult result) {
+void ProbeCache::OnProbeDone(Table::FlightPtr flight, net::SmtpProbeResult result) {
   std::unique_ptr<net::SmtpProbe> probe;  // destroyed after the lock, here on its reactor
-  std::vector<Waiter> waiters;
+  std::vector<Table::Waiter> waiters;
   {
     absl::MutexLock lock(&mu_);
-    probe = std::move(entry->probe);
-    if (entry->state != Entry::State::kRunning) return;
-    waiters = std::move(entry->waiters);
-    entry->waiters.clear();
-    for (const Waiter& w : waiters) waiting_.erase(w.id);
+    Work& work = flight->work;
+    probe = std::move(work.probe);
+    if (work.state != State::kRunning) return;
     // Our own failures (deadline, local errors) say nothing about the host:
     // never reuse them.
-    const bool reusable = entry->ttl > absl::ZeroDuration() &&
+    const bool reusable = work.ttl > absl::ZeroDuration() &&
                           result.error.failure != net::NetFailure::kLocalError &&
                           result.error.failure != net::NetFailure::kDeadlineExceeded;
+    std::optional<absl::Time> keep_until;
     if (reusable) {
-      entry->state = Entry::State::kDone;
-      entry->expires = absl::Now() + entry->ttl;
-      entry->result = result;
-      entry->factory = nullptr;
+      work.state = State::kDone;
+      work.factory = nullptr;
+      keep_until = absl::Now() + work.ttl;
     } else {
-      entry->state = Entry::State::kGone;
-      auto it = entries_.find(entry->map_key);
-      if (it != entries_.end() && it->second == entry) entries_.erase(it);
+      work.state = State::kGone;
     }
-    ReleaseSlotLocked(entry->key.address);
+    waiters = table_.Land(flight, result, keep_until);
+    ReleaseSlotLocked(work.key.address);
   }
-  for (Waiter& w : waiters) {
-    w.reactor->Post([done = std::move(w.done), result]() mutable { done(std::move(result)); });
-  }
+  Table::Deliver(waiters, result, /*worker=*/0);
 }
 
 void ProbeCache::Cancel(uint64_t waiter_id) {
@@ -114,38 +93,27 @@ void ProbeCache::Cancel(uint64_t waiter_id) {
   net::Reactor* reactor = nullptr;
   {
     absl::MutexLock lock(&mu_);
-    auto it = waiting_.find(waiter_id);
-    if (it == waiting_.end()) return;
-    std::shared_ptr<Entry> entry = it->second;
-    waiting_.erase(it);
-    auto& ws = entry->waiters;
-    for (auto w = ws.begin(); w != ws.end(); ++w) {
-      if (w->id == waiter_id) {
-        ws.erase(w);
-        break;
-      }
-    }
-    if (!ws.empty()) return;  // the flight goes on for the others
-    ++stats_.abandoned;
-    const Entry::State state = entry->state;
-    entry->state = Entry::State::kGone;
-    auto e = entries_.find(entry->map_key);
-    if (e != entries_.end() && e->second == entry) entries_.erase(e);
-    if (state == Entry::State::kQueued) {
-      auto& queue = queues_[entry->key.address];
+    Table::FlightPtr flight = table_.Leave(waiter_id);
+    if (flight == nullptr) return;
+    if (!flight->waiters.empty()) return;  // the flight goes on for the others
+    Work& work = flight->work;
+    const State state = work.state;
+    work.state = State::kGone;
+    if (state == State::kQueued) {
+      auto& queue = queues_[work.key.address];
       for (auto q = queue.begin(); q != queue.end(); ++q) {
-        if (*q == entry) {
+        if (*q == flight) {
           queue.erase(q);
           break;
         }
       }
-      if (queue.empty()) queues_.erase(entry->key.address);
+      if (queue.empty()) queues_.erase(work.key.address);
       return;
     }
     // Starting or running: it holds a slot of its address.
-    probe = std::move(entry->probe);
-    reactor = entry->reactor;
-    ReleaseSlotLocked(entry->key.address);
+    probe = std::move(work.probe);
+    reactor = work.reactor;
+    ReleaseSlotLocked(work.key.address);
   }
   // A probe belongs to its reactor: close it there.
   if (probe != nullptr) {
@@ -158,7 +126,7 @@ void ProbeCache::Cancel(uint64_t waiter_id) {
 void ProbeCache::ReleaseSlotLocked(const std::string& address) {
   auto q = queues_.find(address);
   if (q != queues_.end() && !q->second.empty()) {
-    std::shared_ptr<Entry> next = q->second.front();
+    Table::FlightPtr next = q->second.front();
     q->second.pop_front();
     if (q->second.empty()) queues_.erase(q);
     StartLocked(next);  // takes over the slot
@@ -168,31 +136,10 @@ void ProbeCache::ReleaseSlotLocked(const std::string& address) {
   if (r != running_.end() && --r->second <= 0) running_.erase(r);
 }
 
-void ProbeCache::EvictLocked(absl::Time now) {
-  // Expired results first; if none, the one closest to expiry.
-  std::string oldest;
-  absl::Time oldest_expiry = absl::InfiniteFuture();
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    auto next = std::next(it);
-    const Entry& e = *it->second;
-    if (e.state == Entry::State::kDone) {
-      if (e.expires <= now) {
-        it->second->state = Entry::State::kGone;
-        entries_.erase(it);
-      } else if (e.expires < oldest_expiry) {
-        oldest_expiry = e.expires;
-        oldest = it->first;
-      }
-    }
-    it = next;
-  }
-  if (entries_.size() >= options_.max_entries && !oldest.empty()) entries_.erase(oldest);
-}
-
 ProbeCache::Stats ProbeCache::stats() const {
   absl::MutexLock lock(&mu_);
   Stats s = stats_;
-  s.entries = entries_.size();
+  table_.CountsInto(s);
   return s;
 }
 

@@ -23,6 +23,9 @@
 // for them; it is cancelled only when its last waiter leaves (then nothing
 // is cached and the next asker starts afresh).
 //
+// The books (flights, waiters, TTL, bound) are checks/common/flight_table.h,
+// shared with tls_rpt's RuaCache; the per-address queue is this cache's own.
+//
 // Threading: every method is thread-safe. A waiter's callback is Post()ed to
 // the reactor it gave, never run inside Get. After Cancel(id) it is not
 // posted any more, but one posted just before may still run: callers hold
@@ -38,13 +41,13 @@
 #include <deque>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "checks/common/flight_table.h"
 #include "net/reactor.h"
 #include "net/smtp_starttls.h"
 
@@ -68,7 +71,7 @@ class ProbeCache {
   using Factory = absl::AnyInvocable<std::unique_ptr<net::SmtpProbe>(
       net::Reactor* reactor, net::SmtpProbeCallback done)>;
 
-  explicit ProbeCache(Options options) : options_(options) {}
+  explicit ProbeCache(Options options) : options_(options), table_(options.max_entries) {}
   ~ProbeCache();
   ProbeCache(const ProbeCache&) = delete;
   ProbeCache& operator=(const ProbeCache&) = delete;
@@ -94,38 +97,29 @@ class ProbeCache {
   Stats stats() const;
 
  private:
-  struct Waiter {
-    uint64_t id;
-    net::Reactor* reactor;
-    Callback done;
-  };
-  struct Entry {
+  // Our state of one probe's flight.
+  struct Work {
     ProbeKey key;
-    std::string map_key;
     enum class State { kQueued, kStarting, kRunning, kDone, kGone } state = State::kQueued;
     net::Reactor* reactor = nullptr;  // where the probe runs
     Factory factory;
     absl::Duration ttl;
     std::unique_ptr<net::SmtpProbe> probe;  // created and destroyed on `reactor`
-    std::vector<Waiter> waiters;
-    net::SmtpProbeResult result;
-    absl::Time expires;
   };
+  using State = Work::State;
+  using Table = FlightTable<net::SmtpProbeResult, Work>;
 
-  void StartLocked(const std::shared_ptr<Entry>& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void RunOnReactor(std::shared_ptr<Entry> entry);
-  void OnProbeDone(std::shared_ptr<Entry> entry, net::SmtpProbeResult result);
+  void StartLocked(const Table::FlightPtr& flight) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RunOnReactor(Table::FlightPtr flight);
+  void OnProbeDone(Table::FlightPtr flight, net::SmtpProbeResult result);
   // A probe of `address` ended (or was dropped): start the next queued one.
   void ReleaseSlotLocked(const std::string& address) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void EvictLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
   mutable absl::Mutex mu_;
-  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
-  absl::flat_hash_map<std::string, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<uint64_t, std::shared_ptr<Entry>> waiting_ ABSL_GUARDED_BY(mu_);
+  Table table_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int> running_ ABSL_GUARDED_BY(mu_);  // by address
-  absl::flat_hash_map<std::string, std::deque<std::shared_ptr<Entry>>> queues_
+  absl::flat_hash_map<std::string, std::deque<Table::FlightPtr>> queues_
       ABSL_GUARDED_BY(mu_);
   Stats stats_ ABSL_GUARDED_BY(mu_);
 };

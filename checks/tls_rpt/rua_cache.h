@@ -23,6 +23,9 @@
 //       [](RuaResult r, bool shared) { ... });   // posted to `reactor`
 //   cache.Cancel(id);  // the run ended: no callback, the work moves on
 //
+// The books (flights, waiters, TTL, bound) are checks/common/flight_table.h,
+// shared with mx_tls's ProbeCache; the handover is this cache's own.
+//
 // Threading: every method is thread-safe; callbacks (start and done) are
 // Post()ed to the waiter's reactor, never run inside a method. One posted
 // just before Cancel may still run: callers hold their state weakly.
@@ -34,13 +37,12 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "checks/common/flight_table.h"
 #include "checks/tls_rpt/rua_reachability.h"
 #include "net/reactor.h"
 
@@ -63,7 +65,8 @@ class RuaCache {
   // `shared`: the result came from another run's check (cached or joined).
   using Callback = absl::AnyInvocable<void(RuaResult result, bool shared)>;
 
-  explicit RuaCache(Options options) : options_(std::move(options)) {}
+  explicit RuaCache(Options options)
+      : options_(std::move(options)), table_(options_.max_entries) {}
   RuaCache(const RuaCache&) = delete;
   RuaCache& operator=(const RuaCache&) = delete;
 
@@ -88,29 +91,17 @@ class RuaCache {
   Stats stats() const;
 
  private:
-  struct Waiter {
-    uint64_t id;
-    net::Reactor* reactor;
-    Start start;
-    Callback done;
+  struct Work {
+    uint64_t worker = 0;  // the waiter doing the check
   };
-  struct Entry {
-    std::string key;
-    bool done = false;
-    uint64_t worker = 0;
-    std::vector<Waiter> waiters;
-    RuaResult result;
-    absl::Time expires;
-  };
+  using Table = FlightTable<RuaResult, Work>;
 
-  void StartLocked(Entry& entry, Waiter& waiter) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void EvictLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StartLocked(Table::Flight& flight, Table::Waiter& waiter)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
   mutable absl::Mutex mu_;
-  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
-  absl::flat_hash_map<std::string, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<uint64_t, std::shared_ptr<Entry>> waiting_ ABSL_GUARDED_BY(mu_);
+  Table table_ ABSL_GUARDED_BY(mu_);
   Stats stats_ ABSL_GUARDED_BY(mu_);
 };
 

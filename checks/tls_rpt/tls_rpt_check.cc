@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "checks/common/flight_table.h"
 #include "checks/inputs/guarded_address.h"
 #include "checks/tls_rpt/rua_reachability.h"
 #include "checks/tls_rpt/tlsrpt_record.h"
@@ -276,10 +277,7 @@ class TlsRptRun : public std::enable_shared_from_this<TlsRptRun> {
   void Stop() {
     if (stopped_) return;
     stopped_ = true;
-    for (uint64_t& id : waiters_) {
-      if (id != 0) cache_.Cancel(id);
-      id = 0;
-    }
+    CancelWaiters(cache_, waiters_);
     for (auto& [id, job] : jobs_) cache_.Cancel(id);  // already left: no-op
     reactor_->Post([jobs = std::make_shared<decltype(jobs_)>(std::move(jobs_))] {});
     jobs_.clear();

@@ -1,68 +1,19 @@
 #include "clients/cpp/fleet_summary.h"
 
-#include <algorithm>
-#include <cstddef>
-#include <cstdint>
-#include <utility>
-
-#include "google/protobuf/util/time_util.h"
-
 namespace mtasts::client {
-namespace {
-
-using google::protobuf::util::TimeUtil;
-
-int64_t Nanos(const v1::DomainDuration& d) {
-  return TimeUtil::DurationToNanoseconds(d.duration());
-}
-
-}  // namespace
 
 void FleetSummaryBuilder::Add(const v1::FleetEvent& event) {
   if (event.has_error()) {
-    ++errors_;
-    return;
+    counts_.AddError();
+  } else if (event.has_result()) {
+    counts_.AddReport(event.result().tag(), event.result().report());
   }
-  if (!event.has_result()) return;
-  const v1::DomainReport& report = event.result().report();
-  ++reported_;
-  ++by_grade_[report.grade()];
-  ++by_state_[report.state()];
-  ++histogram_[std::clamp(report.score() / 10, 0, 9)];
-  score_sum_ += report.score();
-
-  v1::DomainDuration slow;
-  slow.set_domain(report.domain());
-  slow.set_tag(event.result().tag());
-  *slow.mutable_duration() = report.duration();
-  // After every entry at least as slow, so ties keep their arrival order.
-  auto at = std::upper_bound(
-      slowest_.begin(), slowest_.end(), slow,
-      [](const v1::DomainDuration& a, const v1::DomainDuration& b) { return Nanos(a) > Nanos(b); });
-  if (at - slowest_.begin() >= static_cast<std::ptrdiff_t>(kSlowest)) return;
-  slowest_.insert(at, std::move(slow));
-  if (slowest_.size() > kSlowest) slowest_.pop_back();
 }
 
 v1::FleetSummary FleetSummaryBuilder::Build(absl::Duration elapsed) const {
   v1::FleetSummary summary;
-  summary.set_received(reported_ + errors_);
-  summary.set_reported(reported_);
-  summary.set_errors(errors_);
-  for (const auto& [grade, count] : by_grade_) {
-    v1::GradeCount* c = summary.add_by_grade();
-    c->set_grade(grade);
-    c->set_count(count);
-  }
-  for (const auto& [state, count] : by_state_) {
-    v1::StateCount* c = summary.add_by_state();
-    c->set_state(state);
-    c->set_count(count);
-  }
-  for (int count : histogram_) summary.add_score_histogram(count);
-  summary.set_mean_score(reported_ > 0 ? score_sum_ / reported_ : 0);
-  for (const auto& slow : slowest_) *summary.add_slowest() = slow;
-  *summary.mutable_duration() = TimeUtil::NanosecondsToDuration(absl::ToInt64Nanoseconds(elapsed));
+  summary.set_received(counts_.reported() + counts_.errors());
+  counts_.WriteTo(elapsed, &summary);
   return summary;
 }
 

@@ -1,8 +1,8 @@
 // The client's fleet summary (built from the events of a spread fleet) must
 // say what the server's would for the same entries: same counts, grades,
-// states, histogram, mean and slowest domains (ties in arrival order). If
-// the server's summary gains a field, this test is where the client's copy
-// is found wanting.
+// states, histogram, mean and slowest domains (ties in arrival order). Both
+// take them from fleet::SummaryCounts; if the server's summary gains a count
+// of its own, this test is where the client is found wanting.
 #include "clients/cpp/fleet_summary.h"
 
 #include <string>

@@ -21,20 +21,14 @@
 #include <thread>
 #include <vector>
 
+#include "tests/fakes/loopback_listener.h"
+
 namespace mtasts::fakes {
 
 class CountingProxy {
  public:
   explicit CountingProxy(int target_port) : target_port_(target_port) {
-    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    listen(listen_fd_, 64);
-    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    listen_fd_ = ListenOnLoopback(64, &port_);
     pipe(wake_);
     thread_ = std::thread([this] { Loop(); });
   }

@@ -14,8 +14,13 @@
 #define MTASTS_TESTS_FAKES_PREREQUISITE_H_
 
 #include <cstdlib>
+#include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "gtest/gtest.h"
 
@@ -28,6 +33,45 @@ inline bool InCi() {
   const std::string value = absl::AsciiStrToLower(ci);
   return value == "true" || value == "1";
 }
+
+// A lab (SignedZones, UnboundDox) started once for a whole test suite, or
+// the reason the machine could not start it (its Start said kUnavailable),
+// for each test to skip with, or fail with under CI=true:
+//
+//   static fakes::SuiteLab<SignedZones> zones_;
+//   static void SetUpTestSuite() { zones_.Start(SignedZones::Start({})); }
+//   static void TearDownTestSuite() { zones_.Stop(); }
+//   void SetUp() override {
+//     if (zones_.missing()) {
+//       MTASTS_SKIP_OR_FAIL_IN_CI(*zones_.missing());
+//     }
+//     ASSERT_NE(zones_.get(), nullptr);
+//   }
+template <typename Lab>
+class SuiteLab {
+ public:
+  // Keeps the lab, or the reason it is missing; any other error fails the
+  // suite's set-up.
+  void Start(absl::StatusOr<std::unique_ptr<Lab>> started) {
+    if (started.status().code() == absl::StatusCode::kUnavailable) {
+      missing_ = std::string(started.status().message());
+      return;
+    }
+    ASSERT_TRUE(started.ok()) << started.status();
+    lab_ = *std::move(started);
+  }
+  void Stop() { lab_.reset(); }
+
+  // Why the lab could not start on this machine; nullopt when it did (or
+  // failed otherwise).
+  const std::optional<std::string>& missing() const { return missing_; }
+  Lab* get() const { return lab_.get(); }
+  Lab* operator->() const { return lab_.get(); }
+
+ private:
+  std::unique_ptr<Lab> lab_;
+  std::optional<std::string> missing_;
+};
 
 }  // namespace mtasts::fakes
 

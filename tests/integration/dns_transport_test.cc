@@ -60,23 +60,14 @@ class DnsTransportServerTest : public ::testing::Test {
       o.local_data.push_back(absl::StrCat(Domain(i), ". 300 IN MX 10 mx.example.test."));
     }
     o.local_data.push_back("mx.example.test. 300 IN A 127.0.0.1");
-    auto dox = UnboundDox::Start(o);
-    if (dox.status().code() == absl::StatusCode::kUnavailable) {
-      skip_reason_ = new std::string(dox.status().message());
-      return;
-    }
-    ASSERT_TRUE(dox.ok()) << dox.status();
-    dox_ = dox->release();
+    dox_.Start(UnboundDox::Start(o));
   }
-  static void TearDownTestSuite() {
-    delete dox_;
-    dox_ = nullptr;
-  }
+  static void TearDownTestSuite() { dox_.Stop(); }
   void SetUp() override {
-    if (skip_reason_ != nullptr) {
-      MTASTS_SKIP_OR_FAIL_IN_CI(*skip_reason_);
+    if (dox_.missing()) {
+      MTASTS_SKIP_OR_FAIL_IN_CI(*dox_.missing());
     }
-    ASSERT_NE(dox_, nullptr);
+    ASSERT_NE(dox_.get(), nullptr);
   }
 
   std::unique_ptr<server::MtaStsServer> Serve(net::DnsTransportKind kind, const std::string& csv,
@@ -106,15 +97,13 @@ class DnsTransportServerTest : public ::testing::Test {
     return *std::move(server);
   }
 
-  static UnboundDox* dox_;
-  static std::string* skip_reason_;
+  static fakes::SuiteLab<UnboundDox> dox_;
   static std::string* ca_file_;
   static std::string* other_ca_file_;
   std::unique_ptr<v1::MtaStsChecker::Stub> stub_;
 };
 
-UnboundDox* DnsTransportServerTest::dox_ = nullptr;
-std::string* DnsTransportServerTest::skip_reason_ = nullptr;
+fakes::SuiteLab<UnboundDox> DnsTransportServerTest::dox_;
 std::string* DnsTransportServerTest::ca_file_ = nullptr;
 std::string* DnsTransportServerTest::other_ca_file_ = nullptr;
 

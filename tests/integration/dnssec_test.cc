@@ -27,6 +27,7 @@
 #include "tests/fakes/fake_smtp_server.h"
 #include "tests/fakes/prerequisite.h"
 #include "tests/fakes/signed_zones.h"
+#include "tests/fakes/silent_udp.h"
 #include "tests/fakes/test_certs.h"
 #include "server/server.h"
 #include "tests/integration/test_lab.h"
@@ -54,22 +55,14 @@ class DnssecTest : public ::testing::Test {
   static void SetUpTestSuite() {
     SignedZones::Options o;
     o.tlsa_rdata = kTlsa;
-    auto z = SignedZones::Start(o);
-    if (z.status().code() == absl::StatusCode::kUnavailable) {
-      skip_ = new std::string(z.status().message());
-      return;
-    }
-    ASSERT_TRUE(z.ok()) << z.status();
-    zones_ = z->release();
+    zones_.Start(SignedZones::Start(o));
   }
-  static void TearDownTestSuite() {
-    delete zones_;
-    zones_ = nullptr;
-  }
+  static void TearDownTestSuite() { zones_.Stop(); }
   void SetUp() override {
-    if (skip_ != nullptr) {
-      MTASTS_SKIP_OR_FAIL_IN_CI(*skip_);
+    if (zones_.missing()) {
+      MTASTS_SKIP_OR_FAIL_IN_CI(*zones_.missing());
     }
+    ASSERT_NE(zones_.get(), nullptr);
   }
 
   LabOptions Lab() const {
@@ -95,12 +88,10 @@ class DnssecTest : public ::testing::Test {
     return report.ok() ? *report : v1::DomainReport();
   }
 
-  static SignedZones* zones_;
-  static std::string* skip_;
+  static fakes::SuiteLab<SignedZones> zones_;
 };
 
-SignedZones* DnssecTest::zones_ = nullptr;
-std::string* DnssecTest::skip_ = nullptr;
+fakes::SuiteLab<SignedZones> DnssecTest::zones_;
 
 TEST_F(DnssecTest, SecureDomainEarnsTheDnssecPointsAndDaneIsUsable) {
   auto lab = TestLab::Start(Lab());
@@ -224,15 +215,9 @@ TEST_F(DnssecTest, TrustAnchorOfAnotherRootIsInconclusiveNotBogus) {
 }
 
 TEST_F(DnssecTest, SilentForwarderIsInconclusiveQuicklyAndThenAtOnce) {
-  int s = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-  ASSERT_EQ(getsockname(s, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  fakes::SilentUdp silent;
   LabOptions o = Lab();
-  o.dnssec_forwarder = absl::StrCat("127.0.0.1:", ntohs(a.sin_port));
+  o.dnssec_forwarder = absl::StrCat("127.0.0.1:", silent.port());
   auto lab = TestLab::Start(o);
   Script(*lab, "secure.test");
   absl::Time start = absl::Now();
@@ -247,21 +232,14 @@ TEST_F(DnssecTest, SilentForwarderIsInconclusiveQuicklyAndThenAtOnce) {
   r = CheckDnssec(*lab, "secure.test");
   EXPECT_LT(absl::Now() - start, absl::Seconds(1));
   EXPECT_TRUE(CodeSet(ResultOf(r, "dnssec")).count(v1::DNSSEC_VALIDATOR_UNAVAILABLE));
-  close(s);
 }
 
 TEST_F(DnssecTest, RunEndingWhileValidationIsInFlightIsSafe) {
   // A silent forwarder keeps the root probe in flight; the call's deadline
   // ends the run first. The probe's late answer must not touch the dead run.
-  int s = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  ASSERT_EQ(bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
-  ASSERT_EQ(getsockname(s, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  fakes::SilentUdp silent;
   LabOptions o = Lab();
-  o.dnssec_forwarder = absl::StrCat("127.0.0.1@", ntohs(a.sin_port));
+  o.dnssec_forwarder = absl::StrCat("127.0.0.1@", silent.port());
   auto lab = TestLab::Start(o);
   // Longer than std::string's inline buffer: a dead run's domain is freed
   // memory, which the address sanitizer catches if it is read.
@@ -281,10 +259,7 @@ TEST_F(DnssecTest, RunEndingWhileValidationIsInFlightIsSafe) {
       lab->dns().WaitForQueries(domain, i + 1, absl::Seconds(10));
       if (i == 0) {
         WaitUntil(
-            [s] {
-              char buf[512];
-              return recv(s, buf, sizeof(buf), MSG_DONTWAIT) > 0;
-            },
+            [&silent] { return silent.TakeDatagram(); },
             absl::Seconds(10), "the root probe's query at the silent forwarder");
       }
       call.TryCancel();
@@ -305,7 +280,6 @@ TEST_F(DnssecTest, RunEndingWhileValidationIsInFlightIsSafe) {
   auto good = TestLab::Start(Lab());
   Script(*good, "secure.test");
   EXPECT_EQ(ResultOf(CheckDnssec(*good, "secure.test"), "dnssec").status(), v1::CHECK_STATUS_PASS);
-  close(s);
 }
 
 TEST_F(DnssecTest, DefaultsWithoutNetworkDoNotHoldUpTheReport) {
