@@ -21,9 +21,9 @@
 #include "absl/time/time.h"
 #include "clients/cpp/client.h"
 #include "clients/cli/domain_list.h"
+#include "clients/cli/json.h"
 #include "clients/cli/options.h"
 #include "clients/cli/render.h"
-#include "google/protobuf/util/json_util.h"
 #include "mtasts/v1/service.pb.h"
 
 namespace mtasts::cli {
@@ -96,21 +96,11 @@ void FillCheckOptions(const CliOptions& opts, CheckOptions* options) {
   options->set_skip_mx_probe(opts.skip_mx_probe);
 }
 
-// One line of JSON. Fails only for values JSON cannot carry, such as a
-// Timestamp outside years 1-9999 from a misbehaving server.
+// One line of JSON (clients/cli/json.h: protobuf's JSON mapping, written
+// directly). Fails only for values JSON cannot carry, such as a Timestamp
+// outside years 1-9999 from a misbehaving server.
 absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions json;
-  json.preserve_proto_field_names = true;
-  json.always_print_primitive_fields = true;
-  std::string text;
-  auto status =
-      google::protobuf::util::MessageToJsonString(message, &text, json);
-  if (!status.ok()) {
-    return absl::InternalError(
-        absl::StrCat("cannot print ", message.GetTypeName(),
-                     " as JSON: ", std::string(status.message())));
-  }
-  return text;
+  return MessageToJson(message);
 }
 
 int RunCheck(const CliOptions& opts, Client& client, std::ostream& out,
