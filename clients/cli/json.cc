@@ -80,14 +80,23 @@ void AppendHex4(uint32_t v, std::string* out) {
 // \u escapes for '<', '>', U+007F-U+009F and a list of invisible or
 // direction-changing code points, so that the output is safe inside HTML and
 // JavaScript. False when s is not valid UTF-8.
+// Bytes copied as they are without a closer look: printable ASCII but for
+// '"', '\\', '<' and '>'. One table load per byte on the hot path (a
+// report's text is almost all of its JSON).
+struct PlainBytes {
+  bool plain[256] = {};
+  constexpr PlainBytes() {
+    for (int c = 0x20; c < 0x7f; ++c) plain[c] = c != '"' && c != '\\' && c != '<' && c != '>';
+  }
+};
+constexpr PlainBytes kPlain;
+
 bool AppendString(absl::string_view s, std::string* out) {
   out->push_back('"');
   size_t i = 0;
   size_t run = 0;  // Start of the bytes not yet copied.
   while (i < s.size()) {
-    uint8_t c = static_cast<uint8_t>(s[i]);
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '<' &&
-        c != '>') {
+    if (kPlain.plain[static_cast<uint8_t>(s[i])]) {
       ++i;
       continue;
     }
