@@ -2,7 +2,9 @@
 // message, the direct path taken for everything a server sends in practice.
 #include "clients/cli/json.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <fstream>
 #include <limits>
 #include <random>
 #include <string>
@@ -12,6 +14,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "mtasts/v1/service.pb.h"
 
@@ -294,6 +297,26 @@ TEST(JsonTest, OddValuesFallBackToProtobufWithTheSameResult) {
   EXPECT_GT(direct, 0);
   EXPECT_LT(direct, kEvents);
   EXPECT_GT(failed, 0);
+}
+
+// Two lines of `mtasts fleet --json` from the fleet benchmark (a result with
+// all seven checks, the summary) read back and printed again: the same bytes
+// from both printers.
+TEST(JsonTest, RealFleetEventsPrintAsTheyWereReceived) {
+  std::ifstream in("clients/cli/testdata/fleet_events_all_checks.jsonl");
+  ASSERT_TRUE(in) << "testdata missing";
+  std::string line;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    FleetEvent event;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &event).ok());
+    std::string direct;
+    ASSERT_TRUE(AppendDirectJson(event, &direct));
+    EXPECT_EQ(direct, line);
+    EXPECT_EQ(*ProtobufJson(event), line);
+    ++lines;
+  }
+  EXPECT_EQ(lines, 2);
 }
 
 TEST(JsonTest, EveryInterestingCodePointEscapesLikeProtobuf) {
