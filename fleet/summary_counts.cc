@@ -25,15 +25,17 @@ void SummaryCounts::AddReport(const std::string& tag, const v1::DomainReport& re
   ++histogram_[std::clamp(report.score() / 10, 0, 9)];
   score_sum_ += report.score();
 
+  // After every entry at least as slow, so ties keep their arrival order.
+  // Compared before anything is copied: most entries are not among them.
+  const int64_t nanos = TimeUtil::DurationToNanoseconds(report.duration());
+  auto at = std::upper_bound(
+      slowest_.begin(), slowest_.end(), nanos,
+      [](int64_t n, const v1::DomainDuration& b) { return n > Nanos(b); });
+  if (at - slowest_.begin() >= static_cast<std::ptrdiff_t>(kSlowest)) return;
   v1::DomainDuration slow;
   slow.set_domain(report.domain());
   slow.set_tag(tag);
   *slow.mutable_duration() = report.duration();
-  // After every entry at least as slow, so ties keep their arrival order.
-  auto at = std::upper_bound(
-      slowest_.begin(), slowest_.end(), slow,
-      [](const v1::DomainDuration& a, const v1::DomainDuration& b) { return Nanos(a) > Nanos(b); });
-  if (at - slowest_.begin() >= static_cast<std::ptrdiff_t>(kSlowest)) return;
   slowest_.insert(at, std::move(slow));
   if (slowest_.size() > kSlowest) slowest_.pop_back();
 }

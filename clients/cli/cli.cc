@@ -16,14 +16,15 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "clients/cpp/client.h"
 #include "clients/cli/domain_list.h"
+#include "clients/cli/json.h"
 #include "clients/cli/options.h"
 #include "clients/cli/render.h"
-#include "google/protobuf/util/json_util.h"
 #include "mtasts/v1/service.pb.h"
 
 namespace mtasts::cli {
@@ -96,21 +97,11 @@ void FillCheckOptions(const CliOptions& opts, CheckOptions* options) {
   options->set_skip_mx_probe(opts.skip_mx_probe);
 }
 
-// One line of JSON. Fails only for values JSON cannot carry, such as a
-// Timestamp outside years 1-9999 from a misbehaving server.
+// One line of JSON (clients/cli/json.h: protobuf's JSON mapping, written
+// directly). Fails only for values JSON cannot carry, such as a Timestamp
+// outside years 1-9999 from a misbehaving server.
 absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions json;
-  json.preserve_proto_field_names = true;
-  json.always_print_primitive_fields = true;
-  std::string text;
-  auto status =
-      google::protobuf::util::MessageToJsonString(message, &text, json);
-  if (!status.ok()) {
-    return absl::InternalError(
-        absl::StrCat("cannot print ", message.GetTypeName(),
-                     " as JSON: ", std::string(status.message())));
-  }
-  return text;
+  return MessageToJson(message);
 }
 
 int RunCheck(const CliOptions& opts, Client& client, std::ostream& out,
@@ -167,6 +158,9 @@ class FleetRun {
   int Run(Client& client) {
     client::FleetOptions options;
     options.timeout = CallTimeout(opts_);
+    // Lines are flushed per batch of events that arrived together, not one
+    // write per line: a pipe still sees every event before the CLI waits.
+    options.on_batch_end = [this]() { Flush(); };
     client::FleetStats stats;
     std::optional<FleetSummary> summary;
     int64_t below = 0;
@@ -183,22 +177,28 @@ class FleetRun {
                 ++below;
               }
               ++done_;
-              Print(opts_.json ? JsonLine(event)
-                               : RenderFleetResult(event.result(), color_));
+              if (opts_.json) {
+                PrintJson(event);
+              } else {
+                Print(RenderFleetResult(event.result(), color_));
+              }
               break;
             case FleetEvent::kError:
               ++done_;
               ++errors_;
-              Print(opts_.json ? JsonLine(event)
-                               : RenderFleetError(event.error(), color_));
+              if (opts_.json) {
+                PrintJson(event);
+              } else {
+                Print(RenderFleetError(event.error(), color_));
+              }
               break;
             case FleetEvent::kSummary:
               summary = event.summary();
-              if (opts_.json) Print(JsonLine(event));
+              if (opts_.json) PrintJson(event);
               break;
             default:
               // An event kind newer than this client: JSON users may know it.
-              if (opts_.json) Print(JsonLine(event));
+              if (opts_.json) PrintJson(event);
               break;
           }
         },
@@ -290,25 +290,37 @@ class FleetRun {
     return std::nullopt;
   }
 
-  // The event as a JSON line; an empty string (nothing printed) and a warning
-  // when it has no JSON form.
-  std::string JsonLine(const FleetEvent& event) {
-    absl::StatusOr<std::string> json = ToJson(event);
-    if (!json.ok()) {
-      Warn(std::string(json.status().message()));
-      return "";
+  // The event as a JSON line; nothing printed and a warning when it has no
+  // JSON form. The event thread's buffer keeps its capacity between events.
+  void PrintJson(const FleetEvent& event) {
+    json_.clear();
+    if (!AppendDirectJson(event, &json_)) {
+      absl::StatusOr<std::string> json = ProtobufJson(event);
+      if (!json.ok()) {
+        Warn(std::string(json.status().message()));
+        return;
+      }
+      json_ = *std::move(json);
     }
-    return *json + "\n";
+    json_.push_back('\n');
+    Print(json_);
   }
 
   // Prints one complete line (or lines) to out_, keeping the progress line
-  // on the terminal below it.
-  void Print(const std::string& text) {
+  // on the terminal below it. Flushed by Flush().
+  void Print(absl::string_view text) {
     absl::MutexLock lock(&mu_);
     ClearProgressLocked();
-    // Flushed per line so that a pipe sees events as they arrive.
-    out_ << text << std::flush;
+    out_.write(text.data(), static_cast<std::streamsize>(text.size()));
+    // On a terminal the line must be out before the progress line is drawn
+    // again below it.
+    if (progress_) out_.flush();
     DrawProgressLocked();
+  }
+
+  void Flush() {
+    absl::MutexLock lock(&mu_);
+    out_.flush();
   }
 
   void Warn(const std::string& text) {
@@ -351,6 +363,8 @@ class FleetRun {
   std::ostream& err_;  // Written under mu_.
   const bool color_;
   const bool progress_;
+
+  std::string json_;  // Only the event thread uses it.
 
   std::atomic<int64_t> sent_{0};
   std::atomic<int64_t> done_{0};

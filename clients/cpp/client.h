@@ -90,6 +90,10 @@ struct FleetOptions {
   // row, up to max_retry_backoff.
   absl::Duration retry_backoff = absl::Milliseconds(250);
   absl::Duration max_retry_backoff = absl::Seconds(4);
+  // Called on the thread that calls the EventSink after each batch of events
+  // that were ready together, before it waits for more (and after the
+  // summary): where a caller that buffers its output flushes it.
+  std::function<void()> on_batch_end;
 };
 
 // What a spread fleet did, for the caller's own summary line.

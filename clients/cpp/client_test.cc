@@ -157,6 +157,44 @@ TEST(ClientTest, FleetStreamsEveryEntryThenTheSummary) {
   EXPECT_EQ(events[3].summary().errors(), 1);
 }
 
+// on_batch_end runs after events were handed over and never before the first
+// one: every event is followed by a call before the fleet returns, the
+// summary included (the CLI flushes its output there).
+TEST(ClientTest, FleetCallsOnBatchEndAfterEveryBatchOfEvents) {
+  auto lab = TestLab::Start({});
+  auto client = MakeClient(Address(*lab));
+  std::vector<v1::FleetRequest> entries = {Entry("a.example", "1"), Entry("b.example", "2"),
+                                           Entry("c.example", "3")};
+  size_t next = 0;
+  int events = 0;
+  int unflushed = 0;  // events since the last on_batch_end
+  int batch_ends = 0;
+  bool end_without_events = false;
+  FleetOptions options;
+  options.timeout = absl::Seconds(30);
+  options.on_batch_end = [&]() {
+    ++batch_ends;
+    if (unflushed == 0) end_without_events = true;
+    unflushed = 0;
+  };
+  absl::Status status = client->Fleet(
+      [&]() -> absl::StatusOr<std::optional<v1::FleetRequest>> {
+        if (next == entries.size()) return std::nullopt;
+        return entries[next++];
+      },
+      [&](const v1::FleetEvent&) {
+        ++events;
+        ++unflushed;
+      },
+      options);
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(events, 4);
+  EXPECT_EQ(unflushed, 0) << "the last events (the summary) were not followed by on_batch_end";
+  EXPECT_GE(batch_ends, 2);  // the results, then the summary
+  EXPECT_LE(batch_ends, 4);
+  EXPECT_FALSE(end_without_events);
+}
+
 // Entries are pulled as the server takes them: with domains that never
 // finish, an endless source stops being asked (the stream is flow-controlled,
 // not buffered) until the call's deadline ends it.

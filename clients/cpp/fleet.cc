@@ -181,6 +181,7 @@ class Spreader {
         summary.Add(event);
         on_event(event);
       }
+      if (!batch.empty() && options_.on_batch_end) options_.on_batch_end();
       if (over && batch.empty()) break;
     }
     // Workers added by a re-resolution while the first ones ran are joined too.
@@ -213,6 +214,7 @@ class Spreader {
       MergeGroupings(server_summaries_, last.mutable_summary());
     }
     on_event(last);
+    if (options_.on_batch_end) options_.on_batch_end();
     return absl::OkStatus();
   }
 
