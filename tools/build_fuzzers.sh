@@ -16,6 +16,7 @@
 #       -dict=net/testdata/http_fuzz.dict net/testdata/http_fuzz_seeds
 #   bazel-fuzz/smtp_reply_fuzzer -max_total_time=60 net/testdata/smtp_fuzz_seeds
 #   bazel-fuzz/dns_stream_wire_fuzzer -max_total_time=60 net/testdata/dns_stream_fuzz_seeds
+#   bazel-fuzz/json_fuzzer -max_total_time=60 clients/cli/testdata/json_fuzz_seeds
 #
 # Needs clang and libclang-rt-14-dev (libFuzzer, ASan, UBSan) from Debian.
 # The generated protobuf sources come from a normal Bazel build. Libraries
@@ -40,6 +41,7 @@ FUZZERS=(
   smtp_reply_fuzzer://net:smtp_reply_fuzzer
   dns_stream_wire_fuzzer://net:dns_stream_wire_fuzzer
   dane_fuzzer://checks/dnssec:dane_fuzzer
+  json_fuzzer://clients/cli:json_fuzzer
 )
 
 bazel build //proto/mtasts/v1:mtasts_cc_proto

@@ -34,6 +34,7 @@ TARGETS=(
   "dane_fuzzer|checks/dnssec/testdata/fuzz_seeds|"
   "smtp_reply_fuzzer|net/testdata/smtp_fuzz_seeds|"
   "dns_stream_wire_fuzzer|net/testdata/dns_stream_fuzz_seeds|"
+  "json_fuzzer|clients/cli/testdata/json_fuzz_seeds|"
 )
 
 # The corpus copies go with the work directory; reproducers outlive it.
