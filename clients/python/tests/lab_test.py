@@ -82,17 +82,19 @@ def test_invalid_domain_is_invalid_argument(lab):
 
 def test_timeout_is_the_calls_deadline(lab):
     # The server fits its work into the call's deadline: the slow domains'
-    # checks come back INCONCLUSIVE before it, rather than after 30 s.
+    # checks come back INCONCLUSIVE before it, rather than after 30 s. 3 s,
+    # not 1: the server keeps min(250 ms, a tenth) of the deadline back to
+    # answer in, and 100 ms was too little on a loaded 2-core machine.
     with Client(lab["plaintext"]) as client:
         started = time.monotonic()
-        report = client.check(lab["slow"][0], checks=SIX, timeout=1)
-        assert time.monotonic() - started < 2
+        report = client.check(lab["slow"][0], checks=SIX, timeout=3)
+        assert time.monotonic() - started < 3
         assert report.state == MtaStsState.MTA_STS_STATE_UNDETERMINED
         assert {c.status for c in report.checks if c.check in SIX} == {
             CheckStatus.CHECK_STATUS_INCONCLUSIVE}
         started = time.monotonic()
-        events = list(client.fleet(lab["slow"][1:3], checks=SIX, timeout=1))
-        assert time.monotonic() - started < 2
+        events = list(client.fleet(lab["slow"][1:3], checks=SIX, timeout=3))
+        assert time.monotonic() - started < 3
         assert kinds(events) == {"result": 2, "summary": 1}
 
 
