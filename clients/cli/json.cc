@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
@@ -146,26 +147,19 @@ bool AppendString(absl::string_view s, std::string* out) {
 }
 
 // protobuf's SimpleDtoa / SimpleFtoa: the shortest of %.{DIG}g and
-// %.{DIG+2 or +3}g that reads back as the same value.
-void AppendDouble(double v, std::string* out) {
+// %.{DIG+2 for double, +3 for float}g that reads back as the same value.
+template <typename Real>
+void AppendReal(Real v, std::string* out) {
   if (!std::isfinite(v)) {
     out->append(std::isnan(v) ? "\"NaN\"" : v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
     return;
   }
+  constexpr bool kFloat = std::is_same_v<Real, float>;
+  constexpr int kDigits = kFloat ? FLT_DIG : DBL_DIG;
   char buf[32];
-  snprintf(buf, sizeof buf, "%.*g", DBL_DIG, v);
-  if (strtod(buf, nullptr) != v) snprintf(buf, sizeof buf, "%.*g", DBL_DIG + 2, v);
-  out->append(buf);
-}
-
-void AppendFloat(float v, std::string* out) {
-  if (!std::isfinite(v)) {
-    out->append(std::isnan(v) ? "\"NaN\"" : v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-    return;
-  }
-  char buf[32];
-  snprintf(buf, sizeof buf, "%.*g", FLT_DIG, v);
-  if (strtof(buf, nullptr) != v) snprintf(buf, sizeof buf, "%.*g", FLT_DIG + 3, v);
+  snprintf(buf, sizeof buf, "%.*g", kDigits, static_cast<double>(v));
+  const Real back = kFloat ? strtof(buf, nullptr) : strtod(buf, nullptr);
+  if (back != v) snprintf(buf, sizeof buf, "%.*g", kDigits + (kFloat ? 3 : 2), static_cast<double>(v));
   out->append(buf);
 }
 
@@ -242,10 +236,10 @@ bool AppendValue(const Message& m, const Reflection* r, const FieldDescriptor* f
       absl::StrAppend(out, "\"", rep ? r->GetRepeatedUInt64(m, f, index) : r->GetUInt64(m, f), "\"");
       return true;
     case FieldDescriptor::CPPTYPE_DOUBLE:
-      AppendDouble(rep ? r->GetRepeatedDouble(m, f, index) : r->GetDouble(m, f), out);
+      AppendReal(rep ? r->GetRepeatedDouble(m, f, index) : r->GetDouble(m, f), out);
       return true;
     case FieldDescriptor::CPPTYPE_FLOAT:
-      AppendFloat(rep ? r->GetRepeatedFloat(m, f, index) : r->GetFloat(m, f), out);
+      AppendReal(rep ? r->GetRepeatedFloat(m, f, index) : r->GetFloat(m, f), out);
       return true;
     case FieldDescriptor::CPPTYPE_BOOL:
       out->append((rep ? r->GetRepeatedBool(m, f, index) : r->GetBool(m, f)) ? "true" : "false");
