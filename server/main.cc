@@ -3,9 +3,9 @@
 //   bazel run //server:mtasts_server -- --listen=127.0.0.1:50051
 //
 // SIGINT/SIGTERM: drain within the shutdown grace (config
-// limits.shutdown_grace, default 10s): health NOT_SERVING, fleet streams
-// answer what they admitted and end UNAVAILABLE "server draining", then stop
-// accepting and cancel what still runs at the end of the grace
+// limits.shutdown_grace, default 10s): fleet streams stop reading, health
+// turns NOT_SERVING, the streams answer what they admitted and end
+// UNAVAILABLE "server draining", then the server stops accepting and cancel what still runs at the end of the grace
 // (docs/design.md §3.8).
 #include <signal.h>
 #include <sys/resource.h>

@@ -280,14 +280,17 @@ void MtaStsServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
   const absl::Time deadline = absl::Now() + grace;
-  // Health first (overall and per service), so balancers and clients that
-  // watch it stop sending; then fleet streams drain: they stop reading, answer
-  // what they admitted and end with UNAVAILABLE, so their clients resend the
-  // rest elsewhere (docs/design.md §3.7). CheckDomain is still served until
-  // every stream is gone or the grace is spent; then gRPC stops accepting
-  // calls and cancels those still running at the deadline.
-  if (auto* health = server_->GetHealthCheckService()) health->SetServingStatus(false);
+  // Fleet streams drain first: they stop reading, answer what they admitted
+  // and end with UNAVAILABLE, so their clients resend the rest elsewhere
+  // (docs/design.md §3.7). Then health turns NOT_SERVING (overall and per
+  // service), so balancers and clients that watch it stop sending. In this
+  // order a client that has seen NOT_SERVING knows that nothing it sends on an
+  // open stream is read any more (the other order left a window in which such
+  // an entry was still checked). CheckDomain is still served until every
+  // stream is gone or the grace is spent; then gRPC stops accepting calls and
+  // cancels those still running at the deadline.
   service_->BeginDrain();
+  if (auto* health = server_->GetHealthCheckService()) health->SetServingStatus(false);
   service_->AwaitStreamsClosed(deadline);
   server_->Shutdown(absl::ToChronoTime(deadline));
   server_->Wait();
