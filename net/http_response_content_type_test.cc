@@ -1,0 +1,119 @@
+// ParseContentType: the media type, charset and parameters of a
+// Content-Type field, and the values it rejects.
+
+#include "net/http_response.h"
+
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace mtasts::net {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Pair;
+
+MATCHER_P2(HasStatus, code, substring, "") {
+  if (arg.code() == code && absl::StrContains(arg.message(), substring)) {
+    return true;
+  }
+  *result_listener << "status " << arg;
+  return false;
+}
+
+struct ContentTypeCase {
+  std::string value;
+  std::string media_type;
+  std::optional<std::string> charset;
+};
+void PrintTo(const ContentTypeCase& c, std::ostream* os) { *os << c.value; }
+
+class ContentTypeTest : public ::testing::TestWithParam<ContentTypeCase> {};
+
+TEST_P(ContentTypeTest, Parses) {
+  absl::StatusOr<ContentType> ct = ParseContentType(GetParam().value);
+  ASSERT_TRUE(ct.ok()) << ct.status();
+  EXPECT_EQ(ct->media_type, GetParam().media_type);
+  EXPECT_EQ(ct->charset, GetParam().charset);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, ContentTypeTest,
+    ::testing::Values(
+        ContentTypeCase{"text/plain", "text/plain", std::nullopt},
+        ContentTypeCase{"TEXT/Plain; Charset=UTF-8", "text/plain", "utf-8"},
+        ContentTypeCase{"text/plain; charset=\"us-ascii\"", "text/plain",
+                        "us-ascii"},
+        ContentTypeCase{"text/plain;charset=utf-8;format=flowed", "text/plain",
+                        "utf-8"},
+        ContentTypeCase{" text/plain ;\tcharset=utf-8 ", "text/plain", "utf-8"},
+        ContentTypeCase{"text/plain;", "text/plain", std::nullopt},
+        ContentTypeCase{"text/plain;;charset=utf-8", "text/plain", "utf-8"},
+        ContentTypeCase{"text/html; charset=ISO-8859-1", "text/html",
+                        "iso-8859-1"},
+        ContentTypeCase{"text/plain; charset=\"utf\\-8\"", "text/plain",
+                        "utf-8"},
+        ContentTypeCase{"text/plain; charset=\"\"", "text/plain", ""},
+        ContentTypeCase{"application/octet-stream", "application/octet-stream",
+                        std::nullopt}));
+
+TEST(ContentTypeParametersTest, KeepsEveryParameter) {
+  absl::StatusOr<ContentType> ct =
+      ParseContentType("text/plain; Format=Flowed; charset=\"a;b\"");
+  ASSERT_TRUE(ct.ok()) << ct.status();
+  EXPECT_THAT(ct->parameters,
+              ElementsAre(Pair("format", "Flowed"), Pair("charset", "a;b")));
+}
+
+struct BadContentTypeCase {
+  std::string value;
+  std::string message;
+};
+void PrintTo(const BadContentTypeCase& c, std::ostream* os) { *os << c.value; }
+
+class BadContentTypeTest
+    : public ::testing::TestWithParam<BadContentTypeCase> {};
+
+TEST_P(BadContentTypeTest, IsRejected) {
+  EXPECT_THAT(ParseContentType(GetParam().value).status(),
+              HasStatus(absl::StatusCode::kInvalidArgument,
+                        GetParam().message));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, BadContentTypeTest,
+    ::testing::Values(
+        BadContentTypeCase{"", "empty Content-Type"},
+        BadContentTypeCase{" \t", "empty Content-Type"},
+        BadContentTypeCase{"text", "Content-Type \"text\": no \"/subtype\""},
+        BadContentTypeCase{"text/", "empty subtype"},
+        BadContentTypeCase{"/plain", "no media type"},
+        BadContentTypeCase{"text /plain", "no \"/subtype\" after the type"},
+        BadContentTypeCase{"text/plain charset=utf-8",
+                           "unexpected 'c' at offset 11"},
+        BadContentTypeCase{"text/plain, text/html", "unexpected ','"},
+        BadContentTypeCase{"text/plain; charset",
+                           "parameter \"charset\" has no \"=value\""},
+        BadContentTypeCase{"text/plain; charset = utf-8",
+                           "parameter \"charset\" has no \"=value\""},
+        BadContentTypeCase{"text/plain; charset=",
+                           "parameter \"charset\" has an empty value"},
+        BadContentTypeCase{"text/plain; charset=\"utf-8",
+                           "unterminated quoted value of parameter "
+                           "\"charset\""},
+        BadContentTypeCase{"text/plain; charset=utf-8; CHARSET=latin1",
+                           "charset given twice"},
+        BadContentTypeCase{"text/plain; =utf-8", "unexpected '='"},
+        BadContentTypeCase{"text/plain; charset=\"a\x01\"",
+                           "control character 0x01 in the value of parameter "
+                           "\"charset\""}));
+
+
+}  // namespace
+}  // namespace mtasts::net
