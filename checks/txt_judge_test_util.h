@@ -122,6 +122,27 @@ inline void ExpectVerdictShape(const CheckVerdict& verdict, const std::string& s
   }
 }
 
+// The evidence's copy of the records of a lookup that ended with `outcome`:
+// with an answer, the first `max_examined` of `records`, each as joined
+// (compared when printable and at most `max_bytes` long: longer or odd ones
+// are kept escaped or cut); with no answer, none.
+template <typename Kept>
+void ExpectRecordsKept(const std::vector<Txt>& records, net::DnsOutcome outcome,
+                       const Kept& kept, size_t max_examined, size_t max_bytes) {
+  if (outcome != net::DnsOutcome::kAnswer) {
+    EXPECT_EQ(kept.size(), 0);
+    return;
+  }
+  const size_t count = std::min(records.size(), max_examined);
+  ASSERT_EQ(kept.size(), static_cast<int>(count));
+  for (size_t i = 0; i < count; ++i) {
+    const std::string joined = records[i].Joined();
+    if (PrintableAscii(joined) && joined.size() <= max_bytes) {
+      EXPECT_EQ(kept[static_cast<int>(i)], joined);
+    }
+  }
+}
+
 // The first finding of `verdict` with `code`; a test failure (and an empty
 // finding) when there is none.
 inline const v1::Finding& FindingWith(const CheckVerdict& verdict,
