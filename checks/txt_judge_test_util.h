@@ -21,6 +21,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "checks/testing/finding_names.h"
 #include "checks/verdict.h"
 #include "gtest/gtest.h"
 #include "mtasts/v1/findings.pb.h"
@@ -57,17 +58,9 @@ inline net::DnsResult MakeTxtLookup(
 }
 
 // Code names, so that a mismatch prints names rather than numbers.
-inline std::set<std::string> CodeNames(const std::set<v1::FindingCode>& codes) {
-  std::set<std::string> names;
-  for (v1::FindingCode code : codes) names.insert(v1::FindingCode_Name(code));
-  return names;
-}
+using ::mtasts::checks::testing::CodeNames;
 inline std::set<std::string> CodeNames(const CheckVerdict& verdict) {
-  std::set<std::string> names;
-  for (const v1::Finding& f : verdict.findings) {
-    names.insert(v1::FindingCode_Name(f.code()));
-  }
-  return names;
+  return CodeNames(verdict.findings);
 }
 
 // The summary and every finding, one a line, for failure messages.
