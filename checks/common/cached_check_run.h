@@ -1,7 +1,8 @@
 // The lifecycle shared by the runs of the checks that wait on a server-wide
 // single-flight cache (mx_tls's ProbeCache, tls_rpt's RuaCache): the run owns
 // itself from HoldSelf() until Stop(), lives on the run's reactor, leaves the
-// cache when it stops (its waiter ids in `waiters_`), and calls `done` once.
+// cache when it stops (its waiter ids in `waiters_`), and calls `done` once
+// (docs/design.md §3.6).
 //
 //   class MxTlsRun : public CachedCheckRun<MxTlsRun, ProbeCache> { ... };
 //   void MxTlsCheck::Run(CheckContext& ctx, DoneCallback done) {
