@@ -38,6 +38,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -199,6 +200,8 @@ class FakeHttpsServer {
   void Serve(int fd);
   FakeHttpResponse Lookup(const FakeHttpRequest& request);
   bool stopping() const;
+  // Waits until `count()` (read under mu_) reaches `n`; false on timeout.
+  bool WaitForCount(absl::FunctionRef<int64_t()> count, int64_t n, absl::Duration timeout) const;
 
   const FakeHttpsServerOptions options_;
   const int listen_fd_;

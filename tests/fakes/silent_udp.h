@@ -12,15 +12,14 @@
 #include <unistd.h>
 
 #include "gtest/gtest.h"
+#include "tests/fakes/loopback_listener.h"
 
 namespace mtasts::fakes {
 
 class SilentUdp {
  public:
   SilentUdp() : fd_(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sockaddr_in a = LoopbackAddress(0);
     socklen_t len = sizeof(a);
     EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
     EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len), 0);
