@@ -493,10 +493,8 @@ FakeHttpsServer::~FakeHttpsServer() { Stop(); }
 void FakeHttpsServer::Stop() {
   {
     absl::MutexLock lock(&mu_);
-    if (stopped_ || stopping_) return;
-    stopping_ = true;
     // Wakes threads blocked in SSL_accept, SSL_read or send.
-    for (int fd : open_fds_) shutdown(fd, SHUT_RDWR);
+    if (!connection_threads_.BeginStop()) return;
   }
   const uint64_t one = 1;
   ssize_t ignored = write(wake_fd_, &one, sizeof(one));
@@ -505,18 +503,16 @@ void FakeHttpsServer::Stop() {
   std::vector<std::thread> threads;
   {
     absl::MutexLock lock(&mu_);
-    threads.swap(threads_);
+    threads = connection_threads_.TakeThreads();
   }
   for (std::thread& t : threads) t.join();
   close(listen_fd_);
   close(wake_fd_);
-  absl::MutexLock lock(&mu_);
-  stopped_ = true;
 }
 
 bool FakeHttpsServer::stopping() const {
   absl::MutexLock lock(&mu_);
-  return stopping_;
+  return connection_threads_.stopping();
 }
 
 void FakeHttpsServer::AcceptLoop() {
@@ -533,13 +529,8 @@ void FakeHttpsServer::AcceptLoop() {
     const int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     absl::MutexLock lock(&mu_);
-    if (stopping_) {
-      close(fd);
-      return;
-    }
+    if (!connection_threads_.Adopt(fd, [this, fd] { Serve(fd); })) return;  // stopping
     ++connections_;
-    open_fds_.push_back(fd);
-    threads_.emplace_back([this, fd] { Serve(fd); });
   }
 }
 
@@ -549,8 +540,7 @@ void FakeHttpsServer::Serve(int fd) {
     connection.Run();
   }
   absl::MutexLock lock(&mu_);
-  open_fds_.erase(std::remove(open_fds_.begin(), open_fds_.end(), fd), open_fds_.end());
-  close(fd);  // under the lock: Stop() never shuts down a reused number
+  connection_threads_.Close(fd);
 }
 
 FakeHttpResponse FakeHttpsServer::Lookup(const FakeHttpRequest& request) {

@@ -43,6 +43,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "tests/fakes/connection_threads.h"
 #include "tests/fakes/test_certs.h"
 #include "tests/fakes/tls_server_ctx.h"
 
@@ -211,10 +212,7 @@ class FakeHttpsServer {
   std::thread accept_thread_;
 
   mutable absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
-  std::vector<int> open_fds_ ABSL_GUARDED_BY(mu_);
+  ConnectionThreads connection_threads_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, FakeHttpResponse> responses_ ABSL_GUARDED_BY(mu_);
   FakeHttpResponse default_response_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<Handler> handler_ ABSL_GUARDED_BY(mu_);
