@@ -21,6 +21,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "checks/testing/finding_names.h"
 #include "checks/verdict.h"
 #include "gtest/gtest.h"
 #include "mtasts/v1/findings.pb.h"
@@ -57,17 +58,9 @@ inline net::DnsResult MakeTxtLookup(
 }
 
 // Code names, so that a mismatch prints names rather than numbers.
-inline std::set<std::string> CodeNames(const std::set<v1::FindingCode>& codes) {
-  std::set<std::string> names;
-  for (v1::FindingCode code : codes) names.insert(v1::FindingCode_Name(code));
-  return names;
-}
+using ::mtasts::checks::testing::CodeNames;
 inline std::set<std::string> CodeNames(const CheckVerdict& verdict) {
-  std::set<std::string> names;
-  for (const v1::Finding& f : verdict.findings) {
-    names.insert(v1::FindingCode_Name(f.code()));
-  }
-  return names;
+  return CodeNames(verdict.findings);
 }
 
 // The summary and every finding, one a line, for failure messages.
@@ -118,6 +111,27 @@ inline void ExpectVerdictShape(const CheckVerdict& verdict, const std::string& s
         << f.detail();
     if (i > 0) {
       EXPECT_GE(verdict.findings[i - 1].severity(), f.severity());
+    }
+  }
+}
+
+// The evidence's copy of the records of a lookup that ended with `outcome`:
+// with an answer, the first `max_examined` of `records`, each as joined
+// (compared when printable and at most `max_bytes` long: longer or odd ones
+// are kept escaped or cut); with no answer, none.
+template <typename Kept>
+void ExpectRecordsKept(const std::vector<Txt>& records, net::DnsOutcome outcome,
+                       const Kept& kept, size_t max_examined, size_t max_bytes) {
+  if (outcome != net::DnsOutcome::kAnswer) {
+    EXPECT_EQ(kept.size(), 0);
+    return;
+  }
+  const size_t count = std::min(records.size(), max_examined);
+  ASSERT_EQ(kept.size(), static_cast<int>(count));
+  for (size_t i = 0; i < count; ++i) {
+    const std::string joined = records[i].Joined();
+    if (PrintableAscii(joined) && joined.size() <= max_bytes) {
+      EXPECT_EQ(kept[static_cast<int>(i)], joined);
     }
   }
 }

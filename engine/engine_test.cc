@@ -205,8 +205,25 @@ class EngineTest : public ::testing::Test {
                         delivery.Callback());
   }
 
+  // Runs kDomain on `engine` and waits for the report. The delivery is kept
+  // until the test ends, so that a late second call stays harmless.
+  absl::StatusOr<v1::DomainReport> RunToReport(Engine& engine, v1::CheckOptions options = {},
+                                               absl::Duration deadline = absl::Seconds(60)) {
+    deliveries_.push_back(std::make_unique<Delivery>());
+    Start(engine, *deliveries_.back(), std::move(options), deadline);
+    return deliveries_.back()->Wait();
+  }
+
+  // An engine with Options() whose runs `observer` watches.
+  std::unique_ptr<Engine> CreateObserved(EngineObserver* observer) {
+    EngineOptions options = Options();
+    options.observer = observer;
+    return Create(std::move(options));
+  }
+
   std::unique_ptr<FakeDnsServer> dns_;
   std::vector<std::unique_ptr<Check>> pending_;
+  std::vector<std::unique_ptr<Delivery>> deliveries_;
 };
 
 TEST_F(EngineTest, ChecksStartOnlyOnceTheirDeclaredInputsAreReady) {
@@ -220,9 +237,7 @@ TEST_F(EngineTest, ChecksStartOnlyOnceTheirDeclaredInputsAreReady) {
   auto policy = Add({.name = "policy", .inputs = {Input::kPolicy}});
   auto engine = Create(Options());
   ASSERT_NE(engine, nullptr);
-  Delivery delivery;
-  Start(*engine, delivery);
-  auto report = delivery.Wait();
+  auto report = RunToReport(*engine);
   ASSERT_TRUE(report.ok()) << report.status();
   for (const char* name : {"plain", "mx", "addresses", "policy"}) {
     const v1::CheckResult* r = ResultOf(*report, name);
@@ -282,9 +297,7 @@ TEST_F(EngineTest, CheckWaitingForItsInputTimesOutWithoutStarting) {
   auto waiting = Add({.name = "waiting", .inputs = {Input::kMxSet}});
   auto engine = Create(Options());
   ASSERT_NE(engine, nullptr);
-  Delivery delivery;
-  Start(*engine, delivery, {}, absl::Seconds(1));
-  auto report = delivery.Wait();
+  auto report = RunToReport(*engine, {}, absl::Seconds(1));
   ASSERT_TRUE(report.ok()) << report.status();
   const v1::CheckResult* r = ResultOf(*report, "waiting");
   ASSERT_NE(r, nullptr);
@@ -331,9 +344,7 @@ TEST_F(EngineTest, FastModeLeavesOutExactlyTheChecksThatProbeMxHosts) {
   ASSERT_NE(engine, nullptr);
   v1::CheckOptions fast;
   fast.set_skip_mx_probe(true);
-  Delivery delivery;
-  Start(*engine, delivery, fast);
-  auto report = delivery.Wait();
+  auto report = RunToReport(*engine, fast);
   ASSERT_TRUE(report.ok()) << report.status();
   const v1::CheckResult* skipped = ResultOf(*report, "probe");
   ASSERT_NE(skipped, nullptr);
@@ -344,9 +355,7 @@ TEST_F(EngineTest, FastModeLeavesOutExactlyTheChecksThatProbeMxHosts) {
   EXPECT_EQ(plain->Runs(), 1);
 
   // Without fast mode both run.
-  Delivery full;
-  Start(*engine, full);
-  auto full_report = full.Wait();
+  auto full_report = RunToReport(*engine);
   ASSERT_TRUE(full_report.ok()) << full_report.status();
   EXPECT_EQ(ResultOf(*full_report, "probe")->status(), v1::CHECK_STATUS_PASS);
   EXPECT_EQ(probe->Runs(), 1);
@@ -359,9 +368,7 @@ TEST_F(EngineTest, RequestedChecksOnlyTheOthersAreNotRun) {
   ASSERT_NE(engine, nullptr);
   v1::CheckOptions options;
   options.add_checks("b");
-  Delivery delivery;
-  Start(*engine, delivery, options);
-  auto report = delivery.Wait();
+  auto report = RunToReport(*engine, options);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(ResultOf(*report, "a")->status(), v1::CHECK_STATUS_NOT_RUN);
   EXPECT_EQ(ResultOf(*report, "b")->status(), v1::CHECK_STATUS_PASS);
@@ -444,9 +451,7 @@ TEST_F(EngineTest, ConfiguredWeightsOverrideDefaults) {
   options.weights["light"] = 7;
   auto engine = Create(std::move(options));
   ASSERT_NE(engine, nullptr);
-  Delivery delivery;
-  Start(*engine, delivery);
-  auto report = delivery.Wait();
+  auto report = RunToReport(*engine);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(ResultOf(*report, "heavy")->points_possible(), 30);
   EXPECT_EQ(ResultOf(*report, "light")->points_possible(), 7);
@@ -508,9 +513,7 @@ class RecordingObserver : public EngineObserver {
 TEST_F(EngineTest, ObserverSeesEveryRunStartAndItsDeliveredResult) {
   auto never = Add({.name = "never", .never_reports = true});
   RecordingObserver observer;
-  EngineOptions options = Options();
-  options.observer = &observer;
-  auto engine = Create(std::move(options));
+  auto engine = CreateObserved(&observer);
   ASSERT_NE(engine, nullptr);
 
   Delivery timed_out;
@@ -539,13 +542,9 @@ TEST_F(EngineTest, ObserverSeesEveryDnsQuestionOfARun) {
   dns_->SetReply("mx1.example.test", DnsType::kAaaa, DnsReply::ServFail());
   Add({.name = "needs_mx", .inputs = {Input::kMxAddresses}});
   RecordingObserver observer;
-  EngineOptions options = Options();
-  options.observer = &observer;
-  auto engine = Create(std::move(options));
+  auto engine = CreateObserved(&observer);
   ASSERT_NE(engine, nullptr);
-  Delivery delivery;
-  Start(*engine, delivery);
-  ASSERT_TRUE(delivery.Wait().ok());
+  ASSERT_TRUE(RunToReport(*engine).ok());
   engine.reset();  // every question the run asked has finished or been dropped
 
   std::map<v1::DnsOutcome, int> by_outcome;

@@ -32,11 +32,8 @@ class FetchImpl final : public OneShotOperation<HttpsFetch, HttpsResult> {
     result_.port = port;
     result_.host = host;
     result_.path = path;
-    std::string problem;
-    if (host.empty() || !IsPrintableToken(host)) {
-      problem = absl::StrCat("host name \"", absl::CHexEscape(host),
-                             "\" is empty or holds spaces or control characters");
-    } else if (path.empty() || path[0] != '/' || !IsPrintableToken(path)) {
+    std::string problem = NameProblem("host name", host);
+    if (problem.empty() && (path.empty() || path[0] != '/' || !IsPrintableToken(path))) {
       problem = absl::StrCat("path \"", absl::CHexEscape(path),
                              "\" must start with \"/\" and hold no spaces or control characters");
     }
@@ -49,12 +46,8 @@ class FetchImpl final : public OneShotOperation<HttpsFetch, HttpsResult> {
     tls_params_.handshake_timeout = limits_.handshake_timeout;
     tls_params_.legacy_version_probe = legacy;
     ArmDeadline(limits_.deadline, [this] {
-      NetError e;
-      e.failure = NetFailure::kDeadlineExceeded;
+      NetError e = DeadlineError(NetPhaseName(phase_), "fetch");
       e.phase = phase_;
-      e.message = absl::StrCat("the deadline passed during the ", NetPhaseName(phase_),
-                               " with ", peer(), " (", Millis(absl::Now() - start()),
-                               " after the fetch began)");
       return e;
     });
     const absl::Duration total_timeout = limits_.total_timeout;
@@ -275,13 +268,8 @@ std::unique_ptr<HttpsFetch> HttpsGet(Reactor* reactor, const TlsClientContext* t
   assert(reactor != nullptr && reactor->InReactorThread());
   // A failed handshake gets one diagnostic fetch, which ends at its
   // handshake (net/legacy_version_probe.h).
-  return WithLegacyVersionProbe<HttpsFetch, HttpsResult>::Start(
-      [=](bool legacy, HttpsCallback cb) {
-        auto fetch = std::make_unique<FetchImpl>(reactor, limits, std::move(cb));
-        fetch->Start(tls_ctx, address, port, host, path, legacy);
-        return fetch;
-      },
-      std::move(callback));
+  return WithLegacyVersionProbe<HttpsFetch, HttpsResult>::StartOperation<FetchImpl>(
+      reactor, limits, std::move(callback), tls_ctx, address, port, host, path);
 }
 
 }  // namespace mtasts::net

@@ -7,9 +7,8 @@
 // version (ApplyLegacyVersionProbe). The diagnostic operation never gets past
 // its handshake, so nothing is sent over, or accepted from, an old session.
 //
-//   return WithLegacyVersionProbe<SmtpProbe, SmtpProbeResult>::Start(
-//       [=](bool legacy, SmtpProbeCallback cb) { return StartOne(legacy, cb); },
-//       std::move(callback));
+//   return WithLegacyVersionProbe<SmtpProbe, SmtpProbeResult>::StartOperation<ProbeImpl>(
+//       reactor, limits, std::move(callback), tls_ctx, address, port, name, ehlo_name);
 //
 // Threading and lifetime are the wrapped handle's: reactor thread only; the
 // callback runs once, never inside Start, never after the handle is
@@ -39,6 +38,21 @@ class WithLegacyVersionProbe final : public Handle {
     WithLegacyVersionProbe* raw = self.get();
     raw->op_ = raw->starter_(false, [raw](Result r) { raw->OnReal(std::move(r)); });
     return self;
+  }
+
+  // Start with the usual starter: an `Impl` built from (reactor, limits, its
+  // callback) and begun by Impl::Start(args..., legacy); `args` are copied,
+  // as the diagnostic operation starts later.
+  template <typename Impl, typename Reactor, typename Limits, typename... Args>
+  static std::unique_ptr<Handle> StartOperation(Reactor* reactor, const Limits& limits,
+                                                Callback callback, const Args&... args) {
+    return Start(
+        [=](bool legacy, Callback cb) -> std::unique_ptr<Handle> {
+          auto op = std::make_unique<Impl>(reactor, limits, std::move(cb));
+          op->Start(args..., legacy);
+          return op;
+        },
+        std::move(callback));
   }
 
   void Cancel() override {

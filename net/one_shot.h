@@ -20,6 +20,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
@@ -87,6 +88,24 @@ class OneShotOperation : public Handle {
     e.message = absl::StrCat(what, ": ", stream.status().message());
     reactor_->Post(lifetime_.Guard([this, e = std::move(e)]() mutable { Fail(std::move(e)); }));
     return false;
+  }
+
+  // "" when `name` (an argument, called `what` in the message) is a
+  // non-empty printable token, else why it is not.
+  static std::string NameProblem(absl::string_view what, absl::string_view name) {
+    if (!name.empty() && IsPrintableToken(name)) return "";
+    return absl::StrCat(what, " \"", absl::CHexEscape(name),
+                        "\" is empty or holds spaces or control characters");
+  }
+
+  // kDeadlineExceeded during `phase` (its name), for ArmDeadline; the caller
+  // sets NetError::phase when the phase is a NetPhase.
+  NetError DeadlineError(absl::string_view phase, absl::string_view operation) const {
+    NetError e;
+    e.failure = NetFailure::kDeadlineExceeded;
+    e.message = absl::StrCat("the deadline passed during the ", phase, " with ", peer_, " (",
+                             Millis(absl::Now() - start_), " after the ", operation, " began)");
+    return e;
   }
 
   // Fails with `make_error()` when `deadline` passes (none for InfiniteFuture).

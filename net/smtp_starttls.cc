@@ -30,14 +30,8 @@ class ProbeImpl final : public OneShotOperation<SmtpProbe, SmtpProbeResult> {
     result_.address = address;
     result_.port = port;
     result_.host = host;
-    std::string problem;
-    if (host.empty() || !IsPrintableToken(host)) {
-      problem = absl::StrCat("MX host name \"", absl::CHexEscape(host),
-                             "\" is empty or holds spaces or control characters");
-    } else if (ehlo_name.empty() || !IsPrintableToken(ehlo_name)) {
-      problem = absl::StrCat("EHLO name \"", absl::CHexEscape(ehlo_name),
-                             "\" is empty or holds spaces or control characters");
-    }
+    std::string problem = NameProblem("MX host name", host);
+    if (problem.empty()) problem = NameProblem("EHLO name", ehlo_name);
     if (!Begin(tls_ctx, address, port, std::move(problem),
                absl::StrCat("cannot probe ", AddressPort(address, port)))) {
       return;
@@ -46,14 +40,8 @@ class ProbeImpl final : public OneShotOperation<SmtpProbe, SmtpProbeResult> {
     tls_params_.host = host;
     tls_params_.handshake_timeout = limits_.handshake_timeout;
     tls_params_.legacy_version_probe = legacy;
-    ArmDeadline(limits_.deadline, [this] {
-      NetError e;
-      e.failure = NetFailure::kDeadlineExceeded;
-      e.message = absl::StrCat("the deadline passed during the ", SmtpPhaseName(phase_),
-                               " with ", peer(), " (", Millis(absl::Now() - start()),
-                               " after the probe began)");
-      return e;
-    });
+    ArmDeadline(limits_.deadline,
+                [this] { return DeadlineError(SmtpPhaseName(phase_), "probe"); });
     phase_ = SmtpPhase::kConnect;
     stream()->Connect(address, port, limits_.connect_timeout,
                       [this](NetError e) { OnConnected(std::move(e)); });
@@ -280,13 +268,8 @@ std::unique_ptr<SmtpProbe> ProbeSmtpStartTls(Reactor* reactor, const TlsClientCo
   std::string name = host;
   if (!name.empty() && name.back() == '.') name.pop_back();
   // A failed handshake gets one diagnostic probe (net/legacy_version_probe.h).
-  return WithLegacyVersionProbe<SmtpProbe, SmtpProbeResult>::Start(
-      [=](bool legacy, SmtpProbeCallback cb) {
-        auto probe = std::make_unique<ProbeImpl>(reactor, limits, std::move(cb));
-        probe->Start(tls_ctx, address, port, name, ehlo_name, legacy);
-        return probe;
-      },
-      std::move(callback));
+  return WithLegacyVersionProbe<SmtpProbe, SmtpProbeResult>::StartOperation<ProbeImpl>(
+      reactor, limits, std::move(callback), tls_ctx, address, port, name, ehlo_name);
 }
 
 }  // namespace mtasts::net

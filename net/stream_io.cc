@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -84,41 +85,45 @@ IoResult SslFailure(const IoTarget& t, int ssl_error, NetPhase phase) {
   return r;
 }
 
-IoResult SslRead(const IoTarget& t, char* buf, size_t cap) {
+// One SSL_read_ex or SSL_write_ex (`transfer`, given where to put the byte
+// count) with a clean error queue: the bytes moved or the direction to wait
+// for; otherwise nullopt with the SSL error left in `*ssl_error`, whose
+// meaning depends on the direction.
+template <typename Transfer>
+std::optional<IoResult> SslTransfer(const IoTarget& t, Transfer transfer, int* ssl_error) {
   ERR_clear_error();
   t.bio->last_errno = 0;
   size_t n = 0;
-  const int rc = SSL_read_ex(t.ssl, buf, cap, &n);
+  const int rc = transfer(&n);
   if (rc == 1) return Done(n);
-  const int err = SSL_get_error(t.ssl, rc);
-  switch (err) {
-    case SSL_ERROR_WANT_READ:
-      return WouldBlock(EPOLLIN);
-    case SSL_ERROR_WANT_WRITE:
-      return WouldBlock(EPOLLOUT);
-    case SSL_ERROR_ZERO_RETURN: {
-      IoResult eof;
-      eof.kind = IoResult::kEof;
-      eof.close_notify = true;
-      return eof;
-    }
-    default:
-      return SslFailure(t, err, NetPhase::kRead);
+  *ssl_error = SSL_get_error(t.ssl, rc);
+  if (*ssl_error == SSL_ERROR_WANT_READ) return WouldBlock(EPOLLIN);
+  if (*ssl_error == SSL_ERROR_WANT_WRITE) return WouldBlock(EPOLLOUT);
+  return std::nullopt;
+}
+
+IoResult SslRead(const IoTarget& t, char* buf, size_t cap) {
+  int err = 0;
+  if (std::optional<IoResult> r = SslTransfer(
+          t, [&](size_t* n) { return SSL_read_ex(t.ssl, buf, cap, n); }, &err)) {
+    return *r;
   }
+  if (err == SSL_ERROR_ZERO_RETURN) {
+    IoResult eof;
+    eof.kind = IoResult::kEof;
+    eof.close_notify = true;
+    return eof;
+  }
+  return SslFailure(t, err, NetPhase::kRead);
 }
 
 IoResult SslWrite(const IoTarget& t, const char* p, size_t len) {
-  ERR_clear_error();
-  t.bio->last_errno = 0;
-  size_t n = 0;
-  const int rc = SSL_write_ex(t.ssl, p, len, &n);
-  if (rc == 1) return Done(n);
-  const int err = SSL_get_error(t.ssl, rc);
+  int err = 0;
+  if (std::optional<IoResult> r = SslTransfer(
+          t, [&](size_t* n) { return SSL_write_ex(t.ssl, p, len, n); }, &err)) {
+    return *r;
+  }
   switch (err) {
-    case SSL_ERROR_WANT_READ:
-      return WouldBlock(EPOLLIN);
-    case SSL_ERROR_WANT_WRITE:
-      return WouldBlock(EPOLLOUT);
     case SSL_ERROR_ZERO_RETURN:
       // The peer sent close_notify; writing on is pointless.
       return Failed(MakeNetError(

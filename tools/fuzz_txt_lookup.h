@@ -1,7 +1,8 @@
 // The harness shared by the fuzz targets of the TXT-record judges
 // (checks/txt/sts_record_fuzzer.cc, checks/tls_rpt/tlsrpt_record_fuzzer.cc):
 // the input as a TXT answer, the checks every verdict must pass, and the
-// proto3 round trip. Each target adds the checks of its own evidence.
+// proto3 round trip (tools/fuzz_verdict.h). Each target adds the checks of
+// its own evidence.
 //
 //   net::DnsResult lookup = TxtLookupFromFuzzInput("_mta-sts.fuzz.example",
 //                                                  data, size);
@@ -26,13 +27,9 @@
 #include "mtasts/v1/findings.pb.h"
 #include "mtasts/v1/report.pb.h"
 #include "net/dns_types.h"
+#include "tools/fuzz_verdict.h"
 
 namespace mtasts::fuzz {
-
-// Aborts unless `condition` holds.
-inline void Require(bool condition) {
-  if (!condition) std::abort();
-}
 
 // The ANSWER of a TXT lookup of `name` whose records are the input's lines
 // ('\n' separates records; a record may hold any other byte). An empty input
@@ -81,38 +78,16 @@ inline bool RequireWellFormedVerdict(const net::DnsResult& lookup,
   }
   Require(!verdict.summary.empty() && verdict.summary.back() == '.');
   Require(!verdict.findings.empty());
+  RequireWellFormedFindings(verdict.findings, codes.first, codes.end);
   bool valid_seen = false;
-  for (size_t i = 0; i < verdict.findings.size(); ++i) {
-    const v1::Finding& f = verdict.findings[i];
-    Require(f.code() != v1::FINDING_CODE_UNSPECIFIED &&
-            v1::FindingCode_IsValid(f.code()));
-    Require(f.code() >= codes.first && f.code() < codes.end);
-    Require(f.severity() != v1::SEVERITY_UNSPECIFIED);
-    Require(!f.title().empty() && !f.detail().empty());
+  for (const v1::Finding& f : verdict.findings) {
+    Require(f.code() != v1::FINDING_CODE_UNSPECIFIED);
     Require(f.subject() == lookup.name);
-    if (i > 0) Require(verdict.findings[i - 1].severity() >= f.severity());
     if (f.code() == codes.valid) valid_seen = true;
   }
   const bool valid = verdict.status != v1::CHECK_STATUS_FAIL;
   Require(valid == valid_seen);
   return valid;
-}
-
-// Requires that a report holding `verdict` and `evidence` survives a proto3
-// round trip: proto3 rejects invalid UTF-8 on parse.
-inline void RequireReportRoundTrip(const checks::CheckVerdict& verdict,
-                                   const v1::Evidence& evidence) {
-  v1::CheckResult result;
-  result.set_status(verdict.status);
-  result.set_summary(verdict.summary);
-  for (const v1::Finding& f : verdict.findings) *result.add_findings() = f;
-  v1::DomainReport report;
-  *report.add_checks() = result;
-  *report.mutable_evidence() = evidence;
-  std::string wire;
-  Require(report.SerializeToString(&wire));
-  v1::DomainReport back;
-  Require(back.ParseFromString(wire));
 }
 
 }  // namespace mtasts::fuzz

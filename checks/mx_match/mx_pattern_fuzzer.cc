@@ -36,6 +36,7 @@
 #include "mtasts/v1/findings.pb.h"
 #include "mtasts/v1/report.pb.h"
 #include "net/dns_types.h"
+#include "tools/fuzz_verdict.h"
 
 namespace {
 
@@ -43,13 +44,10 @@ namespace v1 = mtasts::v1;
 using mtasts::checks::CheckMxPattern;
 using mtasts::checks::MxPatternDefect;
 using mtasts::checks::MxPatternMatches;
+using mtasts::fuzz::Require;
 
 // Bounds so one input stays cheap: matching is patterns x hosts.
 constexpr size_t kMaxItems = 64;
-
-void Require(bool condition) {
-  if (!condition) std::abort();
-}
 
 std::string Normalize(absl::string_view name) {
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
@@ -203,14 +201,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   Require(!v.summary.empty() && v.summary.back() == '.');
   Require(v.findings.size() <= mtasts::checks::kMaxUnmatchedHostFindings + 4);
-  for (size_t i = 0; i < v.findings.size(); ++i) {
-    const v1::Finding& f = v.findings[i];
-    Require(v1::FindingCode_IsValid(f.code()));
-    Require(f.code() >= 500 && f.code() < 600);
-    Require(f.severity() != v1::SEVERITY_UNSPECIFIED);
-    Require(!f.title().empty() && !f.detail().empty());
-    if (i > 0) Require(v.findings[i - 1].severity() >= f.severity());
-  }
+  mtasts::fuzz::RequireWellFormedFindings(v.findings, 500, 600);
 
   // Evidence: one entry per distinct host unless a null MX stood alone.
   if (!(distinct.empty())) {
@@ -231,15 +222,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
 
-  v1::DomainReport report;
-  v1::CheckResult* result = report.add_checks();
-  result->set_status(v.status);
-  result->set_summary(v.summary);
-  for (const v1::Finding& f : v.findings) *result->add_findings() = f;
-  *report.mutable_evidence() = evidence;
-  std::string wire;
-  Require(report.SerializeToString(&wire));
-  v1::DomainReport back;
-  Require(back.ParseFromString(wire));
+  mtasts::fuzz::RequireReportRoundTrip(v, evidence);
   return 0;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "checks/testing/finding_names.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mtasts/v1/findings.pb.h"
@@ -516,18 +517,6 @@ const JudgeCase kJudgeCases[] = {
      Unmatched(20, "provider.example")},
 };
 
-std::set<std::string> Names(const Codes& codes) {
-  std::set<std::string> names;
-  for (v1::FindingCode c : codes) names.insert(v1::FindingCode_Name(c));
-  return names;
-}
-std::set<std::string> Names(const std::vector<v1::Finding>& findings) {
-  std::set<std::string> names;
-  for (const v1::Finding& f : findings) {
-    names.insert(v1::FindingCode_Name(f.code()));
-  }
-  return names;
-}
 std::string Describe(const CheckVerdict& v) {
   std::string out = absl::StrCat("summary: ", v.summary, "\n");
   for (const v1::Finding& f : v.findings) {
@@ -560,7 +549,7 @@ TEST_P(MxMatchJudgeTest, Judges) {
   EXPECT_EQ(v1::CheckStatus_Name(v.status), v1::CheckStatus_Name(c.status))
       << Describe(v);
   EXPECT_DOUBLE_EQ(v.fraction, c.fraction);
-  EXPECT_EQ(Names(v.findings), Names(c.codes)) << Describe(v);
+  EXPECT_EQ(testing::CodeNames(v.findings), testing::CodeNames(c.codes)) << Describe(v);
 
   // Evidence: one entry per MX host, with its pattern.
   std::map<std::string, std::string> matched;

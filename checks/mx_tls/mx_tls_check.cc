@@ -6,7 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "checks/common/flight_table.h"
+#include "checks/common/cached_check_run.h"
 #include "checks/findings/lookup_verdict.h"
 #include "checks/inputs/guarded_address.h"
 #include "checks/mx_tls/mx_tls_judge.h"
@@ -19,14 +19,12 @@ namespace {
 
 // One run's probes. Owns itself until it stops (see the class comment in the
 // header); touched only on the run's reactor thread.
-class MxTlsRun : public std::enable_shared_from_this<MxTlsRun> {
+class MxTlsRun final : public CachedCheckRun<MxTlsRun, ProbeCache> {
  public:
-  MxTlsRun(CheckContext& ctx, ProbeCache& cache, Check::DoneCallback done)
-      : ctx_(&ctx), lifetime_(ctx.lifetime()), reactor_(&ctx.reactor()), cache_(cache),
-        done_(std::move(done)) {}
+  using CachedCheckRun::CachedCheckRun;
 
   void Start() {
-    self_ = shared_from_this();
+    HoldSelf();
     const ParsedPolicy& policy = ctx_->policy().parsed;
     if (policy.valid) input_.mode = policy.mode;
     input_.greeting_slow_after = ctx_->settings().smtp_greeting_slow_after;
@@ -58,7 +56,7 @@ class MxTlsRun : public std::enable_shared_from_this<MxTlsRun> {
     waiters_.assign(todo_.size(), 0);
     if (todo_.empty()) {
       // Purely local verdict (no hosts, or every address refused).
-      reactor_->Post([self = self_] { self->Finish(); });
+      reactor_->Post([self = shared_from_this()] { self->Finish(); });
       return;
     }
     deadline_timer_.RunAt(ctx_->deadline(), [weak = weak_from_this()] {
@@ -66,9 +64,7 @@ class MxTlsRun : public std::enable_shared_from_this<MxTlsRun> {
     });
     // The run may end first (its deadline, or the caller cancels): leave the
     // probe cache at once rather than when the probes come back.
-    ctx_->OnCancel([weak = weak_from_this()] {
-      if (auto self = weak.lock()) self->Stop();
-    });
+    StopOnCancel();
     RequestMore();
   }
 
@@ -109,10 +105,7 @@ class MxTlsRun : public std::enable_shared_from_this<MxTlsRun> {
     waiters_[index] = 0;
     --in_flight_;
     ++answered_;
-    if (lifetime_.expired()) {
-      Stop();
-      return;
-    }
+    if (!Live()) return;
     const Slot slot = todo_[index];
     input_.hosts[slot.host].addresses[slot.address].result = std::move(result);
     if (answered_ == todo_.size()) {
@@ -123,11 +116,7 @@ class MxTlsRun : public std::enable_shared_from_this<MxTlsRun> {
   }
 
   void Finish() {
-    if (stopped_) return;
-    if (lifetime_.expired()) {
-      Stop();
-      return;
-    }
+    if (!Live()) return;
     CheckVerdict verdict = JudgeMxTls(input_);
     v1::Evidence& evidence = ctx_->evidence();
     for (size_t h = 0; h < input_.hosts.size(); ++h) {
@@ -137,42 +126,20 @@ class MxTlsRun : public std::enable_shared_from_this<MxTlsRun> {
         *host->add_tls() = MxTlsEvidence(probe);
       }
     }
-    Check::DoneCallback done = std::move(done_);
-    Stop();  // before `done`: the run may finish (and die) inside it
-    done(std::move(verdict));
+    Deliver(std::move(verdict));
   }
 
-  // Leaves the cache, disarms the timers and lets go of this run's state.
-  void Stop() {
-    if (stopped_) return;
-    stopped_ = true;
-    CancelWaiters(cache_, waiters_);
-    deadline_timer_.Cancel();
-    ctx_ = nullptr;
-    // Released last; the caller still holds a reference while it returns.
-    reactor_->Post([self = std::move(self_)] {});
-  }
-
-  CheckContext* ctx_;
-  const std::weak_ptr<const void> lifetime_;
-  net::Reactor* const reactor_;
-  ProbeCache& cache_;
-  Check::DoneCallback done_;
   MxTlsInput input_;
-  std::vector<Slot> todo_;
-  std::vector<uint64_t> waiters_;  // per todo_ entry; 0 when none
+  std::vector<Slot> todo_;  // waiters_ has one entry per todo_ entry
   size_t next_ = 0;
   size_t answered_ = 0;
   int in_flight_ = 0;
-  bool stopped_ = false;
-  net::ReactorTimer deadline_timer_{reactor_};
-  std::shared_ptr<MxTlsRun> self_;
 };
 
 }  // namespace
 
 void MxTlsCheck::Run(CheckContext& ctx, DoneCallback done) {
-  std::make_shared<MxTlsRun>(ctx, cache_, std::move(done))->Start();
+  MxTlsRun::Launch(ctx, cache_, std::move(done));
 }
 
 }  // namespace mtasts::checks

@@ -64,13 +64,8 @@ TEST_F(PolicyContentCheckTest, NoPolicyFetchedFailsWithUnavailable) {
 }
 
 TEST_F(PolicyContentCheckTest, UnreachableResolverIsInconclusive) {
-  PolicyFetch& fetch = ctx_->mutable_policy();
-  fetch.host = "mta-sts.example.test";
-  fetch.url = "https://mta-sts.example.test/.well-known/mta-sts.txt";
-  fetch.a_lookup.name = fetch.host;
-  fetch.a_lookup.outcome = net::DnsOutcome::kUnreachable;
-  fetch.aaaa_lookup.name = fetch.host;
-  fetch.aaaa_lookup.outcome = net::DnsOutcome::kNoData;
+  ctx_->mutable_policy() = testing::UnresolvedPolicyFetch(
+      "example.test", net::DnsOutcome::kUnreachable, net::DnsOutcome::kNoData);
   CheckVerdict verdict = RunCheck();
   EXPECT_EQ(verdict.status, v1::CHECK_STATUS_INCONCLUSIVE);
 }

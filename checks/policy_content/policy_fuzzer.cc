@@ -33,18 +33,16 @@
 #include "checks/policy_content/policy_judge.h"
 #include "mtasts/v1/findings.pb.h"
 #include "mtasts/v1/report.pb.h"
+#include "tools/fuzz_verdict.h"
 
 namespace {
 
 namespace v1 = mtasts::v1;
 using mtasts::checks::CheckVerdict;
 using mtasts::checks::ParsedPolicy;
+using mtasts::fuzz::Require;
 
 constexpr char kUrl[] = "https://mta-sts.fuzz.example/.well-known/mta-sts.txt";
-
-void Require(bool condition) {
-  if (!condition) std::abort();
-}
 
 // Every non-blank line is `name ":" *WSP value *WSP` with a valid field name,
 // nothing before it, no whitespace before ":", no control characters but tab.
@@ -146,15 +144,10 @@ void CheckVerdictShape(const ParsedPolicy& p, const CheckVerdict& v) {
   Require(v.findings.size() == p.findings.size());
   Require(!v.findings.empty());
   Require(v.findings.size() <= 24);
+  mtasts::fuzz::RequireWellFormedFindings(v.findings, 400, 500);
   bool valid_seen = false;
-  for (size_t i = 0; i < v.findings.size(); ++i) {
-    const v1::Finding& f = v.findings[i];
-    Require(v1::FindingCode_IsValid(f.code()));
-    Require(f.code() >= 400 && f.code() < 500);
-    Require(f.severity() != v1::SEVERITY_UNSPECIFIED);
-    Require(!f.title().empty() && !f.detail().empty());
+  for (const v1::Finding& f : v.findings) {
     Require(f.subject() == kUrl);
-    if (i > 0) Require(v.findings[i - 1].severity() >= f.severity());
     if (f.code() == v1::POLICY_VALID) valid_seen = true;
   }
   Require(valid_seen == p.valid);
@@ -171,19 +164,6 @@ void CheckEvidence(absl::string_view body, const ParsedPolicy& p,
   const size_t kept =
       std::min(body.size(), mtasts::checks::kMaxPolicyBodyBytes);
   Require(evidence.body().size() >= kept && evidence.body().size() <= 4 * kept);
-}
-
-void CheckRoundTrip(const CheckVerdict& v, const v1::PolicyEvidence& evidence) {
-  v1::DomainReport report;
-  v1::CheckResult* result = report.add_checks();
-  result->set_status(v.status);
-  result->set_summary(v.summary);
-  for (const v1::Finding& f : v.findings) *result->add_findings() = f;
-  *report.mutable_evidence()->mutable_policy() = evidence;
-  std::string wire;
-  Require(report.SerializeToString(&wire));
-  v1::DomainReport back;
-  Require(back.ParseFromString(wire));
 }
 
 }  // namespace
@@ -204,7 +184,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       mtasts::checks::JudgePolicyContent(p, body, kUrl, &evidence);
   CheckVerdictShape(p, v);
   CheckEvidence(body, p, evidence);
-  CheckRoundTrip(v, evidence);
+  v1::Evidence report_evidence;
+  *report_evidence.mutable_policy() = evidence;
+  mtasts::fuzz::RequireReportRoundTrip(v, report_evidence);
 
   // Deterministic.
   const ParsedPolicy again = mtasts::checks::ParsePolicy(body);

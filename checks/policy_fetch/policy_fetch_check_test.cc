@@ -66,13 +66,8 @@ TEST_F(PolicyFetchCheckTest, NotFoundFailsNamingTheStatus) {
 }
 
 TEST_F(PolicyFetchCheckTest, UnreachableResolverIsInconclusive) {
-  PolicyFetch& fetch = ctx_->mutable_policy();
-  fetch.host = "mta-sts.example.test";
-  fetch.url = "https://mta-sts.example.test/.well-known/mta-sts.txt";
-  fetch.a_lookup.name = fetch.host;
-  fetch.a_lookup.outcome = net::DnsOutcome::kUnreachable;
-  fetch.aaaa_lookup.name = fetch.host;
-  fetch.aaaa_lookup.outcome = net::DnsOutcome::kUnreachable;
+  ctx_->mutable_policy() = testing::UnresolvedPolicyFetch(
+      "example.test", net::DnsOutcome::kUnreachable, net::DnsOutcome::kUnreachable);
   ctx_->Start(check_);
   auto verdict = ctx_->WaitForDone(kWait);
   ASSERT_TRUE(verdict.has_value());

@@ -71,6 +71,20 @@ inline void ExpectMetadata(const Check& check, const CheckMetadata& want) {
 inline constexpr char kEnforcePolicyBody[] =
     "version: STSv1\nmode: enforce\nmx: mx1.example.test\nmax_age: 604800\n";
 
+// Input::kPolicy as the run's fetcher leaves it when mta-sts.<domain> did not
+// resolve: its A and AAAA lookups ended with `a` and `aaaa`, nothing fetched.
+inline PolicyFetch UnresolvedPolicyFetch(const std::string& domain, net::DnsOutcome a,
+                                         net::DnsOutcome aaaa) {
+  PolicyFetch fetch;
+  fetch.host = "mta-sts." + domain;
+  fetch.url = "https://" + fetch.host + "/.well-known/mta-sts.txt";
+  fetch.a_lookup.name = fetch.host;
+  fetch.a_lookup.outcome = a;
+  fetch.aaaa_lookup.name = fetch.host;
+  fetch.aaaa_lookup.outcome = aaaa;
+  return fetch;
+}
+
 // Input::kPolicy as the run's fetcher leaves it when the one address of
 // mta-sts.<domain> (192.0.2.1) answered `status` with `body` over a valid
 // certificate.

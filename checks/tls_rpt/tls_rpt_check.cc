@@ -7,7 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "checks/common/flight_table.h"
+#include "checks/common/cached_check_run.h"
 #include "checks/inputs/guarded_address.h"
 #include "checks/tls_rpt/rua_reachability.h"
 #include "checks/tls_rpt/tlsrpt_record.h"
@@ -18,17 +18,13 @@ namespace mtasts::checks {
 namespace {
 
 // One run of the check. Owns itself until it stops; reactor thread only.
-class TlsRptRun : public std::enable_shared_from_this<TlsRptRun> {
+class TlsRptRun final : public CachedCheckRun<TlsRptRun, RuaCache> {
  public:
-  TlsRptRun(CheckContext& ctx, RuaCache& cache, Check::DoneCallback done)
-      : ctx_(&ctx), lifetime_(ctx.lifetime()), reactor_(&ctx.reactor()), cache_(cache),
-        done_(std::move(done)) {}
+  using CachedCheckRun::CachedCheckRun;
 
   void Start() {
-    self_ = shared_from_this();
-    ctx_->OnCancel([weak = weak_from_this()] {
-      if (auto self = weak.lock()) self->Stop();
-    });
+    HoldSelf();
+    StopOnCancel();
     ctx_->dns().Query("_smtp._tls." + ctx_->domain(), net::RrType::kTxt,
                       [weak = weak_from_this()](net::DnsResult result) {
                         if (auto self = weak.lock()) self->OnRecord(std::move(result));
@@ -259,55 +255,34 @@ class TlsRptRun : public std::enable_shared_from_this<TlsRptRun> {
   }
 
   void Finish() {
-    if (stopped_) return;
-    if (lifetime_.expired()) {
-      Stop();
-      return;
-    }
+    if (!Live()) return;
     v1::TlsRptEvidence* evidence = ctx_->evidence().mutable_tls_rpt();
     for (const v1::RuaReachability& r : reach_) *evidence->add_reachability() = r;
     AddRuaReachability(reach_, reach_.size(), subject_, &verdict_);
-    Check::DoneCallback done = std::move(done_);
-    Stop();  // before `done`: the run may finish (and die) inside it
-    done(std::move(verdict_));
+    Deliver(std::move(verdict_));
   }
 
-  // Leaves the cache (handing our checks to other waiters), closes fetches,
-  // disarms the timer and lets go of this run's state.
-  void Stop() {
-    if (stopped_) return;
-    stopped_ = true;
-    CancelWaiters(cache_, waiters_);
+  // Once the run has left the cache (handing our checks to other waiters):
+  // closes the fetches.
+  void OnStop() override {
     for (auto& [id, job] : jobs_) cache_.Cancel(id);  // already left: no-op
     reactor_->Post([jobs = std::make_shared<decltype(jobs_)>(std::move(jobs_))] {});
     jobs_.clear();
-    deadline_timer_.Cancel();
-    ctx_ = nullptr;
-    reactor_->Post([self = std::move(self_)] {});
   }
 
-  CheckContext* ctx_;
-  const std::weak_ptr<const void> lifetime_;
-  net::Reactor* const reactor_;
-  RuaCache& cache_;
-  Check::DoneCallback done_;
   CheckVerdict verdict_;
   std::string subject_;
-  std::vector<v1::RuaReachability> reach_;             // per rua URI
-  std::vector<uint64_t> waiters_;                      // per rua URI; 0 when none
+  std::vector<v1::RuaReachability> reach_;             // per rua URI, as waiters_
   absl::flat_hash_map<int, RuaDestination> destinations_;  // by rua index
   absl::flat_hash_map<uint64_t, std::unique_ptr<Job>> jobs_;  // by cache waiter id
   size_t unanswered_ = 0;
   absl::Time end_ = absl::InfiniteFuture();
-  bool stopped_ = false;
-  net::ReactorTimer deadline_timer_{reactor_};
-  std::shared_ptr<TlsRptRun> self_;
 };
 
 }  // namespace
 
 void TlsRptCheck::Run(CheckContext& ctx, DoneCallback done) {
-  std::make_shared<TlsRptRun>(ctx, cache_, std::move(done))->Start();
+  TlsRptRun::Launch(ctx, cache_, std::move(done));
 }
 
 }  // namespace mtasts::checks

@@ -24,7 +24,6 @@ using test_util::Describe;
 using test_util::ExpectVerdictShape;
 using test_util::FindingWith;
 using test_util::MakeTxtLookup;
-using test_util::PrintableAscii;
 using test_util::Strings;
 using test_util::Txt;
 using ::testing::AllOf;
@@ -588,18 +587,8 @@ TEST_P(TlsRptRecordTest, Judges) {
 
   ExpectVerdictShape(verdict, kName);
 
-  if (c.outcome == DnsOutcome::kAnswer) {
-    const size_t kept = std::min(c.records.size(), kMaxTlsRptRecordsExamined);
-    ASSERT_EQ(evidence.records_size(), static_cast<int>(kept));
-    for (size_t i = 0; i < kept; ++i) {
-      const std::string joined = c.records[i].Joined();
-      if (PrintableAscii(joined) && joined.size() <= kMaxTlsRptRecordBytes) {
-        EXPECT_EQ(evidence.records(i), joined);
-      }
-    }
-  } else {
-    EXPECT_EQ(evidence.records_size(), 0);
-  }
+  test_util::ExpectRecordsKept(c.records, c.outcome, evidence.records(),
+                               kMaxTlsRptRecordsExamined, kMaxTlsRptRecordBytes);
 }
 
 INSTANTIATE_TEST_SUITE_P(Rfc8460, TlsRptRecordTest, ::testing::ValuesIn(kCases),
@@ -609,14 +598,9 @@ INSTANTIATE_TEST_SUITE_P(Rfc8460, TlsRptRecordTest, ::testing::ValuesIn(kCases),
 
 // --- What the details and summaries say ---
 
-CheckVerdict Judge(std::vector<std::string> records,
+CheckVerdict Judge(const std::vector<Txt>& records,
                    DnsOutcome outcome = DnsOutcome::kAnswer) {
-  net::DnsResult lookup;
-  lookup.name = kName;
-  lookup.type = net::RrType::kTxt;
-  lookup.outcome = outcome;
-  lookup.txt = std::move(records);
-  return JudgeTlsRptLookup(lookup, nullptr);
+  return JudgeTlsRptLookup(MakeTxtLookup(kName, outcome, records), nullptr);
 }
 
 TEST(TlsRptRecordDetailTest, WarnSummarySaysWhichUrisReportersSkip) {

@@ -23,7 +23,6 @@ using test_util::Describe;
 using test_util::ExpectVerdictShape;
 using test_util::FindingWith;
 using test_util::MakeTxtLookup;
-using test_util::PrintableAscii;
 using test_util::Strings;
 using test_util::Txt;
 using ::testing::AllOf;
@@ -506,18 +505,8 @@ TEST_P(StsRecordTest, Judges) {
   ExpectVerdictShape(verdict, kName);
 
   // Evidence: every record as joined (bounded), and the chain.
-  if (c.outcome == DnsOutcome::kAnswer) {
-    const size_t kept = std::min(c.records.size(), kMaxStsRecordsExamined);
-    ASSERT_EQ(evidence.sts_records_size(), static_cast<int>(kept));
-    for (size_t i = 0; i < kept; ++i) {
-      const std::string joined = c.records[i].Joined();
-      if (PrintableAscii(joined) && joined.size() <= kMaxStsRecordBytes) {
-        EXPECT_EQ(evidence.sts_records(i), joined);
-      }
-    }
-  } else {
-    EXPECT_EQ(evidence.sts_records_size(), 0);
-  }
+  test_util::ExpectRecordsKept(c.records, c.outcome, evidence.sts_records(),
+                               kMaxStsRecordsExamined, kMaxStsRecordBytes);
   if (c.outcome != DnsOutcome::kCancelled && c.outcome != DnsOutcome::kUnreachable) {
     EXPECT_EQ(std::vector<std::string>(evidence.sts_cname_chain().begin(),
                                        evidence.sts_cname_chain().end()),
@@ -532,14 +521,9 @@ INSTANTIATE_TEST_SUITE_P(Rfc8461, StsRecordTest, ::testing::ValuesIn(kCases),
 
 // --- What the details and summaries say ---
 
-CheckVerdict Judge(std::vector<std::string> records,
+CheckVerdict Judge(const std::vector<Txt>& records,
                    DnsOutcome outcome = DnsOutcome::kAnswer) {
-  net::DnsResult lookup;
-  lookup.name = kName;
-  lookup.type = net::RrType::kTxt;
-  lookup.outcome = outcome;
-  lookup.txt = std::move(records);
-  return JudgeStsLookup(lookup, nullptr);
+  return JudgeStsLookup(MakeTxtLookup(kName, outcome, records), nullptr);
 }
 
 TEST(StsRecordDetailTest, AbsenceSaysWhichKind) {

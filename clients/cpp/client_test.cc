@@ -47,6 +47,15 @@ v1::FleetRequest Entry(const std::string& domain, const std::string& tag) {
   return entry;
 }
 
+// A Fleet() entry source that hands out `entries` in order, then the end.
+Client::EntrySource InOrder(std::vector<v1::FleetRequest> entries) {
+  return [entries = std::move(entries),
+          next = size_t{0}]() mutable -> absl::StatusOr<std::optional<v1::FleetRequest>> {
+    if (next == entries.size()) return std::nullopt;
+    return entries[next++];
+  };
+}
+
 TEST(ClientTest, CheckReturnsTheReport) {
   auto lab = TestLab::Start({});
   lab->dns().Txt("_mta-sts.example.com", {{"v=STSv1; id=20240101"}});
@@ -130,13 +139,9 @@ TEST(ClientTest, FleetStreamsEveryEntryThenTheSummary) {
   auto client = MakeClient(Address(*lab));
   std::vector<v1::FleetRequest> entries = {Entry("a.example", "1"), Entry("b.example", "2"),
                                            Entry("not a domain", "3")};
-  size_t next = 0;
   std::vector<v1::FleetEvent> events;
   absl::Status status = client->Fleet(
-      [&]() -> absl::StatusOr<std::optional<v1::FleetRequest>> {
-        if (next == entries.size()) return std::nullopt;
-        return entries[next++];
-      },
+      InOrder(entries),
       [&](const v1::FleetEvent& event) { events.push_back(event); }, absl::Seconds(30));
   ASSERT_TRUE(status.ok()) << status;
   ASSERT_THAT(events, SizeIs(4));
@@ -165,7 +170,6 @@ TEST(ClientTest, FleetCallsOnBatchEndAfterEveryBatchOfEvents) {
   auto client = MakeClient(Address(*lab));
   std::vector<v1::FleetRequest> entries = {Entry("a.example", "1"), Entry("b.example", "2"),
                                            Entry("c.example", "3")};
-  size_t next = 0;
   int events = 0;
   int unflushed = 0;  // events since the last on_batch_end
   int batch_ends = 0;
@@ -178,10 +182,7 @@ TEST(ClientTest, FleetCallsOnBatchEndAfterEveryBatchOfEvents) {
     unflushed = 0;
   };
   absl::Status status = client->Fleet(
-      [&]() -> absl::StatusOr<std::optional<v1::FleetRequest>> {
-        if (next == entries.size()) return std::nullopt;
-        return entries[next++];
-      },
+      InOrder(entries),
       [&](const v1::FleetEvent&) {
         ++events;
         ++unflushed;
@@ -421,19 +422,10 @@ TEST(ClientTest, ServiceConfigHasRoundRobinAndTheRetryPolicy) {
 class MutualTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto dns = fakes::FakeDnsServer::Start();
-    ASSERT_TRUE(dns.ok()) << dns.status();
-    dns_ = *std::move(dns);
-    server::ServerSettings settings;
-    settings.listen = "127.0.0.1:0";
-    settings.dns_servers = {{"127.0.0.1", dns_->port()}};
-    settings.log = nullptr;
-    settings.tls_cert_file = absl::StrCat(kPki, "server.pem");
-    settings.tls_key_file = absl::StrCat(kPki, "server.key.pem");
-    settings.tls_client_ca_file = absl::StrCat(kPki, "ca.pem");
-    auto server = server::MtaStsServer::Start(settings);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
+    auto started = ::mtasts::testing::StartTlsServer(/*require_client_cert=*/true);
+    ASSERT_TRUE(started.ok()) << started.status();
+    dns_ = std::move(started->dns);
+    server_ = std::move(started->server);
   }
 
   absl::Status CheckWith(std::optional<TlsOptions> tls) {

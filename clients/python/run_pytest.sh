@@ -6,20 +6,12 @@
 set -euo pipefail
 
 PY=/usr/bin/python3
-missing=""
-[[ -x "$PY" ]] || missing="$PY"
-if [[ -z "$missing" ]]; then
-  for mod in grpc google.protobuf pytest; do
-    "$PY" -s -c "import $mod" 2>/dev/null || missing="$missing $mod"
-  done
-fi
-if [[ -n "$missing" ]]; then
-  echo "missing prerequisite: $missing (scripts/ensure_deps.sh installs it)" >&2
-  ci="${CI:-}"
-  if [[ "${ci,,}" == "true" || "$ci" == "1" ]]; then exit 1; fi
-  echo "SKIPPED (set CI=true to fail instead)" >&2
-  exit 0
-fi
+source "${TEST_SRCDIR:?}/${TEST_WORKSPACE:?}/tests/fakes/prerequisite.sh"
+[[ -x "$PY" ]] || missing "$PY is missing (scripts/ensure_deps.sh installs it)"
+for mod in grpc google.protobuf pytest; do
+  "$PY" -s -c "import $mod" 2>/dev/null ||
+    missing "python3 module $mod is missing (scripts/ensure_deps.sh installs it)"
+done
 
 root="${TEST_SRCDIR}/${TEST_WORKSPACE}"
 pkg="$root/clients/python"

@@ -93,10 +93,7 @@ class CountingProxy {
       if (fds[0].revents & POLLIN) {
         const int c = accept(listen_fd_, nullptr, nullptr);
         const int s = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        addr.sin_port = htons(static_cast<uint16_t>(target_port_));
+        sockaddr_in addr = LoopbackAddress(target_port_);
         if (c >= 0 && connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
           pairs_.push_back({c, s});
           accepted_.fetch_add(1);

@@ -23,6 +23,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "tests/fakes/loopback_listener.h"
 
 namespace mtasts::fakes {
 namespace {
@@ -566,10 +567,7 @@ absl::StatusOr<std::unique_ptr<FakeDnsServer>> FakeDnsServer::Start(int port) {
     const int one = 1;
     setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
+    sockaddr_in addr = LoopbackAddress(port);
     socklen_t addr_len = sizeof(addr);
     if (bind(udp, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
         getsockname(udp, reinterpret_cast<sockaddr*>(&addr), &addr_len) != 0 ||

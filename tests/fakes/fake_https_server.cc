@@ -28,6 +28,7 @@
 #include "net/openssl_errors.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "tests/fakes/loopback_listener.h"
 
 namespace mtasts::fakes {
 
@@ -492,10 +493,8 @@ FakeHttpsServer::~FakeHttpsServer() { Stop(); }
 void FakeHttpsServer::Stop() {
   {
     absl::MutexLock lock(&mu_);
-    if (stopped_ || stopping_) return;
-    stopping_ = true;
     // Wakes threads blocked in SSL_accept, SSL_read or send.
-    for (int fd : open_fds_) shutdown(fd, SHUT_RDWR);
+    if (!connection_threads_.BeginStop()) return;
   }
   const uint64_t one = 1;
   ssize_t ignored = write(wake_fd_, &one, sizeof(one));
@@ -504,18 +503,16 @@ void FakeHttpsServer::Stop() {
   std::vector<std::thread> threads;
   {
     absl::MutexLock lock(&mu_);
-    threads.swap(threads_);
+    threads = connection_threads_.TakeThreads();
   }
   for (std::thread& t : threads) t.join();
   close(listen_fd_);
   close(wake_fd_);
-  absl::MutexLock lock(&mu_);
-  stopped_ = true;
 }
 
 bool FakeHttpsServer::stopping() const {
   absl::MutexLock lock(&mu_);
-  return stopping_;
+  return connection_threads_.stopping();
 }
 
 void FakeHttpsServer::AcceptLoop() {
@@ -532,13 +529,8 @@ void FakeHttpsServer::AcceptLoop() {
     const int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     absl::MutexLock lock(&mu_);
-    if (stopping_) {
-      close(fd);
-      return;
-    }
+    if (!connection_threads_.Adopt(fd, [this, fd] { Serve(fd); })) return;  // stopping
     ++connections_;
-    open_fds_.push_back(fd);
-    threads_.emplace_back([this, fd] { Serve(fd); });
   }
 }
 
@@ -548,8 +540,7 @@ void FakeHttpsServer::Serve(int fd) {
     connection.Run();
   }
   absl::MutexLock lock(&mu_);
-  open_fds_.erase(std::remove(open_fds_.begin(), open_fds_.end(), fd), open_fds_.end());
-  close(fd);  // under the lock: Stop() never shuts down a reused number
+  connection_threads_.Close(fd);
 }
 
 FakeHttpResponse FakeHttpsServer::Lookup(const FakeHttpRequest& request) {
@@ -614,18 +605,22 @@ std::string FakeHttpsServer::last_handshake_error() const {
   return last_handshake_error_;
 }
 
-bool FakeHttpsServer::WaitForClientCloses(int64_t n, absl::Duration timeout) const {
+bool FakeHttpsServer::WaitForCount(absl::FunctionRef<int64_t()> count, int64_t n,
+                                   absl::Duration timeout) const {
   absl::MutexLock lock(&mu_);
-  auto done = [this, n]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return client_closes_ >= n; };
+  auto done = [&count, n] { return count() >= n; };
   return mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
 }
 
+bool FakeHttpsServer::WaitForClientCloses(int64_t n, absl::Duration timeout) const {
+  return WaitForCount([this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return client_closes_; }, n,
+                      timeout);
+}
+
 bool FakeHttpsServer::WaitForRequests(int64_t n, absl::Duration timeout) const {
-  absl::MutexLock lock(&mu_);
-  auto done = [this, n]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return static_cast<int64_t>(requests_.size()) >= n;
-  };
-  return mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
+  return WaitForCount(
+      [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return static_cast<int64_t>(requests_.size()); },
+      n, timeout);
 }
 
 int64_t FakeHttpsServer::plain_bytes_received() const {
@@ -634,15 +629,13 @@ int64_t FakeHttpsServer::plain_bytes_received() const {
 }
 
 bool FakeHttpsServer::WaitForPlainBytes(int64_t n, absl::Duration timeout) const {
-  absl::MutexLock lock(&mu_);
-  auto done = [this, n]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return plain_bytes_received_ >= n; };
-  return mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
+  return WaitForCount([this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return plain_bytes_received_; },
+                      n, timeout);
 }
 
 bool FakeHttpsServer::WaitForConnections(int64_t n, absl::Duration timeout) const {
-  absl::MutexLock lock(&mu_);
-  auto done = [this, n]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return connections_ >= n; };
-  return mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
+  return WaitForCount([this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return connections_; }, n,
+                      timeout);
 }
 
 // --- FullBacklogListener / UnusedLoopbackPort. ---
@@ -650,9 +643,7 @@ bool FakeHttpsServer::WaitForConnections(int64_t n, absl::Duration timeout) cons
 absl::StatusOr<std::unique_ptr<FullBacklogListener>> FullBacklogListener::Start() {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_in addr = LoopbackAddress(0);
   socklen_t len = sizeof(addr);
   // Backlog 0: the accept queue is full after one connection.
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(fd, 0) != 0 ||
@@ -689,9 +680,7 @@ FullBacklogListener::~FullBacklogListener() {
 absl::StatusOr<int> UnusedLoopbackPort() {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_in addr = LoopbackAddress(0);
   socklen_t len = sizeof(addr);
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
       getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {

@@ -38,10 +38,12 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "tests/fakes/connection_threads.h"
 #include "tests/fakes/test_certs.h"
 #include "tests/fakes/tls_server_ctx.h"
 
@@ -199,6 +201,8 @@ class FakeHttpsServer {
   void Serve(int fd);
   FakeHttpResponse Lookup(const FakeHttpRequest& request);
   bool stopping() const;
+  // Waits until `count()` (read under mu_) reaches `n`; false on timeout.
+  bool WaitForCount(absl::FunctionRef<int64_t()> count, int64_t n, absl::Duration timeout) const;
 
   const FakeHttpsServerOptions options_;
   const int listen_fd_;
@@ -208,10 +212,7 @@ class FakeHttpsServer {
   std::thread accept_thread_;
 
   mutable absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
-  std::vector<int> open_fds_ ABSL_GUARDED_BY(mu_);
+  ConnectionThreads connection_threads_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, FakeHttpResponse> responses_ ABSL_GUARDED_BY(mu_);
   FakeHttpResponse default_response_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<Handler> handler_ ABSL_GUARDED_BY(mu_);

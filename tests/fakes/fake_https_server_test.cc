@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/loopback_listener.h"
 #include "tests/fakes/test_certs.h"
 
 namespace mtasts::fakes {
@@ -28,10 +29,7 @@ using ::testing::Optional;
 
 int ConnectLoopback(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
+  sockaddr_in addr = LoopbackAddress(port);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     close(fd);
     return -1;
@@ -198,10 +196,7 @@ TEST(FakeHttpsServerTest, StopWakesAHangingResponse) {
 TEST(FullBacklogListenerTest, ConnectsGetNoAnswer) {
   auto listener = *FullBacklogListener::Start();
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(listener->port()));
+  sockaddr_in addr = LoopbackAddress(listener->port());
   EXPECT_NE(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   pollfd p{fd, POLLOUT, 0};
   EXPECT_EQ(poll(&p, 1, 200), 0) << "the connect completed";

@@ -210,18 +210,15 @@ void FakeSmtpServer::Stop() {
   std::vector<std::thread> threads;
   {
     absl::MutexLock lock(&mu_);
-    if (stopped_) return;
-    stopped_ = true;
-    stopping_ = true;
     // Wakes blocking reads and writes on every connection.
-    for (int fd : open_fds_) shutdown(fd, SHUT_RDWR);
+    if (!connection_threads_.BeginStop()) return;
   }
   const char c = 'x';
   (void)!write(wake_write_, &c, 1);
   if (accept_thread_.joinable()) accept_thread_.join();
   {
     absl::MutexLock lock(&mu_);
-    threads.swap(threads_);
+    threads = connection_threads_.TakeThreads();
   }
   for (auto& t : threads) t.join();
   listeners_.clear();
@@ -229,12 +226,14 @@ void FakeSmtpServer::Stop() {
 
 bool FakeSmtpServer::stopping() const {
   absl::MutexLock lock(&mu_);
-  return stopping_;
+  return connection_threads_.stopping();
 }
 
 bool FakeSmtpServer::WaitUnlessStopping(absl::Duration d) const {
   absl::MutexLock lock(&mu_);
-  auto cond = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+  auto cond = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return connection_threads_.stopping();
+  };
   if (d == absl::InfiniteDuration()) {
     mu_.Await(absl::Condition(&cond));
     return false;
@@ -278,14 +277,13 @@ void FakeSmtpServer::AcceptLoop() {
       setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
       const std::string& address = listeners_[i]->address;
       absl::MutexLock lock(&mu_);
-      if (stopping_) {
+      if (connection_threads_.stopping()) {
         close(fd);
         break;
       }
-      ++counters_[address].connections;
-      open_fds_.push_back(fd);
       std::shared_ptr<const Script> script = scripts_[address];
-      threads_.emplace_back([this, fd, address, script] { Serve(fd, address, script); });
+      connection_threads_.Adopt(fd, [this, fd, address, script] { Serve(fd, address, script); });
+      ++counters_[address].connections;
     }
   }
 }
@@ -359,13 +357,7 @@ void FakeSmtpServer::Serve(int fd, std::string address, std::shared_ptr<const Sc
     }
   }();
   absl::MutexLock lock(&mu_);
-  for (auto it = open_fds_.begin(); it != open_fds_.end(); ++it) {
-    if (*it == fd) {
-      open_fds_.erase(it);
-      break;
-    }
-  }
-  close(fd);
+  connection_threads_.Close(fd);
 }
 
 int64_t FakeSmtpServer::connections(const std::string& address) const {

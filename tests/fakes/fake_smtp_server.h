@@ -38,6 +38,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "tests/fakes/connection_threads.h"
 #include "tests/fakes/tls_server_ctx.h"
 #include "tests/fakes/test_certs.h"
 
@@ -121,10 +122,7 @@ class FakeSmtpServer {
   std::thread accept_thread_;
 
   mutable absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
-  std::vector<int> open_fds_ ABSL_GUARDED_BY(mu_);
+  ConnectionThreads connection_threads_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::shared_ptr<const Script>> scripts_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Counters> counters_ ABSL_GUARDED_BY(mu_);
 };

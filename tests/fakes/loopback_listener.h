@@ -1,5 +1,6 @@
 // A listening TCP socket on 127.0.0.1, on a port the kernel picks: what each
-// in-process test server starts with.
+// in-process test server starts with; and the loopback address clients and
+// servers of the fakes bind and connect to.
 //
 //   int port;
 //   const int fd = fakes::ListenOnLoopback(/*backlog=*/16, &port);
@@ -10,14 +11,23 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cstdint>
+
 namespace mtasts::fakes {
+
+// 127.0.0.1:`port`; port 0 lets bind() pick one.
+inline sockaddr_in LoopbackAddress(int port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  return addr;
+}
 
 // The listening socket (-1 if the kernel refused); `*port` is its port.
 inline int ListenOnLoopback(int backlog, int* port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_in addr = LoopbackAddress(0);
   socklen_t len = sizeof(addr);
   if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
       listen(fd, backlog) != 0 ||

@@ -26,6 +26,7 @@
 #include "server/server.h"
 #include "tests/fakes/counting_proxy.h"
 #include "tests/fakes/prerequisite.h"
+#include "tests/fakes/silent_udp.h"
 #include "tests/fakes/test_certs.h"
 #include "tests/fakes/unbound_dox.h"
 
@@ -181,29 +182,6 @@ TEST_F(DnsTransportServerTest, UntrustedResolverCertificateIsTheCheckersProblem)
   EXPECT_EQ(report.evidence().sts_records_size(), 0);
 }
 
-// A loopback port held by the test, nobody answering on it: a UDP socket
-// that never reads (queries vanish, the resolver times out) or a TCP socket
-// that never listens (connections refused).
-class SilentPort {
- public:
-  explicit SilentPort(int type) {
-    fd_ = socket(AF_INET, type, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~SilentPort() { close(fd_); }
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
-
 class AnsweredByServerTest : public DnsTransportServerTest,
                              public ::testing::WithParamInterface<net::DnsTransportKind> {
  protected:
@@ -229,7 +207,8 @@ class AnsweredByServerTest : public DnsTransportServerTest,
 // Two resolvers configured, the first silent: the report lists both as
 // configured and names only the second as the one that answered.
 TEST_P(AnsweredByServerTest, ReportNamesTheResolverThatAnswered) {
-  SilentPort dead(GetParam() == net::DnsTransportKind::kUdp ? SOCK_DGRAM : SOCK_STREAM);
+  // Nobody answering: queries vanish (UDP) or connections are refused.
+  fakes::SilentPort dead(GetParam() == net::DnsTransportKind::kUdp ? SOCK_DGRAM : SOCK_STREAM);
   const std::string dead_entry = Entry(dead.port());
   const std::string live_entry = Entry(LivePort());
   auto server = Serve(GetParam(), absl::StrCat(dead_entry, ",", live_entry), *ca_file_);

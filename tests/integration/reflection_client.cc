@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/dynamic_message.h"
@@ -17,6 +18,43 @@
 namespace mtasts::testing {
 
 using google::protobuf::FileDescriptorProto;
+
+namespace {
+
+// Starts one operation of an async call (`start` gives it its tag) and waits
+// for it on `cq`: whether it succeeded.
+template <typename Start>
+bool AwaitOne(grpc::CompletionQueue& cq, Start&& start) {
+  start();
+  void* tag;
+  bool ok = false;
+  cq.Next(&tag, &ok);
+  return ok;
+}
+
+// A queue must be shut down and drained before it is destroyed.
+void ShutdownAndDrain(grpc::CompletionQueue& cq) {
+  cq.Shutdown();
+  void* tag;
+  bool ok;
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
+// The bytes of a received message.
+std::string BytesOf(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  (void)buffer.Dump(&slices);
+  std::string bytes;
+  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return bytes;
+}
+
+absl::Status FromGrpc(const grpc::Status& status) {
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+}  // namespace
 
 // The reflection protocol's own types come from the generated pool: the
 // server's reflection library (linked into this binary) registers them, and
@@ -55,13 +93,7 @@ struct ReflectionClient::Impl {
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     auto call = stub.PrepareCall(
         &ctx, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
-    auto step = [&cq](auto&& op) {
-      op();
-      void* tag;
-      bool ok = false;
-      cq.Next(&tag, &ok);
-      return ok;
-    };
+    auto step = [&cq](auto&& start) { return AwaitOne(cq, start); };
     grpc::Slice slice(wire);
     grpc::ByteBuffer send(&slice, 1);
     grpc::ByteBuffer received;
@@ -71,22 +103,14 @@ struct ReflectionClient::Impl {
               step([&] { call->WritesDone(reinterpret_cast<void*>(3)); }) &&
               step([&] { call->Read(&received, reinterpret_cast<void*>(4)); });
     step([&] { call->Finish(&status, reinterpret_cast<void*>(5)); });
-    cq.Shutdown();
-    void* tag;
-    bool drained;
-    while (cq.Next(&tag, &drained)) {
-    }
+    ShutdownAndDrain(cq);
     if (!ok || !status.ok()) {
       return absl::UnavailableError(absl::StrCat("reflection stream failed: ",
                                                  status.error_message()));
     }
-    std::vector<grpc::Slice> slices;
-    (void)received.Dump(&slices);
-    std::string bytes;
-    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
     std::unique_ptr<google::protobuf::Message> response(
         factory->GetPrototype(response_type)->New());
-    if (!response->ParseFromString(bytes)) return absl::DataLossError("bad reflection reply");
+    if (!response->ParseFromString(BytesOf(received))) return absl::DataLossError("bad reflection reply");
     const auto* error = response_type->FindFieldByName("error_response");
     if (response->GetReflection()->HasField(*response, error)) {
       return absl::NotFoundError(response->ShortDebugString());
@@ -149,25 +173,33 @@ struct ReflectionClient::Impl {
     return absl::OkStatus();
   }
 
-  // The file defining `symbol`, from the pool or else from the server.
-  absl::StatusOr<const google::protobuf::FileDescriptor*> FileOf(const std::string& symbol) {
-    if (auto* f = pool.FindFileContainingSymbol(symbol)) return f;
+  // What `find` finds in the pool, else in the pool once the server's files
+  // defining `symbol` are added; `what` names it when neither has it.
+  template <typename Find>
+  auto FindOrFetch(const std::string& symbol, absl::string_view what, Find find)
+      -> absl::StatusOr<decltype(find())> {
+    if (auto* found = find()) return found;
     auto response = Ask("file_containing_symbol", symbol);
     if (!response.ok()) return response.status();
     absl::Status added = AddFiles(**response);
     if (!added.ok()) return added;
-    if (auto* f = pool.FindFileContainingSymbol(symbol)) return f;
-    return absl::NotFoundError(absl::StrCat(symbol, " not in reflected files"));
+    if (auto* found = find()) return found;
+    return absl::NotFoundError(absl::StrCat(what, " not in reflected files"));
+  }
+
+  // The file defining `symbol`, from the pool or else from the server.
+  absl::StatusOr<const google::protobuf::FileDescriptor*> FileOf(const std::string& symbol) {
+    return FindOrFetch(symbol, symbol, [&] { return pool.FindFileContainingSymbol(symbol); });
   }
 
   absl::StatusOr<const google::protobuf::ServiceDescriptor*> Service(const std::string& name) {
-    if (auto* s = pool.FindServiceByName(name)) return s;
-    auto response = Ask("file_containing_symbol", name);
-    if (!response.ok()) return response.status();
-    absl::Status added = AddFiles(**response);
-    if (!added.ok()) return added;
-    if (auto* s = pool.FindServiceByName(name)) return s;
-    return absl::NotFoundError(absl::StrCat("service ", name, " not in reflected files"));
+    return FindOrFetch(name, absl::StrCat("service ", name),
+                       [&] { return pool.FindServiceByName(name); });
+  }
+
+  // A new empty message of `type` (a type of the reflected files).
+  std::unique_ptr<google::protobuf::Message> New(const google::protobuf::Descriptor* type) {
+    return std::unique_ptr<google::protobuf::Message>(factory.GetPrototype(type)->New());
   }
 };
 
@@ -264,8 +296,7 @@ absl::StatusOr<std::vector<std::string>> ReflectionClient::CallStreamJson(
   if (m == nullptr) return absl::NotFoundError(absl::StrCat("no method ", method));
   std::vector<std::string> wires;
   for (const std::string& json : requests_json) {
-    std::unique_ptr<google::protobuf::Message> request(
-        impl_->factory.GetPrototype(m->input_type())->New());
+    std::unique_ptr<google::protobuf::Message> request = impl_->New(m->input_type());
     auto parsed = google::protobuf::util::JsonStringToMessage(json, request.get());
     if (!parsed.ok()) return absl::InvalidArgumentError(parsed.ToString());
     wires.push_back(request->SerializeAsString());
@@ -275,13 +306,7 @@ absl::StatusOr<std::vector<std::string>> ReflectionClient::CallStreamJson(
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
   auto call = stub.PrepareCall(&ctx, absl::StrCat("/", service, "/", method), &cq);
-  auto step = [&cq](auto&& op) {
-    op();
-    void* tag;
-    bool ok = false;
-    cq.Next(&tag, &ok);
-    return ok;
-  };
+  auto step = [&cq](auto&& start) { return AwaitOne(cq, start); };
   bool ok = step([&] { call->StartCall(reinterpret_cast<void*>(1)); });
   for (const std::string& wire : wires) {
     grpc::Slice slice(wire);
@@ -294,13 +319,8 @@ absl::StatusOr<std::vector<std::string>> ReflectionClient::CallStreamJson(
   while (ok) {
     grpc::ByteBuffer received;
     if (!step([&] { call->Read(&received, reinterpret_cast<void*>(4)); })) break;
-    std::vector<grpc::Slice> slices;
-    (void)received.Dump(&slices);
-    std::string bytes;
-    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    std::unique_ptr<google::protobuf::Message> response(
-        impl_->factory.GetPrototype(m->output_type())->New());
-    if (!response->ParseFromString(bytes)) bad = absl::DataLossError("bad response bytes");
+    std::unique_ptr<google::protobuf::Message> response = impl_->New(m->output_type());
+    if (!response->ParseFromString(BytesOf(received))) bad = absl::DataLossError("bad response bytes");
     std::string json;
     google::protobuf::util::JsonPrintOptions options;
     options.preserve_proto_field_names = true;
@@ -309,15 +329,8 @@ absl::StatusOr<std::vector<std::string>> ReflectionClient::CallStreamJson(
   }
   grpc::Status status;
   step([&] { call->Finish(&status, reinterpret_cast<void*>(5)); });
-  cq.Shutdown();
-  void* tag;
-  bool drained;
-  while (cq.Next(&tag, &drained)) {
-  }
-  if (!status.ok()) {
-    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                        status.error_message());
-  }
+  ShutdownAndDrain(cq);
+  if (!status.ok()) return FromGrpc(status);
   if (!bad.ok()) return bad;
   return responses;
 }
@@ -329,8 +342,7 @@ absl::StatusOr<std::string> ReflectionClient::CallJson(const std::string& servic
   if (!descriptor.ok()) return descriptor.status();
   const auto* m = (*descriptor)->FindMethodByName(method);
   if (m == nullptr) return absl::NotFoundError(absl::StrCat("no method ", method));
-  std::unique_ptr<google::protobuf::Message> request(
-      impl_->factory.GetPrototype(m->input_type())->New());
+  std::unique_ptr<google::protobuf::Message> request = impl_->New(m->input_type());
   auto parsed = google::protobuf::util::JsonStringToMessage(request_json, request.get());
   if (!parsed.ok()) return absl::InvalidArgumentError(parsed.ToString());
 
@@ -349,20 +361,10 @@ absl::StatusOr<std::string> ReflectionClient::CallJson(const std::string& servic
   void* tag;
   bool ok;
   cq.Next(&tag, &ok);
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
-  if (!status.ok()) {
-    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                        status.error_message());
-  }
-  std::vector<grpc::Slice> slices;
-  (void)received.Dump(&slices);
-  std::string bytes;
-  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  std::unique_ptr<google::protobuf::Message> response(
-      impl_->factory.GetPrototype(m->output_type())->New());
-  if (!response->ParseFromString(bytes)) return absl::DataLossError("bad response bytes");
+  ShutdownAndDrain(cq);
+  if (!status.ok()) return FromGrpc(status);
+  std::unique_ptr<google::protobuf::Message> response = impl_->New(m->output_type());
+  if (!response->ParseFromString(BytesOf(received))) return absl::DataLossError("bad response bytes");
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;

@@ -369,4 +369,23 @@ std::string TestLab::HealthStatus(const std::string& service) {
   return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
 }
 
+absl::StatusOr<TlsServer> StartTlsServer(bool require_client_cert) {
+  constexpr char kPki[] = "clients/cli/testdata/";
+  TlsServer out;
+  auto dns = fakes::FakeDnsServer::Start();
+  if (!dns.ok()) return dns.status();
+  out.dns = *std::move(dns);
+  server::ServerSettings settings;
+  settings.listen = "127.0.0.1:0";
+  settings.dns_servers = {{"127.0.0.1", out.dns->port()}};
+  settings.log = nullptr;
+  settings.tls_cert_file = absl::StrCat(kPki, "server.pem");
+  settings.tls_key_file = absl::StrCat(kPki, "server.key.pem");
+  if (require_client_cert) settings.tls_client_ca_file = absl::StrCat(kPki, "ca.pem");
+  auto server = server::MtaStsServer::Start(settings);
+  if (!server.ok()) return server.status();
+  out.server = *std::move(server);
+  return out;
+}
+
 }  // namespace mtasts::testing

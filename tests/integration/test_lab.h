@@ -123,6 +123,16 @@ struct LabOptions {
   std::string metrics_listen;
 };
 
+// The real server with TLS on its gRPC port, from the test PKI in
+// clients/cli/testdata (//clients/cli:test_pki in the test's data):
+// server.pem, and client certificates from ca.pem required when
+// `require_client_cert`. It resolves through a fake DNS server of its own.
+struct TlsServer {
+  std::unique_ptr<fakes::FakeDnsServer> dns;
+  std::unique_ptr<server::MtaStsServer> server;
+};
+absl::StatusOr<TlsServer> StartTlsServer(bool require_client_cert);
+
 // --- Requests as bytes, as a client in another language may send them (the
 // C++ API will not make a proto3 string that is not UTF-8 without a fuss).
 // A length-delimited field: tag, length, `value`.

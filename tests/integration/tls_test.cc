@@ -13,6 +13,7 @@
 #include "mtasts/v1/service.grpc.pb.h"
 #include "server/server.h"
 #include "tests/fakes/fake_dns_server.h"
+#include "tests/integration/test_lab.h"
 
 namespace mtasts::testing {
 namespace {
@@ -30,19 +31,10 @@ std::string Read(const std::string& name) {
 class TlsTest : public ::testing::Test {
  protected:
   void StartServer(bool require_client_cert) {
-    auto dns = fakes::FakeDnsServer::Start();
-    ASSERT_TRUE(dns.ok()) << dns.status();
-    dns_ = *std::move(dns);
-    server::ServerSettings settings;
-    settings.listen = "127.0.0.1:0";
-    settings.dns_servers = {{"127.0.0.1", dns_->port()}};
-    settings.log = nullptr;
-    settings.tls_cert_file = absl::StrCat(kPki, "server.pem");
-    settings.tls_key_file = absl::StrCat(kPki, "server.key.pem");
-    if (require_client_cert) settings.tls_client_ca_file = absl::StrCat(kPki, "ca.pem");
-    auto server = server::MtaStsServer::Start(settings);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
+    auto started = StartTlsServer(require_client_cert);
+    ASSERT_TRUE(started.ok()) << started.status();
+    dns_ = std::move(started->dns);
+    server_ = std::move(started->server);
   }
 
   grpc::Status Call(std::shared_ptr<grpc::ChannelCredentials> credentials) {

@@ -7,14 +7,8 @@ set -euo pipefail
 
 root="${TEST_SRCDIR:?}/${TEST_WORKSPACE:?}"
 
-# A missing prerequisite skips on a developer's machine and fails under CI
-# (tests/fakes/prerequisite.h says why).
-missing() {
-  case "${CI:-}" in
-    [Tt][Rr][Uu][Ee] | 1) echo "FAIL: $1" >&2; exit 1 ;;
-    *) echo "SKIP: $1" >&2; exit 0 ;;
-  esac
-}
+# A missing prerequisite skips on a developer's machine and fails under CI.
+source "$root/tests/fakes/prerequisite.sh"
 command -v node >/dev/null || missing "node is not installed (scripts/ensure_deps.sh installs it)"
 major=$(node -p 'process.versions.node.split(".")[0]')
 ((major >= 18)) || missing "node $(node --version) is older than 18"

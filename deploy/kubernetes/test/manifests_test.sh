@@ -8,12 +8,7 @@ root="${TEST_SRCDIR:?}/${TEST_WORKSPACE:?}"
 tmp="${TEST_TMPDIR:?}"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # A missing prerequisite skips on a developer's machine and fails under CI.
-missing() {
-  case "${CI:-}" in
-    [Tt][Rr][Uu][Ee] | 1) fail "$1" ;;
-    *) echo "SKIP: $1" >&2; exit 0 ;;
-  esac
-}
+source "$root/tests/fakes/prerequisite.sh"
 command -v kubectl >/dev/null || missing "kubectl is not installed (scripts/ensure_deps.sh installs kubernetes-client)"
 command -v node >/dev/null || missing "node is not installed (scripts/ensure_deps.sh installs it)"
 command -v openssl >/dev/null || missing "openssl is not installed"
