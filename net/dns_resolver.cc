@@ -151,6 +151,7 @@ class AresSession final : public DnsSession, public AresChannel::Client {
     DnsPacer::Ticket ticket = 0;
     bool holds_slot = false;
     int overload_retries = 0;     // resends because our resolver was silent
+    bool window_rechecked = false;  // the mass-timeout window was read twice
     int attempts = 0;             // tries c-ares made, every query of this lookup
     int attempt_timeouts = 0;     // of those, tries that got no answer in time
     std::string timeout_detail;   // the last round's, while asking for health
@@ -257,6 +258,19 @@ class AresSession final : public DnsSession, public AresChannel::Client {
         // timing out at once is its overload, not this domain's servers.
         const int sessions = options_.upstream->MassTimeoutSessions();
         if (sessions == 0) {
+          // The lookups sent in the same burst as this one time out within
+          // about one attempt of it; the first of them to get here sees a
+          // window that does not hold the others yet. Read it once more
+          // after one attempt timeout before blaming the domain (a dead
+          // zone's finding comes that much later).
+          if (!lookup->window_rechecked &&
+              absl::Now() + options_.attempt_timeout <= deadline_) {
+            lookup->window_rechecked = true;
+            reactor_->RunAfter(options_.attempt_timeout, lifetime_.Guard([this, id] {
+              OnHealth(id, UpstreamHealth::kAnswering);
+            }));
+            return;
+          }
           Finish(lookup, DnsOutcome::kTimeout, lookup->timeout_detail);
           return;
         }
