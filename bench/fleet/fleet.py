@@ -21,13 +21,11 @@ refusal is wrong too). --check exits 1 on any lost, refused or wrong entry
 """
 
 import argparse
-import asyncio
 import collections
 import datetime
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import time
