@@ -159,5 +159,40 @@ TEST_F(PacedDnsTest, WaitingPastTheDeadlineIsOurOverload) {
 }
 
 
+// A burst's lookups time out a moment apart. The first to time out reads a
+// window that holds only itself (the probe says the resolver answers), so it
+// waits one attempt timeout and reads the window again; by then the others'
+// timeouts are in it and the burst is our overload, not the first domain's.
+// DomainTimeoutWhileResolverAnswersStaysATimeout is the lone-timeout side.
+TEST_F(PacedDnsTest, FirstTimeoutOfABurstLooksAgainBeforeBlamingItsDomain) {
+  dns_->SetReply("first.test", DnsType::kTxt, DnsReply::Drop());
+  dns_->SetReply("second.test", DnsType::kTxt, DnsReply::Drop());
+  DnsUpstreamOptions upstream;
+  upstream.max_outstanding = 8;
+  upstream.mass_min_sessions = 2;
+  upstream.mass_timeout_share = 0.5;
+  upstream_ = std::make_shared<DnsUpstream>(upstream);
+  options_.upstream = upstream_;
+  options_.overload_retries = 0;  // the verdict itself, no resend
+  DnsSession* first = NewSession();
+  DnsSession* second = NewSession();
+  Results results;
+  // Attempts time out after 200 ms: the first at 200 ms, its probe answered
+  // at once; the second at 300 ms; the first's second look at about 400 ms.
+  OnReactor([&] {
+    first->Query("first.test", RrType::kTxt, results.Add());
+    reactor_->RunAfter(absl::Milliseconds(100), [&] {
+      second->Query("second.test", RrType::kTxt, results.Add());
+    });
+  });
+  ASSERT_TRUE(results.WaitFor(2));
+  for (const DnsResult& r : results.Get()) {
+    EXPECT_THAT(r, HasOutcome(DnsOutcome::kResolverOverloaded));
+    EXPECT_THAT(r.detail, HasSubstr("lookups of 2 domains checked at the same time"));
+  }
+  EXPECT_EQ(dns_->queries_for("first.test"), 1);
+  EXPECT_EQ(upstream_->pacer().outstanding(), 0);
+}
+
 }  // namespace
 }  // namespace mtasts::net
