@@ -17,10 +17,8 @@
 namespace mtasts::net {
 namespace {
 
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::Not;
 
 MATCHER_P2(HasStatus, code, substring, "") {
   if (arg.code() == code && absl::StrContains(arg.message(), substring)) {
@@ -346,8 +344,9 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(AddressGuardTest, CreateParsesTheList) {
   EXPECT_THAT(Guard("").allowlist(), IsEmpty());
   EXPECT_THAT(Guard(" , ,").allowlist(), IsEmpty());
-  EXPECT_THAT(Guard(" 127.0.0.0/8 , ::1/128,").allowlist(),
-              ElementsAre(Cidr{Ip("127.0.0.0"), 8}, Cidr{Ip("::1"), 128}));
+  EXPECT_THAT(
+      Guard(" 127.0.0.0/8 , ::1/128,").allowlist(),
+      ::testing::ElementsAre(Cidr{Ip("127.0.0.0"), 8}, Cidr{Ip("::1"), 128}));
 }
 
 TEST(AddressGuardTest, CreateNamesEveryBadEntry) {
@@ -366,7 +365,8 @@ TEST(AddressGuardTest, CreateNamesEveryBadEntry) {
   EXPECT_THAT(guard.status().message(),
               HasSubstr("\"10.0.0.1/8\": host bits set (did you mean "
                         "10.0.0.0/8?)"));
-  EXPECT_THAT(guard.status().message(), Not(HasSubstr("127.0.0.0/8")));
+  EXPECT_THAT(guard.status().message(),
+              ::testing::Not(HasSubstr("127.0.0.0/8")));
 }
 
 TEST(AddressGuardTest, ChecksSocketAddresses) {

@@ -110,13 +110,17 @@ ReplyVerdict Read(int status, const std::string& message, LookupProgress* progre
                    limits, progress);
 }
 
+// Read on a reply to the question `progress` asks (its current name and
+// `qtype`) with `answers`.
+ReplyVerdict ReadAnswer(LookupProgress* progress, int qtype, const std::vector<Rr>& answers,
+                        int status = ARES_SUCCESS, const ReplyLimits& limits = ReplyLimits()) {
+  return Read(status, Message(progress->current, qtype, answers), progress, limits);
+}
+
 TEST(ReadReplyTest, ARecordsWithTheirMinimumTtl) {
   LookupProgress p = Asking("mx.example.test", RrType::kA);
-  ReplyVerdict v = Read(ARES_SUCCESS,
-                        Message("mx.example.test", ns_t_a,
-                                {A("mx.example.test", "192.0.2.1", 120),
-                                 A("mx.example.test", "192.0.2.2", 60)}),
-                        &p);
+  ReplyVerdict v = ReadAnswer(
+      &p, ns_t_a, {A("mx.example.test", "192.0.2.1", 120), A("mx.example.test", "192.0.2.2", 60)});
   EXPECT_EQ(v.step, ReplyStep::kFinish);
   EXPECT_EQ(v.outcome, DnsOutcome::kAnswer);
   EXPECT_EQ(v.detail, "");
@@ -156,9 +160,7 @@ TEST(ReadReplyTest, NxDomainAndNoDataAreTold) {
 
   // NOERROR with records of another type only: the name exists, no TXT.
   LookupProgress other = Asking("here.example.test", RrType::kTxt);
-  v = Read(ARES_SUCCESS,
-           Message("here.example.test", ns_t_txt, {A("here.example.test", "192.0.2.1")}),
-           &other);
+  v = ReadAnswer(&other, ns_t_txt, {A("here.example.test", "192.0.2.1")});
   EXPECT_EQ(v.outcome, DnsOutcome::kNoData);
   EXPECT_THAT(other.result.txt, IsEmpty());
 }
@@ -166,10 +168,8 @@ TEST(ReadReplyTest, NxDomainAndNoDataAreTold) {
 TEST(ReadReplyTest, NxDomainAtTheEndOfACnameChain) {
   // RFC 6604 §3: the rcode is about the chain's end, which the answer shows.
   LookupProgress p = Asking("alias.example.test", RrType::kA);
-  ReplyVerdict v = Read(ARES_ENOTFOUND,
-                        Message("alias.example.test", ns_t_a,
-                                {Cname("alias.example.test", "gone.example.test")}),
-                        &p);
+  ReplyVerdict v =
+      ReadAnswer(&p, ns_t_a, {Cname("alias.example.test", "gone.example.test")}, ARES_ENOTFOUND);
   EXPECT_EQ(v.outcome, DnsOutcome::kNxDomain);
   EXPECT_EQ(v.detail, "NXDOMAIN at CNAME target gone.example.test");
   EXPECT_THAT(p.result.cname_chain, ElementsAre("gone.example.test"));
@@ -177,12 +177,10 @@ TEST(ReadReplyTest, NxDomainAtTheEndOfACnameChain) {
 
 TEST(ReadReplyTest, CnameChainFollowedToTheRecords) {
   LookupProgress p = Asking("a.example.test", RrType::kA);
-  ReplyVerdict v = Read(ARES_SUCCESS,
-                        Message("a.example.test", ns_t_a,
-                                {Cname("a.example.test", "b.example.test", 30),
-                                 Cname("b.example.test", "c.example.test", 600),
-                                 A("c.example.test", "192.0.2.7", 300)}),
-                        &p);
+  ReplyVerdict v = ReadAnswer(
+      &p, ns_t_a,
+      {Cname("a.example.test", "b.example.test", 30),
+       Cname("b.example.test", "c.example.test", 600), A("c.example.test", "192.0.2.7", 300)});
   EXPECT_EQ(v.outcome, DnsOutcome::kAnswer);
   EXPECT_THAT(p.result.cname_chain, ElementsAre("b.example.test", "c.example.test"));
   EXPECT_THAT(p.result.addresses, ElementsAre("192.0.2.7"));
@@ -191,10 +189,7 @@ TEST(ReadReplyTest, CnameChainFollowedToTheRecords) {
 
 TEST(ReadReplyTest, AliasWithoutTargetRecordsAsksForTheTarget) {
   LookupProgress p = Asking("a.example.test", RrType::kTxt);
-  ReplyVerdict v = Read(ARES_SUCCESS,
-                        Message("a.example.test", ns_t_txt,
-                                {Cname("a.example.test", "b.example.test")}),
-                        &p);
+  ReplyVerdict v = ReadAnswer(&p, ns_t_txt, {Cname("a.example.test", "b.example.test")});
   EXPECT_EQ(v.step, ReplyStep::kAskTarget);
   EXPECT_EQ(p.current, "b.example.test");
   EXPECT_THAT(p.result.cname_chain, ElementsAre("b.example.test"));
@@ -210,22 +205,19 @@ TEST(ReadReplyTest, AliasWithoutTargetRecordsAsksForTheTarget) {
 
 TEST(ReadReplyTest, CnameLoopAndOverlongChainAreErrors) {
   LookupProgress loop = Asking("a.example.test", RrType::kA);
-  ReplyVerdict v = Read(ARES_SUCCESS,
-                        Message("a.example.test", ns_t_a,
-                                {Cname("a.example.test", "b.example.test"),
-                                 Cname("b.example.test", "a.example.test")}),
-                        &loop);
+  ReplyVerdict v = ReadAnswer(
+      &loop, ns_t_a,
+      {Cname("a.example.test", "b.example.test"), Cname("b.example.test", "a.example.test")});
   EXPECT_EQ(v.outcome, DnsOutcome::kError);
   EXPECT_EQ(v.detail, "CNAME loop: b.example.test -> a.example.test (from a.example.test)");
 
   ReplyLimits limits;
   limits.max_cname_depth = 1;
   LookupProgress deep = Asking("a.example.test", RrType::kA);
-  v = Read(ARES_SUCCESS,
-           Message("a.example.test", ns_t_a,
-                   {Cname("a.example.test", "b.example.test"),
-                    Cname("b.example.test", "c.example.test"), A("c.example.test", "192.0.2.1")}),
-           &deep, limits);
+  v = ReadAnswer(&deep, ns_t_a,
+                 {Cname("a.example.test", "b.example.test"),
+                  Cname("b.example.test", "c.example.test"), A("c.example.test", "192.0.2.1")},
+                 ARES_SUCCESS, limits);
   EXPECT_EQ(v.outcome, DnsOutcome::kError);
   EXPECT_EQ(v.detail, "CNAME chain longer than 1");
   EXPECT_THAT(deep.result.addresses, IsEmpty());
@@ -233,10 +225,7 @@ TEST(ReadReplyTest, CnameLoopAndOverlongChainAreErrors) {
 
 TEST(ReadReplyTest, AskingForTheCnameReturnsItWithoutFollowing) {
   LookupProgress p = Asking("a.example.test", RrType::kCname);
-  ReplyVerdict v = Read(ARES_SUCCESS,
-                        Message("a.example.test", ns_t_cname,
-                                {Cname("a.example.test", "b.example.test", 90)}),
-                        &p);
+  ReplyVerdict v = ReadAnswer(&p, ns_t_cname, {Cname("a.example.test", "b.example.test", 90)});
   EXPECT_EQ(v.outcome, DnsOutcome::kAnswer);
   EXPECT_THAT(p.result.cname_chain, ElementsAre("b.example.test"));
   EXPECT_EQ(p.min_ttl, 90u);
@@ -246,11 +235,10 @@ TEST(ReadReplyTest, TxtStringsJoinedAndOversizedRecordsDropped) {
   ReplyLimits limits;
   limits.max_txt_record_bytes = 8;
   LookupProgress p = Asking("t.example.test", RrType::kTxt);
-  ReplyVerdict v = Read(ARES_SUCCESS,
-                        Message("t.example.test", ns_t_txt,
-                                {Txt("t.example.test", {"v=STS", "v1;"}),
-                                 Txt("t.example.test", {"much-too-long"})}),
-                        &p, limits);
+  ReplyVerdict v = ReadAnswer(
+      &p, ns_t_txt,
+      {Txt("t.example.test", {"v=STS", "v1;"}), Txt("t.example.test", {"much-too-long"})},
+      ARES_SUCCESS, limits);
   EXPECT_EQ(v.outcome, DnsOutcome::kAnswer);
   EXPECT_THAT(p.result.txt, ElementsAre("v=STSv1;"));
   EXPECT_EQ(p.result.detail, "dropped 1 TXT record(s) longer than 8 bytes");
@@ -260,11 +248,10 @@ TEST(ReadReplyTest, RecordsBeyondMaxRecordsAreDroppedAndSaid) {
   ReplyLimits limits;
   limits.max_records = 2;
   LookupProgress p = Asking("h.example.test", RrType::kA);
-  ReplyVerdict v = Read(ARES_SUCCESS,
-                        Message("h.example.test", ns_t_a,
-                                {A("h.example.test", "192.0.2.1"), A("h.example.test", "192.0.2.2"),
-                                 A("h.example.test", "192.0.2.3")}),
-                        &p, limits);
+  ReplyVerdict v = ReadAnswer(&p, ns_t_a,
+                              {A("h.example.test", "192.0.2.1"), A("h.example.test", "192.0.2.2"),
+                               A("h.example.test", "192.0.2.3")},
+                              ARES_SUCCESS, limits);
   EXPECT_EQ(v.outcome, DnsOutcome::kAnswer);
   EXPECT_THAT(p.result.addresses, ElementsAre("192.0.2.1", "192.0.2.2"));
   EXPECT_THAT(p.result.detail, HasSubstr("kept the first 2 of 3 records (max_records)"));

@@ -30,6 +30,20 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
+// A loopback UDP port bound and closed again: nobody listens there, so a
+// query to it gets ICMP port unreachable.
+void DeadUdpPort(int* port) {
+  const int probe = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(bind(probe, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(getsockname(probe, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  close(probe);
+  *port = ntohs(addr.sin_port);
+}
+
 TEST_F(DnsResolverTest, ARecords) {
   dns_->AddRecord("mx1.example.test", DnsRecord::A("192.0.2.10", 120));
   dns_->AddRecord("mx1.example.test", DnsRecord::A("192.0.2.11", 60));
@@ -148,16 +162,9 @@ TEST_F(DnsResolverTest, SlowAnswerWithinTimeout) {
 }
 
 TEST_F(DnsResolverTest, UnreachableServerIsUnreachableNotADomainFailure) {
-  // A loopback UDP port nobody listens on: ICMP port unreachable.
-  const int probe = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(bind(probe, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(getsockname(probe, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  close(probe);
-  options_.servers = {DnsServer{"127.0.0.1", ntohs(addr.sin_port)}};
+  int dead_port = 0;
+  ASSERT_NO_FATAL_FAILURE(DeadUdpPort(&dead_port));
+  options_.servers = {DnsServer{"127.0.0.1", dead_port}};
   DnsResult r = Resolve("example.test", RrType::kA);
   EXPECT_THAT(r, HasOutcome(DnsOutcome::kUnreachable));
   EXPECT_FALSE(r.detail.empty());
@@ -197,16 +204,10 @@ TEST_F(DnsResolverTest, AnsweredByNamesTheServerOfEachAnswer) {
 // A first server nobody listens on (ICMP port unreachable): the report's
 // resolver is the second, and the dead one is never named.
 TEST_F(DnsResolverTest, AnsweredBySkipsAnUnreachableFirstServer) {
-  const int probe = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(bind(probe, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(getsockname(probe, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  close(probe);
+  int dead_port = 0;
+  ASSERT_NO_FATAL_FAILURE(DeadUdpPort(&dead_port));
   dns_->AddRecord("x.test", DnsRecord::A("192.0.2.3"));
-  options_.servers = {DnsServer{"127.0.0.1", ntohs(addr.sin_port)},
+  options_.servers = {DnsServer{"127.0.0.1", dead_port},
                       DnsServer{"127.0.0.1", dns_->port()}};
   DnsResult r = Resolve("x.test", RrType::kA);
   EXPECT_THAT(r, HasOutcome(DnsOutcome::kAnswer));

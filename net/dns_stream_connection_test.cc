@@ -39,15 +39,12 @@
 namespace mtasts::net {
 namespace {
 
-using fakes::CertSpec;
 using fakes::CountingProxy;
-using fakes::TestCa;
 
 TEST_P(BothTransports, ManyQueriesShareOneConnection) {
   CountingProxy proxy(TargetPort());
-  auto fwd = Forwarder(GetParam(), proxy.port(), *ca_file_);
+  auto fwd = ForwarderAndSession(proxy.port());
   ASSERT_NE(fwd, nullptr);
-  MakeSession(*fwd);
   ExpectAllAnswered(QueryAll(Names(kNames)));
   // Again: the connection stays open across batches (domains).
   ExpectAllAnswered(QueryAll(Names(kNames)));
@@ -60,9 +57,8 @@ TEST_P(BothTransports, ManyQueriesShareOneConnection) {
 
 TEST_P(BothTransports, ConnectionCutWithQueriesInFlightIsReopenedAndAnswered) {
   CountingProxy proxy(TargetPort());
-  auto fwd = Forwarder(GetParam(), proxy.port(), *ca_file_);
+  auto fwd = ForwarderAndSession(proxy.port());
   ASSERT_NE(fwd, nullptr);
-  MakeSession(*fwd);
   // Warm up: the connection is open and answering.
   ExpectAllAnswered(QueryAll(Names(1)));
   const int64_t before = proxy.client_bytes();
@@ -99,9 +95,8 @@ TEST_P(BothTransports, IdleConnectionIsClosedAndReopenedOnDemand) {
   CountingProxy proxy(TargetPort());
   DnsForwarderOptions o;
   o.idle_timeout = absl::Seconds(1);
-  auto fwd = Forwarder(GetParam(), proxy.port(), *ca_file_, o);
+  auto fwd = ForwarderAndSession(proxy.port(), o);
   ASSERT_NE(fwd, nullptr);
-  MakeSession(*fwd);
   ExpectAllAnswered(QueryAll(Names(3)));
   EXPECT_EQ(proxy.open(), 1);
   // The forwarder closes it once idle (bounded wait for that event).
@@ -263,8 +258,8 @@ class HostileDotTest : public DnsStreamTransportTest {
     reactor_ = *std::move(r);
   }
   static void SetUpTestSuite() {
-    auto root = TestCa::CreateRoot("Hostile Root");
-    CertSpec spec = CertSpec::ForHosts({"dns.test"});
+    auto root = fakes::TestCa::CreateRoot("Hostile Root");
+    fakes::CertSpec spec = fakes::CertSpec::ForHosts({"dns.test"});
     cert_ = new fakes::TestCert(*(*root)->Issue(spec));
     hostile_ca_file_ = new std::string(*(*root)->WriteCertFile());
   }
@@ -457,11 +452,8 @@ INSTANTIATE_TEST_SUITE_P(
       }
     });
 
-INSTANTIATE_TEST_SUITE_P(Transports, BothTransports,
-                         ::testing::Values(DnsTransportKind::kTls, DnsTransportKind::kHttps),
-                         [](const auto& info) {
-                           return std::string(DnsTransportName(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Transports, BothTransports, BothTransportKinds(),
+                         TransportTestName);
 
 }  // namespace
 }  // namespace mtasts::net

@@ -152,11 +152,8 @@ TEST_P(BothTransports, NothingListeningIsRetriedAndDroppedAtTheDeadline) {
   EXPECT_EQ(fwd->stats().dropped, fwd->stats().queries);
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, BothTransports,
-                         ::testing::Values(DnsTransportKind::kTls, DnsTransportKind::kHttps),
-                         [](const auto& info) {
-                           return std::string(DnsTransportName(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Transports, BothTransports, BothTransportKinds(),
+                         TransportTestName);
 
 }  // namespace
 }  // namespace mtasts::net

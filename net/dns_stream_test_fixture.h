@@ -139,7 +139,25 @@ class BothTransports : public DnsStreamTransportTest,
   int TargetPort() const {
     return GetParam() == DnsTransportKind::kTls ? dox_->dot_port() : dox_->doh_port();
   }
+
+  // A forwarder of this transport to 127.0.0.1:`port` (Forwarder, trusting
+  // the test root) and a session over it (MakeSession); null (and the test
+  // failed) when it cannot start.
+  std::unique_ptr<DnsForwarder> ForwarderAndSession(int port, DnsForwarderOptions o = {}) {
+    auto fwd = Forwarder(GetParam(), port, *ca_file_, std::move(o));
+    if (fwd != nullptr) MakeSession(*fwd);
+    return fwd;
+  }
 };
+
+// What each test file instantiates the transport suites with: both
+// transports, named .../tls and .../https.
+inline auto BothTransportKinds() {
+  return ::testing::Values(DnsTransportKind::kTls, DnsTransportKind::kHttps);
+}
+inline std::string TransportTestName(const ::testing::TestParamInfo<DnsTransportKind>& info) {
+  return std::string(DnsTransportName(info.param));
+}
 
 }  // namespace mtasts::net
 

@@ -41,16 +41,13 @@
 namespace mtasts::net {
 namespace {
 
-using fakes::CertSpec;
 using fakes::CountingProxy;
-using fakes::TestCa;
 using fakes::UnboundDox;
 
 TEST_P(BothTransports, AnswersNxdomainAndLargeAnswersOverTcp) {
   CountingProxy proxy(TargetPort());
-  auto fwd = Forwarder(GetParam(), proxy.port(), *ca_file_);
+  auto fwd = ForwarderAndSession(proxy.port());
   ASSERT_NE(fwd, nullptr);
-  MakeSession(*fwd);
   auto results = QueryAll({"d7.example.test", "nothing.example.test", "big.example.test"});
   ASSERT_EQ(results[0].outcome, DnsOutcome::kAnswer) << results[0].detail;
   EXPECT_EQ(results[0].txt, std::vector<std::string>{"v=STSv1; id=7"});
@@ -118,15 +115,7 @@ class RefusingPort {
 class AnsweredByTest : public BothTransports {
  protected:
   std::unique_ptr<DnsForwarder> ForwarderTo(const std::string& csv) {
-    auto endpoints = ParseDnsStreamEndpoints(GetParam(), csv);
-    EXPECT_TRUE(endpoints.ok()) << endpoints.status();
-    DnsForwarderOptions o;
-    o.kind = GetParam();
-    o.endpoints = *endpoints;
-    o.ca_file = *ca_file_;
-    auto fwd = DnsForwarder::Start(o);
-    EXPECT_TRUE(fwd.ok()) << fwd.status();
-    return fwd.ok() ? *std::move(fwd) : nullptr;
+    return StartForwarder(GetParam(), csv, *ca_file_);
   }
   // A session as the server makes it: the forwarder says who answered.
   void MakeAttributingSession(DnsForwarder* fwd) {
@@ -278,9 +267,9 @@ TEST_P(BothTransports, DnssecValidatorValidatesLocallyThroughTheForwarder) {
     MTASTS_SKIP_OR_FAIL_IN_CI(zones.status().message());
   }
   ASSERT_TRUE(zones.ok()) << zones.status();
-  auto root = TestCa::CreateRoot("DoX DNSSEC Root");
+  auto root = fakes::TestCa::CreateRoot("DoX DNSSEC Root");
   ASSERT_TRUE(root.ok());
-  CertSpec spec = CertSpec::ForHosts({"dns.test"});
+  fakes::CertSpec spec = fakes::CertSpec::ForHosts({"dns.test"});
   spec.ip_addresses = {"127.0.0.1"};
   auto cert = (*root)->Issue(spec);
   ASSERT_TRUE(cert.ok());
@@ -334,16 +323,10 @@ TEST_P(BothTransports, DnssecValidatorValidatesLocallyThroughTheForwarder) {
   EXPECT_GT(fwd->stats().answers, 2);  // the chain of trust came the same way
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, BothTransports,
-                         ::testing::Values(DnsTransportKind::kTls, DnsTransportKind::kHttps),
-                         [](const auto& info) {
-                           return std::string(DnsTransportName(info.param));
-                         });
-INSTANTIATE_TEST_SUITE_P(Transports, AnsweredByTest,
-                         ::testing::Values(DnsTransportKind::kTls, DnsTransportKind::kHttps),
-                         [](const auto& info) {
-                           return std::string(DnsTransportName(info.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Transports, BothTransports, BothTransportKinds(),
+                         TransportTestName);
+INSTANTIATE_TEST_SUITE_P(Transports, AnsweredByTest, BothTransportKinds(),
+                         TransportTestName);
 
 }  // namespace
 }  // namespace mtasts::net

@@ -92,6 +92,15 @@ class DnssecValidatorTest : public ::testing::Test {
     return result;
   }
 
+  // Resolve, expecting `outcome` and `security`; the result for more checks.
+  ValidatedResult ResolveExpecting(const std::string& name, uint16_t type, DnsOutcome outcome,
+                                   DnssecSecurity security) {
+    ValidatedResult r = Resolve(name, type);
+    EXPECT_EQ(r.outcome, outcome) << name << ": " << r.detail;
+    EXPECT_EQ(r.security, security) << name << ": " << r.why_bogus;
+    return r;
+  }
+
   static fakes::SuiteLab<SignedZones> zones_;
   std::unique_ptr<Reactor> reactor_;
   std::unique_ptr<DnssecValidator> validator_;
@@ -101,9 +110,8 @@ fakes::SuiteLab<SignedZones> DnssecValidatorTest::zones_;
 
 TEST_F(DnssecValidatorTest, SecureMxTxtAndTlsa) {
   ASSERT_TRUE(Make(LabOptions()).ok());
-  ValidatedResult mx = Resolve("secure.test", kDnsTypeMx);
-  EXPECT_EQ(mx.outcome, DnsOutcome::kAnswer) << mx.detail;
-  EXPECT_EQ(mx.security, DnssecSecurity::kSecure) << mx.why_bogus;
+  ValidatedResult mx =
+      ResolveExpecting("secure.test", kDnsTypeMx, DnsOutcome::kAnswer, DnssecSecurity::kSecure);
   ASSERT_EQ(mx.mx.size(), 1u);
   EXPECT_EQ(mx.mx[0].preference, 10);
   EXPECT_EQ(mx.mx[0].host, "mx.secure.test");
@@ -126,31 +134,25 @@ TEST_F(DnssecValidatorTest, SecureMxTxtAndTlsa) {
 
 TEST_F(DnssecValidatorTest, ProvenAbsenceIsSecure) {
   ASSERT_TRUE(Make(LabOptions()).ok());
-  ValidatedResult nx = Resolve("nothing.secure.test", kDnsTypeTxt);
-  EXPECT_EQ(nx.outcome, DnsOutcome::kNxDomain);
-  EXPECT_EQ(nx.security, DnssecSecurity::kSecure);
-  ValidatedResult nodata = Resolve("mx.secure.test", kDnsTypeAaaa);
-  EXPECT_EQ(nodata.outcome, DnsOutcome::kNoData);
-  EXPECT_EQ(nodata.security, DnssecSecurity::kSecure);
+  ResolveExpecting("nothing.secure.test", kDnsTypeTxt, DnsOutcome::kNxDomain,
+                   DnssecSecurity::kSecure);
+  ResolveExpecting("mx.secure.test", kDnsTypeAaaa, DnsOutcome::kNoData, DnssecSecurity::kSecure);
 }
 
 TEST_F(DnssecValidatorTest, DelegationWithoutDsIsInsecure) {
   ASSERT_TRUE(Make(LabOptions()).ok());
-  ValidatedResult mx = Resolve("insecure.test", kDnsTypeMx);
-  EXPECT_EQ(mx.outcome, DnsOutcome::kAnswer);
-  EXPECT_EQ(mx.security, DnssecSecurity::kInsecure);
+  ValidatedResult mx =
+      ResolveExpecting("insecure.test", kDnsTypeMx, DnsOutcome::kAnswer, DnssecSecurity::kInsecure);
   ASSERT_EQ(mx.mx.size(), 1u);
   EXPECT_EQ(mx.mx[0].host, "mx.insecure.test");
-  ValidatedResult tlsa = Resolve("_25._tcp.mx.insecure.test", kDnsTypeTlsa);
-  EXPECT_EQ(tlsa.outcome, DnsOutcome::kAnswer);
-  EXPECT_EQ(tlsa.security, DnssecSecurity::kInsecure);
+  ResolveExpecting("_25._tcp.mx.insecure.test", kDnsTypeTlsa, DnsOutcome::kAnswer,
+                   DnssecSecurity::kInsecure);
 }
 
 TEST_F(DnssecValidatorTest, TamperedRecordIsBogusWithReason) {
   ASSERT_TRUE(Make(LabOptions()).ok());
-  ValidatedResult mx = Resolve("bogus.test", kDnsTypeMx);
-  EXPECT_EQ(mx.security, DnssecSecurity::kBogus);
-  EXPECT_EQ(mx.outcome, DnsOutcome::kServFail);
+  ValidatedResult mx =
+      ResolveExpecting("bogus.test", kDnsTypeMx, DnsOutcome::kServFail, DnssecSecurity::kBogus);
   EXPECT_TRUE(mx.mx.empty()) << "bogus data must be withheld";
   EXPECT_NE(mx.why_bogus.find("signature"), std::string::npos) << mx.why_bogus;
   // Untampered records of the same zone still validate.
@@ -240,10 +242,8 @@ TEST_F(DnssecValidatorTest, SilentServerTimesOutAtTheQueryDeadline) {
   o.query_timeout = absl::Milliseconds(400);
   ASSERT_TRUE(Make(o).ok());
   const absl::Time start = absl::Now();
-  ValidatedResult r = Resolve("secure.test", kDnsTypeMx);
+  ResolveExpecting("secure.test", kDnsTypeMx, DnsOutcome::kTimeout, DnssecSecurity::kUnknown);
   const absl::Duration took = absl::Now() - start;
-  EXPECT_EQ(r.outcome, DnsOutcome::kTimeout);
-  EXPECT_EQ(r.security, DnssecSecurity::kUnknown);
   EXPECT_GE(took, absl::Milliseconds(350));
   EXPECT_LT(took, absl::Seconds(3));
 }
@@ -349,9 +349,7 @@ TEST_F(DnssecValidatorTest, FullRecursionFromTheLabRoot) {
   o.allow_localhost = true;
   o.unblock_local_zones = {"test."};
   ASSERT_TRUE(Make(o).ok());
-  ValidatedResult mx = Resolve("secure.test", kDnsTypeMx);
-  EXPECT_EQ(mx.outcome, DnsOutcome::kAnswer) << mx.detail;
-  EXPECT_EQ(mx.security, DnssecSecurity::kSecure) << mx.why_bogus;
+  ResolveExpecting("secure.test", kDnsTypeMx, DnsOutcome::kAnswer, DnssecSecurity::kSecure);
   EXPECT_EQ(Resolve("insecure.test", kDnsTypeMx).security, DnssecSecurity::kInsecure);
   EXPECT_EQ(Resolve("bogus.test", kDnsTypeMx).security, DnssecSecurity::kBogus);
   EXPECT_EQ(Resolve("expired.test", kDnsTypeTxt).security, DnssecSecurity::kBogus);

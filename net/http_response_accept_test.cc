@@ -16,21 +16,14 @@
 namespace mtasts::net {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using ::testing::IsEmpty;
-using ::testing::Optional;
-using State = HttpResponseParser::State;
-using Error = HttpResponseParser::Error;
 using Framing = HttpResponseParser::Framing;
 
 struct GoodCase {
   std::string name;
   std::string input;
-  bool close;  // the server closes the connection after `input`
   int status;
   std::string body;
-  Framing framing;
+  Framing framing;  // kUntilClose: the server closes the connection after it
   std::vector<std::pair<std::string, std::string>> headers = {};
 };
 void PrintTo(const GoodCase& c, std::ostream* os) { *os << c.name; }
@@ -41,12 +34,12 @@ TEST_P(GoodResponseTest, Parses) {
   const GoodCase& c = GetParam();
   HttpResponseParser p;
   State s = p.Feed(c.input);
-  if (c.close) {
+  if (c.framing == Framing::kUntilClose) {
     EXPECT_EQ(s, State::kNeedMore) << p.error();
     s = p.FinishOnClose();
   }
   ASSERT_EQ(s, State::kComplete) << p.error();
-  EXPECT_THAT(p.error(), IsEmpty());
+  EXPECT_THAT(p.error(), ::testing::IsEmpty());
   EXPECT_EQ(p.error_kind(), Error::kNone);
   EXPECT_TRUE(p.headers_complete());
   EXPECT_EQ(p.status_code(), c.status);
@@ -54,104 +47,87 @@ TEST_P(GoodResponseTest, Parses) {
   EXPECT_EQ(p.body_bytes_received(), c.body.size());
   EXPECT_EQ(static_cast<int>(p.framing()), static_cast<int>(c.framing));
   for (const auto& [name, value] : c.headers) {
-    EXPECT_THAT(p.Header(name), Optional(absl::string_view(value))) << name;
+    EXPECT_THAT(p.Header(name), ::testing::Optional(absl::string_view(value)))
+        << name;
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Cases, GoodResponseTest,
-    ::testing::Values(
-        GoodCase{"ContentLength",
-                 "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-                 "Content-Length: 5\r\n\r\nhello",
-                 false, 200, "hello", Framing::kContentLength,
-                 {{"content-type", "text/plain"}}},
-        GoodCase{"ContentLengthLeadingZeros",
-                 "HTTP/1.1 200 OK\r\nContent-Length: 007\r\n\r\nabcdefg", false,
-                 200, "abcdefg", Framing::kContentLength},
-        GoodCase{"ContentLengthZero",
-                 "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false, 200, "",
-                 Framing::kContentLength},
-        GoodCase{"BareLf",
-                 "HTTP/1.1 200 OK\nContent-Length: 2\n\nhi", false, 200, "hi",
-                 Framing::kContentLength},
-        GoodCase{"Http10UntilClose",
-                 "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n"
-                 "version: STSv1\r\nmode: enforce\r\n",
-                 true, 200, "version: STSv1\r\nmode: enforce\r\n",
-                 Framing::kUntilClose},
-        GoodCase{"UntilCloseEmpty", "HTTP/1.1 200 OK\r\n\r\n", true, 200, "",
-                 Framing::kUntilClose},
-        GoodCase{"Chunked",
-                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                 "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
-                 false, 200, "hello world", Framing::kChunked},
-        GoodCase{"ChunkedExtensionsHexCaseLeadingZeros",
-                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                 "0000A;name=value;quoted=\"a b\"\r\n0123456789\r\n"
-                 "1 ; ext\r\n!\r\n000;last\r\n\r\n",
-                 false, 200, "0123456789!", Framing::kChunked},
-        GoodCase{"ChunkedTrailersSkipped",
-                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                 "3\r\nabc\r\n0\r\nExpires: never\r\nX-Sum: 1\r\n\r\n",
-                 false, 200, "abc", Framing::kChunked},
-        GoodCase{"ChunkedCaseInsensitive",
-                 "HTTP/1.1 200 OK\r\ntransfer-encoding:  Chunked \r\n\r\n"
-                 "1\r\nx\r\n0\r\n\r\n",
-                 false, 200, "x", Framing::kChunked},
-        GoodCase{"ChunkedWinsOverContentLength",
-                 "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n"
-                 "Transfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
-                 false, 200, "ok", Framing::kChunked},
-        GoodCase{"ChunkedIgnoresInvalidContentLength",
-                 "HTTP/1.1 200 OK\r\nContent-Length: nope\r\n"
-                 "Content-Length: 7\r\nTransfer-Encoding: chunked\r\n\r\n"
-                 "2\r\nok\r\n0\r\n\r\n",
-                 false, 200, "ok", Framing::kChunked},
-        GoodCase{"NoContentIgnoresLength",
-                 "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n", false,
-                 204, "", Framing::kNoBody},
-        GoodCase{"NotModified",
-                 "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n"
-                 "\r\n",
-                 false, 304, "", Framing::kNoBody},
-        GoodCase{"ContinueThenFinal",
-                 "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"
-                 "Content-Length: 1\r\n\r\nx",
-                 false, 200, "x", Framing::kContentLength},
-        GoodCase{"EarlyHintsHeadersDropped",
-                 "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
-                 "HTTP/1.1 100 Continue\r\n\r\n"
-                 "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
-                 false, 404, "", Framing::kContentLength},
-        GoodCase{"NoReason", "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", false,
-                 200, "", Framing::kContentLength},
-        GoodCase{"EmptyReason", "HTTP/1.1 500 \r\nContent-Length: 0\r\n\r\n",
-                 false, 500, "", Framing::kContentLength},
-        GoodCase{"Redirect",
-                 "HTTP/1.1 301 Moved Permanently\r\n"
-                 "Location: https://www.example.com/.well-known/mta-sts.txt\r\n"
-                 "Content-Length: 0\r\n\r\n",
-                 false, 301, "", Framing::kContentLength,
-                 {{"LOCATION",
-                   "https://www.example.com/.well-known/mta-sts.txt"}}},
-        GoodCase{"ValuesTrimmedInnerSpaceKept",
-                 "HTTP/1.1 200 OK\r\nX-A: \t a  b \t\r\nX-Empty:\r\n"
-                 "X-Colon: a:b: c\r\nContent-Length: 0\r\n\r\n",
-                 false, 200, "", Framing::kContentLength,
-                 {{"x-a", "a  b"}, {"X-EMPTY", ""}, {"x-colon", "a:b: c"}}},
-        GoodCase{"ObsTextInValueAndReason",
-                 "HTTP/1.1 403 Verboten \xc3\xa4\r\nX-U: caf\xc3\xa9\r\n"
-                 "Content-Length: 0\r\n\r\n",
-                 false, 403, "", Framing::kContentLength,
-                 {{"x-u", "caf\xc3\xa9"}}},
-        GoodCase{"BotProtectionPage",
-                 "HTTP/1.1 403 Forbidden\r\nContent-Type: text/html; "
-                 "charset=UTF-8\r\nContent-Length: 26\r\n\r\n"
-                 "<html>Just a moment</html>",
-                 false, 403, "<html>Just a moment</html>",
-                 Framing::kContentLength,
-                 {{"content-type", "text/html; charset=UTF-8"}}}));
+const GoodCase kGoodCases[] = {
+    {"ContentLength",
+     kOk + "Content-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello", 200,
+     "hello", Framing::kContentLength, {{"content-type", "text/plain"}}},
+    {"ContentLengthLeadingZeros", kOk + "Content-Length: 007\r\n\r\nabcdefg",
+     200, "abcdefg", Framing::kContentLength},
+    {"ContentLengthZero", kOk + "Content-Length: 0\r\n\r\n", 200, "",
+     Framing::kContentLength},
+    {"BareLf", "HTTP/1.1 200 OK\nContent-Length: 2\n\nhi", 200, "hi",
+     Framing::kContentLength},
+    {"Http10UntilClose",
+     "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n"
+     "version: STSv1\r\nmode: enforce\r\n",
+     200, "version: STSv1\r\nmode: enforce\r\n", Framing::kUntilClose},
+    {"UntilCloseEmpty", kOk + "\r\n", 200, "", Framing::kUntilClose},
+    {"Chunked", kChunkedHead + "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n", 200,
+     "hello world", Framing::kChunked},
+    {"ChunkedExtensionsHexCaseLeadingZeros",
+     kChunkedHead + "0000A;name=value;quoted=\"a b\"\r\n0123456789\r\n"
+                    "1 ; ext\r\n!\r\n000;last\r\n\r\n",
+     200, "0123456789!", Framing::kChunked},
+    {"ChunkedTrailersSkipped",
+     kChunkedHead + "3\r\nabc\r\n0\r\nExpires: never\r\nX-Sum: 1\r\n\r\n", 200,
+     "abc", Framing::kChunked},
+    {"ChunkedCaseInsensitive",
+     kOk + "transfer-encoding:  Chunked \r\n\r\n1\r\nx\r\n0\r\n\r\n", 200, "x",
+     Framing::kChunked},
+    {"ChunkedWinsOverContentLength",
+     kOk + "Content-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n"
+           "2\r\nok\r\n0\r\n\r\n",
+     200, "ok", Framing::kChunked},
+    {"ChunkedIgnoresInvalidContentLength",
+     kOk + "Content-Length: nope\r\nContent-Length: 7\r\n"
+           "Transfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+     200, "ok", Framing::kChunked},
+    {"NoContentIgnoresLength",
+     "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n", 204, "",
+     Framing::kNoBody},
+    {"NotModified",
+     "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: chunked\r\n\r\n", 304, "",
+     Framing::kNoBody},
+    {"ContinueThenFinal",
+     "HTTP/1.1 100 Continue\r\n\r\n" + kOk + "Content-Length: 1\r\n\r\nx", 200,
+     "x", Framing::kContentLength},
+    {"EarlyHintsHeadersDropped",
+     "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
+     "HTTP/1.1 100 Continue\r\n\r\n"
+     "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+     404, "", Framing::kContentLength},
+    {"NoReason", "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n", 200, "",
+     Framing::kContentLength},
+    {"EmptyReason", "HTTP/1.1 500 \r\nContent-Length: 0\r\n\r\n", 500, "",
+     Framing::kContentLength},
+    {"Redirect",
+     "HTTP/1.1 301 Moved Permanently\r\n"
+     "Location: https://www.example.com/.well-known/mta-sts.txt\r\n"
+     "Content-Length: 0\r\n\r\n",
+     301, "", Framing::kContentLength,
+     {{"LOCATION", "https://www.example.com/.well-known/mta-sts.txt"}}},
+    {"ValuesTrimmedInnerSpaceKept",
+     kOk + "X-A: \t a  b \t\r\nX-Empty:\r\nX-Colon: a:b: c\r\n"
+           "Content-Length: 0\r\n\r\n",
+     200, "", Framing::kContentLength,
+     {{"x-a", "a  b"}, {"X-EMPTY", ""}, {"x-colon", "a:b: c"}}},
+    {"ObsTextInValueAndReason",
+     "HTTP/1.1 403 Verboten \xc3\xa4\r\nX-U: caf\xc3\xa9\r\n"
+     "Content-Length: 0\r\n\r\n",
+     403, "", Framing::kContentLength, {{"x-u", "caf\xc3\xa9"}}},
+    {"BotProtectionPage",
+     "HTTP/1.1 403 Forbidden\r\nContent-Type: text/html; charset=UTF-8\r\n"
+     "Content-Length: 26\r\n\r\n<html>Just a moment</html>",
+     403, "<html>Just a moment</html>", Framing::kContentLength,
+     {{"content-type", "text/html; charset=UTF-8"}}},
+};
+INSTANTIATE_TEST_SUITE_P(Cases, GoodResponseTest,
+                         ::testing::ValuesIn(kGoodCases));
 
 TEST(HttpResponseTest, StatusLineFields) {
   HttpResponseParser p;
@@ -168,8 +144,10 @@ TEST(HttpResponseTest, HeadersKeepOrderAndRepeats) {
   ASSERT_EQ(p.Feed("HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nX-Other: z\r\n"
                    "set-cookie: b=2\r\nContent-Length: 0\r\n\r\n"),
             State::kComplete);
-  EXPECT_THAT(p.HeaderValues("SET-COOKIE"), ElementsAre("a=1", "b=2"));
-  EXPECT_THAT(p.Header("Set-Cookie"), Optional(absl::string_view("a=1")));
+  EXPECT_THAT(p.HeaderValues("SET-COOKIE"),
+              ::testing::ElementsAre("a=1", "b=2"));
+  EXPECT_THAT(p.Header("Set-Cookie"),
+              ::testing::Optional(absl::string_view("a=1")));
   EXPECT_EQ(p.Header("content-type"), std::nullopt);
   EXPECT_EQ(p.Location(), std::nullopt);
   ASSERT_EQ(p.headers().size(), 4u);
@@ -197,11 +175,12 @@ TEST(HttpResponseTest, WarningsForBareLfAndIgnoredContentLength) {
             State::kComplete);
   EXPECT_EQ(p.body(), "x");
   EXPECT_THAT(p.warnings(),
-              ElementsAre(HasSubstr("bare LF"),
-                          HasSubstr("Content-Length is ignored")));
+              ::testing::ElementsAre(
+                  ::testing::HasSubstr("bare LF"),
+                  ::testing::HasSubstr("Content-Length is ignored")));
   HttpResponseParser clean;
   clean.Feed("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-  EXPECT_THAT(clean.warnings(), IsEmpty());
+  EXPECT_THAT(clean.warnings(), ::testing::IsEmpty());
 }
 
 TEST(HttpResponseTest, BytesAfterTheResponseAreCounted) {

@@ -16,9 +16,6 @@
 namespace mtasts::net {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::Pair;
-
 MATCHER_P2(HasStatus, code, substring, "") {
   if (arg.code() == code && absl::StrContains(arg.message(), substring)) {
     return true;
@@ -43,32 +40,29 @@ TEST_P(ContentTypeTest, Parses) {
   EXPECT_EQ(ct->charset, GetParam().charset);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Cases, ContentTypeTest,
-    ::testing::Values(
-        ContentTypeCase{"text/plain", "text/plain", std::nullopt},
-        ContentTypeCase{"TEXT/Plain; Charset=UTF-8", "text/plain", "utf-8"},
-        ContentTypeCase{"text/plain; charset=\"us-ascii\"", "text/plain",
-                        "us-ascii"},
-        ContentTypeCase{"text/plain;charset=utf-8;format=flowed", "text/plain",
-                        "utf-8"},
-        ContentTypeCase{" text/plain ;\tcharset=utf-8 ", "text/plain", "utf-8"},
-        ContentTypeCase{"text/plain;", "text/plain", std::nullopt},
-        ContentTypeCase{"text/plain;;charset=utf-8", "text/plain", "utf-8"},
-        ContentTypeCase{"text/html; charset=ISO-8859-1", "text/html",
-                        "iso-8859-1"},
-        ContentTypeCase{"text/plain; charset=\"utf\\-8\"", "text/plain",
-                        "utf-8"},
-        ContentTypeCase{"text/plain; charset=\"\"", "text/plain", ""},
-        ContentTypeCase{"application/octet-stream", "application/octet-stream",
-                        std::nullopt}));
+const ContentTypeCase kContentTypeCases[] = {
+    {"text/plain", "text/plain", std::nullopt},
+    {"TEXT/Plain; Charset=UTF-8", "text/plain", "utf-8"},
+    {"text/plain; charset=\"us-ascii\"", "text/plain", "us-ascii"},
+    {"text/plain;charset=utf-8;format=flowed", "text/plain", "utf-8"},
+    {" text/plain ;\tcharset=utf-8 ", "text/plain", "utf-8"},
+    {"text/plain;", "text/plain", std::nullopt},
+    {"text/plain;;charset=utf-8", "text/plain", "utf-8"},
+    {"text/html; charset=ISO-8859-1", "text/html", "iso-8859-1"},
+    {"text/plain; charset=\"utf\\-8\"", "text/plain", "utf-8"},
+    {"text/plain; charset=\"\"", "text/plain", ""},
+    {"application/octet-stream", "application/octet-stream", std::nullopt},
+};
+INSTANTIATE_TEST_SUITE_P(Cases, ContentTypeTest,
+                         ::testing::ValuesIn(kContentTypeCases));
 
 TEST(ContentTypeParametersTest, KeepsEveryParameter) {
   absl::StatusOr<ContentType> ct =
       ParseContentType("text/plain; Format=Flowed; charset=\"a;b\"");
   ASSERT_TRUE(ct.ok()) << ct.status();
-  EXPECT_THAT(ct->parameters,
-              ElementsAre(Pair("format", "Flowed"), Pair("charset", "a;b")));
+  EXPECT_THAT(ct->parameters, ::testing::ElementsAre(
+                                  ::testing::Pair("format", "Flowed"),
+                                  ::testing::Pair("charset", "a;b")));
 }
 
 struct BadContentTypeCase {
@@ -86,34 +80,27 @@ TEST_P(BadContentTypeTest, IsRejected) {
                         GetParam().message));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Cases, BadContentTypeTest,
-    ::testing::Values(
-        BadContentTypeCase{"", "empty Content-Type"},
-        BadContentTypeCase{" \t", "empty Content-Type"},
-        BadContentTypeCase{"text", "Content-Type \"text\": no \"/subtype\""},
-        BadContentTypeCase{"text/", "empty subtype"},
-        BadContentTypeCase{"/plain", "no media type"},
-        BadContentTypeCase{"text /plain", "no \"/subtype\" after the type"},
-        BadContentTypeCase{"text/plain charset=utf-8",
-                           "unexpected 'c' at offset 11"},
-        BadContentTypeCase{"text/plain, text/html", "unexpected ','"},
-        BadContentTypeCase{"text/plain; charset",
-                           "parameter \"charset\" has no \"=value\""},
-        BadContentTypeCase{"text/plain; charset = utf-8",
-                           "parameter \"charset\" has no \"=value\""},
-        BadContentTypeCase{"text/plain; charset=",
-                           "parameter \"charset\" has an empty value"},
-        BadContentTypeCase{"text/plain; charset=\"utf-8",
-                           "unterminated quoted value of parameter "
-                           "\"charset\""},
-        BadContentTypeCase{"text/plain; charset=utf-8; CHARSET=latin1",
-                           "charset given twice"},
-        BadContentTypeCase{"text/plain; =utf-8", "unexpected '='"},
-        BadContentTypeCase{"text/plain; charset=\"a\x01\"",
-                           "control character 0x01 in the value of parameter "
-                           "\"charset\""}));
-
+const BadContentTypeCase kBadContentTypeCases[] = {
+    {"", "empty Content-Type"},
+    {" \t", "empty Content-Type"},
+    {"text", "Content-Type \"text\": no \"/subtype\""},
+    {"text/", "empty subtype"},
+    {"/plain", "no media type"},
+    {"text /plain", "no \"/subtype\" after the type"},
+    {"text/plain charset=utf-8", "unexpected 'c' at offset 11"},
+    {"text/plain, text/html", "unexpected ','"},
+    {"text/plain; charset", "parameter \"charset\" has no \"=value\""},
+    {"text/plain; charset = utf-8", "parameter \"charset\" has no \"=value\""},
+    {"text/plain; charset=", "parameter \"charset\" has an empty value"},
+    {"text/plain; charset=\"utf-8",
+     "unterminated quoted value of parameter \"charset\""},
+    {"text/plain; charset=utf-8; CHARSET=latin1", "charset given twice"},
+    {"text/plain; =utf-8", "unexpected '='"},
+    {"text/plain; charset=\"a\x01\"",
+     "control character 0x01 in the value of parameter \"charset\""},
+};
+INSTANTIATE_TEST_SUITE_P(Cases, BadContentTypeTest,
+                         ::testing::ValuesIn(kBadContentTypeCases));
 
 }  // namespace
 }  // namespace mtasts::net

@@ -15,8 +15,6 @@ namespace mtasts::net {
 namespace {
 
 using ::testing::HasSubstr;
-using State = HttpResponseParser::State;
-using Error = HttpResponseParser::Error;
 
 // A head of exactly `size` bytes: status line, one padding field, CRLF.
 std::string HeadOfSize(size_t size, absl::string_view framing_field) {

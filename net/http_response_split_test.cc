@@ -15,7 +15,6 @@ namespace mtasts::net {
 namespace {
 
 using ::testing::Optional;
-using State = HttpResponseParser::State;
 
 const char* const kSplitResponses[] = {
     "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n"

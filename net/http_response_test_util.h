@@ -1,6 +1,7 @@
-// Helpers the http_response_*_test files share: a one-string description of
-// everything a parser exposes (to compare parsers fed the same bytes
-// differently) and the response heads many cases start with.
+// Helpers the http_response_*_test files share: short names for the
+// parser's State and Error, a one-string description of everything a parser
+// exposes (to compare parsers fed the same bytes differently) and the
+// response heads many cases start with.
 
 #pragma once
 
@@ -14,8 +15,10 @@
 
 namespace mtasts::net {
 
-inline const char* StateName(HttpResponseParser::State s) {
-  using State = HttpResponseParser::State;
+using State = HttpResponseParser::State;
+using Error = HttpResponseParser::Error;
+
+inline const char* StateName(State s) {
   switch (s) {
     case State::kNeedMore: return "kNeedMore";
     case State::kComplete: return "kComplete";

@@ -32,11 +32,7 @@ using ::mtasts::fakes::FakeHttpResponse;
 using ::mtasts::fakes::FakeHttpsServer;
 using ::mtasts::fakes::FakeHttpsServerOptions;
 using ::mtasts::fakes::FakeTlsVersion;
-using ::mtasts::fakes::FullBacklogListener;
 using ::mtasts::fakes::TestCa;
-using ::mtasts::fakes::TestCert;
-using ::mtasts::fakes::UnusedLoopbackPort;
-using ::mtasts::fakes::WriteTempFile;
 using ::testing::HasSubstr;
 using ::testing::Optional;
 
@@ -97,6 +93,21 @@ class HttpsGetTest : public ::testing::Test {
     return server;
   }
 
+  // Completes the handshake, then never sends a byte of the response.
+  FakeHttpsServer* ServeNoResponse() {
+    FakeHttpResponse response = FakeHttpResponse::Text(kPolicy);
+    response.delay_before_first_byte = absl::InfiniteDuration();
+    return ServeResponse(response);
+  }
+
+  // Speaks only the TLS versions min to max.
+  FakeHttpsServer* ServeVersions(FakeTlsVersion min, FakeTlsVersion max) {
+    FakeHttpsServerOptions options;
+    options.min_version = min;
+    options.max_version = max;
+    return Serve(options);
+  }
+
   // One fetch from 127.0.0.1:port; the handle stays in fetch_.
   HttpsResult Fetch(int port, const HttpsLimits& limits = ShortLimits(),
                     const std::string& path = kPath) {
@@ -113,10 +124,23 @@ class HttpsGetTest : public ::testing::Test {
     return out;
   }
 
+  // Fetches from `server`, which answers with a `code` redirect to
+  // `location`: the redirect itself is the result.
+  void ExpectRedirectNotFollowed(FakeHttpsServer* server, int code,
+                                 const std::string& location) {
+    HttpsResult r = Fetch(server->port());
+    ASSERT_TRUE(r.ok()) << r.error.ToString();
+    EXPECT_EQ(r.status_code, code);
+    EXPECT_THAT(r.Header("location"), Optional(location));
+    // The fake logs a request before answering it, so a client that followed
+    // the redirect (and reported its answer) would show a second one by now.
+    EXPECT_EQ(server->requests().size(), 1u);
+  }
+
   std::unique_ptr<Reactor> reactor_;
   std::unique_ptr<TestCa> root_;
   std::unique_ptr<TlsClientContext> ctx_;
-  TestCert cert_;
+  fakes::TestCert cert_;
   std::unique_ptr<HttpsFetch> fetch_;  // reactor thread only
   std::vector<std::unique_ptr<FakeHttpsServer>> servers_;
 };
@@ -189,25 +213,15 @@ TEST_F(HttpsGetTest, ForbiddenHtmlIsReturnedWithItsBody) {
 }
 
 TEST_F(HttpsGetTest, RedirectIsNotFollowed) {
-  FakeHttpsServer* server =
-      ServeResponse(FakeHttpResponse::Redirect(301, "https://elsewhere.example.test/policy"));
+  const std::string location = "https://elsewhere.example.test/policy";
+  FakeHttpsServer* server = ServeResponse(FakeHttpResponse::Redirect(301, location));
   server->SetResponse("/policy", FakeHttpResponse::Text(kPolicy));
-  HttpsResult r = Fetch(server->port());
-  ASSERT_TRUE(r.ok()) << r.error.ToString();
-  EXPECT_EQ(r.status_code, 301);
-  EXPECT_THAT(r.Header("location"), Optional(std::string("https://elsewhere.example.test/policy")));
-  // The fake logs a request before answering it, so a client that followed
-  // the redirect (and reported its answer) would show a second one by now.
-  EXPECT_EQ(server->requests().size(), 1u);
+  ExpectRedirectNotFollowed(server, 301, location);
 }
 
 TEST_F(HttpsGetTest, Found302IsNotFollowed) {
-  FakeHttpsServer* server = ServeResponse(FakeHttpResponse::Redirect(302, "/elsewhere"));
-  HttpsResult r = Fetch(server->port());
-  ASSERT_TRUE(r.ok()) << r.error.ToString();
-  EXPECT_EQ(r.status_code, 302);
-  EXPECT_THAT(r.Header("location"), Optional(std::string("/elsewhere")));
-  EXPECT_EQ(server->requests().size(), 1u);
+  ExpectRedirectNotFollowed(ServeResponse(FakeHttpResponse::Redirect(302, "/elsewhere")), 302,
+                            "/elsewhere");
 }
 
 TEST_F(HttpsGetTest, ChunkedBody) {
@@ -295,9 +309,7 @@ TEST_F(HttpsGetTest, MalformedResponse) {
 // --- Timeouts. ---
 
 TEST_F(HttpsGetTest, FirstByteTimeout) {
-  FakeHttpResponse response = FakeHttpResponse::Text(kPolicy);
-  response.delay_before_first_byte = absl::InfiniteDuration();
-  FakeHttpsServer* server = ServeResponse(response);
+  FakeHttpsServer* server = ServeNoResponse();
   HttpsLimits limits = ShortLimits();
   limits.first_byte_timeout = absl::Milliseconds(200);
   const absl::Time start = absl::Now();
@@ -334,9 +346,7 @@ TEST_F(HttpsGetTest, SlowDripCannotHoldTheRequestPastTheResponseTimeout) {
 // completes before it succeeds however late its first byte, and its total
 // time is measured.
 TEST_F(HttpsGetTest, TotalTimeoutEndsTheFetchInTheFirstBytePhase) {
-  FakeHttpResponse response = FakeHttpResponse::Text(kPolicy);
-  response.delay_before_first_byte = absl::InfiniteDuration();
-  FakeHttpsServer* server = ServeResponse(response);
+  FakeHttpsServer* server = ServeNoResponse();
   HttpsLimits limits = ShortLimits();
   limits.first_byte_timeout = absl::Seconds(30);
   limits.total_timeout = absl::Milliseconds(300);
@@ -375,7 +385,7 @@ TEST_F(HttpsGetTest, HandshakeTimeoutOnServerThatNeverSpeaksTls) {
 }
 
 TEST_F(HttpsGetTest, ConnectTimeout) {
-  auto listener = *FullBacklogListener::Start();
+  auto listener = *fakes::FullBacklogListener::Start();
   HttpsLimits limits = ShortLimits();
   limits.connect_timeout = absl::Milliseconds(200);
   HttpsResult r = Fetch(listener->port(), limits);
@@ -384,9 +394,7 @@ TEST_F(HttpsGetTest, ConnectTimeout) {
 }
 
 TEST_F(HttpsGetTest, DeadlineExceeded) {
-  FakeHttpResponse response = FakeHttpResponse::Text(kPolicy);
-  response.delay_before_first_byte = absl::InfiniteDuration();
-  FakeHttpsServer* server = ServeResponse(response);
+  FakeHttpsServer* server = ServeNoResponse();
   HttpsLimits limits = ShortLimits();
   limits.first_byte_timeout = absl::Seconds(5);
   limits.response_timeout = absl::Seconds(5);
@@ -423,17 +431,14 @@ TEST_F(HttpsGetTest, ResetMidBody) {
 }
 
 TEST_F(HttpsGetTest, ConnectionRefused) {
-  HttpsResult r = Fetch(*UnusedLoopbackPort());
+  HttpsResult r = Fetch(*fakes::UnusedLoopbackPort());
   EXPECT_THAT(r.error, FailsWith(NetFailure::kConnectionRefused));
   EXPECT_EQ(r.error.phase, NetPhase::kConnect);
   EXPECT_FALSE(r.tls.certificate_presented());
 }
 
 TEST_F(HttpsGetTest, ProtocolTooOld) {
-  FakeHttpsServerOptions options;
-  options.min_version = FakeTlsVersion::kTls1_0;
-  options.max_version = FakeTlsVersion::kTls1_0;
-  FakeHttpsServer* server = Serve(options);
+  FakeHttpsServer* server = ServeVersions(FakeTlsVersion::kTls1_0, FakeTlsVersion::kTls1_0);
   HttpsResult r = Fetch(server->port());
   EXPECT_THAT(r.error, FailsWith(NetFailure::kProtocolTooOld));
   EXPECT_TRUE(server->requests().empty());
@@ -445,10 +450,8 @@ TEST_F(HttpsGetTest, ProtocolTooOld) {
 }
 
 TEST_F(HttpsGetTest, VersionIntolerantServerIsTooOld) {
-  FakeHttpsServerOptions options;
-  options.min_version = FakeTlsVersion::kTls1_0;
-  options.max_version = FakeTlsVersion::kTls1_1Intolerant;
-  FakeHttpsServer* server = Serve(options);
+  FakeHttpsServer* server =
+      ServeVersions(FakeTlsVersion::kTls1_0, FakeTlsVersion::kTls1_1Intolerant);
   HttpsResult r = Fetch(server->port());
   EXPECT_THAT(r.error, FailsWith(NetFailure::kProtocolTooOld));
   EXPECT_THAT(r.error.message, HasSubstr("speaks TLS 1.1 at most"));
@@ -471,12 +474,12 @@ TEST_F(HttpsGetTest, ModernServerGetsNoDiagnosticHandshake) {
 // `openssl s_server -www` on 127.0.0.1 with extra arguments; killed by PID.
 class OpensslServer {
  public:
-  static std::unique_ptr<OpensslServer> Start(const TestCert& cert,
+  static std::unique_ptr<OpensslServer> Start(const fakes::TestCert& cert,
                                               const std::vector<std::string>& args) {
     auto server = std::unique_ptr<OpensslServer>(new OpensslServer());
-    const std::string cert_file = *WriteTempFile(cert.FullChainPem(), ".pem");
-    const std::string key_file = *WriteTempFile(cert.key_pem, ".pem");
-    server->port_ = *UnusedLoopbackPort();
+    const std::string cert_file = *fakes::WriteTempFile(cert.FullChainPem(), ".pem");
+    const std::string key_file = *fakes::WriteTempFile(cert.key_pem, ".pem");
+    server->port_ = *fakes::UnusedLoopbackPort();
     std::vector<std::string> argv = {"openssl", "s_server", "-accept",
                                      absl::StrCat("127.0.0.1:", server->port_),
                                      "-cert", cert_file, "-key", key_file, "-www"};
@@ -528,12 +531,18 @@ class OpensslServer {
   int port_ = 0;
 };
 
-bool HaveOpenssl() { return system("openssl version >/dev/null 2>&1") == 0; }
-
-TEST_F(HttpsGetTest, RealOpensslServerSpeakingOnlyTls11IsTooOldAndNamed) {
-  if (!HaveOpenssl()) {
-    MTASTS_SKIP_OR_FAIL_IN_CI("the openssl command is not installed");
+// The fetch against `openssl s_server`, where the machine has the command.
+class HttpsGetOpensslTest : public HttpsGetTest {
+ protected:
+  void SetUp() override {
+    HttpsGetTest::SetUp();
+    if (system("openssl version >/dev/null 2>&1") != 0) {
+      MTASTS_SKIP_OR_FAIL_IN_CI("the openssl command is not installed");
+    }
   }
+};
+
+TEST_F(HttpsGetOpensslTest, RealOpensslServerSpeakingOnlyTls11IsTooOldAndNamed) {
   auto server = OpensslServer::Start(cert_, {"-tls1_1", "-cipher", "ALL:@SECLEVEL=0"});
   ASSERT_NE(server, nullptr);
   HttpsResult r = Fetch(server->port());
@@ -547,10 +556,7 @@ TEST_F(HttpsGetTest, RealOpensslServerSpeakingOnlyTls11IsTooOldAndNamed) {
   EXPECT_EQ(r.status_code, 0);
 }
 
-TEST_F(HttpsGetTest, RealOpensslServerSpeakingOnlyTls10IsTooOldAndNamed) {
-  if (!HaveOpenssl()) {
-    MTASTS_SKIP_OR_FAIL_IN_CI("the openssl command is not installed");
-  }
+TEST_F(HttpsGetOpensslTest, RealOpensslServerSpeakingOnlyTls10IsTooOldAndNamed) {
   auto server = OpensslServer::Start(cert_, {"-tls1", "-cipher", "ALL:@SECLEVEL=0"});
   ASSERT_NE(server, nullptr);
   HttpsResult r = Fetch(server->port());
@@ -559,11 +565,8 @@ TEST_F(HttpsGetTest, RealOpensslServerSpeakingOnlyTls10IsTooOldAndNamed) {
   EXPECT_EQ(r.tls.version, "TLSv1");
 }
 
-TEST_F(HttpsGetTest, RealOpensslServerWithTls12IsFetched) {
+TEST_F(HttpsGetOpensslTest, RealOpensslServerWithTls12IsFetched) {
   // The peer of the two above: the same server binary at TLS 1.2 serves the page.
-  if (!HaveOpenssl()) {
-    MTASTS_SKIP_OR_FAIL_IN_CI("the openssl command is not installed");
-  }
   auto server = OpensslServer::Start(cert_, {"-tls1_2"});
   ASSERT_NE(server, nullptr);
   HttpsResult r = Fetch(server->port(), ShortLimits(), "/");
@@ -599,9 +602,7 @@ TEST_F(HttpsGetTest, WrongNameCertificate) {
 // --- Cancellation and arguments. ---
 
 TEST_F(HttpsGetTest, CancelMidRequestClosesTheConnectionAndNeverCallsBack) {
-  FakeHttpResponse response = FakeHttpResponse::Text(kPolicy);
-  response.delay_before_first_byte = absl::InfiniteDuration();
-  FakeHttpsServer* server = ServeResponse(response);
+  FakeHttpsServer* server = ServeNoResponse();
   bool called = false;
   HttpsLimits limits = ShortLimits();
   limits.response_timeout = absl::Milliseconds(500);

@@ -22,10 +22,6 @@ namespace {
 
 using ::mtasts::fakes::CertSpec;
 using ::mtasts::fakes::FakeHttpsServer;
-using ::mtasts::fakes::FakeHttpsServerOptions;
-using ::mtasts::fakes::FakeTlsVersion;
-using ::mtasts::fakes::MakeSelfSigned;
-using ::mtasts::fakes::TestCa;
 using ::mtasts::fakes::TestCert;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -64,8 +60,8 @@ TEST_F(TlsStreamTest, GoodCertificateThroughIntermediateFillsEvidence) {
 }
 
 TEST_F(TlsStreamTest, Tls12OnlyServerIsAccepted) {
-  FakeHttpsServerOptions options;
-  options.max_version = FakeTlsVersion::kTls1_2;
+  fakes::FakeHttpsServerOptions options;
+  options.max_version = fakes::FakeTlsVersion::kTls1_2;
   FakeHttpsServer* server = Serve(Leaf(CertSpec::ForHosts({kHost})), options);
   Outcome out = Handshake(server->port());
   ASSERT_TRUE(out.error.ok()) << out.error.ToString();
@@ -73,7 +69,7 @@ TEST_F(TlsStreamTest, Tls12OnlyServerIsAccepted) {
 }
 
 TEST_F(TlsStreamTest, SniSelectsTheCertificate) {
-  FakeHttpsServerOptions options;
+  fakes::FakeHttpsServerOptions options;
   options.certificates.push_back({"", Leaf(CertSpec::ForHosts({"default.example.test"}))});
   options.certificates.push_back({kHost, Leaf(CertSpec::ForHosts({kHost}))});
   FakeHttpsServer* server = Serve(TestCert(), options);
@@ -126,7 +122,7 @@ TEST_F(TlsStreamTest, NotYetValidCertificate) {
 }
 
 TEST_F(TlsStreamTest, SelfSignedCertificate) {
-  FakeHttpsServer* server = Serve(*MakeSelfSigned(CertSpec::ForHosts({kHost})));
+  FakeHttpsServer* server = Serve(*fakes::MakeSelfSigned(CertSpec::ForHosts({kHost})));
   Outcome out = Handshake(server->port());
   EXPECT_THAT(out.error, FailsWith(NetFailure::kSelfSigned));
   EXPECT_EQ(out.error.verify_error, X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT);
@@ -136,7 +132,7 @@ TEST_F(TlsStreamTest, SelfSignedCertificate) {
 }
 
 TEST_F(TlsStreamTest, UnknownIssuer) {
-  auto other_root = *TestCa::CreateRoot("Other Root CA");
+  auto other_root = *fakes::TestCa::CreateRoot("Other Root CA");
   FakeHttpsServer* server = Serve(*other_root->Issue(CertSpec::ForHosts({kHost})));
   Outcome out = Handshake(server->port());
   EXPECT_THAT(out.error, FailsWith(NetFailure::kUnknownIssuer));
@@ -146,7 +142,7 @@ TEST_F(TlsStreamTest, UnknownIssuer) {
 }
 
 TEST_F(TlsStreamTest, UntrustedRootSentInChainIsUnknownIssuer) {
-  auto other_root = *TestCa::CreateRoot("Other Root CA");
+  auto other_root = *fakes::TestCa::CreateRoot("Other Root CA");
   TestCert cert = *other_root->Issue(CertSpec::ForHosts({kHost}));
   cert.chain_pem.push_back(other_root->cert_pem());
   FakeHttpsServer* server = Serve(cert);

@@ -21,21 +21,15 @@
 namespace mtasts::net {
 namespace {
 
-using ::mtasts::fakes::CertSpec;
 using ::mtasts::fakes::FakeHttpsServer;
 using ::mtasts::fakes::FakeHttpsServerOptions;
 using ::mtasts::fakes::FakeTlsVersion;
-using ::mtasts::fakes::FullBacklogListener;
-using ::mtasts::fakes::UnusedLoopbackPort;
 using ::testing::HasSubstr;
 
 // --- Protocol and transport failures. ---
 
 TEST_F(TlsStreamTest, Tls11OnlyServerIsProtocolTooOld) {
-  FakeHttpsServerOptions options;
-  options.min_version = FakeTlsVersion::kTls1_1;
-  options.max_version = FakeTlsVersion::kTls1_1;
-  FakeHttpsServer* server = Serve(Leaf(CertSpec::ForHosts({kHost})), options);
+  FakeHttpsServer* server = ServeVersions(FakeTlsVersion::kTls1_1, FakeTlsVersion::kTls1_1);
   Outcome out = Handshake(server->port());
   EXPECT_THAT(out.error, FailsWith(NetFailure::kProtocolTooOld));
   EXPECT_THAT(out.error.message, HasSubstr("does not support TLS 1.2 or later"));
@@ -43,10 +37,7 @@ TEST_F(TlsStreamTest, Tls11OnlyServerIsProtocolTooOld) {
 }
 
 TEST_F(TlsStreamTest, Tls10OnlyServerIsProtocolTooOld) {
-  FakeHttpsServerOptions options;
-  options.min_version = FakeTlsVersion::kTls1_0;
-  options.max_version = FakeTlsVersion::kTls1_0;
-  FakeHttpsServer* server = Serve(Leaf(CertSpec::ForHosts({kHost})), options);
+  FakeHttpsServer* server = ServeVersions(FakeTlsVersion::kTls1_0, FakeTlsVersion::kTls1_0);
   Outcome out = Handshake(server->port());
   EXPECT_THAT(out.error, FailsWith(NetFailure::kProtocolTooOld));
   EXPECT_EQ(out.error.tls_alert, "protocol version");
@@ -61,26 +52,12 @@ NetError Err(NetFailure failure, NetPhase phase, const std::string& message) {
 }
 
 TEST_F(TlsStreamTest, LegacyVersionProbeNamesTheVersionAndNeverSucceeds) {
-  FakeHttpsServerOptions options;
-  options.min_version = FakeTlsVersion::kTls1_0;
-  options.max_version = FakeTlsVersion::kTls1_1;
-  FakeHttpsServer* server = Serve(Leaf(CertSpec::ForHosts({kHost})), options);
-  Outcome out;
-  absl::Notification done;
-  RunSync(reactor_.get(), [&] {
-    stream_ = *TlsStream::Create(reactor_.get(), ctx_.get());
-    TlsParams params;
-    params.host = kHost;
-    params.handshake_timeout = absl::Seconds(2);
-    params.legacy_version_probe = true;
-    stream_->ConnectTls("127.0.0.1", static_cast<uint16_t>(server->port()), absl::Seconds(2),
-                        params, [&](NetError e) {
-                          out.error = std::move(e);
-                          out.tls = stream_->tls_info();
-                          done.Notify();
-                        });
-  });
-  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
+  FakeHttpsServer* server = ServeVersions(FakeTlsVersion::kTls1_0, FakeTlsVersion::kTls1_1);
+  TlsParams params;
+  params.host = kHost;
+  params.handshake_timeout = absl::Seconds(2);
+  params.legacy_version_probe = true;
+  Outcome out = HandshakeWith(server->port(), params);
   EXPECT_THAT(out.error, FailsWith(NetFailure::kProtocolTooOld));
   EXPECT_THAT(out.error.message, HasSubstr("speaks TLS 1.1 at most"));
   EXPECT_EQ(out.tls.version, "TLSv1.1");
@@ -93,22 +70,11 @@ TEST_F(TlsStreamTest, LegacyVersionProbeNamesTheVersionAndNeverSucceeds) {
 
 TEST_F(TlsStreamTest, LegacyVersionProbeAgainstAModernServerFails) {
   // A TLS 1.2+ server refuses the diagnostic hello: nothing to re-label.
-  FakeHttpsServer* server = Serve(Leaf(CertSpec::ForHosts({kHost})));
-  Outcome out;
-  absl::Notification done;
-  RunSync(reactor_.get(), [&] {
-    stream_ = *TlsStream::Create(reactor_.get(), ctx_.get());
-    TlsParams params;
-    params.host = kHost;
-    params.legacy_version_probe = true;
-    stream_->ConnectTls("127.0.0.1", static_cast<uint16_t>(server->port()), absl::Seconds(2),
-                        params, [&](NetError e) {
-                          out.error = std::move(e);
-                          out.tls = stream_->tls_info();
-                          done.Notify();
-                        });
-  });
-  ASSERT_TRUE(done.WaitForNotificationWithTimeout(kWait));
+  FakeHttpsServer* server = Serve(Leaf(fakes::CertSpec::ForHosts({kHost})));
+  TlsParams params;
+  params.host = kHost;
+  params.legacy_version_probe = true;
+  Outcome out = HandshakeWith(server->port(), params);
   EXPECT_FALSE(out.error.ok());
   EXPECT_TRUE(out.tls.version.empty());
   NetError real = Err(NetFailure::kHandshakeFailure, NetPhase::kTlsHandshake, "x");
@@ -163,7 +129,7 @@ TEST(LegacyVersionProbeTest, ApplyRelabelsOnlyACompletedDiagnosticHandshake) {
 }
 
 TEST_F(TlsStreamTest, ConnectionRefused) {
-  const int port = *UnusedLoopbackPort();
+  const int port = *fakes::UnusedLoopbackPort();
   Outcome out = Handshake(port);
   EXPECT_THAT(out.error, FailsWith(NetFailure::kConnectionRefused));
   EXPECT_EQ(out.error.phase, NetPhase::kConnect);
@@ -173,7 +139,7 @@ TEST_F(TlsStreamTest, ConnectionRefused) {
 }
 
 TEST_F(TlsStreamTest, ConnectTimeout) {
-  auto listener = *FullBacklogListener::Start();
+  auto listener = *fakes::FullBacklogListener::Start();
   Outcome out = Handshake(listener->port(), kHost, absl::Milliseconds(200));
   EXPECT_THAT(out.error, FailsWith(NetFailure::kTimeout));
   EXPECT_EQ(out.error.phase, NetPhase::kConnect);
@@ -196,8 +162,7 @@ TEST_F(TlsStreamTest, HandshakeTimeoutOnServerThatNeverSpeaksTls) {
 TEST_F(TlsStreamTest, PlaintextServerIsNotTls) {
   FakeHttpsServerOptions options;
   options.plain_greeting = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
-  FakeHttpsServer* server = ServePlain(options);
-  Outcome out = Handshake(server->port());
+  Outcome out = HandshakePlain(options);
   EXPECT_THAT(out.error, FailsWith(NetFailure::kNotTls));
   EXPECT_THAT(out.error.message, HasSubstr("does not speak TLS"));
   EXPECT_THAT(out.error.message, HasSubstr("HTTP/1.1 400 Bad Request\\r\\n"));
@@ -206,8 +171,7 @@ TEST_F(TlsStreamTest, PlaintextServerIsNotTls) {
 TEST_F(TlsStreamTest, ResetDuringHandshake) {
   FakeHttpsServerOptions options;
   options.reset_on_accept = true;
-  FakeHttpsServer* server = ServePlain(options);
-  Outcome out = Handshake(server->port());
+  Outcome out = HandshakePlain(options);
   EXPECT_THAT(out.error, FailsWith(NetFailure::kConnectionReset));
   // The RST may beat our connect completion to the socket.
   if (out.error.phase == NetPhase::kConnect) {
@@ -221,8 +185,7 @@ TEST_F(TlsStreamTest, ResetDuringHandshake) {
 TEST_F(TlsStreamTest, CloseDuringHandshake) {
   FakeHttpsServerOptions options;
   options.close_on_accept = true;
-  FakeHttpsServer* server = ServePlain(options);
-  Outcome out = Handshake(server->port());
+  Outcome out = HandshakePlain(options);
   // A FIN, or a RST when our ClientHello reached the closed socket first.
   EXPECT_TRUE(out.error.failure == NetFailure::kConnectionClosed ||
               out.error.failure == NetFailure::kConnectionReset)
@@ -275,7 +238,7 @@ TEST_F(TlsStreamTest, CloseDuringHandshakeStopsItAndTheServerSeesTheClose) {
 }
 
 TEST_F(TlsStreamTest, CallbackMayDestroyTheStream) {
-  FakeHttpsServer* server = Serve(Leaf(CertSpec::ForHosts({kHost})));
+  FakeHttpsServer* server = Serve(Leaf(fakes::CertSpec::ForHosts({kHost})));
   absl::Notification done;
   RunSync(reactor_.get(), [&] {
     stream_ = *TlsStream::Create(reactor_.get(), ctx_.get());

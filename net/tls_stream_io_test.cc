@@ -26,11 +26,8 @@ namespace mtasts::net {
 namespace {
 
 using ::mtasts::fakes::CertSpec;
-using ::mtasts::fakes::FakeHttpResponse;
 using ::mtasts::fakes::FakeHttpsServer;
 using ::mtasts::fakes::FakeHttpsServerOptions;
-using ::mtasts::fakes::UnusedLoopbackPort;
-using ::mtasts::fakes::WriteTempFile;
 using ::testing::HasSubstr;
 
 // Waits until `n` bytes sit unread in socket `fd` (peeking, not reading).
@@ -51,7 +48,7 @@ bool WaitForUnreadBytes(int fd, size_t n) {
 
 TEST_F(TlsStreamTest, WriteThenReadLinesAndBytesUntilCloseNotify) {
   FakeHttpsServer* server = Serve(Leaf(CertSpec::ForHosts({kHost})));
-  server->SetResponse("/hello", FakeHttpResponse::Text("hello, world\n"));
+  server->SetResponse("/hello", fakes::FakeHttpResponse::Text("hello, world\n"));
   ASSERT_TRUE(Handshake(server->port()).error.ok());
   ASSERT_TRUE(WriteSync("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").ok());
   ReadResult status = ReadSync(/*line=*/true, 1024);
@@ -77,7 +74,7 @@ TEST_F(TlsStreamTest, StartTlsAfterAPlaintextExchange) {
   FakeHttpsServerOptions options;
   options.starttls_preamble = true;
   FakeHttpsServer* server = Serve(Leaf(CertSpec::ForHosts({kHost})), options);
-  server->SetResponse("/", FakeHttpResponse::Text("secure\n"));
+  server->SetResponse("/", fakes::FakeHttpResponse::Text("secure\n"));
   ASSERT_TRUE(ConnectPlainSync(server->port()).ok());
   ReadResult greeting = ReadSync(/*line=*/true, 512);
   ASSERT_TRUE(greeting.error.ok()) << greeting.error.ToString();
@@ -170,7 +167,7 @@ TEST_F(TlsStreamTest, ReadLineFailsWhenTheConnectionEndsMidLine) {
 }
 
 TEST_F(TlsStreamTest, OperationsOnAFailedStreamReportTheFailure) {
-  const int port = *UnusedLoopbackPort();
+  const int port = *fakes::UnusedLoopbackPort();
   ASSERT_THAT(Handshake(port).error, FailsWith(NetFailure::kConnectionRefused));
   EXPECT_THAT(WriteSync("x"), FailsWith(NetFailure::kConnectionRefused));
   EXPECT_THAT(ReadSync(false, 10).error, FailsWith(NetFailure::kConnectionRefused));
@@ -186,7 +183,7 @@ TEST(TlsClientContextTest, MissingCaFileIsInvalidArgument) {
 }
 
 TEST(TlsClientContextTest, CaFileWithoutCertificatesIsInvalidArgument) {
-  const std::string path = *WriteTempFile("not a certificate\n", ".pem");
+  const std::string path = *fakes::WriteTempFile("not a certificate\n", ".pem");
   auto ctx = TlsClientContext::Create(path);
   ASSERT_FALSE(ctx.ok());
   EXPECT_EQ(ctx.status().code(), absl::StatusCode::kInvalidArgument);

@@ -72,6 +72,14 @@ class TlsStreamTest : public ::testing::Test {
 
   fakes::TestCert Leaf(const fakes::CertSpec& spec) { return *inter_->Issue(spec); }
 
+  // A server for kHost that speaks only the TLS versions min to max.
+  fakes::FakeHttpsServer* ServeVersions(fakes::FakeTlsVersion min, fakes::FakeTlsVersion max) {
+    fakes::FakeHttpsServerOptions options;
+    options.min_version = min;
+    options.max_version = max;
+    return Serve(Leaf(fakes::CertSpec::ForHosts({kHost})), options);
+  }
+
   struct Outcome {
     NetError error;
     TlsInfo tls;
@@ -83,14 +91,21 @@ class TlsStreamTest : public ::testing::Test {
                     absl::Duration connect_timeout = absl::Seconds(2),
                     absl::Duration handshake_timeout = absl::Seconds(2),
                     const TlsClientContext* ctx = nullptr) {
+    TlsParams params;
+    params.host = host;
+    params.handshake_timeout = handshake_timeout;
+    return HandshakeWith(port, params, connect_timeout, ctx);
+  }
+
+  // Handshake with every TlsParams the caller's.
+  Outcome HandshakeWith(int port, const TlsParams& params,
+                        absl::Duration connect_timeout = absl::Seconds(2),
+                        const TlsClientContext* ctx = nullptr) {
     Outcome out;
     absl::Notification done;
     const absl::Time start = absl::Now();
     RunSync(reactor_.get(), [&] {
       stream_ = *TlsStream::Create(reactor_.get(), ctx != nullptr ? ctx : ctx_.get());
-      TlsParams params;
-      params.host = host;
-      params.handshake_timeout = handshake_timeout;
       stream_->ConnectTls("127.0.0.1", static_cast<uint16_t>(port), connect_timeout, params,
                           [&](NetError e) {
                             out.error = std::move(e);
@@ -101,6 +116,11 @@ class TlsStreamTest : public ::testing::Test {
     });
     EXPECT_TRUE(done.WaitForNotificationWithTimeout(kWait));
     return out;
+  }
+
+  // Handshake with a plain TCP server (ServePlain) that `options` set up.
+  Outcome HandshakePlain(fakes::FakeHttpsServerOptions options) {
+    return Handshake(ServePlain(std::move(options))->port());
   }
 
   // Runs one stream operation on the reactor and waits for its callback.
