@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <initializer_list>
+#include <ostream>
 #include <set>
 #include <string>
 #include <utility>
@@ -56,6 +57,37 @@ inline net::DnsResult MakeTxtLookup(
   for (const Txt& txt : records) lookup.txt.push_back(txt.Joined());
   return lookup;
 }
+
+// One case of a judge's table: the TXT records (or the lookup's outcome and
+// CNAME chain) and what the judge must make of them. `Expected` is what the
+// evidence must keep: the id for _mta-sts, the usable rua URIs for
+// _smtp._tls.
+template <typename Expected>
+struct TxtCase {
+  std::string name;
+  std::vector<Txt> records;
+  v1::CheckStatus status;
+  std::set<v1::FindingCode> codes;
+  Expected expected;
+  net::DnsOutcome outcome = net::DnsOutcome::kAnswer;
+  std::vector<std::string> cname_chain = {};
+
+  // The lookup of `name` this case stands for.
+  net::DnsResult Lookup(std::string name) const {
+    return MakeTxtLookup(std::move(name), outcome, records, cname_chain);
+  }
+};
+template <typename Expected>
+void PrintTo(const TxtCase<Expected>& c, std::ostream* os) {
+  *os << c.name;
+}
+// Names each case of INSTANTIATE_TEST_SUITE_P by its name.
+struct CaseName {
+  template <typename Expected>
+  std::string operator()(const ::testing::TestParamInfo<TxtCase<Expected>>& info) const {
+    return info.param.name;
+  }
+};
 
 // Code names, so that a mismatch prints names rather than numbers.
 using ::mtasts::checks::testing::CodeNames;
@@ -113,6 +145,17 @@ inline void ExpectVerdictShape(const CheckVerdict& verdict, const std::string& s
       EXPECT_GE(verdict.findings[i - 1].severity(), f.severity());
     }
   }
+}
+
+// What a case asks of every verdict: its status and codes (by name, with the
+// verdict in words on a mismatch), and the shape above about `subject`.
+template <typename Expected>
+void ExpectCaseVerdict(const TxtCase<Expected>& c, const CheckVerdict& verdict,
+                       const std::string& subject) {
+  EXPECT_EQ(v1::CheckStatus_Name(verdict.status), v1::CheckStatus_Name(c.status))
+      << Describe(verdict);
+  EXPECT_EQ(CodeNames(verdict), CodeNames(c.codes)) << Describe(verdict);
+  ExpectVerdictShape(verdict, subject);
 }
 
 // The evidence's copy of the records of a lookup that ended with `outcome`:

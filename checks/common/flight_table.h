@@ -160,15 +160,17 @@ class FlightTable {
 
   size_t size() const { return flights_.size(); }
 
-  // Fills an owner's stats (any struct with these fields): cache_hits
-  // (answered from a finished result), joined (joined a flight under way),
-  // abandoned (the last waiter of a flight left), entries (flights held).
+  // An owner's `stats` (any struct with these fields) with the table's
+  // counts filled in: cache_hits (answered from a finished result), joined
+  // (joined a flight under way), abandoned (the last waiter of a flight
+  // left), entries (flights held).
   template <typename Stats>
-  void CountsInto(Stats& stats) const {
+  Stats WithCounts(Stats stats) const {
     stats.cache_hits = counts_.cache_hits;
     stats.joined = counts_.joined;
     stats.abandoned = counts_.abandoned;
     stats.entries = flights_.size();
+    return stats;
   }
 
   template <typename F>

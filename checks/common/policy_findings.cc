@@ -259,13 +259,11 @@ const FindingInfo kRows[] = {
      "starting point for the file to serve.",
      ""},
 };
+constexpr FindingTable kTable(
+    "policy_content: the policy file (RFC 8461 §3.2)", kRows);
 
 }  // namespace
 
-const FindingTable& PolicyFindings() {
-  static const FindingTable* const kTable = new FindingTable(
-      "policy_content: the policy file (RFC 8461 §3.2)", kRows);
-  return *kTable;
-}
+const FindingTable& PolicyFindings() { return kTable; }
 
 }  // namespace mtasts::checks

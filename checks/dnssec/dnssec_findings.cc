@@ -155,13 +155,11 @@ const FindingInfo kRows[] = {
      "",
      ""},
 };
+constexpr FindingTable kTable(
+    "dnssec: DNSSEC validation and DANE (RFC 4035, RFC 7672)", kRows);
 
 }  // namespace
 
-const FindingTable& DnssecFindings() {
-  static const FindingTable* const kTable = new FindingTable(
-      "dnssec: DNSSEC validation and DANE (RFC 4035, RFC 7672)", kRows);
-  return *kTable;
-}
+const FindingTable& DnssecFindings() { return kTable; }
 
 }  // namespace mtasts::checks

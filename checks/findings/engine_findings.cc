@@ -47,12 +47,10 @@ const FindingInfo kRows[] = {
      "(--max_inflight, --fleet_max_inflight).",
      ""},
 };
+constexpr FindingTable kTable("Engine: any check", kRows);
 
 }  // namespace
 
-const FindingTable& EngineFindings() {
-  static const FindingTable* const kTable = new FindingTable("Engine: any check", kRows);
-  return *kTable;
-}
+const FindingTable& EngineFindings() { return kTable; }
 
 }  // namespace mtasts::checks

@@ -27,8 +27,11 @@ namespace mtasts::checks {
 
 class FindingTable {
  public:
-  // `rows` (a static array, in enum order) outlive the table.
-  FindingTable(const char* heading, FindingRows rows) : heading_(heading), rows_(rows) {}
+  // `rows` (a static array, in enum order) outlive the table. constexpr, so
+  // that each table file defines its table as a constant beside its rows:
+  //   constexpr FindingTable kTable("txt: ...", kRows);
+  //   const FindingTable& TxtFindings() { return kTable; }
+  constexpr FindingTable(const char* heading, FindingRows rows) : heading_(heading), rows_(rows) {}
 
   // Heading of this table's section in docs/findings.md.
   const char* heading() const { return heading_; }

@@ -18,14 +18,11 @@ const FindingInfo kRows[] = {
      "Senders see no policy.", "Publish the record.", ""},
     {v1::TXT_VALID, v1::SEVERITY_INFO, "txt", "Valid record", "All good.", "", ""},
 };
-const FindingTable& Table() {
-  static const FindingTable* const kTable = new FindingTable("txt: test rows", kRows);
-  return *kTable;
-}
+constexpr FindingTable kTable("txt: test rows", kRows);
 
 TEST(FindingTableTest, MakeFillsEveryFieldFromTheRow) {
-  v1::Finding f = Table().Make(v1::TXT_MISSING, "_mta-sts.example.com: NXDOMAIN",
-                               "_mta-sts.example.com");
+  v1::Finding f = kTable.Make(v1::TXT_MISSING, "_mta-sts.example.com: NXDOMAIN",
+                              "_mta-sts.example.com");
   EXPECT_EQ(f.code(), v1::TXT_MISSING);
   EXPECT_EQ(f.severity(), v1::SEVERITY_HIGH);
   EXPECT_EQ(f.title(), "No record");
@@ -36,34 +33,34 @@ TEST(FindingTableTest, MakeFillsEveryFieldFromTheRow) {
 }
 
 TEST(FindingTableTest, ExplicitSeverityAndPunctuationAreKept) {
-  v1::Finding f = Table().Make(v1::TXT_MISSING, v1::SEVERITY_LOW, "Observed this!");
+  v1::Finding f = kTable.Make(v1::TXT_MISSING, v1::SEVERITY_LOW, "Observed this!");
   EXPECT_EQ(f.severity(), v1::SEVERITY_LOW);
   EXPECT_THAT(f.detail(), StartsWith("Observed this! Senders"));
   EXPECT_EQ(f.subject(), "");
   // Without an observation the detail is the explanation alone.
-  EXPECT_EQ(Table().Make(v1::TXT_VALID, "").detail(), "All good.");
+  EXPECT_EQ(kTable.Make(v1::TXT_VALID, "").detail(), "All good.");
 }
 
 TEST(FindingTableTest, EngineCodesAreFoundThroughEveryTable) {
-  const FindingInfo& info = Table().Info(v1::CHECK_TIMED_OUT);
+  const FindingInfo& info = kTable.Info(v1::CHECK_TIMED_OUT);
   EXPECT_EQ(info.code, v1::CHECK_TIMED_OUT);
   EXPECT_EQ(&info, &EngineFindings().Info(v1::CHECK_TIMED_OUT));
-  EXPECT_EQ(Table().Make(v1::RESOLVER_UNREACHABLE, "x").title(),
+  EXPECT_EQ(kTable.Make(v1::RESOLVER_UNREACHABLE, "x").title(),
             EngineFindings().Info(v1::RESOLVER_UNREACHABLE).title);
 }
 
 TEST(FindingTableTest, AnotherTablesCodeGetsThePlaceholder) {
   // A check makes findings from its own rows only: a code it does not own
   // reads "Unknown finding", which its *_check_test and the doc test catch.
-  const FindingInfo& info = Table().Info(v1::POLICY_VALID);
+  const FindingInfo& info = kTable.Info(v1::POLICY_VALID);
   EXPECT_EQ(info.code, v1::FINDING_CODE_UNSPECIFIED);
   EXPECT_EQ(std::string(info.title), "Unknown finding");
-  EXPECT_EQ(Table().Info(static_cast<v1::FindingCode>(99999)).code,
+  EXPECT_EQ(kTable.Info(static_cast<v1::FindingCode>(99999)).code,
             v1::FINDING_CODE_UNSPECIFIED);
 }
 
 TEST(FindingListTest, TakeSortsMostSevereFirstStably) {
-  FindingList list(Table(), "subject");
+  FindingList list(kTable, "subject");
   list.Add(v1::TXT_VALID, "first info");
   list.Add(v1::TXT_MISSING, "high");
   list.Add(v1::TXT_VALID, "second info");

@@ -63,13 +63,10 @@ const FindingInfo kRows[] = {
      "`<domain>. 3600 IN MX 0 .`",
      ""},
 };
+constexpr FindingTable kTable("MX lookup: the domain as a whole", kRows);
 
 }  // namespace
 
-const FindingTable& MxSetFindings() {
-  static const FindingTable* const kTable = new FindingTable(
-      "MX lookup: the domain as a whole", kRows);
-  return *kTable;
-}
+const FindingTable& MxSetFindings() { return kTable; }
 
 }  // namespace mtasts::checks

@@ -54,13 +54,11 @@ const FindingInfo kRows[] = {
      "",
      ""},
 };
+constexpr FindingTable kTable(
+    "mx_match: MX hosts against the policy (RFC 8461 §4.1)", kRows);
 
 }  // namespace
 
-const FindingTable& MxMatchFindings() {
-  static const FindingTable* const kTable = new FindingTable(
-      "mx_match: MX hosts against the policy (RFC 8461 §4.1)", kRows);
-  return *kTable;
-}
+const FindingTable& MxMatchFindings() { return kTable; }
 
 }  // namespace mtasts::checks

@@ -178,13 +178,11 @@ const FindingInfo kRows[] = {
      "DNS lookups of connecting clients and any filter in front of it.",
      ""},
 };
+constexpr FindingTable kTable(
+    "mx_tls: STARTTLS on every MX host (RFC 8461 §4.2)", kRows);
 
 }  // namespace
 
-const FindingTable& MxTlsFindings() {
-  static const FindingTable* const kTable = new FindingTable(
-      "mx_tls: STARTTLS on every MX host (RFC 8461 §4.2)", kRows);
-  return *kTable;
-}
+const FindingTable& MxTlsFindings() { return kTable; }
 
 }  // namespace mtasts::checks

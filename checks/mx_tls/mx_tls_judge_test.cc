@@ -11,12 +11,8 @@ namespace {
 
 using net::NetFailure;
 using net::SmtpPhase;
-using ::testing::Contains;
 using ::testing::ElementsAre;
-using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
-using ::testing::Not;
 
 // --- Probe results as the probe reports them. ---
 
@@ -291,8 +287,8 @@ TEST(MxTlsJudgeTest, HostsOurResolverCouldNotResolveAreLeftOut) {
   v = JudgeMxTls(in);
   EXPECT_EQ(v.status, v1::CHECK_STATUS_PASS);
   EXPECT_EQ(v.fraction, 1.0);
-  EXPECT_THAT(Codes(v), Contains(v1::RESOLVER_OVERLOADED));
-  EXPECT_THAT(Codes(v), Not(Contains(v1::MX_TLS_HOST_NO_ADDRESS)));
+  EXPECT_THAT(Codes(v), ::testing::Contains(v1::RESOLVER_OVERLOADED));
+  EXPECT_THAT(Codes(v), ::testing::Not(::testing::Contains(v1::MX_TLS_HOST_NO_ADDRESS)));
 }
 
 TEST(MxTlsJudgeTest, OneHostUnreachableWhileAnotherAnswersIsTheDomains) {
@@ -345,7 +341,7 @@ TEST(MxTlsJudgeTest, OurOwnFailuresSayNothing) {
                    {At("192.0.2.1", Failed(NetFailure::kLocalError, SmtpPhase::kConnect, false))})};
   const CheckVerdict v = JudgeMxTls(in);
   EXPECT_EQ(v.status, v1::CHECK_STATUS_INCONCLUSIVE);
-  EXPECT_THAT(v.findings, IsEmpty());
+  EXPECT_THAT(v.findings, ::testing::IsEmpty());
 }
 
 TEST(MxTlsJudgeTest, NoHostsIsSkipped) {

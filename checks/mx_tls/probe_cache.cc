@@ -138,9 +138,7 @@ void ProbeCache::ReleaseSlotLocked(const std::string& address) {
 
 ProbeCache::Stats ProbeCache::stats() const {
   absl::MutexLock lock(&mu_);
-  Stats s = stats_;
-  table_.CountsInto(s);
-  return s;
+  return table_.WithCounts(stats_);
 }
 
 }  // namespace mtasts::checks

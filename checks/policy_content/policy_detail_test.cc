@@ -16,17 +16,11 @@ namespace mtasts::checks {
 namespace {
 
 using ::testing::AllOf;
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
-using ::testing::Not;
 using policy_test_util::FindingWith;
 using policy_test_util::Lf;
-using policy_test_util::Names;
 using policy_test_util::With;
 using policy_test_util::WithMaxAge;
-using policy_test_util::WithMode;
-using policy_test_util::WithMx;
 
 // --- What the details say ---
 
@@ -59,11 +53,13 @@ TEST(PolicyDetailTest, MxMissingIsCriticalUnderEnforceOnly) {
 }
 
 TEST(PolicyDetailTest, MiscasedModeValueSaysCaseSensitive) {
-  const ParsedPolicy p = ParsePolicy(WithMode("Enforce", "604800"));
+  const ParsedPolicy p =
+      ParsePolicy(policy_test_util::WithMode("Enforce", "604800"));
   EXPECT_THAT(FindingWith(p.findings, v1::POLICY_MODE_INVALID).detail(),
               AllOf(HasSubstr("Line 2: the mode is \"Enforce\""),
                     HasSubstr("case-sensitive: write \"enforce\"")));
-  const ParsedPolicy report = ParsePolicy(WithMode("report", "86400"));
+  const ParsedPolicy report =
+      ParsePolicy(policy_test_util::WithMode("report", "86400"));
   EXPECT_THAT(FindingWith(report.findings, v1::POLICY_MODE_INVALID).detail(),
               HasSubstr("early drafts"));
 }
@@ -79,7 +75,7 @@ TEST(PolicyDetailTest, MiscasedFieldNameIsNamedInTheMissingFinding) {
   EXPECT_THAT(FindingWith(p.findings, v1::POLICY_UNKNOWN_FIELD).detail(),
               AllOf(HasSubstr("\"Mode\", \"max-age\""),
                     HasSubstr("\"Mode\" is not \"mode\"")));
-  EXPECT_THAT(p.unknown_fields, ElementsAre("Mode", "max-age"));
+  EXPECT_THAT(p.unknown_fields, ::testing::ElementsAre("Mode", "max-age"));
 }
 
 TEST(PolicyDetailTest, MaxAgeProblemsAreNamed) {
@@ -104,7 +100,8 @@ TEST(PolicyDetailTest, MaxAgeProblemsAreNamed) {
 
 TEST(PolicyDetailTest, MxDefectsNameValueLineAndProblem) {
   auto detail = [](const std::string& mx, v1::FindingCode code) {
-    return FindingWith(ParsePolicy(WithMx(mx)).findings, code).detail();
+    return FindingWith(ParsePolicy(policy_test_util::WithMx(mx)).findings, code)
+        .detail();
   };
   EXPECT_THAT(detail("mail.*.example.com", v1::POLICY_MX_WILDCARD_INVALID),
               AllOf(HasSubstr("Line 3: the mx value \"mail.*.example.com\""),
@@ -183,15 +180,15 @@ TEST(PolicyDetailTest, ValidFindingSummarisesThePolicy) {
   EXPECT_THAT(FindingWith(p.findings, v1::POLICY_VALID).detail(),
               HasSubstr("mode enforce, with max_age 1209600 (14 days) and mx "
                         "\"mail.example.com\", \"*.example.net\""));
-  EXPECT_THAT(p.unknown_fields, IsEmpty());
+  EXPECT_THAT(p.unknown_fields, ::testing::IsEmpty());
 }
 
 TEST(PolicyDetailTest, InvalidPolicyGetsNoModeAdvice) {
   // Fix the defect first: testing-mode advice on an invalid policy is noise.
   const ParsedPolicy p = ParsePolicy(
       Lf({"version: STSv1", "mode: testing", "mx: mail.example.com."}));
-  EXPECT_THAT(Names(p.findings),
-              Not(::testing::Contains("POLICY_TESTING_MODE")));
+  EXPECT_THAT(policy_test_util::Names(p.findings),
+              ::testing::Not(::testing::Contains("POLICY_TESTING_MODE")));
 }
 
 }  // namespace

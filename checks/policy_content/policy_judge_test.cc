@@ -16,16 +16,8 @@
 namespace mtasts::checks {
 namespace {
 
-using ::testing::AllOf;
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using policy_test_util::Crlf;
 using policy_test_util::FindingWith;
-using policy_test_util::Lf;
-using policy_test_util::Names;
-using policy_test_util::Padded;
-using policy_test_util::With;
-using policy_test_util::WithMaxAge;
 using policy_test_util::WithMode;
 using policy_test_util::kUrl;
 
@@ -33,7 +25,7 @@ using policy_test_util::kUrl;
 
 TEST(PolicyJudgeTest, EnforceWithLongMaxAgeEarnsEverything) {
   const CheckVerdict v =
-      JudgePolicyContent(WithMaxAge("604800"), kUrl, nullptr);
+      JudgePolicyContent(policy_test_util::WithMaxAge("604800"), kUrl, nullptr);
   EXPECT_EQ(v.status, v1::CHECK_STATUS_PASS);
   EXPECT_EQ(v.fraction, 1);
   EXPECT_EQ(v.summary,
@@ -43,7 +35,8 @@ TEST(PolicyJudgeTest, EnforceWithLongMaxAgeEarnsEverything) {
 }
 
 TEST(PolicyJudgeTest, EnforceWithShortMaxAgeMissesTheBonus) {
-  const CheckVerdict v = JudgePolicyContent(WithMaxAge("3600"), kUrl, nullptr);
+  const CheckVerdict v =
+      JudgePolicyContent(policy_test_util::WithMaxAge("3600"), kUrl, nullptr);
   EXPECT_EQ(v.status, v1::CHECK_STATUS_WARN);
   EXPECT_DOUBLE_EQ(v.fraction * 35, 30);
   EXPECT_THAT(v.summary, HasSubstr("under a day"));
@@ -59,14 +52,15 @@ TEST(PolicyJudgeTest, TestingEarnsFifteenOfThirtyFive) {
   EXPECT_THAT(v.summary, HasSubstr("mode testing"));
   // The staged rollout advice.
   const v1::Finding& f = FindingWith(v.findings, v1::POLICY_TESTING_MODE);
-  EXPECT_THAT(f.recommendation(),
-              AllOf(HasSubstr("max_age: 86400"), HasSubstr("mode: enforce"),
-                    HasSubstr("604800")));
+  EXPECT_THAT(f.recommendation(), ::testing::AllOf(HasSubstr("max_age: 86400"),
+                                                   HasSubstr("mode: enforce"),
+                                                   HasSubstr("604800")));
 }
 
 TEST(PolicyJudgeTest, NoneIsValidButEarnsNothing) {
   const CheckVerdict v = JudgePolicyContent(
-      Lf({"version: STSv1", "mode: none", "max_age: 86400"}), kUrl, nullptr);
+      policy_test_util::Lf({"version: STSv1", "mode: none", "max_age: 86400"}),
+      kUrl, nullptr);
   // WARN, not FAIL: the policy works as published (the report's state is
   // DISABLED, not BROKEN).
   EXPECT_EQ(v.status, v1::CHECK_STATUS_WARN);
@@ -75,8 +69,8 @@ TEST(PolicyJudgeTest, NoneIsValidButEarnsNothing) {
 }
 
 TEST(PolicyJudgeTest, DefectInValidEnforcePolicyWarnsWithFullPoints) {
-  const CheckVerdict v =
-      JudgePolicyContent(With("mode: testing"), kUrl, nullptr);
+  const CheckVerdict v = JudgePolicyContent(
+      policy_test_util::With("mode: testing"), kUrl, nullptr);
   EXPECT_EQ(v.status, v1::CHECK_STATUS_WARN);
   EXPECT_EQ(v.fraction, 1);
   EXPECT_THAT(v.summary, HasSubstr("defects worth fixing"));
@@ -92,23 +86,25 @@ TEST(PolicyJudgeTest, InvalidSummarySaysWhyAndWhatSendersDo) {
                          "an earlier valid policy, deliver without MTA-STS."));
   const CheckVerdict several =
       JudgePolicyContent("hello: world\n", "", nullptr);
-  EXPECT_THAT(several.summary, AllOf(HasSubstr("The policy is invalid ("),
-                                     HasSubstr("and 2 more problems")));
+  EXPECT_THAT(several.summary,
+              ::testing::AllOf(HasSubstr("The policy is invalid ("),
+                               HasSubstr("and 2 more problems")));
 }
 
 // --- Evidence ---
 
 TEST(PolicyEvidenceTest, KeepsTheBodyWithItsLineEnds) {
   v1::PolicyEvidence evidence;
-  const std::string body =
-      Crlf({"version: STSv1", "mode: enforce", "mx: mail.example.com",
-            "mx: *.example.net", "max_age: 604800"});
+  const std::string body = policy_test_util::Crlf(
+      {"version: STSv1", "mode: enforce", "mx: mail.example.com",
+       "mx: *.example.net", "max_age: 604800"});
   JudgePolicyContent(body, kUrl, &evidence);
   EXPECT_EQ(evidence.body(), body);
   EXPECT_TRUE(evidence.valid());
   EXPECT_EQ(evidence.mode(), v1::POLICY_MODE_ENFORCE);
   EXPECT_EQ(evidence.max_age(), 604800);
-  EXPECT_THAT(evidence.mx(), ElementsAre("mail.example.com", "*.example.net"));
+  EXPECT_THAT(evidence.mx(),
+              ::testing::ElementsAre("mail.example.com", "*.example.net"));
 }
 
 TEST(PolicyEvidenceTest, EscapesBytesThatAreNotUtf8OrAreControls) {
@@ -125,7 +121,7 @@ TEST(PolicyEvidenceTest, EscapesBytesThatAreNotUtf8OrAreControls) {
 
 TEST(PolicyEvidenceTest, KeepsAtMostTheBodyLimit) {
   v1::PolicyEvidence evidence;
-  const std::string body = Padded(kMaxPolicyBodyBytes + 1000);
+  const std::string body = policy_test_util::Padded(kMaxPolicyBodyBytes + 1000);
   const CheckVerdict v = JudgePolicyContent(body, kUrl, &evidence);
   EXPECT_EQ(v.status, v1::CHECK_STATUS_FAIL);
   EXPECT_EQ(evidence.body().size(), kMaxPolicyBodyBytes);
@@ -143,7 +139,8 @@ TEST(PolicyEvidenceTest, ParsedOverloadMatchesBodyOverload) {
   EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString());
   EXPECT_EQ(va.summary, vb.summary);
   EXPECT_EQ(va.fraction, vb.fraction);
-  EXPECT_EQ(Names(va.findings), Names(vb.findings));
+  EXPECT_EQ(policy_test_util::Names(va.findings),
+            policy_test_util::Names(vb.findings));
 }
 
 }  // namespace

@@ -271,13 +271,11 @@ const FindingInfo kRows[] = {
      "front of mta-sts.<domain> that delays the answer.",
      ""},
 };
+constexpr FindingTable kTable(
+    "policy_fetch: fetching the policy over HTTPS (RFC 8461 §3.3)", kRows);
 
 }  // namespace
 
-const FindingTable& PolicyFetchFindings() {
-  static const FindingTable* const kTable = new FindingTable(
-      "policy_fetch: fetching the policy over HTTPS (RFC 8461 §3.3)", kRows);
-  return *kTable;
-}
+const FindingTable& PolicyFetchFindings() { return kTable; }
 
 }  // namespace mtasts::checks

@@ -19,7 +19,6 @@ using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::Not;
 
 // --- Recommendations --------------------------------------------------------
 
@@ -334,13 +333,13 @@ TEST(GoodPracticeTest, OnlyWhereItApplies) {
   r.mutable_evidence()->mutable_mx_hosts(0)->set_matched_pattern("*.example.com");
   Aggregate(&r, kCheckOrder);
   EXPECT_THAT(r.good_practice(), Contains(HasSubstr("Change the id")));
-  EXPECT_THAT(r.good_practice(), Not(Contains(HasSubstr("MX host"))));
+  EXPECT_THAT(r.good_practice(), ::testing::Not(Contains(HasSubstr("MX host"))));
 
   // Testing: the enforce action already says when to read the reports.
   v1::DomainReport t = Served(v1::POLICY_MODE_TESTING, 86400, {"mx1.example.com"},
                               {{"mx1.example.com", "mx1.example.com"}});
   Aggregate(&t, kCheckOrder);
-  EXPECT_THAT(t.good_practice(), Not(Contains(HasSubstr("TLS reports"))));
+  EXPECT_THAT(t.good_practice(), ::testing::Not(Contains(HasSubstr("TLS reports"))));
 
   // Nothing published: no maintenance advice at all.
   v1::DomainReport a = MakeReport({TxtMissing()});

@@ -13,11 +13,8 @@
 namespace mtasts::checks::scoring {
 namespace {
 
-using ::testing::AllOf;
-using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::Not;
 
 // --- Suggested policy and TXT -------------------------------------------------
 
@@ -83,10 +80,11 @@ TEST(SuggestionsTest, NewPolicyPerMxSet) {
     for (const std::string& mx : c.mx) AddMx(&r, mx);
     Aggregate(&r, kCheckOrder);
     EXPECT_EQ(r.suggested_policy(), c.policy) << c.name;
-    EXPECT_THAT(r.suggested_policy(), Not(HasSubstr("\r"))) << c.name;
-    EXPECT_THAT(r.suggested_policy(), Not(HasSubstr("*"))) << c.name;
+    EXPECT_THAT(r.suggested_policy(), ::testing::Not(HasSubstr("\r"))) << c.name;
+    EXPECT_THAT(r.suggested_policy(), ::testing::Not(HasSubstr("*"))) << c.name;
     EXPECT_EQ(r.suggested_txt(), "v=STSv1; id=20240301120000") << c.name;
-    EXPECT_THAT(r.suggestion_notes(), Contains(HasSubstr("No policy is served"))) << c.name;
+    EXPECT_THAT(r.suggestion_notes(), ::testing::Contains(HasSubstr("No policy is served")))
+        << c.name;
   }
 }
 
@@ -118,8 +116,8 @@ TEST(SuggestionsTest, NullMxWithMtaStsPublishedSuggestsWithdrawal) {
   EXPECT_EQ(r.suggested_policy(), "version: STSv1\nmode: none\nmax_age: 86400\n");
   EXPECT_EQ(r.suggested_txt(), "v=STSv1; id=20240301120000");
   EXPECT_THAT(r.recommendations(),
-              ElementsAre(AllOf(HasSubstr("null MX and accepts no mail"),
-                                HasSubstr("(as suggested)"))));
+              ElementsAre(::testing::AllOf(HasSubstr("null MX and accepts no mail"),
+                                           HasSubstr("(as suggested)"))));
 }
 
 TEST(SuggestionsTest, NullMxWithNothingPublishedSuggestsNothing) {

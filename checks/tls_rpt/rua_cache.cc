@@ -54,9 +54,7 @@ void RuaCache::Cancel(uint64_t id) {
 
 RuaCache::Stats RuaCache::stats() const {
   absl::MutexLock lock(&mu_);
-  Stats s = stats_;
-  table_.CountsInto(s);
-  return s;
+  return table_.WithCounts(stats_);
 }
 
 }  // namespace mtasts::checks

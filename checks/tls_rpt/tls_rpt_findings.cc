@@ -229,13 +229,12 @@ const FindingInfo kRows[] = {
      "Nothing to do; check again later for an answer.",
      ""},
 };
+constexpr FindingTable kTable(
+    "tls_rpt: the _smtp._tls TXT record and its rua destinations (RFC 8460 §3)",
+    kRows);
 
 }  // namespace
 
-const FindingTable& TlsRptFindings() {
-  static const FindingTable* const kTable = new FindingTable(
-      "tls_rpt: the _smtp._tls TXT record and its rua destinations (RFC 8460 §3)", kRows);
-  return *kTable;
-}
+const FindingTable& TlsRptFindings() { return kTable; }
 
 }  // namespace mtasts::checks

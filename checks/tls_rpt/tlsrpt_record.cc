@@ -526,15 +526,13 @@ CheckVerdict JudgeTlsRptLookup(const net::DnsResult& lookup,
         "send no reports.");
   } else if (parsed.rua.empty()) {
     verdict.status = v1::CHECK_STATUS_FAIL;
-    verdict.summary =
+    verdict.summary = absl::StrCat(
+        "The v=TLSRPTv1 record at ", name,
         parsed.skipped.empty()
-            ? absl::StrCat("The v=TLSRPTv1 record at ", name,
-                           " names no report destination, so no reports are "
-                           "sent.")
-            : absl::StrCat("The v=TLSRPTv1 record at ", name,
-                           " has no usable rua URI (reporters skip ",
-                           QuoteListForDetail(parsed.skipped),
-                           "), so no reports are sent.");
+            ? " names no report destination"
+            : absl::StrCat(" has no usable rua URI (reporters skip ",
+                           QuoteListForDetail(parsed.skipped), ")"),
+        ", so no reports are sent.");
   } else {
     evidence->set_valid(true);
     for (const std::string& uri : parsed.rua) evidence->add_rua(uri);

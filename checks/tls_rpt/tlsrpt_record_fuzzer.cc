@@ -33,7 +33,6 @@
 
 namespace {
 
-using mtasts::checks::CheckVerdict;
 using mtasts::fuzz::Require;
 namespace v1 = mtasts::v1;
 namespace net = mtasts::net;
@@ -41,7 +40,8 @@ namespace net = mtasts::net;
 // tls_rpt codes only.
 constexpr mtasts::fuzz::JudgeCodes kTlsRptCodes = {300, 400, v1::TLSRPT_VALID};
 
-void CheckWellFormed(const net::DnsResult& lookup, const CheckVerdict& verdict,
+void CheckWellFormed(const net::DnsResult& lookup,
+                     const mtasts::checks::CheckVerdict& verdict,
                      const v1::TlsRptEvidence& evidence) {
   const bool valid =
       mtasts::fuzz::RequireWellFormedVerdict(lookup, verdict, kTlsRptCodes);
@@ -87,7 +87,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const net::DnsResult lookup = mtasts::fuzz::TxtLookupFromFuzzInput(
       "_smtp._tls.fuzz.example", data, size);
   v1::TlsRptEvidence evidence;
-  CheckVerdict verdict = mtasts::checks::JudgeTlsRptLookup(lookup, &evidence);
+  const mtasts::checks::CheckVerdict verdict =
+      mtasts::checks::JudgeTlsRptLookup(lookup, &evidence);
   CheckWellFormed(lookup, verdict, evidence);
   return 0;
 }

@@ -1,8 +1,6 @@
 #include "checks/tls_rpt/tlsrpt_record.h"
 
 #include <algorithm>
-#include <ostream>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,34 +17,15 @@ namespace mtasts::checks {
 namespace {
 
 using net::DnsOutcome;
-using test_util::CodeNames;
-using test_util::Describe;
-using test_util::ExpectVerdictShape;
 using test_util::FindingWith;
-using test_util::MakeTxtLookup;
-using test_util::Strings;
 using test_util::Txt;
 using ::testing::AllOf;
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr char kName[] = "_smtp._tls.example.com";
 
-struct TlsRptCase {
-  std::string name;
-  std::vector<Txt> records;
-  v1::CheckStatus status;
-  std::set<v1::FindingCode> codes;
-  std::vector<std::string> rua;  // expected evidence rua (valid, merged)
-  DnsOutcome outcome = DnsOutcome::kAnswer;
-  std::vector<std::string> cname_chain = {};
-};
-
-void PrintTo(const TlsRptCase& c, std::ostream* os) { *os << c.name; }
-
-net::DnsResult LookupFor(const TlsRptCase& c) {
-  return MakeTxtLookup(kName, c.outcome, c.records, c.cname_chain);
-}
+// expected: the evidence's rua (valid, merged).
+using TlsRptCase = test_util::TxtCase<std::vector<std::string>>;
 
 constexpr char kMailA[] = "mailto:a@example.com";
 constexpr char kHttps[] = "https://r.example.com/v1/tlsrpt";
@@ -155,7 +134,7 @@ const TlsRptCase kCases[] = {
      {v1::TLSRPT_VALID},
      {"https://r.example.com/a%2Cb%21c"}},
     {"MultiStringRecordJoinedWithoutSpaces",
-     {Strings({"v=TLSRPTv1; rua=mailto:tls", "rpt@example.com"})},
+     {test_util::Strings({"v=TLSRPTv1; rua=mailto:tls", "rpt@example.com"})},
      v1::CHECK_STATUS_PASS,
      {v1::TLSRPT_VALID},
      {"mailto:tlsrpt@example.com"}},
@@ -564,7 +543,7 @@ class TlsRptRecordTest : public ::testing::TestWithParam<TlsRptCase> {};
 
 TEST_P(TlsRptRecordTest, Judges) {
   const TlsRptCase& c = GetParam();
-  const net::DnsResult lookup = LookupFor(c);
+  const net::DnsResult lookup = c.Lookup(kName);
   v1::TlsRptEvidence evidence;
   // Stale values are replaced.
   evidence.set_valid(true);
@@ -573,34 +552,28 @@ TEST_P(TlsRptRecordTest, Judges) {
 
   const CheckVerdict verdict = JudgeTlsRptLookup(lookup, &evidence);
 
-  EXPECT_EQ(v1::CheckStatus_Name(verdict.status),
-            v1::CheckStatus_Name(c.status))
-      << Describe(verdict);
-  EXPECT_EQ(CodeNames(verdict), CodeNames(c.codes)) << Describe(verdict);
+  test_util::ExpectCaseVerdict(c, verdict, kName);
   EXPECT_EQ(
       std::vector<std::string>(evidence.rua().begin(), evidence.rua().end()),
-      c.rua)
-      << Describe(verdict);
+      c.expected)
+      << test_util::Describe(verdict);
   const bool usable =
       c.status == v1::CHECK_STATUS_PASS || c.status == v1::CHECK_STATUS_WARN;
   EXPECT_EQ(evidence.valid(), usable);
-
-  ExpectVerdictShape(verdict, kName);
 
   test_util::ExpectRecordsKept(c.records, c.outcome, evidence.records(),
                                kMaxTlsRptRecordsExamined, kMaxTlsRptRecordBytes);
 }
 
 INSTANTIATE_TEST_SUITE_P(Rfc8460, TlsRptRecordTest, ::testing::ValuesIn(kCases),
-                         [](const ::testing::TestParamInfo<TlsRptCase>& info) {
-                           return info.param.name;
-                         });
+                         test_util::CaseName());
 
 // --- What the details and summaries say ---
 
 CheckVerdict Judge(const std::vector<Txt>& records,
                    DnsOutcome outcome = DnsOutcome::kAnswer) {
-  return JudgeTlsRptLookup(MakeTxtLookup(kName, outcome, records), nullptr);
+  return JudgeTlsRptLookup(test_util::MakeTxtLookup(kName, outcome, records),
+                           nullptr);
 }
 
 TEST(TlsRptRecordDetailTest, WarnSummarySaysWhichUrisReportersSkip) {
@@ -672,9 +645,9 @@ TEST(TlsRptRecordDetailTest, RepeatedRuaMergesInOrder) {
   v1::TlsRptEvidence evidence;
   CheckVerdict v = JudgeTlsRptLookup(lookup, &evidence);
   EXPECT_EQ(v.status, v1::CHECK_STATUS_PASS);
-  EXPECT_THAT(evidence.rua(),
-              ElementsAre("mailto:b@example.com", "https://r.example.com/x",
-                          "mailto:a@example.com"));
+  EXPECT_THAT(evidence.rua(), ::testing::ElementsAre("mailto:b@example.com",
+                                                     "https://r.example.com/x",
+                                                     "mailto:a@example.com"));
   EXPECT_THAT(FindingWith(v, v1::TLSRPT_RUA_REPEATED).detail(),
               HasSubstr("2 rua fields"));
 }

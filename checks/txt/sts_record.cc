@@ -12,7 +12,6 @@
 #include "checks/txt_lookup.h"
 
 namespace mtasts::checks {
-namespace {
 
 // RFC 8461 §3.1: sts-version = %s"v=STSv1" (case-sensitive); sts-ext-name =
 // (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / "."); sts-ext-value =
@@ -41,6 +40,9 @@ constexpr TagValueGrammar kStsGrammar = {
     v1::TXT_SPACE_AROUND_EQUALS,
     v1::TXT_VERSION_NOT_FIRST,
 };
+
+namespace {
+
 // RFC 8461 §3.1: sts-id = %s"id=" 1*32(ALPHA / DIGIT).
 constexpr size_t kMaxIdLength = 32;
 // How the lookup itself is judged (checks/txt_lookup.h). RFC 8461 §8.2:

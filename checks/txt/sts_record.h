@@ -27,6 +27,7 @@
 
 #include <cstddef>
 
+#include "checks/common/tag_value_record.h"
 #include "checks/verdict.h"
 #include "mtasts/v1/report.pb.h"
 #include "net/dns_types.h"
@@ -46,6 +47,10 @@ inline constexpr size_t kMaxStsRecordBytes = 8192;
 // Records examined one by one and kept in the evidence; further records only
 // count towards "how many begin with v=STSv1".
 inline constexpr size_t kMaxStsRecordsExamined = 64;
+
+// The v=STSv1 record's words, bounds and codes for the tag-value parser
+// shared with the tls_rpt check (checks/common/tag_value_record.h).
+extern const TagValueGrammar kStsGrammar;
 
 // Judges the TXT lookup of _mta-sts.<domain> (`lookup.name` is used as the
 // findings' subject). Fills evidence->sts_records (each record as joined,

@@ -25,7 +25,6 @@
 
 namespace {
 
-using mtasts::checks::CheckVerdict;
 using mtasts::fuzz::Require;
 namespace v1 = mtasts::v1;
 namespace net = mtasts::net;
@@ -44,7 +43,8 @@ bool IsAlnumId(const std::string& id) {
   return true;
 }
 
-void CheckWellFormed(const net::DnsResult& lookup, const CheckVerdict& verdict,
+void CheckWellFormed(const net::DnsResult& lookup,
+                     const mtasts::checks::CheckVerdict& verdict,
                      const v1::Evidence& evidence) {
   const bool valid =
       mtasts::fuzz::RequireWellFormedVerdict(lookup, verdict, kTxtCodes);
@@ -62,7 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const net::DnsResult lookup =
       mtasts::fuzz::TxtLookupFromFuzzInput("_mta-sts.fuzz.example", data, size);
   v1::Evidence evidence;
-  CheckVerdict verdict = mtasts::checks::JudgeStsLookup(lookup, &evidence);
+  const mtasts::checks::CheckVerdict verdict =
+      mtasts::checks::JudgeStsLookup(lookup, &evidence);
   CheckWellFormed(lookup, verdict, evidence);
   return 0;
 }

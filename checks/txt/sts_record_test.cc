@@ -1,8 +1,6 @@
 #include "checks/txt/sts_record.h"
 
 #include <algorithm>
-#include <ostream>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,16 +16,10 @@ namespace mtasts::checks {
 namespace {
 
 using net::DnsOutcome;
-using test_util::CodeNames;
-using test_util::Describe;
-using test_util::ExpectVerdictShape;
 using test_util::FindingWith;
-using test_util::MakeTxtLookup;
-using test_util::Strings;
 using test_util::Txt;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
-using ::testing::Not;
 
 constexpr char kName[] = "_mta-sts.example.com";
 
@@ -39,21 +31,8 @@ std::vector<Txt> Concat(std::vector<Txt> a, const std::vector<Txt>& b) {
   return a;
 }
 
-struct StsCase {
-  std::string name;
-  std::vector<Txt> records;
-  v1::CheckStatus status;
-  std::set<v1::FindingCode> codes;
-  std::string id;  // expected evidence sts_id ("" when none)
-  DnsOutcome outcome = DnsOutcome::kAnswer;
-  std::vector<std::string> cname_chain = {};
-};
-
-void PrintTo(const StsCase& c, std::ostream* os) { *os << c.name; }
-
-net::DnsResult LookupFor(const StsCase& c) {
-  return MakeTxtLookup(kName, c.outcome, c.records, c.cname_chain);
-}
+// expected: the evidence's sts_id ("" when none).
+using StsCase = test_util::TxtCase<std::string>;
 
 const std::string k32(32, 'a');
 const std::string k33(33, 'a');
@@ -96,12 +75,12 @@ const StsCase kCases[] = {
      {v1::TXT_VALID},
      k32},
     {"MultiStringRecordJoinedWithoutSpaces",
-     {Strings({"v=STSv1; id=2016", "0831085700Z;"})},
+     {test_util::Strings({"v=STSv1; id=2016", "0831085700Z;"})},
      v1::CHECK_STATUS_PASS,
      {v1::TXT_VALID},
      "20160831085700Z"},
     {"MultiStringSplitInsideVersion",
-     {Strings({"v=STS", "v1; id=1;"})},
+     {test_util::Strings({"v=STS", "v1; id=1;"})},
      v1::CHECK_STATUS_PASS,
      {v1::TXT_VALID},
      "1"},
@@ -487,7 +466,7 @@ class StsRecordTest : public ::testing::TestWithParam<StsCase> {};
 
 TEST_P(StsRecordTest, Judges) {
   const StsCase& c = GetParam();
-  const net::DnsResult lookup = LookupFor(c);
+  const net::DnsResult lookup = c.Lookup(kName);
   v1::Evidence evidence;
   // Stale values are replaced.
   evidence.set_sts_id("stale");
@@ -496,13 +475,8 @@ TEST_P(StsRecordTest, Judges) {
 
   const CheckVerdict verdict = JudgeStsLookup(lookup, &evidence);
 
-  EXPECT_EQ(v1::CheckStatus_Name(verdict.status),
-            v1::CheckStatus_Name(c.status))
-      << Describe(verdict);
-  EXPECT_EQ(CodeNames(verdict), CodeNames(c.codes)) << Describe(verdict);
-  EXPECT_EQ(evidence.sts_id(), c.id) << Describe(verdict);
-
-  ExpectVerdictShape(verdict, kName);
+  test_util::ExpectCaseVerdict(c, verdict, kName);
+  EXPECT_EQ(evidence.sts_id(), c.expected) << test_util::Describe(verdict);
 
   // Evidence: every record as joined (bounded), and the chain.
   test_util::ExpectRecordsKept(c.records, c.outcome, evidence.sts_records(),
@@ -515,15 +489,14 @@ TEST_P(StsRecordTest, Judges) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Rfc8461, StsRecordTest, ::testing::ValuesIn(kCases),
-                         [](const ::testing::TestParamInfo<StsCase>& info) {
-                           return info.param.name;
-                         });
+                         test_util::CaseName());
 
 // --- What the details and summaries say ---
 
 CheckVerdict Judge(const std::vector<Txt>& records,
                    DnsOutcome outcome = DnsOutcome::kAnswer) {
-  return JudgeStsLookup(MakeTxtLookup(kName, outcome, records), nullptr);
+  return JudgeStsLookup(test_util::MakeTxtLookup(kName, outcome, records),
+                        nullptr);
 }
 
 TEST(StsRecordDetailTest, AbsenceSaysWhichKind) {
@@ -547,8 +520,8 @@ TEST(StsRecordDetailTest, LookupFailureNamesTheOutcome) {
     lookup.detail = "ns1.example.com: upstream said no";
     CheckVerdict v = JudgeStsLookup(lookup, nullptr);
     const std::string name = net::DnsOutcomeName(outcome);
-    EXPECT_THAT(v.summary,
-                AllOf(HasSubstr(name), Not(HasSubstr("not published"))));
+    EXPECT_THAT(v.summary, AllOf(HasSubstr(name),
+                                 ::testing::Not(HasSubstr("not published"))));
     EXPECT_THAT(FindingWith(v, v1::TXT_LOOKUP_FAILED).detail(),
                 AllOf(HasSubstr(name), HasSubstr("upstream said no")));
   }

@@ -155,13 +155,11 @@ const FindingInfo kRows[] = {
      "(`_25._tcp.` and the host name), or receive mail at a shorter domain.",
      ""},
 };
+constexpr FindingTable kTable(
+    "txt: the _mta-sts TXT record (RFC 8461 §3.1)", kRows);
 
 }  // namespace
 
-const FindingTable& TxtFindings() {
-  static const FindingTable* const kTable = new FindingTable(
-      "txt: the _mta-sts TXT record (RFC 8461 §3.1)", kRows);
-  return *kTable;
-}
+const FindingTable& TxtFindings() { return kTable; }
 
 }  // namespace mtasts::checks
