@@ -44,9 +44,6 @@ bool FailedDns(net::DnsOutcome o) {
   return o == net::DnsOutcome::kServFail || o == net::DnsOutcome::kRefused ||
          o == net::DnsOutcome::kTimeout || o == net::DnsOutcome::kError;
 }
-bool NoRecords(net::DnsOutcome o) {
-  return o == net::DnsOutcome::kNxDomain || o == net::DnsOutcome::kNoData;
-}
 
 std::string OutcomeText(const net::DnsResult& r) {
   switch (r.outcome) {
