@@ -2,6 +2,8 @@
 #include "server/metrics.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -35,6 +37,15 @@ v1::DomainReport Report() {
   return report;
 }
 
+// Expects each series (name with labels) to have its value in `text`; -1: no
+// such sample.
+void ExpectSamples(const std::string& text,
+                   const std::vector<std::pair<std::string, double>>& want) {
+  for (const auto& [series, value] : want) {
+    EXPECT_EQ(SampleValue(text, series), value) << series << " in\n" << text;
+  }
+}
+
 TEST(EnumLabel, DropsThePrefixAndLowersTheCase) {
   EXPECT_EQ(EnumLabel("CHECK_STATUS_NOT_RUN", "CHECK_STATUS_"), "not_run");
   EXPECT_EQ(EnumLabel("GRADE_A", "GRADE_"), "a");
@@ -51,22 +62,23 @@ TEST(ServerMetrics, ReportsCountByStateGradeCheckAndPolicyFetchCause) {
   metrics.OnRunFinished(Report());
   metrics.OnRunFinished(absl::CancelledError("gone"));
   text = metrics.Scrape();
-  EXPECT_EQ(SampleValue(text, "mtasts_domains_in_flight"), 0);
-  EXPECT_EQ(SampleValue(text, "mtasts_domains_checked_total{grade=\"b\",state=\"enforced\"}"), 1)
-      << text;
-  EXPECT_EQ(SampleValue(text, "mtasts_domain_checks_aborted_total{reason=\"cancelled\"}"), 1);
-  EXPECT_EQ(SampleValue(text, "mtasts_checks_total{check=\"txt\",status=\"pass\"}"), 1);
-  EXPECT_EQ(SampleValue(text, "mtasts_checks_total{check=\"policy_fetch\",status=\"fail\"}"), 1);
-  EXPECT_EQ(SampleValue(text, "mtasts_checks_total{check=\"mx_tls\",status=\"not_run\"}"), 1);
-  // Durations: txt took 30 ms, so it is in the 0.05 bucket but not 0.025.
-  EXPECT_EQ(SampleValue(text, "mtasts_check_duration_seconds_bucket{check=\"txt\",le=\"0.025\"}"), 0);
-  EXPECT_EQ(SampleValue(text, "mtasts_check_duration_seconds_bucket{check=\"txt\",le=\"0.05\"}"), 1);
-  EXPECT_EQ(SampleValue(text, "mtasts_check_duration_seconds_count{check=\"policy_fetch\"}"), 1);
-  EXPECT_EQ(SampleValue(text, "mtasts_check_duration_seconds_count{check=\"mx_tls\"}"), -1)
-      << "a check that did not run has no duration";
-  EXPECT_EQ(SampleValue(text, "mtasts_domain_check_duration_seconds_sum"), 2);
-  // One failure, blamed on its most severe (first) finding only.
-  EXPECT_EQ(SampleValue(text, "mtasts_policy_fetch_failures_total{cause=\"policy_http_not_found\"}"), 1);
+  ExpectSamples(text, {
+      {"mtasts_domains_in_flight", 0},
+      {"mtasts_domains_checked_total{grade=\"b\",state=\"enforced\"}", 1},
+      {"mtasts_domain_checks_aborted_total{reason=\"cancelled\"}", 1},
+      {"mtasts_checks_total{check=\"txt\",status=\"pass\"}", 1},
+      {"mtasts_checks_total{check=\"policy_fetch\",status=\"fail\"}", 1},
+      {"mtasts_checks_total{check=\"mx_tls\",status=\"not_run\"}", 1},
+      // Durations: txt took 30 ms, so it is in the 0.05 bucket but not 0.025.
+      {"mtasts_check_duration_seconds_bucket{check=\"txt\",le=\"0.025\"}", 0},
+      {"mtasts_check_duration_seconds_bucket{check=\"txt\",le=\"0.05\"}", 1},
+      {"mtasts_check_duration_seconds_count{check=\"policy_fetch\"}", 1},
+      // A check that did not run has no duration.
+      {"mtasts_check_duration_seconds_count{check=\"mx_tls\"}", -1},
+      {"mtasts_domain_check_duration_seconds_sum", 2},
+      // One failure, blamed on its most severe (first) finding only.
+      {"mtasts_policy_fetch_failures_total{cause=\"policy_http_not_found\"}", 1},
+  });
   EXPECT_FALSE(absl::StrContains(text, "policy_content_type_no_charset"));
   EXPECT_FALSE(absl::StrContains(text, "example.com")) << "never a domain in a label";
 }
@@ -83,21 +95,14 @@ TEST(ServerMetrics, RpcsCountByMethodAndCodeAndFleetStreamsOpen) {
   metrics.OnRpcFinished(check, absl::StatusCode::kInvalidArgument, absl::Milliseconds(1));
   metrics.OnRpcStarted("/weird name/x");
   metrics.OnRpcFinished("/weird name/x", absl::StatusCode::kUnimplemented, absl::Milliseconds(1));
-  const std::string text = metrics.Scrape();
-  EXPECT_EQ(SampleValue(text, "mtasts_fleet_streams_open"), 1);
-  EXPECT_EQ(SampleValue(text, "mtasts_rpcs_total{code=\"OK\",method=\"StreamFleet\","
-                        "service=\"mtasts.v1.MtaStsChecker\"}"),
-            1)
-      << text;
-  EXPECT_EQ(SampleValue(text, "mtasts_rpcs_total{code=\"INVALID_ARGUMENT\",method=\"CheckDomain\","
-                        "service=\"mtasts.v1.MtaStsChecker\"}"),
-            1);
-  EXPECT_EQ(SampleValue(text, "mtasts_rpcs_total{code=\"UNIMPLEMENTED\",method=\"other\","
-                        "service=\"other\"}"),
-            1);
-  EXPECT_EQ(SampleValue(text, "mtasts_rpc_duration_seconds_sum{method=\"StreamFleet\","
-                        "service=\"mtasts.v1.MtaStsChecker\"}"),
-            3);
+  const std::string service = ",service=\"mtasts.v1.MtaStsChecker\"}";
+  ExpectSamples(metrics.Scrape(), {
+      {"mtasts_fleet_streams_open", 1},
+      {"mtasts_rpcs_total{code=\"OK\",method=\"StreamFleet\"" + service, 1},
+      {"mtasts_rpcs_total{code=\"INVALID_ARGUMENT\",method=\"CheckDomain\"" + service, 1},
+      {"mtasts_rpcs_total{code=\"UNIMPLEMENTED\",method=\"other\",service=\"other\"}", 1},
+      {"mtasts_rpc_duration_seconds_sum{method=\"StreamFleet\"" + service, 3},
+  });
 }
 
 TEST(ServerMetrics, FleetStreamInFlightHistogramAndLargestGauge) {
@@ -110,14 +115,16 @@ TEST(ServerMetrics, FleetStreamInFlightHistogramAndLargestGauge) {
   int largest = 7;
   metrics.SetSources({.fleet_stream_largest_in_flight = [&] { return largest; }});
   text = metrics.Scrape();
-  EXPECT_EQ(SampleValue(text, "mtasts_fleet_stream_domains_in_flight_bucket{le=\"1\"}"), 1) << text;
-  EXPECT_EQ(SampleValue(text, "mtasts_fleet_stream_domains_in_flight_bucket{le=\"2\"}"), 2);
-  EXPECT_EQ(SampleValue(text, "mtasts_fleet_stream_domains_in_flight_bucket{le=\"5\"}"), 3);
-  EXPECT_EQ(SampleValue(text, "mtasts_fleet_stream_domains_in_flight_bucket{le=\"100\"}"), 4);
-  EXPECT_EQ(SampleValue(text, "mtasts_fleet_stream_domains_in_flight_bucket{le=\"200\"}"), 5);
-  EXPECT_EQ(SampleValue(text, "mtasts_fleet_stream_domains_in_flight_bucket{le=\"+Inf\"}"), 5);
-  EXPECT_EQ(SampleValue(text, "mtasts_fleet_stream_domains_in_flight_sum"), 207);
-  EXPECT_EQ(SampleValue(text, "mtasts_fleet_stream_domains_in_flight_max"), 7);
+  ExpectSamples(text, {
+      {"mtasts_fleet_stream_domains_in_flight_bucket{le=\"1\"}", 1},
+      {"mtasts_fleet_stream_domains_in_flight_bucket{le=\"2\"}", 2},
+      {"mtasts_fleet_stream_domains_in_flight_bucket{le=\"5\"}", 3},
+      {"mtasts_fleet_stream_domains_in_flight_bucket{le=\"100\"}", 4},
+      {"mtasts_fleet_stream_domains_in_flight_bucket{le=\"200\"}", 5},
+      {"mtasts_fleet_stream_domains_in_flight_bucket{le=\"+Inf\"}", 5},
+      {"mtasts_fleet_stream_domains_in_flight_sum", 207},
+      {"mtasts_fleet_stream_domains_in_flight_max", 7},
+  });
   EXPECT_TRUE(absl::StrContains(text, "# TYPE mtasts_fleet_stream_domains_in_flight histogram"));
   EXPECT_TRUE(absl::StrContains(text, "# TYPE mtasts_fleet_stream_domains_in_flight_max gauge"));
   largest = 0;  // read live at each scrape
@@ -131,13 +138,14 @@ TEST(ServerMetrics, DnsQueriesRetriesAndTimeoutsByOutcome) {
   metrics.OnDnsQuery(
       {.outcome = v1::DNS_OUTCOME_TIMEOUT, .attempts = 3, .attempt_timeouts = 3});
   metrics.OnDnsQuery({.outcome = v1::DNS_OUTCOME_ANSWER, .attempts = 1, .used_tcp = true});
-  const std::string text = metrics.Scrape();
-  EXPECT_EQ(SampleValue(text, "mtasts_dns_queries_total{outcome=\"answer\"}"), 3);
-  EXPECT_EQ(SampleValue(text, "mtasts_dns_queries_total{outcome=\"timeout\"}"), 1);
-  EXPECT_EQ(SampleValue(text, "mtasts_dns_retries_total{outcome=\"answer\"}"), 1);
-  EXPECT_EQ(SampleValue(text, "mtasts_dns_retries_total{outcome=\"timeout\"}"), 2);
-  EXPECT_EQ(SampleValue(text, "mtasts_dns_attempt_timeouts_total{outcome=\"timeout\"}"), 3);
-  EXPECT_EQ(SampleValue(text, "mtasts_dns_tcp_fallbacks_total"), 1);
+  ExpectSamples(metrics.Scrape(), {
+      {"mtasts_dns_queries_total{outcome=\"answer\"}", 3},
+      {"mtasts_dns_queries_total{outcome=\"timeout\"}", 1},
+      {"mtasts_dns_retries_total{outcome=\"answer\"}", 1},
+      {"mtasts_dns_retries_total{outcome=\"timeout\"}", 2},
+      {"mtasts_dns_attempt_timeouts_total{outcome=\"timeout\"}", 3},
+      {"mtasts_dns_tcp_fallbacks_total", 1},
+  });
 }
 
 TEST(ServerMetrics, PulledSourcesAndProcessMetricsAppearAtScrapeTime) {
@@ -156,11 +164,13 @@ TEST(ServerMetrics, PulledSourcesAndProcessMetricsAppearAtScrapeTime) {
                       .probe_cache = [&] { return cache; },
                       .max_inflight = 2000});
   text = metrics.Scrape();
-  EXPECT_EQ(SampleValue(text, "mtasts_fleet_streams_waiting"), 4);
-  EXPECT_EQ(SampleValue(text, "mtasts_domains_in_flight_limit"), 2000);
-  EXPECT_EQ(SampleValue(text, "mtasts_mx_probe_cache_lookups_total{result=\"hit\"}"), 5);
-  EXPECT_EQ(SampleValue(text, "mtasts_mx_probe_cache_lookups_total{result=\"joined\"}"), 1);
-  EXPECT_EQ(SampleValue(text, "mtasts_mx_probe_cache_lookups_total{result=\"miss\"}"), 2);
+  ExpectSamples(text, {
+      {"mtasts_fleet_streams_waiting", 4},
+      {"mtasts_domains_in_flight_limit", 2000},
+      {"mtasts_mx_probe_cache_lookups_total{result=\"hit\"}", 5},
+      {"mtasts_mx_probe_cache_lookups_total{result=\"joined\"}", 1},
+      {"mtasts_mx_probe_cache_lookups_total{result=\"miss\"}", 2},
+  });
   cache.misses = 3;  // read live at each scrape
   EXPECT_EQ(SampleValue(metrics.Scrape(), "mtasts_mx_probe_cache_lookups_total{result=\"miss\"}"), 3);
   EXPECT_TRUE(absl::StrContains(text, "# TYPE mtasts_mx_probe_cache_lookups_total counter"));

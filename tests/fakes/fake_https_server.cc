@@ -175,15 +175,15 @@ class FakeHttpsServer::Connection {
       const ssize_t peeked = recv(fd_, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
       const bool client_gone = peeked == 0 || (peeked < 0 && errno == ECONNRESET);
       absl::MutexLock lock(&server_->mu_);
-      ++server_->handshake_failures_;
-      if (client_gone) ++server_->client_closes_;
+      ++server_->counts_.handshake_failures;
+      if (client_gone) ++server_->counts_.client_closes;
       server_->last_handshake_error_ = error;
       ssl_dead_ = true;
       return;
     }
     {
       absl::MutexLock lock(&server_->mu_);
-      ++server_->handshakes_;
+      ++server_->counts_.handshakes;
     }
     ServeHttp();
   }
@@ -247,7 +247,7 @@ class FakeHttpsServer::Connection {
       if (r < 0 && errno == EINTR) continue;
       if (r > 0) {
         absl::MutexLock lock(&server_->mu_);
-        server_->plain_bytes_received_ += r;
+        server_->counts_.plain_bytes_received += r;
       }
       return static_cast<int>(r);
     }
@@ -269,7 +269,7 @@ class FakeHttpsServer::Connection {
 
   void CountClientClose() {
     absl::MutexLock lock(&server_->mu_);
-    ++server_->client_closes_;
+    ++server_->counts_.client_closes;
   }
 
   // Waits `d`, watching for the client closing and for Stop().
@@ -333,7 +333,7 @@ class FakeHttpsServer::Connection {
     }
     {
       absl::MutexLock lock(&server_->mu_);
-      ++server_->responses_completed_;
+      ++server_->counts_.responses_completed;
     }
     if (response.reset) {
       SetLingerReset(fd_);
@@ -530,7 +530,7 @@ void FakeHttpsServer::AcceptLoop() {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     absl::MutexLock lock(&mu_);
     if (!connection_threads_.Adopt(fd, [this, fd] { Serve(fd); })) return;  // stopping
-    ++connections_;
+    ++counts_.connections;
   }
 }
 
@@ -570,29 +570,18 @@ void FakeHttpsServer::SetHandler(Handler handler) {
   handler_ = handler ? std::make_shared<Handler>(std::move(handler)) : nullptr;
 }
 
-int64_t FakeHttpsServer::connections() const {
+int64_t FakeHttpsServer::Read(int64_t Counts::*count) const {
   absl::MutexLock lock(&mu_);
-  return connections_;
+  return counts_.*count;
 }
 
-int64_t FakeHttpsServer::handshakes() const {
-  absl::MutexLock lock(&mu_);
-  return handshakes_;
-}
-
-int64_t FakeHttpsServer::handshake_failures() const {
-  absl::MutexLock lock(&mu_);
-  return handshake_failures_;
-}
-
-int64_t FakeHttpsServer::client_closes() const {
-  absl::MutexLock lock(&mu_);
-  return client_closes_;
-}
-
-int64_t FakeHttpsServer::responses_completed() const {
-  absl::MutexLock lock(&mu_);
-  return responses_completed_;
+int64_t FakeHttpsServer::connections() const { return Read(&Counts::connections); }
+int64_t FakeHttpsServer::handshakes() const { return Read(&Counts::handshakes); }
+int64_t FakeHttpsServer::handshake_failures() const { return Read(&Counts::handshake_failures); }
+int64_t FakeHttpsServer::client_closes() const { return Read(&Counts::client_closes); }
+int64_t FakeHttpsServer::responses_completed() const { return Read(&Counts::responses_completed); }
+int64_t FakeHttpsServer::plain_bytes_received() const {
+  return Read(&Counts::plain_bytes_received);
 }
 
 std::vector<FakeHttpRequest> FakeHttpsServer::requests() const {
@@ -612,9 +601,14 @@ bool FakeHttpsServer::WaitForCount(absl::FunctionRef<int64_t()> count, int64_t n
   return mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
 }
 
+bool FakeHttpsServer::WaitForCount(int64_t Counts::*count, int64_t n,
+                                   absl::Duration timeout) const {
+  return WaitForCount([this, count]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return counts_.*count; },
+                      n, timeout);
+}
+
 bool FakeHttpsServer::WaitForClientCloses(int64_t n, absl::Duration timeout) const {
-  return WaitForCount([this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return client_closes_; }, n,
-                      timeout);
+  return WaitForCount(&Counts::client_closes, n, timeout);
 }
 
 bool FakeHttpsServer::WaitForRequests(int64_t n, absl::Duration timeout) const {
@@ -623,19 +617,12 @@ bool FakeHttpsServer::WaitForRequests(int64_t n, absl::Duration timeout) const {
       n, timeout);
 }
 
-int64_t FakeHttpsServer::plain_bytes_received() const {
-  absl::MutexLock lock(&mu_);
-  return plain_bytes_received_;
-}
-
 bool FakeHttpsServer::WaitForPlainBytes(int64_t n, absl::Duration timeout) const {
-  return WaitForCount([this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return plain_bytes_received_; },
-                      n, timeout);
+  return WaitForCount(&Counts::plain_bytes_received, n, timeout);
 }
 
 bool FakeHttpsServer::WaitForConnections(int64_t n, absl::Duration timeout) const {
-  return WaitForCount([this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return connections_; }, n,
-                      timeout);
+  return WaitForCount(&Counts::connections, n, timeout);
 }
 
 // --- FullBacklogListener / UnusedLoopbackPort. ---

@@ -201,8 +201,19 @@ class FakeHttpsServer {
   void Serve(int fd);
   FakeHttpResponse Lookup(const FakeHttpRequest& request);
   bool stopping() const;
+  // What the observability accessors read, under mu_.
+  struct Counts {
+    int64_t connections = 0;
+    int64_t handshakes = 0;
+    int64_t handshake_failures = 0;
+    int64_t client_closes = 0;
+    int64_t responses_completed = 0;
+    int64_t plain_bytes_received = 0;
+  };
+  int64_t Read(int64_t Counts::*count) const;
   // Waits until `count()` (read under mu_) reaches `n`; false on timeout.
   bool WaitForCount(absl::FunctionRef<int64_t()> count, int64_t n, absl::Duration timeout) const;
+  bool WaitForCount(int64_t Counts::*count, int64_t n, absl::Duration timeout) const;
 
   const FakeHttpsServerOptions options_;
   const int listen_fd_;
@@ -217,12 +228,7 @@ class FakeHttpsServer {
   FakeHttpResponse default_response_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<Handler> handler_ ABSL_GUARDED_BY(mu_);
 
-  int64_t connections_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t handshakes_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t handshake_failures_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t client_closes_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t responses_completed_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t plain_bytes_received_ ABSL_GUARDED_BY(mu_) = 0;
+  Counts counts_ ABSL_GUARDED_BY(mu_);
   std::vector<FakeHttpRequest> requests_ ABSL_GUARDED_BY(mu_);
   std::string last_handshake_error_ ABSL_GUARDED_BY(mu_);
 };

@@ -125,33 +125,24 @@ absl::StatusOr<Made> MakeCertificate(Kind kind, const std::string& common_name,
   X509_set_issuer_name(cert, X509_get_subject_name(issuer));
   X509_set_pubkey(cert, made.key);
 
-  bool ok = true;
-  switch (kind) {
-    case Kind::kRoot:
-      ok = ok && AddExtension(cert, issuer, NID_basic_constraints, "critical,CA:TRUE");
-      ok = ok && AddExtension(cert, issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
-      ok = ok && AddExtension(cert, issuer, NID_subject_key_identifier, "hash");
-      break;
-    case Kind::kIntermediate:
-      ok = ok && AddExtension(cert, issuer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
-      ok = ok && AddExtension(cert, issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
-      ok = ok && AddExtension(cert, issuer, NID_subject_key_identifier, "hash");
-      ok = ok && AddExtension(cert, issuer, NID_authority_key_identifier, "keyid:always");
-      break;
-    case Kind::kLeaf:
-      ok = ok && AddExtension(cert, issuer, NID_basic_constraints, "critical,CA:FALSE");
-      ok = ok && AddExtension(cert, issuer, NID_key_usage, "critical,digitalSignature");
-      ok = ok && AddExtension(cert, issuer, NID_ext_key_usage, "serverAuth");
-      ok = ok && AddExtension(cert, issuer, NID_subject_key_identifier, "hash");
-      ok = ok && AddExtension(cert, issuer, NID_authority_key_identifier, "keyid:always");
-      break;
-    case Kind::kSelfSignedLeaf:
-      // No keyUsage: OpenSSL then treats the certificate as self-signed (a
-      // keyUsage without keyCertSign would make it "issued by an unknown CA").
-      ok = ok && AddExtension(cert, issuer, NID_basic_constraints, "critical,CA:FALSE");
-      ok = ok && AddExtension(cert, issuer, NID_ext_key_usage, "serverAuth");
-      ok = ok && AddExtension(cert, issuer, NID_subject_key_identifier, "hash");
-      break;
+  // A CA signs certificates, a leaf serves TLS; a self-signed certificate
+  // names no other issuer's key. A self-signed leaf has no keyUsage: OpenSSL
+  // then treats the certificate as self-signed (a keyUsage without
+  // keyCertSign would make it "issued by an unknown CA").
+  const bool ca = kind == Kind::kRoot || kind == Kind::kIntermediate;
+  const bool self_signed = kind == Kind::kRoot || kind == Kind::kSelfSignedLeaf;
+  bool ok = AddExtension(cert, issuer, NID_basic_constraints,
+                         kind == Kind::kRoot           ? "critical,CA:TRUE"
+                         : kind == Kind::kIntermediate ? "critical,CA:TRUE,pathlen:0"
+                                                       : "critical,CA:FALSE");
+  if (kind != Kind::kSelfSignedLeaf) {
+    ok = ok && AddExtension(cert, issuer, NID_key_usage,
+                            ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature");
+  }
+  if (!ca) ok = ok && AddExtension(cert, issuer, NID_ext_key_usage, "serverAuth");
+  ok = ok && AddExtension(cert, issuer, NID_subject_key_identifier, "hash");
+  if (!self_signed) {
+    ok = ok && AddExtension(cert, issuer, NID_authority_key_identifier, "keyid:always");
   }
   std::vector<std::string> alt;
   for (const std::string& dns : dns_names) alt.push_back(absl::StrCat("DNS:", dns));

@@ -19,13 +19,7 @@
 namespace mtasts::testing {
 namespace {
 
-using fakes::CertSpec;
-using fakes::FakeSmtpScript;
-using fakes::SignedZones;
-using ::testing::Contains;
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using ::testing::Not;
 
 const v1::Finding* DomainFinding(const v1::DomainReport& r, v1::FindingCode code,
                                  const std::string& subject) {
@@ -36,7 +30,7 @@ const v1::Finding* DomainFinding(const v1::DomainReport& r, v1::FindingCode code
 }
 
 TEST(MxCnameTest, AliasTargetsAreReportedAndTheCertificateMatchesTheMxName) {
-  SignedZones::Options zo;
+  fakes::SignedZones::Options zo;
   // alias.insecure.test: its MX is an alias into another zone, so nsd
   //   answers with the CNAME alone and the resolver asks for the target.
   // inzone.insecure.test: alias and target in one zone (nsd gives both).
@@ -51,7 +45,7 @@ TEST(MxCnameTest, AliasTargetsAreReportedAndTheCertificateMatchesTheMxName) {
       "mx1.plain.insecure.test. 3600 IN A 127.0.0.4",
   };
   zo.extra["secure.test"] = {"mail.hoster.secure.test. 3600 IN A 127.0.0.2"};
-  auto zones = SignedZones::Start(zo);
+  auto zones = fakes::SignedZones::Start(zo);
   if (zones.status().code() == absl::StatusCode::kUnavailable) {
     MTASTS_SKIP_OR_FAIL_IN_CI(zones.status().ToString());
   }
@@ -65,9 +59,9 @@ TEST(MxCnameTest, AliasTargetsAreReportedAndTheCertificateMatchesTheMxName) {
   auto lab = TestLab::Start(o);
   ASSERT_NE(lab, nullptr);
   auto cert = [&](const std::string& host) {
-    auto c = lab->ca().Issue(CertSpec::ForHosts({host}));
+    auto c = lab->ca().Issue(fakes::CertSpec::ForHosts({host}));
     EXPECT_TRUE(c.ok()) << c.status();
-    return FakeSmtpScript::Good(*c);
+    return fakes::FakeSmtpScript::Good(*c);
   };
   // The hoster's certificate names its own host, not the domain's MX name.
   ASSERT_TRUE((*smtp)->SetScript("127.0.0.2", cert("mail.hoster.secure.test")).ok());
@@ -87,12 +81,14 @@ TEST(MxCnameTest, AliasTargetsAreReportedAndTheCertificateMatchesTheMxName) {
       DomainFinding(*report, v1::MX_TARGET_IS_CNAME, "mx1.alias.insecure.test");
   ASSERT_NE(alias, nullptr) << report->DebugString();
   EXPECT_EQ(alias->severity(), v1::SEVERITY_MEDIUM);
-  EXPECT_THAT(alias->detail(), HasSubstr("alias (CNAME) for mail.hoster.secure.test"));
-  EXPECT_THAT(alias->detail(), HasSubstr("the certificate must list mx1.alias.insecure.test"));
+  EXPECT_THAT(alias->detail(), ::testing::HasSubstr("alias (CNAME) for mail.hoster.secure.test"));
+  EXPECT_THAT(alias->detail(),
+              ::testing::HasSubstr("the certificate must list mx1.alias.insecure.test"));
   // The probe reached the target's address and judged the certificate
   // against the MX record's name: the hoster's certificate does not cover it.
   const v1::CheckResult& tls = ResultOf(*report, "mx_tls");
-  EXPECT_THAT(CodeSet(tls), Contains(v1::MX_TLS_CERT_NAME_MISMATCH)) << tls.DebugString();
+  EXPECT_THAT(CodeSet(tls), ::testing::Contains(v1::MX_TLS_CERT_NAME_MISMATCH))
+      << tls.DebugString();
   EXPECT_EQ((*smtp)->connections("127.0.0.2"), 1);
 
   report = lab->Check("inzone.insecure.test", options);
@@ -110,7 +106,7 @@ TEST(MxCnameTest, AliasTargetsAreReportedAndTheCertificateMatchesTheMxName) {
   ASSERT_TRUE(report.ok()) << report.status();
   ASSERT_EQ(report->evidence().mx_hosts_size(), 1);
   EXPECT_TRUE(report->evidence().mx_hosts(0).cname_chain().empty());
-  EXPECT_THAT(DomainCodeSet(*report), Not(Contains(v1::MX_TARGET_IS_CNAME)));
+  EXPECT_THAT(DomainCodeSet(*report), ::testing::Not(::testing::Contains(v1::MX_TARGET_IS_CNAME)));
   EXPECT_EQ(ResultOf(*report, "mx_tls").status(), v1::CHECK_STATUS_PASS);
 }
 

@@ -28,11 +28,8 @@ namespace {
 using fakes::CertSpec;
 using fakes::FakeSmtpScript;
 using fakes::FakeSmtpServer;
-using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::Not;
-using ::testing::UnorderedElementsAre;
 
 // Where the fake listens; kDead addresses have no listener (refused).
 constexpr char kMx1Addr[] = "127.0.0.2";
@@ -144,7 +141,7 @@ TEST_F(MxTlsTest, GoodCertificatePassesWithEvidence) {
   EXPECT_EQ(ev.chain(0).spki_sha256().size(), 64u);
   EXPECT_EQ(ev.chain(0).spki_sha512().size(), 128u);
   EXPECT_EQ(smtp_->quits(kMx1Addr), 1);
-  EXPECT_THAT(smtp_->commands(kMx1Addr), Contains("EHLO mtasts-checker.invalid"));
+  EXPECT_THAT(smtp_->commands(kMx1Addr), ::testing::Contains("EHLO mtasts-checker.invalid"));
 }
 
 TEST_F(MxTlsTest, ExpiredUnderEnforceIsCritical) {
@@ -292,7 +289,8 @@ TEST_F(MxTlsTest, LateGreetingPassesWithASlowFinding) {
   const v1::DomainReport report = Check("tarpit.example");
   const v1::CheckResult& tls = ResultOf(report, "mx_tls");
   EXPECT_EQ(tls.status(), v1::CHECK_STATUS_PASS) << tls.DebugString();
-  EXPECT_THAT(CodeList(tls), UnorderedElementsAre(v1::MX_TLS_VALID, v1::MX_TLS_GREETING_SLOW));
+  EXPECT_THAT(CodeList(tls),
+              ::testing::UnorderedElementsAre(v1::MX_TLS_VALID, v1::MX_TLS_GREETING_SLOW));
   EXPECT_EQ(tls.points_earned(), tls.points_possible());
   const v1::Finding* slow = FindingOf(tls, v1::MX_TLS_GREETING_SLOW);
   ASSERT_NE(slow, nullptr);

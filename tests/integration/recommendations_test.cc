@@ -28,12 +28,10 @@
 namespace mtasts::testing {
 namespace {
 
-using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::Not;
 
 // Every text of the report a reader sees.
 std::vector<std::string> Texts(const v1::DomainReport& r) {
@@ -225,7 +223,7 @@ TEST_F(RecommendationsTest, TestingModeIsOneStepToEnforce) {
   EXPECT_THAT(r.actions(0).resolves(), ElementsAre(v1::POLICY_TESTING_MODE));
   // Testing is what it serves: no suggestion to weaken or repeat it.
   EXPECT_EQ(r.suggested_policy(), "");
-  EXPECT_THAT(r.good_practice(), Not(Contains(HasSubstr("TLS reports"))));
+  EXPECT_THAT(r.good_practice(), ::testing::Not(Contains(HasSubstr("TLS reports"))));
 }
 
 TEST_F(RecommendationsTest, ExpiredMxCertificateComesFirst) {
@@ -249,8 +247,8 @@ TEST_F(RecommendationsTest, NoTxtNoPolicyIsOneDeploymentAction) {
   EXPECT_EQ(r.state(), v1::MTA_STS_STATE_ABSENT);
   ASSERT_EQ(r.actions_size(), 1) << absl::StrJoin(r.recommendations(), "\n");
   EXPECT_THAT(r.actions(0).action(),
-              AllOf(HasSubstr("https://mta-sts.no-txt.test/.well-known/mta-sts.txt"),
-                    HasSubstr("_mta-sts.no-txt.test")));
+              ::testing::AllOf(HasSubstr("https://mta-sts.no-txt.test/.well-known/mta-sts.txt"),
+                               HasSubstr("_mta-sts.no-txt.test")));
   EXPECT_THAT(r.actions(0).resolves(), Contains(v1::TXT_MISSING));
   EXPECT_EQ(r.suggested_policy(),
             "version: STSv1\nmode: testing\nmx: mx.no-txt.test\nmax_age: 86400\n");
@@ -279,7 +277,8 @@ TEST_F(RecommendationsTest, BrokenPolicyGetsAFixedSuggestionThatKeepsEnforce) {
   ASSERT_EQ(r.actions_size(), 1) << absl::StrJoin(r.recommendations(), "\n");
   EXPECT_THAT(r.actions(0).resolves(), Contains(v1::POLICY_MX_TRAILING_DOT));
   EXPECT_THAT(r.actions(0).action(),
-              AllOf(HasSubstr("with the suggested policy"), HasSubstr("ends with a dot")));
+              ::testing::AllOf(HasSubstr("with the suggested policy"),
+                               HasSubstr("ends with a dot")));
   EXPECT_EQ(r.suggested_policy(),
             "version: STSv1\nmode: enforce\nmx: mx.broken.test\nmax_age: 604800\n");
   EXPECT_THAT(r.suggestion_notes(), Contains(HasSubstr("not valid")));

@@ -23,9 +23,7 @@ namespace {
 
 using ::testing::Contains;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 using ::testing::Not;
-using ::testing::UnorderedElementsAreArray;
 
 class ServiceTest : public ::testing::Test {
  protected:
@@ -79,12 +77,12 @@ TEST_F(ServiceTest, GoodDomainScoresFullMarksOverTheChecksThatRan) {
   EXPECT_EQ(report->evidence().mx_hosts(0).name(), "mx1.good.example");
   EXPECT_EQ(report->evidence().mx_hosts(0).preference(), 10u);
   EXPECT_THAT(report->evidence().mx_hosts(0).addresses(),
-              UnorderedElementsAreArray({"192.0.2.1", "2001:db8::1"}));
+              ::testing::UnorderedElementsAreArray({"192.0.2.1", "2001:db8::1"}));
   EXPECT_EQ(report->evidence().mx_kind(), v1::MX_KIND_HOSTS);
   // Nothing to change: no copy of the served policy, no needless new id.
   EXPECT_EQ(report->suggested_policy(), "");
   EXPECT_EQ(report->suggested_txt(), "");
-  EXPECT_THAT(report->actions(), IsEmpty());
+  EXPECT_THAT(report->actions(), ::testing::IsEmpty());
   EXPECT_GT(report->evidence().dns_lookups_size(), 4);
 }
 
@@ -498,7 +496,7 @@ TEST_F(ServiceTest, ReflectionAloneIsEnoughToCallTheService) {
   EXPECT_THAT(*services, Contains("grpc.health.v1.Health"));
   auto methods = reflection.ListMethods("mtasts.v1.MtaStsChecker");
   ASSERT_TRUE(methods.ok()) << methods.status();
-  EXPECT_THAT(*methods, UnorderedElementsAreArray({"CheckDomain", "StreamFleet"}));
+  EXPECT_THAT(*methods, ::testing::UnorderedElementsAreArray({"CheckDomain", "StreamFleet"}));
   auto json = reflection.CallJson("mtasts.v1.MtaStsChecker", "CheckDomain",
                                   R"({"domain": "reflect.example"})");
   ASSERT_TRUE(json.ok()) << json.status();

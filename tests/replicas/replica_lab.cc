@@ -29,7 +29,6 @@ extern char** environ;
 namespace mtasts::testing {
 namespace {
 
-using fakes::DnsQuery;
 using fakes::DnsRecord;
 using fakes::DnsReply;
 using fakes::DnsType;
@@ -58,7 +57,7 @@ int DomainNumber(absl::string_view domain, int domains) {
   return n;
 }
 
-DnsReply Answer(const DnsQuery& query, int domains, absl::Duration slow) {
+DnsReply Answer(const fakes::DnsQuery& query, int domains, absl::Duration slow) {
   const std::string name = absl::AsciiStrToLower(query.name);
   const auto type = static_cast<DnsType>(query.type);
   if (name == kMxHost) {
@@ -182,7 +181,7 @@ absl::StatusOr<std::unique_ptr<ReplicaLab>> ReplicaLab::Start(const ReplicaLabOp
   lab->dns_ = *std::move(dns);
   const absl::Duration slow = options.slow_answer;
   lab->dns_->SetHandler(
-      [domains, slow](const DnsQuery& query) { return Answer(query, domains, slow); });
+      [domains, slow](const fakes::DnsQuery& query) { return Answer(query, domains, slow); });
 
   // Inside a container the CA file is read from /lab, a directory of its own
   // mounted read-only, readable by the image's uid 10001 (mkstemps made the

@@ -15,11 +15,7 @@
 namespace mtasts::api_compat {
 namespace {
 
-using google::protobuf::DescriptorProto;
-using google::protobuf::EnumDescriptorProto;
 using google::protobuf::FieldDescriptorProto;
-using google::protobuf::FileDescriptorProto;
-using google::protobuf::Message;
 
 // protoc's default JSON name: underscores dropped, the next letter upper case.
 std::string DefaultJsonName(const std::string& name) {
@@ -38,7 +34,7 @@ std::string DefaultJsonName(const std::string& name) {
 
 // One "<prefix> option <name> = <value>" line per option set, so that adding
 // an option is an addition and changing one a break.
-void AddOptions(const std::string& prefix, const Message& options,
+void AddOptions(const std::string& prefix, const google::protobuf::Message& options,
                 std::vector<std::string>* lines) {
   std::vector<const google::protobuf::FieldDescriptor*> fields;
   options.GetReflection()->ListFields(options, &fields);
@@ -89,7 +85,7 @@ std::string Type(const FieldDescriptorProto& f) {
   return absl::AsciiStrToLower(absl::StripPrefix(name, "TYPE_"));
 }
 
-void AddEnum(const std::string& scope, const EnumDescriptorProto& e,
+void AddEnum(const std::string& scope, const google::protobuf::EnumDescriptorProto& e,
              std::vector<std::string>* lines) {
   const std::string name = absl::StrCat(scope, ".", e.name());
   lines->push_back("enum " + name);
@@ -109,7 +105,7 @@ void AddEnum(const std::string& scope, const EnumDescriptorProto& e,
   }
 }
 
-void AddMessage(const std::string& scope, const DescriptorProto& m,
+void AddMessage(const std::string& scope, const google::protobuf::DescriptorProto& m,
                 std::vector<std::string>* lines) {
   const std::string name = absl::StrCat(scope, ".", m.name());
   lines->push_back("message " + name);
@@ -147,13 +143,13 @@ absl::StatusOr<std::vector<std::string>> ApiSurface(
     const google::protobuf::FileDescriptorSet& set, absl::string_view package) {
   // Building the files proves the set is whole and consistent.
   google::protobuf::DescriptorPool pool;
-  for (const FileDescriptorProto& file : set.file()) {
+  for (const google::protobuf::FileDescriptorProto& file : set.file()) {
     if (pool.BuildFile(file) == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("descriptor set: cannot build ", file.name()));
     }
   }
   std::vector<std::string> lines;
-  for (const FileDescriptorProto& file : set.file()) {
+  for (const google::protobuf::FileDescriptorProto& file : set.file()) {
     if (file.package() != package) continue;
     const std::string prefix = "file " + file.name();
     lines.push_back(absl::StrCat(prefix, " syntax = ", file.syntax().empty() ? "proto2" : file.syntax()));

@@ -13,11 +13,7 @@
 namespace mtasts::api_compat {
 namespace {
 
-using google::protobuf::Descriptor;
-using google::protobuf::EnumDescriptor;
-using google::protobuf::FieldDescriptor;
 using google::protobuf::FileDescriptor;
-using google::protobuf::SourceLocation;
 
 const std::regex& LowerSnake() {
   static const std::regex re("[a-z][a-z0-9]*(_[a-z0-9]+)*");
@@ -52,7 +48,7 @@ class Checker {
 
   template <typename D>
   std::string Comment(const D* d) {
-    SourceLocation loc;
+    google::protobuf::SourceLocation loc;
     if (!d->GetSourceLocation(&loc)) return "";
     return std::string(absl::StripAsciiWhitespace(
         absl::StrCat(loc.leading_comments, " ", loc.trailing_comments)));
@@ -60,7 +56,7 @@ class Checker {
 
   template <typename D>
   void Problem(const D* d, const std::string& what, const std::string& rule) {
-    SourceLocation loc;
+    google::protobuf::SourceLocation loc;
     const int line = d->GetSourceLocation(&loc) ? loc.start_line + 1 : 0;
     problems_->push_back(absl::StrCat(d->file()->name(), ":", line, ": ", what, " ",
                                       d->full_name(), ": ", rule));
@@ -71,7 +67,7 @@ class Checker {
     if (Comment(d).empty()) Problem(d, what, "has no comment");
   }
 
-  void Enum(const EnumDescriptor* e) {
+  void Enum(const google::protobuf::EnumDescriptor* e) {
     NeedsComment(e, "enum");
     if (!std::regex_match(e->name(), UpperCamel())) Problem(e, "enum", "name not UpperCamelCase");
     for (int i = 0; i < e->value_count(); ++i) {
@@ -89,14 +85,14 @@ class Checker {
     }
   }
 
-  void Message(const Descriptor* m) {
+  void Message(const google::protobuf::Descriptor* m) {
     if (m->options().map_entry()) return;  // made up by protoc for a map field
     NeedsComment(m, "message");
     if (!std::regex_match(m->name(), UpperCamel())) {
       Problem(m, "message", "name not UpperCamelCase");
     }
     for (int i = 0; i < m->field_count(); ++i) {
-      const FieldDescriptor* f = m->field(i);
+      const google::protobuf::FieldDescriptor* f = m->field(i);
       NeedsComment(f, "field");
       if (!std::regex_match(f->name(), LowerSnake())) {
         Problem(f, "field", "name not lower_snake_case");

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
@@ -218,6 +218,13 @@ def tls_options(lab: dict[str, Any], client_cert: bool) -> TlsOptions:
                       server_name=lab["server_name"])
 
 
+def assert_unavailable(call: Callable[[], Any]) -> None:
+    """call() fails with UNAVAILABLE: no TLS session came about."""
+    with pytest.raises(MtaStsError) as info:
+        call()
+    assert info.value.code == grpc.StatusCode.UNAVAILABLE
+
+
 def test_tls(lab):
     with Client(lab["tls"], tls=tls_options(lab, False)) as client:
         assert_healthy(client.check(lab["healthy"], checks=SIX),
@@ -230,17 +237,15 @@ def test_tls_server_not_trusted_without_the_lab_ca(lab):
     # System roots do not know the lab's CA.
     with Client(lab["tls"], tls=TlsOptions(server_name=lab["server_name"]),
                 retry=NO_RETRY) as client:
-        with pytest.raises(MtaStsError) as info:
-            client.check(lab["healthy"], checks=SIX, timeout=10)
-    assert info.value.code == grpc.StatusCode.UNAVAILABLE
+        assert_unavailable(
+            lambda: client.check(lab["healthy"], checks=SIX, timeout=10))
 
 
 def test_tls_to_a_plaintext_server_fails(lab):
     with Client(lab["plaintext"], tls=tls_options(lab, False),
                 retry=NO_RETRY) as client:
-        with pytest.raises(MtaStsError) as info:
-            client.check(lab["healthy"], checks=SIX, timeout=10)
-    assert info.value.code == grpc.StatusCode.UNAVAILABLE
+        assert_unavailable(
+            lambda: client.check(lab["healthy"], checks=SIX, timeout=10))
 
 
 def test_mutual_tls(lab):
@@ -254,12 +259,11 @@ def test_mutual_tls(lab):
 def test_mutual_tls_without_client_certificate_fails(lab):
     with Client(lab["mtls"], tls=tls_options(lab, False),
                 retry=NO_RETRY) as client:
-        with pytest.raises(MtaStsError) as info:
-            client.check(lab["healthy"], checks=SIX, timeout=10)
-        assert info.value.code == grpc.StatusCode.UNAVAILABLE
-        with pytest.raises(MtaStsError) as info:
-            list(client.fleet([lab["healthy"]], checks=SIX, timeout=10))
-        assert info.value.code == grpc.StatusCode.UNAVAILABLE
+        assert_unavailable(
+            lambda: client.check(lab["healthy"], checks=SIX, timeout=10))
+        assert_unavailable(
+            lambda: list(client.fleet([lab["healthy"]], checks=SIX,
+                                      timeout=10)))
 
 
 def connected_ports(ports: set[int]) -> set[int]:

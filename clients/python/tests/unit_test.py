@@ -83,6 +83,19 @@ def counting(items: list[Any], pulled: list[int]) -> Iterator[Any]:
         yield item
 
 
+def failed_check(server: tuple[FakeChecker, str],
+                 codes: list[grpc.StatusCode], retry: RetryPolicy,
+                 **kwargs: Any) -> tuple[MtaStsError, int]:
+    """Scripts codes, then checks example.com, which must fail: the error
+    and how many attempts reached the server."""
+    checker, target = server
+    checker.check_codes = codes
+    with Client(target, retry=retry) as client:
+        with pytest.raises(MtaStsError) as info:
+            client.check("example.com", **kwargs)
+    return info.value, len(checker.check_times)
+
+
 def test_check_retries_resource_exhausted_with_growing_backoff(server):
     checker, target = server
     checker.check_codes = [grpc.StatusCode.RESOURCE_EXHAUSTED,
@@ -98,47 +111,35 @@ def test_check_retries_resource_exhausted_with_growing_backoff(server):
 
 
 def test_check_gives_up_after_max_attempts(server):
-    checker, target = server
-    checker.check_codes = [grpc.StatusCode.UNAVAILABLE] * 10
-    with Client(target, retry=FAST_RETRY) as client:
-        with pytest.raises(MtaStsError) as info:
-            client.check("example.com")
-    assert info.value.code == grpc.StatusCode.UNAVAILABLE
-    assert info.value.details == "scripted failure 4"
-    assert len(checker.check_times) == 4
+    error, attempts = failed_check(
+        server, [grpc.StatusCode.UNAVAILABLE] * 10, FAST_RETRY)
+    assert error.code == grpc.StatusCode.UNAVAILABLE
+    assert error.details == "scripted failure 4"
+    assert attempts == 4
 
 
 def test_check_does_not_retry_other_codes(server):
-    checker, target = server
-    checker.check_codes = [grpc.StatusCode.INVALID_ARGUMENT]
-    with Client(target, retry=FAST_RETRY) as client:
-        with pytest.raises(MtaStsError) as info:
-            client.check("example.com")
-    assert info.value.code == grpc.StatusCode.INVALID_ARGUMENT
-    assert len(checker.check_times) == 1
+    error, attempts = failed_check(
+        server, [grpc.StatusCode.INVALID_ARGUMENT], FAST_RETRY)
+    assert error.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert attempts == 1
 
 
 def test_check_retries_stop_at_the_timeout(server):
-    checker, target = server
-    checker.check_codes = [grpc.StatusCode.UNAVAILABLE] * 10
     # Every pause (2.5 to 5 s) would end past the 2 s timeout.
     slow = RetryPolicy(max_attempts=10, initial_backoff=5, max_backoff=5)
     started = time.monotonic()
-    with Client(target, retry=slow) as client:
-        with pytest.raises(MtaStsError) as info:
-            client.check("example.com", timeout=2)
-    assert info.value.code == grpc.StatusCode.UNAVAILABLE
+    error, attempts = failed_check(
+        server, [grpc.StatusCode.UNAVAILABLE] * 10, slow, timeout=2)
+    assert error.code == grpc.StatusCode.UNAVAILABLE
     assert time.monotonic() - started < 2
-    assert len(checker.check_times) == 1
+    assert attempts == 1
 
 
 def test_no_retry_policy(server):
-    checker, target = server
-    checker.check_codes = [grpc.StatusCode.RESOURCE_EXHAUSTED]
-    with Client(target, retry=NO_RETRY) as client:
-        with pytest.raises(MtaStsError) as info:
-            client.check("example.com")
-    assert info.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+    error, _ = failed_check(
+        server, [grpc.StatusCode.RESOURCE_EXHAUSTED], NO_RETRY)
+    assert error.code == grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
 def test_fleet_failing_before_any_event_is_replayed_in_order(server):
