@@ -143,7 +143,9 @@ void ExpectActionable(const v1::DomainReport& r) {
       most = std::max(most, worst[code]);
     }
     EXPECT_EQ(a.priority(), most) << a.action();
-    if (i > 0) EXPECT_LE(a.priority(), r.actions(i - 1).priority()) << a.action();
+    if (i > 0) {
+      EXPECT_LE(a.priority(), r.actions(i - 1).priority()) << a.action();
+    }
   }
   std::set<std::string> practice;
   for (const std::string& g : r.good_practice()) {

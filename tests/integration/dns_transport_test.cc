@@ -144,7 +144,9 @@ TEST_F(DnsTransportServerTest, FleetOf200DomainsOverOneDohConnection) {
     EXPECT_EQ(r.resolver().servers(0), url);
     EXPECT_EQ(r.resolver().transport_error(), "");
     EXPECT_EQ(r.resolver().answered_by_size(), 1);
-    if (r.resolver().answered_by_size() == 1) EXPECT_EQ(r.resolver().answered_by(0), url);
+    if (r.resolver().answered_by_size() == 1) {
+      EXPECT_EQ(r.resolver().answered_by(0), url);
+    }
   }
   // Every lookup of 200 domains (MX, _mta-sts TXT, _smtp._tls TXT) went over
   // one connection to the resolver.

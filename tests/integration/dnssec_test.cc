@@ -138,7 +138,9 @@ TEST_F(DnssecTest, DelegationWithoutDsIsInsecureAndItsTlsaUnusable) {
   EXPECT_EQ(Evidence(r, "insecure.test", "MX")->state(), v1::DNSSEC_STATE_INSECURE);
   EXPECT_EQ(Evidence(r, "_mta-sts.insecure.test", "TXT")->state(), v1::DNSSEC_STATE_INSECURE);
   for (const auto& f : c.findings()) {
-    if (f.code() == v1::DNSSEC_INSECURE) EXPECT_EQ(f.severity(), v1::SEVERITY_LOW);
+    if (f.code() == v1::DNSSEC_INSECURE) {
+      EXPECT_EQ(f.severity(), v1::SEVERITY_LOW);
+    }
   }
   const v1::DaneEvidence& dane = r.evidence().mx_hosts(0).dane();
   EXPECT_TRUE(dane.published());

@@ -219,7 +219,9 @@ TEST_P(PolicyFetchTest, ReportNamesTheCause) {
   const v1::Finding* finding = FindingOf(fetch, c.code);
   ASSERT_NE(finding, nullptr) << v1::FindingCode_Name(c.code) << " missing in\n"
                               << fetch.DebugString();
-  if (!c.detail_part.empty()) EXPECT_THAT(finding->detail(), HasSubstr(c.detail_part));
+  if (!c.detail_part.empty()) {
+    EXPECT_THAT(finding->detail(), HasSubstr(c.detail_part));
+  }
   EXPECT_EQ(report->evidence().policy().url(),
             absl::StrCat("https://mta-sts.", domain, ":", lab_->https().port(), kPolicyPath));
   if (c.status == v1::CHECK_STATUS_FAIL) {

@@ -97,7 +97,9 @@ void ExpectActionable(const v1::DomainReport& r) {
       most = std::max(most, it->second);
     }
     EXPECT_EQ(a.priority(), most) << a.action();
-    if (i > 0) EXPECT_LE(a.priority(), r.actions(i - 1).priority()) << "out of order: " << a.action();
+    if (i > 0) {
+      EXPECT_LE(a.priority(), r.actions(i - 1).priority()) << "out of order: " << a.action();
+    }
   }
   // No name but the domain's (and names under it) or one the checks saw.
   const std::string seen = absl::AsciiStrToLower(r.evidence().DebugString());
