@@ -48,7 +48,9 @@ class TlsTest : public ::testing::Test {
     request.mutable_options()->add_checks("txt");
     v1::DomainReport report;
     grpc::Status status = stub->CheckDomain(&context, request, &report);
-    if (status.ok()) EXPECT_EQ(report.domain(), "tls.example");
+    if (status.ok()) {
+      EXPECT_EQ(report.domain(), "tls.example");
+    }
     return status;
   }
 
