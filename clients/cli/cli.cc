@@ -38,8 +38,8 @@ using ::mtasts::v1::FleetRequest;
 using ::mtasts::v1::FleetSummary;
 using ::mtasts::client::Client;
 
-// The writer thread redraws the progress line at most this often; the reader
-// redraws it after every result line it prints.
+// The source redraws the progress line at most this often; the sink redraws
+// it after every result line it prints.
 constexpr absl::Duration kProgressInterval = absl::Milliseconds(100);
 
 void PrintUsageError(absl::string_view message, std::ostream& err) {
@@ -138,18 +138,19 @@ int RunCheck(const CliOptions& opts, Client& client, std::ostream& out,
   return kExitOk;
 }
 
-// One "mtasts fleet" run: a writer thread streams the domain list into the
-// call line by line, this thread prints events as they arrive. Write() blocks
-// while the server is not reading (it stops at its in-flight limit), so the
-// list is never read further ahead than the transport's window.
+// One "mtasts fleet" run: the client library pulls the domain list line by
+// line only as a stream has room (at most its window unanswered), and each
+// event is printed as it arrives.
 class FleetRun {
  public:
   // list must outlive the run. list_name is used in messages.
   FleetRun(const CliOptions& opts, std::istream& list, std::string list_name,
-           std::ostream& out, std::ostream& err, bool color, bool progress)
+           bool list_is_file, std::ostream& out, std::ostream& err, bool color,
+           bool progress)
       : opts_(opts),
         list_(list),
         list_name_(std::move(list_name)),
+        list_is_file_(list_is_file),
         out_(out),
         err_(err),
         color_(color),
@@ -161,6 +162,10 @@ class FleetRun {
     // Lines are flushed per batch of events that arrived together, not one
     // write per line: a pipe still sees every event before the CLI waits.
     options.on_batch_end = [this]() { Flush(); };
+    // A file answers at once: this thread then runs the whole fleet, with
+    // no thread woken per entry. A pipe may wait for its writer, and the
+    // events must not wait with it.
+    options.drive_on_calling_thread = list_is_file_;
     client::FleetStats stats;
     std::optional<FleetSummary> summary;
     int64_t below = 0;
@@ -291,7 +296,7 @@ class FleetRun {
   }
 
   // The event as a JSON line; nothing printed and a warning when it has no
-  // JSON form. The event thread's buffer keeps its capacity between events.
+  // JSON form. The sink's buffer keeps its capacity between events.
   void PrintJson(const FleetEvent& event) {
     json_.clear();
     if (!AppendDirectJson(event, &json_)) {
@@ -359,12 +364,13 @@ class FleetRun {
   std::istream& list_;  // Read only by the source, one call at a time.
   int64_t line_number_ = 0;  // Likewise.
   const std::string list_name_;
+  const bool list_is_file_;  // a regular file, not a pipe or terminal
   std::ostream& out_;  // Written under mu_.
   std::ostream& err_;  // Written under mu_.
   const bool color_;
   const bool progress_;
 
-  std::string json_;  // Only the event thread uses it.
+  std::string json_;  // Only the sink uses it (one event at a time).
 
   std::atomic<int64_t> sent_{0};
   std::atomic<int64_t> done_{0};
@@ -381,11 +387,13 @@ int RunFleet(const CliOptions& opts, Client& client,
              std::istream& in, std::ostream& out, std::ostream& err, bool color,
              bool progress) {
   if (opts.target == "-") {
-    return FleetRun(opts, in, "<stdin>", out, err, color, progress).Run(client);
+    return FleetRun(opts, in, "<stdin>", false, out, err, color, progress)
+        .Run(client);
   }
   // ifstream opens a directory without complaint; reading it then fails.
   struct stat info;
-  if (stat(opts.target.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
+  const bool found = stat(opts.target.c_str(), &info) == 0;
+  if (found && S_ISDIR(info.st_mode)) {
     PrintUsageError(absl::StrCat("fleet: ", opts.target, " is a directory"),
                     err);
     return kExitUsage;
@@ -397,7 +405,9 @@ int RunFleet(const CliOptions& opts, Client& client,
                     err);
     return kExitUsage;
   }
-  return FleetRun(opts, file, opts.target, out, err, color, progress).Run(client);
+  return FleetRun(opts, file, opts.target, found && S_ISREG(info.st_mode), out,
+                  err, color, progress)
+      .Run(client);
 }
 
 }  // namespace

@@ -36,8 +36,8 @@ struct Terminal {
 // Runs the client as main() would and returns the exit status. argv[0] is the
 // program name. "fleet -" reads the domain list from in; reports go to out,
 // diagnostics and the progress line to err. Reads MTASTS_SERVER and NO_COLOR
-// from the environment. Blocks until done. In fleet mode a second thread
-// reads in while this one writes out; both finish before the return.
+// from the environment. Blocks until done. In fleet mode other threads
+// read in and write out; all finish before the return.
 int RunCli(int argc, char** argv, std::istream& in, std::ostream& out,
            std::ostream& err, Terminal terminal);
 

@@ -11,6 +11,9 @@ int main(int argc, char** argv) {
   // graph update per Lock(), about 2% of the CLI's CPU in the fleet
   // benchmark. The tests keep it (they run the cli library, not this main).
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // The streams keep buffers of their own, apart from C's stdio: a line of
+  // JSON larger than stdio's 4 KiB buffer is then one write, not three.
+  std::ios::sync_with_stdio(false);
   mtasts::cli::Terminal terminal;
   terminal.stdout_is_tty = isatty(STDOUT_FILENO) == 1;
   terminal.stderr_is_tty = isatty(STDERR_FILENO) == 1;

@@ -56,6 +56,29 @@ Client::EntrySource InOrder(std::vector<v1::FleetRequest> entries) {
   };
 }
 
+// The fleet tests, run with each kind of stream: the sync API (the
+// default) and async calls driven by the calling thread
+// (FleetOptions::drive_on_calling_thread, the CLI's for list files).
+class FleetTest : public ::testing::TestWithParam<bool> {
+ protected:
+  FleetOptions WithMode(FleetOptions options) {
+    options.drive_on_calling_thread = GetParam();
+    return options;
+  }
+
+  // Client::Fleet with a timeout: the plain overload for the default.
+  absl::Status Fleet(Client& client, const Client::EntrySource& next_entry,
+                     const Client::EventSink& on_event, absl::Duration timeout) {
+    if (!GetParam()) return client.Fleet(next_entry, on_event, timeout);
+    return client.Fleet(next_entry, on_event, WithMode({.timeout = timeout}));
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Streams, FleetTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Driven" : "Sync";
+                         });
+
 TEST(ClientTest, CheckReturnsTheReport) {
   auto lab = TestLab::Start({});
   lab->dns().Txt("_mta-sts.example.com", {{"v=STSv1; id=20240101"}});
@@ -134,14 +157,14 @@ TEST_F(BusyServerTest, CheckIsRetriedWithBackoffUntilTheServerHasRoom) {
   EXPECT_GT(absl::Now() - start, absl::Milliseconds(50)) << "it was refused first";
 }
 
-TEST(ClientTest, FleetStreamsEveryEntryThenTheSummary) {
+TEST_P(FleetTest, FleetStreamsEveryEntryThenTheSummary) {
   auto lab = TestLab::Start({});
   auto client = MakeClient(Address(*lab));
   std::vector<v1::FleetRequest> entries = {Entry("a.example", "1"), Entry("b.example", "2"),
                                            Entry("not a domain", "3")};
   std::vector<v1::FleetEvent> events;
-  absl::Status status = client->Fleet(
-      InOrder(entries),
+  absl::Status status = Fleet(
+      *client, InOrder(entries),
       [&](const v1::FleetEvent& event) { events.push_back(event); }, absl::Seconds(30));
   ASSERT_TRUE(status.ok()) << status;
   ASSERT_THAT(events, SizeIs(4));
@@ -165,7 +188,7 @@ TEST(ClientTest, FleetStreamsEveryEntryThenTheSummary) {
 // on_batch_end runs after events were handed over and never before the first
 // one: every event is followed by a call before the fleet returns, the
 // summary included (the CLI flushes its output there).
-TEST(ClientTest, FleetCallsOnBatchEndAfterEveryBatchOfEvents) {
+TEST_P(FleetTest, FleetCallsOnBatchEndAfterEveryBatchOfEvents) {
   auto lab = TestLab::Start({});
   auto client = MakeClient(Address(*lab));
   std::vector<v1::FleetRequest> entries = {Entry("a.example", "1"), Entry("b.example", "2"),
@@ -174,8 +197,7 @@ TEST(ClientTest, FleetCallsOnBatchEndAfterEveryBatchOfEvents) {
   int unflushed = 0;  // events since the last on_batch_end
   int batch_ends = 0;
   bool end_without_events = false;
-  FleetOptions options;
-  options.timeout = absl::Seconds(30);
+  FleetOptions options = WithMode({.timeout = absl::Seconds(30)});
   options.on_batch_end = [&]() {
     ++batch_ends;
     if (unflushed == 0) end_without_events = true;
@@ -199,7 +221,7 @@ TEST(ClientTest, FleetCallsOnBatchEndAfterEveryBatchOfEvents) {
 // Entries are pulled as the server takes them: with domains that never
 // finish, an endless source stops being asked (the stream is flow-controlled,
 // not buffered) until the call's deadline ends it.
-TEST(ClientTest, FleetPullsOnlyWhatTheStreamTakes) {
+TEST_P(FleetTest, FleetPullsOnlyWhatTheStreamTakes) {
   // No domain finishes within the test: DNS never answers, 5 s a try.
   auto lab = TestLab::Start(LabOptions{.fleet_max_inflight = 2, .dns_timeout = absl::Seconds(5)});
   lab->dns().server().SetDefaultReply(fakes::DnsReply::Drop());
@@ -215,7 +237,8 @@ TEST(ClientTest, FleetPullsOnlyWhatTheStreamTakes) {
   });
   int events = 0;
   const absl::Time start = absl::Now();
-  absl::Status status = client->Fleet(
+  absl::Status status = Fleet(
+      *client,
       [&]() -> absl::StatusOr<std::optional<v1::FleetRequest>> {
         if (pulled.load() >= 5'000'000) return absl::InternalError("never flow-controlled");
         ++pulled;
@@ -236,12 +259,13 @@ TEST(ClientTest, FleetPullsOnlyWhatTheStreamTakes) {
   EXPECT_LT(events, 50);
 }
 
-TEST(ClientTest, ASourceErrorCancelsTheFleetWithoutSummary) {
+TEST_P(FleetTest, ASourceErrorCancelsTheFleetWithoutSummary) {
   auto lab = TestLab::Start({});
   auto client = MakeClient(Address(*lab));
   int next = 0;
   std::vector<v1::FleetEvent> events;
-  absl::Status status = client->Fleet(
+  absl::Status status = Fleet(
+      *client,
       [&]() -> absl::StatusOr<std::optional<v1::FleetRequest>> {
         if (next == 3) return absl::DataLossError("domain list unreadable at line 4");
         ++next;
@@ -322,11 +346,11 @@ FleetRun RunFleet(Client& client, int entries, const FleetOptions& options) {
   return run;
 }
 
-TEST(ClientTest, FleetIsSpreadOverEveryBackend) {
+TEST_P(FleetTest, FleetIsSpreadOverEveryBackend) {
   auto one = TestLab::Start({});
   auto two = TestLab::Start({});
   auto client = MakeClient(absl::StrCat("ipv4:", Address(*one), ",", Address(*two)));
-  FleetRun run = RunFleet(*client, 60, {.timeout = absl::Seconds(60), .window = 5});
+  FleetRun run = RunFleet(*client, 60, WithMode({.timeout = absl::Seconds(60), .window = 5}));
   ASSERT_TRUE(run.status.ok()) << run.status;
   ASSERT_THAT(run.answers, SizeIs(60));
   for (const auto& [tag, n] : run.answers) EXPECT_EQ(n, 1) << tag;
@@ -348,15 +372,15 @@ TEST(ClientTest, FleetIsSpreadOverEveryBackend) {
   EXPECT_GT(asked_two, 0);
 }
 
-TEST(ClientTest, ADeadBackendsEntriesGoToTheOthers) {
+TEST_P(FleetTest, ADeadBackendsEntriesGoToTheOthers) {
   const int dead = DeadPort();
   auto live = TestLab::Start({});
   auto client =
       MakeClient(absl::StrCat("ipv4:127.0.0.1:", dead, ",", Address(*live)));
   FleetRun run = RunFleet(*client, 30,
-                          {.timeout = absl::Seconds(60), .window = 5,
-                           .retry_backoff = absl::Milliseconds(20),
-                           .max_retry_backoff = absl::Milliseconds(40)});
+                          WithMode({.timeout = absl::Seconds(60), .window = 5,
+                                    .retry_backoff = absl::Milliseconds(20),
+                                    .max_retry_backoff = absl::Milliseconds(40)}));
   ASSERT_TRUE(run.status.ok()) << run.status;
   ASSERT_THAT(run.answers, SizeIs(30));
   for (const auto& [tag, n] : run.answers) EXPECT_EQ(n, 1) << tag;
@@ -370,12 +394,12 @@ TEST(ClientTest, ADeadBackendsEntriesGoToTheOthers) {
   EXPECT_EQ(run.stats.duplicates, 0);
 }
 
-TEST(ClientTest, AFleetWithEveryBackendDeadIsUnavailableWithoutSummary) {
+TEST_P(FleetTest, AFleetWithEveryBackendDeadIsUnavailableWithoutSummary) {
   auto client = MakeClient(absl::StrCat("ipv4:127.0.0.1:", DeadPort(), ",127.0.0.1:", DeadPort()));
   FleetRun run = RunFleet(*client, 10,
-                          {.timeout = absl::Seconds(60), .max_stream_failures = 3,
-                           .retry_backoff = absl::Milliseconds(10),
-                           .max_retry_backoff = absl::Milliseconds(20)});
+                          WithMode({.timeout = absl::Seconds(60), .max_stream_failures = 3,
+                                    .retry_backoff = absl::Milliseconds(10),
+                                    .max_retry_backoff = absl::Milliseconds(20)}));
   EXPECT_EQ(run.status.code(), absl::StatusCode::kUnavailable) << run.status;
   EXPECT_THAT(std::string(run.status.message()), HasSubstr("every backend failed"));
   EXPECT_THAT(run.summaries, SizeIs(0));

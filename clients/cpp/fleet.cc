@@ -12,6 +12,11 @@
 // unanswered entries go to the front of the queue for any stream with room,
 // and the backend gets a new stream after a backoff, or is given up after
 // max_stream_failures failures in a row that answered nothing.
+//
+// With FleetOptions::drive_on_calling_thread the streams are async calls on
+// one completion queue that the calling thread drives alone (reads, events,
+// source, writes), so no thread is woken per entry; the workers only start
+// the streams and do what follows their end.
 #include <algorithm>
 #include <deque>
 #include <functional>
@@ -24,21 +29,26 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "clients/cpp/backends.h"
 #include "clients/cpp/client.h"
 #include "clients/cpp/fleet_summary.h"
+#include "clients/cpp/fleet_tags.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/completion_queue.h"
+#include "grpcpp/support/async_stream.h"
 
 namespace mtasts::client {
 namespace {
+
+using fleet_tags::CallerTag;
+using fleet_tags::EntryIndex;
+using fleet_tags::FleetPositionMessage;
+using fleet_tags::MergeGroupings;
 
 // Codes that end the whole fleet: another backend would say the same (the
 // caller's credentials, an API the server lacks) or the caller's own limit.
@@ -55,91 +65,6 @@ bool EndsFleet(absl::StatusCode code) {
     default:
       return false;
   }
-}
-
-// "<n>:<caller's tag>" -> n; -1 when the tag is not one of ours.
-int64_t EntryIndex(const std::string& tag) {
-  const size_t colon = tag.find(':');
-  int64_t n = -1;
-  if (colon == std::string::npos || colon == 0 || !absl::SimpleAtoi(tag.substr(0, colon), &n)) {
-    return -1;
-  }
-  return n;
-}
-
-std::string CallerTag(const std::string& tag) { return tag.substr(tag.find(':') + 1); }
-
-// The groups of the streams' own summaries, as one (docs/api.md, "Several
-// replicas"): counts of the same key added, the most severe outcome kept,
-// examples (caller tags) up to 3, largest first, 20 per kind. Streams that
-// ended without a summary (a killed or draining backend) add none: their
-// entries are in the counts but not in the groups.
-void MergeGroupings(const std::vector<v1::FleetSummary>& from, v1::FleetSummary* into) {
-  std::map<int, v1::FleetGrouping> kinds;
-  std::map<std::pair<int, std::string>, v1::FleetGroup> groups;
-  for (const v1::FleetSummary& s : from) {
-    for (const v1::FleetGrouping& g : s.groupings()) {
-      v1::FleetGrouping& k = kinds[g.kind()];
-      k.set_kind(g.kind());
-      k.set_keys_tracked(std::max(k.keys_tracked(), g.keys_tracked()));
-      k.set_keys_not_sent(k.keys_not_sent() + g.keys_not_sent());
-      k.set_untracked(k.untracked() + g.untracked());
-      for (const v1::FleetGroup& group : g.groups()) {
-        v1::FleetGroup& m = groups[{g.kind(), group.key()}];
-        if (m.key().empty()) {
-          m = group;
-          m.clear_examples();
-        } else {
-          m.set_count(m.count() + group.count());
-          if (group.severity() > m.severity()) {
-            m.set_severity(group.severity());
-            m.set_outcome(group.outcome());
-            m.set_outcome_count(group.outcome_count());
-          } else if (group.outcome() == m.outcome()) {
-            m.set_outcome_count(m.outcome_count() + group.outcome_count());
-          }
-        }
-        for (const auto& e : group.examples()) {
-          if (m.examples_size() >= 3) break;
-          auto* added = m.add_examples();
-          *added = e;
-          added->set_tag(CallerTag(e.tag()));
-        }
-      }
-    }
-  }
-  for (auto& [key, group] : groups) *kinds[key.first].add_groups() = std::move(group);
-  for (auto& [kind, grouping] : kinds) {
-    auto* g = grouping.mutable_groups();
-    std::stable_sort(g->begin(), g->end(), [](const v1::FleetGroup& a, const v1::FleetGroup& b) {
-      if (a.count() != b.count()) return a.count() > b.count();
-      if (a.severity() != b.severity()) return a.severity() > b.severity();
-      return a.key() < b.key();
-    });
-    while (g->size() > 20) {
-      g->RemoveLast();
-      grouping.set_keys_not_sent(grouping.keys_not_sent() + 1);
-    }
-    *into->add_groupings() = std::move(grouping);
-  }
-}
-
-// The server names an entry it could not read by its position in the stream
-// ("entry 7 (tag \"12:cust\"): ..."); on a spread fleet that is the
-// position in one stream of several, so it becomes the entry's position in
-// the caller's fleet, counting from 1, and the caller's tag.
-std::string FleetPositionMessage(const std::string& message, int64_t index) {
-  absl::string_view rest = message;
-  if (!absl::ConsumePrefix(&rest, "entry ")) return message;
-  size_t digits = 0;
-  while (digits < rest.size() && absl::ascii_isdigit(rest[digits])) ++digits;
-  if (digits == 0) return message;
-  rest.remove_prefix(digits);
-  std::string out = absl::StrCat("entry ", index + 1);
-  const std::string ours = absl::StrCat(" (tag \"", index, ":");
-  if (absl::ConsumePrefix(&rest, ours)) absl::StrAppend(&out, " (tag \"");
-  absl::StrAppend(&out, rest);
-  return out;
 }
 
 class Spreader {
@@ -161,28 +86,19 @@ class Spreader {
   absl::Status Run(const std::vector<Backend>& backends, const Client::EventSink& on_event,
                    FleetStats* stats) {
     const absl::Time started = absl::Now();
-    AddBackends(backends);
-    FleetSummaryBuilder summary;
-    while (true) {
-      std::deque<v1::FleetEvent> batch;
-      bool over;
-      {
-        absl::MutexLock lock(&mu_);
-        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-          return !deliver_.empty() || Over();
-        };
-        if (!mu_.AwaitWithDeadline(absl::Condition(&ready), deadline_) && !Over()) {
-          EndLocked(absl::DeadlineExceededError("the fleet's timeout passed"));
-        }
-        batch.swap(deliver_);
-        over = Over();
+    sink_ = &on_event;
+    if (options_.drive_on_calling_thread) {
+      cq_ = std::make_unique<grpc::CompletionQueue>();
+      AddBackends(backends);
+      Drive();
+      cq_->Shutdown();
+      void* tag;
+      bool ok;
+      while (cq_->Next(&tag, &ok)) {
       }
-      for (const v1::FleetEvent& event : batch) {
-        summary.Add(event);
-        on_event(event);
-      }
-      if (!batch.empty() && options_.on_batch_end) options_.on_batch_end();
-      if (over && batch.empty()) break;
+    } else {
+      AddBackends(backends);
+      DeliverBatches();
     }
     // Workers added by a re-resolution while the first ones ran are joined too.
     while (true) {
@@ -208,17 +124,49 @@ class Spreader {
       if (!fatal_.ok()) return fatal_;
     }
     v1::FleetEvent last;
-    *last.mutable_summary() = summary.Build(absl::Now() - started);
+    {
+      absl::MutexLock lock(&deliver_mu_);
+      *last.mutable_summary() = summary_.Build(absl::Now() - started);
+    }
     {
       absl::MutexLock lock(&mu_);
       MergeGroupings(server_summaries_, last.mutable_summary());
     }
+    absl::MutexLock lock(&deliver_mu_);
     on_event(last);
     if (options_.on_batch_end) options_.on_batch_end();
     return absl::OkStatus();
   }
 
  private:
+  // The sync streams' events, passed on in batches as they are queued.
+  void DeliverBatches() {
+    while (true) {
+      std::deque<v1::FleetEvent> batch;
+      bool over;
+      {
+        absl::MutexLock lock(&mu_);
+        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return !deliver_.empty() || Over();
+        };
+        if (!mu_.AwaitWithDeadline(absl::Condition(&ready), deadline_) && !Over()) {
+          EndLocked(absl::DeadlineExceededError("the fleet's timeout passed"));
+        }
+        batch.swap(deliver_);
+        over = Over();
+      }
+      if (!batch.empty()) {
+        absl::MutexLock lock(&deliver_mu_);
+        for (const v1::FleetEvent& event : batch) {
+          summary_.Add(event);
+          (*sink_)(event);
+        }
+        if (options_.on_batch_end) options_.on_batch_end();
+      }
+      if (over && batch.empty()) break;
+    }
+  }
+
   struct Entry {
     v1::FleetRequest request;  // tag already "<n>:<caller's tag>"
     int stream = -1;           // the stream it was last sent on; -1: queued
@@ -228,6 +176,36 @@ class Spreader {
     int inflight = 0;  // entries sent on the current stream, unanswered
     int failures = 0;  // streams in a row that failed
     FleetStats::BackendStats stats;
+  };
+  // What one stream did (guarded by mu_ while it runs).
+  struct StreamEnd {
+    int64_t answered = 0;  // entries it answered first
+    bool summary = false;  // the server's summary arrived
+  };
+
+  // One stream on the completion queue that the calling thread drives
+  // (FleetOptions::drive_on_calling_thread). Each operation's tag points at
+  // the stream; everything but the messages is guarded by mu_.
+  struct AsyncStream {
+    enum Op { kStart, kRead, kWrite, kWritesDone, kFinish, kOps };
+    struct Tag { AsyncStream* stream; Op op; };
+    AsyncStream(BackendState& b, int id) : backend(b), stream(id) {
+      for (int op = 0; op < kOps; ++op) tags[op] = {this, static_cast<Op>(op)};
+    }
+    BackendState& backend;
+    const int stream;
+    Tag tags[kOps];
+    std::unique_ptr<grpc::ClientAsyncReaderWriterInterface<v1::FleetRequest, v1::FleetEvent>>
+        call;
+    v1::FleetEvent event;      // being read
+    v1::FleetRequest request;  // being written
+    StreamEnd end;
+    int ops = 0;           // started, not returned by the queue yet
+    bool writing = false;  // a write (or the half-close) in progress
+    bool closed = false;   // half-closed, or a write failed: no more writes
+    bool finishing = false;
+    grpc::Status status;
+    bool done = false;  // finished, nothing pending: its worker takes over
   };
 
   // A worker for each backend not seen yet (by target), unless the fleet is over.
@@ -292,57 +270,15 @@ class Spreader {
       if (Over()) return false;
       stream = next_stream_++;
       open_calls_.push_back(&context);
+      // Counted before the lock is let go: Drive() ends only after it.
+      if (options_.drive_on_calling_thread) ++open_streams_;
       backend.inflight = 0;
       ++backend.stats.streams;
     }
-    auto call = backend.stub->StreamFleet(&context);
-    std::thread writer([&] { Send(backend, stream, *call); });
-    int64_t answered_here = 0;
-    bool summary = false;
-    v1::FleetEvent event;
-    while (call->Read(&event)) {
-      std::string* tag = event.has_result()  ? event.mutable_result()->mutable_tag()
-                         : event.has_error() ? event.mutable_error()->mutable_tag()
-                                             : nullptr;
-      if (tag == nullptr) {
-        if (event.has_summary()) {
-          summary = true;
-          // The fleet's counts are built from the events; the server's
-          // groups (fleet_summary groupings) are merged from each stream's.
-          absl::MutexLock lock(&mu_);
-          server_summaries_.push_back(event.summary());
-        }
-        continue;
-      }
-      const int64_t index = EntryIndex(*tag);
-      absl::MutexLock lock(&mu_);
-      auto it = index < 0 ? outstanding_.end() : outstanding_.find(index);
-      if (it == outstanding_.end()) {
-        // Already answered (or not ours): the caller sees each entry once.
-        ++duplicates_;
-        continue;
-      }
-      if (it->second.stream == stream) --backend.inflight;
-      outstanding_.erase(it);
-      ++answered_;
-      ++answered_here;
-      ++backend.stats.answered;
-      *tag = CallerTag(*tag);
-      if (event.has_error()) {
-        event.mutable_error()->set_message(
-            FleetPositionMessage(event.error().message(), index));
-      }
-      deliver_.push_back(std::move(event));
-      CheckCompleteLocked();
-    }
-    // Read() returning false means the call is over: a Write() in progress
-    // fails promptly, and a writer waiting for room wakes up to leave.
-    {
-      absl::MutexLock lock(&mu_);
-      dead_streams_.insert(stream);
-    }
-    writer.join();
-    const grpc::Status status = call->Finish();
+    StreamEnd end;
+    const grpc::Status status = options_.drive_on_calling_thread
+                                    ? RunAsyncStream(backend, stream, context, end)
+                                    : RunSyncStream(backend, stream, context, end);
 
     bool given_up = false;
     bool reresolve = false;
@@ -360,11 +296,12 @@ class Spreader {
         }
       }
       pending_.insert(pending_.begin(), back.begin(), back.end());
+      if (!back.empty()) PumpLocked();  // callback streams with room take them now
       resent_ += static_cast<int64_t>(back.size());
       backend.stats.resent_from += static_cast<int64_t>(back.size());
       backend.inflight = 0;
       // A normal end: the fleet is complete.
-      if (status.ok() && summary && back.empty()) return false;
+      if (status.ok() && end.summary && back.empty()) return false;
       if (Over()) return false;
       why = FromGrpc(status);
       if (why.ok()) why = absl::InternalError("the stream ended without answering every entry");
@@ -374,7 +311,7 @@ class Spreader {
         EndLocked(why);
         return false;
       }
-      backend.failures = answered_here > 0 ? 1 : backend.failures + 1;
+      backend.failures = end.answered > 0 ? 1 : backend.failures + 1;
       if (backend.failures >= options_.max_stream_failures) {
         backend.stats.given_up = true;
         given_up = true;
@@ -401,8 +338,262 @@ class Spreader {
     return !given_up;
   }
 
-  // The writer of one stream: entries while it has room, half-close once the
-  // whole fleet is answered.
+  // One stream on the sync API: this thread reads, a writer thread sends.
+  grpc::Status RunSyncStream(BackendState& backend, int stream, grpc::ClientContext& context,
+                             StreamEnd& end) {
+    auto call = backend.stub->StreamFleet(&context);
+    std::thread writer([&] { Send(backend, stream, *call); });
+    v1::FleetEvent event;
+    while (call->Read(&event)) {
+      absl::MutexLock lock(&mu_);
+      if (TakeEventLocked(event, backend, stream, end)) deliver_.push_back(std::move(event));
+    }
+    // Read() returning false means the call is over: a Write() in progress
+    // fails promptly, and a writer waiting for room wakes up to leave.
+    {
+      absl::MutexLock lock(&mu_);
+      dead_streams_.insert(stream);
+    }
+    writer.join();
+    return call->Finish();
+  }
+
+  // One stream on the calling thread's queue: started here, then run by
+  // Drive() until it is over.
+  grpc::Status RunAsyncStream(BackendState& backend, int stream, grpc::ClientContext& context,
+                              StreamEnd& end) {
+    AsyncStream s(backend, stream);
+    absl::MutexLock lock(&mu_);
+    s.call = backend.stub->PrepareAsyncStreamFleet(&context, cq_.get());
+    ++s.ops;
+    s.call->StartCall(&s.tags[AsyncStream::kStart]);
+    mu_.Await(absl::Condition(&s.done));
+    end = s.end;
+    return s.status;
+  }
+
+  void StartLocked(AsyncStream& s, AsyncStream::Op op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    ++s.ops;
+    switch (op) {
+      case AsyncStream::kRead:
+        s.call->Read(&s.event, &s.tags[op]);
+        break;
+      case AsyncStream::kWrite:
+        s.writing = true;
+        s.call->Write(s.request, &s.tags[op]);
+        break;
+      case AsyncStream::kWritesDone:
+        s.writing = s.closed = true;
+        s.call->WritesDone(&s.tags[op]);
+        break;
+      default:  // kFinish (kStart is started by RunAsyncStream)
+        s.finishing = true;
+        s.call->Finish(&s.status, &s.tags[op]);
+        break;
+    }
+  }
+
+  // The calling thread runs every stream; on_batch_end once no completion is
+  // ready. Returns once the fleet is over and every stream has ended.
+  void Drive() {
+    bool unflushed = false;
+    while (true) {
+      void* got = nullptr;
+      bool ok = false;
+      grpc::CompletionQueue::NextStatus next =
+          cq_->AsyncNext(&got, &ok, gpr_time_0(GPR_CLOCK_MONOTONIC));
+      if (next == grpc::CompletionQueue::TIMEOUT) {
+        if (unflushed && options_.on_batch_end) options_.on_batch_end();
+        unflushed = false;
+        absl::Time until = deadline_;
+        {
+          absl::MutexLock lock(&mu_);
+          if (Over() && open_streams_ == 0) return;
+          // Without a stream nothing may come to wake this thread: look
+          // again soon (a backoff, or the end decided on another thread).
+          if (open_streams_ == 0) until = std::min(until, absl::Now() + absl::Milliseconds(20));
+        }
+        next = cq_->AsyncNext(&got, &ok, absl::ToChronoTime(until));
+        if (next == grpc::CompletionQueue::TIMEOUT) {
+          absl::MutexLock lock(&mu_);
+          if (absl::Now() >= deadline_ && !Over()) {
+            EndLocked(absl::DeadlineExceededError("the fleet's timeout passed"));
+          }
+          continue;
+        }
+      }
+      if (next != grpc::CompletionQueue::GOT_EVENT) return;
+      unflushed |= Handle(*static_cast<AsyncStream::Tag*>(got), ok);
+    }
+  }
+
+  // One completed operation; true when an event was passed on.
+  bool Handle(const AsyncStream::Tag& tag, bool ok) {
+    AsyncStream& s = *tag.stream;
+    bool pass_on = false;
+    {
+      absl::MutexLock lock(&mu_);
+      --s.ops;
+      switch (tag.op) {
+        case AsyncStream::kStart:
+          // Writes wait for the call to start; a failed start fails the read.
+          StartLocked(s, AsyncStream::kRead);
+          if (ok) {
+            live_.push_back(&s);
+            PumpLocked();
+          }
+          break;
+        case AsyncStream::kRead:
+          if (!ok) {
+            // The call is over: no more writes on it; its status.
+            auto it = std::find(live_.begin(), live_.end(), &s);
+            if (it != live_.end()) live_.erase(it);
+            StartLocked(s, AsyncStream::kFinish);
+            break;
+          }
+          pass_on = TakeEventLocked(s.event, s.backend, s.stream, s.end);
+          // An answer makes room: the next entry goes out before the event
+          // is passed on.
+          if (pass_on) {
+            PumpLocked();
+          } else {
+            StartLocked(s, AsyncStream::kRead);
+          }
+          break;
+        case AsyncStream::kWrite:
+          s.writing = false;
+          if (!ok) s.closed = true;  // the call is over; its read fails too
+          PumpLocked();
+          break;
+        default:  // kWritesDone, kFinish
+          break;
+      }
+      if (s.finishing && s.ops == 0) {
+        --open_streams_;
+        s.done = true;  // its worker may destroy it from here on
+        return false;
+      }
+    }
+    if (!pass_on) return false;
+    {
+      absl::MutexLock lock(&deliver_mu_);
+      summary_.Add(s.event);
+      (*sink_)(s.event);
+    }
+    absl::MutexLock lock(&mu_);  // not finishing: no read was pending
+    StartLocked(s, AsyncStream::kRead);
+    return true;
+  }
+
+  // Gives every live stream with room and no write in progress its next
+  // entry (a re-send first, else one from the source), or half-closes it
+  // once the whole fleet is answered (after an error the cancel ends it).
+  void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (size_t i = 0; i < live_.size();) {
+      AsyncStream& s = *live_[i];
+      if (s.writing || s.closed) {
+        ++i;
+      } else if (Over()) {
+        if (complete_) StartLocked(s, AsyncStream::kWritesDone);
+        ++i;
+      } else if (!CanSendLocked(s.backend)) {
+        ++i;
+      } else if (!pending_.empty()) {
+        const int64_t index = pending_.front();
+        pending_.pop_front();
+        s.request = AssignLocked(index, s.backend, s.stream);
+        StartLocked(s, AsyncStream::kWrite);
+        ++i;
+      } else {
+        // The source runs without the lock, so streams may have changed:
+        // the new entry is queued and every stream looked at again.
+        std::optional<int64_t> index = PullSourceLocked();
+        if (index.has_value()) pending_.push_back(*index);
+        i = 0;
+      }
+    }
+  }
+
+  // An event read on `stream`. True: it answers an entry not answered
+  // before, and now carries the caller's tag, to be passed on. A summary is
+  // kept for its groups, a second answer counted and dropped.
+  bool TakeEventLocked(v1::FleetEvent& event, BackendState& backend, int stream, StreamEnd& end)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::string* tag = event.has_result()  ? event.mutable_result()->mutable_tag()
+                       : event.has_error() ? event.mutable_error()->mutable_tag()
+                                           : nullptr;
+    if (tag == nullptr) {
+      if (event.has_summary()) {
+        end.summary = true;
+        // The fleet's counts are built from the events; the server's
+        // groups (fleet_summary groupings) are merged from each stream's.
+        server_summaries_.push_back(event.summary());
+      }
+      return false;
+    }
+    const int64_t index = EntryIndex(*tag);
+    auto it = index < 0 ? outstanding_.end() : outstanding_.find(index);
+    if (it == outstanding_.end()) {
+      // Already answered (or not ours): the caller sees each entry once.
+      ++duplicates_;
+      return false;
+    }
+    if (it->second.stream == stream) --backend.inflight;
+    outstanding_.erase(it);
+    ++answered_;
+    ++end.answered;
+    ++backend.stats.answered;
+    *tag = CallerTag(*tag);
+    if (event.has_error()) {
+      event.mutable_error()->set_message(FleetPositionMessage(event.error().message(), index));
+    }
+    CheckCompleteLocked();
+    return true;
+  }
+
+  // Room on the backend's stream, and a re-send or the source free to ask.
+  bool CanSendLocked(const BackendState& backend) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return backend.inflight < options_.window &&
+           (!pending_.empty() || (!source_done_ && !source_busy_));
+  }
+
+  // The caller's source, one thread at a time, without the lock (it may
+  // block, reading stdin). The new entry's index (taken, sent nowhere yet),
+  // or nullopt when the source ended or failed (the fleet's state changed).
+  std::optional<int64_t> PullSourceLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    source_busy_ = true;
+    mu_.Unlock();
+    absl::StatusOr<std::optional<v1::FleetRequest>> next = source_();
+    mu_.Lock();
+    source_busy_ = false;
+    if (!next.ok()) {
+      EndLocked(next.status());
+      return std::nullopt;
+    }
+    if (!next->has_value()) {
+      source_done_ = true;
+      CheckCompleteLocked();
+      return std::nullopt;
+    }
+    const int64_t index = next_index_++;
+    Entry& entry = outstanding_[index];
+    entry.request = **std::move(next);
+    entry.request.set_tag(absl::StrCat(index, ":", entry.request.tag()));
+    return index;
+  }
+
+  // Entry `index` goes out on `stream`.
+  const v1::FleetRequest& AssignLocked(int64_t index, BackendState& backend, int stream)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Entry& entry = outstanding_[index];
+    entry.stream = stream;
+    ++backend.inflight;
+    ++backend.stats.sent;
+    return entry.request;
+  }
+
+  // The writer of one sync stream: entries while it has room, half-close
+  // once the whole fleet is answered.
   void Send(BackendState& backend, int stream,
             grpc::ClientReaderWriter<v1::FleetRequest, v1::FleetEvent>& call) {
     while (true) {
@@ -412,43 +603,20 @@ class Spreader {
         auto can_act = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
           if (Over() || dead_streams_.count(stream) > 0) return true;
           const size_t max_deliver = static_cast<size_t>(options_.window) * backends_.size();
-          if (backend.inflight >= options_.window || deliver_.size() >= max_deliver) return false;
-          return !pending_.empty() || (!source_done_ && !source_busy_);
+          return deliver_.size() < max_deliver && CanSendLocked(backend);
         };
         mu_.Await(absl::Condition(&can_act));
         if (dead_streams_.count(stream) > 0) return;
         if (Over()) break;
-        int64_t index;
+        std::optional<int64_t> index;
         if (!pending_.empty()) {
           index = pending_.front();
           pending_.pop_front();
         } else {
-          // The caller's source, one thread at a time, without the lock (it
-          // may block, reading stdin).
-          source_busy_ = true;
-          mu_.Unlock();
-          absl::StatusOr<std::optional<v1::FleetRequest>> next = source_();
-          mu_.Lock();
-          source_busy_ = false;
-          if (!next.ok()) {
-            EndLocked(next.status());
-            break;
-          }
-          if (!next->has_value()) {
-            source_done_ = true;
-            CheckCompleteLocked();
-            continue;
-          }
-          index = next_index_++;
-          Entry& entry = outstanding_[index];
-          entry.request = **std::move(next);
-          entry.request.set_tag(absl::StrCat(index, ":", entry.request.tag()));
+          index = PullSourceLocked();
+          if (!index.has_value()) continue;  // ended (then complete?) or failed (then over)
         }
-        Entry& entry = outstanding_[index];
-        entry.stream = stream;
-        ++backend.inflight;
-        ++backend.stats.sent;
-        request = entry.request;
+        request = AssignLocked(*index, backend, stream);
       }
       if (!call.Write(request)) {
         // The call is over; the reader hands this stream's entries back.
@@ -467,6 +635,7 @@ class Spreader {
   }
 
   const Client::EntrySource& source_;
+  const Client::EventSink* sink_ = nullptr;  // set by Run()
   const FleetOptions options_;
   const absl::Time deadline_;
   const ChannelFactory make_channel_;
@@ -493,6 +662,15 @@ class Spreader {
   std::vector<v1::FleetSummary> server_summaries_ ABSL_GUARDED_BY(mu_);
   int64_t duplicates_ ABSL_GUARDED_BY(mu_) = 0;
   int given_up_ ABSL_GUARDED_BY(mu_) = 0;
+  // Async streams (drive_on_calling_thread) and their queue; live_: those
+  // started whose read side has not ended, open_streams_: those not over.
+  std::unique_ptr<grpc::CompletionQueue> cq_;
+  std::vector<AsyncStream*> live_ ABSL_GUARDED_BY(mu_);
+  int open_streams_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // Held while the sink is called: one event at a time, from any thread.
+  absl::Mutex deliver_mu_;
+  FleetSummaryBuilder summary_ ABSL_GUARDED_BY(deliver_mu_);
 };
 
 }  // namespace
