@@ -7,6 +7,7 @@ PACKAGES=(
   bazel-bootstrap bazel-rules-java bazel-platforms
   g++ protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
   libabsl-dev libc-ares-dev libssl-dev libidn2-dev libunbound-dev liburiparser-dev libnghttp2-dev
+  libgoogle-perftools-dev  # tcmalloc: the server's malloc
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   python3-grpcio python3-protobuf

@@ -33,6 +33,7 @@ cd "$(dirname "$0")/.."
 RUNTIME_PACKAGES=(
   libgrpc++1.51 libprotobuf32 libabsl20220623 libssl3 libc-ares2 libunbound8
   libidn2-0 liburiparser1 libnghttp2-14 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0
+  libtcmalloc-minimal4
   ca-certificates dns-root-data tini
 )
 UID_GID=10001
