@@ -182,10 +182,10 @@ class Client {
   // call at a time, and is asked for an entry only when a stream has room
   // (FleetOptions::window), or on the calling thread with
   // FleetOptions::drive_on_calling_thread; `on_event` runs on the calling
-  // thread for every
-  // entry exactly once, in completion order, with the caller's tag, then for
-  // the fleet's summary, built from those events (the servers' own per-stream
-  // summaries are not passed on). A backend that fails mid-fleet has its
+  // thread for every entry exactly once, in completion order, with the
+  // caller's tag, then for the fleet's summary, built from those events (the
+  // servers' own per-stream summaries are not passed on). A backend that
+  // fails mid-fleet has its
   // unanswered entries re-sent to the others (stats->resent).
   // Returns OK once every entry is answered; otherwise, with no summary: the
   // source's error, DEADLINE_EXCEEDED (the timeout), UNAVAILABLE when every
