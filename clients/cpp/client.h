@@ -185,8 +185,8 @@ class Client {
   // thread for every entry exactly once, in completion order, with the
   // caller's tag, then for the fleet's summary, built from those events (the
   // servers' own per-stream summaries are not passed on). A backend that
-  // fails mid-fleet has its
-  // unanswered entries re-sent to the others (stats->resent).
+  // fails mid-fleet has its unanswered entries re-sent to the others
+  // (stats->resent).
   // Returns OK once every entry is answered; otherwise, with no summary: the
   // source's error, DEADLINE_EXCEEDED (the timeout), UNAVAILABLE when every
   // backend was given up, a status no other backend would answer
