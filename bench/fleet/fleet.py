@@ -318,8 +318,11 @@ def fleet_run(lab, a, listing, n, checks, inflight, label, perf=False, slow=0):
       perf_proc = subprocess.Popen(
           ["perf", "record", "-g", "-F", "999", "-o", perf_data, "-p", str(pid)],
           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # --window: without it the CLI keeps at most 100 entries unanswered, and
+    # the server's larger limits would never fill.
     cmd = [a.cli, "--server", L.GRPC_ADDR, "--json", "--no-color", "fleet",
-           listing, "--timeout", f"{a.stream_timeout}s"]
+           listing, "--timeout", f"{a.stream_timeout}s",
+           "--window", str(inflight)]
     if checks != "all":
       cmd += ["--checks", ",".join(checks)]
     out = os.path.join(lab.lab, f"fleet-{label}.jsonl")

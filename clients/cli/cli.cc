@@ -166,6 +166,7 @@ class FleetRun {
     // no thread woken per entry. A pipe may wait for its writer, and the
     // events must not wait with it.
     options.drive_on_calling_thread = list_is_file_;
+    options.window = opts_.window;
     client::FleetStats stats;
     std::optional<FleetSummary> summary;
     int64_t below = 0;

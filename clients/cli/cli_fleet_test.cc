@@ -137,6 +137,26 @@ TEST_F(CliTest, FleetFailUnder) {
       kExitOk);
 }
 
+// The fake answers held*.example only once release.example has arrived: the
+// CLI sends at most --window entries before it has an answer.
+TEST_F(CliTest, FleetSendsAtMostWindowEntriesUnanswered) {
+  const std::string list =
+      WriteList("held1.example\nheld2.example\nrelease.example\n");
+  CliResult wide = Run({"fleet", list, "--window", "3", "--json", "--timeout", "20s"});
+  EXPECT_EQ(wide.exit_code, kExitOk) << wide.err;
+  EXPECT_EQ(Lines(wide.out).size(), 4u);  // three results and the summary
+  EXPECT_EQ(fake_.fleet_requests().size(), 3u);
+
+  // Two held entries fill a window of 2: release.example is never sent and
+  // the stream runs into its deadline.
+  CliResult narrow = Run({"fleet", list, "--window", "2", "--json", "--timeout", "1s"});
+  EXPECT_EQ(narrow.exit_code, kExitRpcError) << narrow.err;
+  const std::vector<v1::FleetRequest> sent = fake_.fleet_requests();
+  ASSERT_EQ(sent.size(), 5u);  // 3 from the first run, 2 from this one
+  EXPECT_EQ(sent[3].domain(), "held1.example");
+  EXPECT_EQ(sent[4].domain(), "held2.example");
+}
+
 TEST_F(CliTest, FleetMalformedLineIsSkippedWithWarning) {
   CliResult r = Run({"fleet", "-"}, "good.example\none two three\n");
   EXPECT_EQ(r.exit_code, kExitOk);

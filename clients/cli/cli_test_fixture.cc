@@ -137,52 +137,64 @@ grpc::Status FakeChecker::StreamFleet(
   std::map<int, int> by_grade;
   std::map<int, int> by_state;
   int64_t total_score = 0;
-  FleetRequest request;
-  while (stream->Read(&request)) {
+  FleetRequest incoming;
+  std::vector<FleetRequest> held;
+  while (stream->Read(&incoming)) {
     {
       absl::MutexLock lock(&mu_);
-      fleet_requests_.push_back(request);
+      fleet_requests_.push_back(incoming);
     }
-    summary.set_received(summary.received() + 1);
-    const std::string& domain = request.domain();
-    if (domain == "boom.example") {
-      return grpc::Status(grpc::StatusCode::INTERNAL, "fake checker crashed");
+    // held*.example stay unanswered until release.example arrives: how many
+    // entries the client sends before it has any answer (--window).
+    if (absl::StartsWith(incoming.domain(), "held")) {
+      held.push_back(incoming);
+      continue;
     }
-    if (domain == "stall.example") {
-      // The client re-sends it on a new stream after this one fails.
-      if (!stalled_.HasBeenNotified()) stalled_.Notify();
-      release_.WaitForNotification();
-      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          "stalled on purpose");
-    }
-    FleetEvent event;
-    if (IsInvalid(domain)) {
-      auto* error = event.mutable_error();
-      error->set_tag(request.tag());
-      error->set_domain(domain);
-      error->set_code(static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
-      error->set_message(kInvalidMessage);
-      summary.set_errors(summary.errors() + 1);
-    } else {
-      auto* result = event.mutable_result();
-      result->set_tag(request.tag());
-      *result->mutable_report() = MakeReport(domain);
-      int score = result->report().score();
-      summary.set_reported(summary.reported() + 1);
-      ++by_grade[result->report().grade()];
-      ++by_state[result->report().state()];
-      total_score += score;
-      int bucket = std::min(score / 10, 9);
-      summary.set_score_histogram(bucket,
-                                  summary.score_histogram(bucket) + 1);
-      if (summary.slowest().empty()) {
-        auto* slow = summary.add_slowest();
-        slow->set_domain(domain);
-        slow->set_tag(request.tag());
-        slow->mutable_duration()->set_seconds(2);
+    std::vector<FleetRequest> batch;
+    if (incoming.domain() == "release.example") batch.swap(held);
+    batch.push_back(incoming);
+    for (const FleetRequest& request : batch) {
+      summary.set_received(summary.received() + 1);
+      const std::string& domain = request.domain();
+      if (domain == "boom.example") {
+        return grpc::Status(grpc::StatusCode::INTERNAL, "fake checker crashed");
       }
+      if (domain == "stall.example") {
+        // The client re-sends it on a new stream after this one fails.
+        if (!stalled_.HasBeenNotified()) stalled_.Notify();
+        release_.WaitForNotification();
+        return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                            "stalled on purpose");
+      }
+      FleetEvent event;
+      if (IsInvalid(domain)) {
+        auto* error = event.mutable_error();
+        error->set_tag(request.tag());
+        error->set_domain(domain);
+        error->set_code(static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+        error->set_message(kInvalidMessage);
+        summary.set_errors(summary.errors() + 1);
+      } else {
+        auto* result = event.mutable_result();
+        result->set_tag(request.tag());
+        *result->mutable_report() = MakeReport(domain);
+        int score = result->report().score();
+        summary.set_reported(summary.reported() + 1);
+        ++by_grade[result->report().grade()];
+        ++by_state[result->report().state()];
+        total_score += score;
+        int bucket = std::min(score / 10, 9);
+        summary.set_score_histogram(bucket,
+                                    summary.score_histogram(bucket) + 1);
+        if (summary.slowest().empty()) {
+          auto* slow = summary.add_slowest();
+          slow->set_domain(domain);
+          slow->set_tag(request.tag());
+          slow->mutable_duration()->set_seconds(2);
+        }
+      }
+      if (!stream->Write(event)) return grpc::Status::CANCELLED;
     }
-    if (!stream->Write(event)) return grpc::Status::CANCELLED;
   }
   for (auto [grade, count] : by_grade) {
     auto* g = summary.add_by_grade();

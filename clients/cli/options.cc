@@ -34,6 +34,9 @@ Flags (before or after the command):
   --timeout DURATION    deadline for the call, e.g. 30s, 2m, 1500ms; in fleet
                         mode for the whole stream (default: none)
   --fail-under N        exit 3 when any report scores below N (0-100)
+  --window N            fleet: entries sent to one server and not yet
+                        answered (default 100, the server's default
+                        --fleet_max_inflight; 1-100000); raise it with that
   --json                print the DomainReport as JSON; in fleet mode one
                         FleetEvent per line (JSON Lines)
   --no-color            no ANSI colour (colour is used only on a terminal and
@@ -93,6 +96,16 @@ absl::StatusOr<int> ParseFailUnder(absl::string_view text) {
   return n;
 }
 
+absl::StatusOr<int> ParseWindow(absl::string_view text) {
+  int n;
+  if (!absl::SimpleAtoi(text, &n) || n < 1 || n > kMaxFleetWindow) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--window: \"", text, "\" is not a whole number from 1 to ",
+        kMaxFleetWindow));
+  }
+  return n;
+}
+
 absl::StatusOr<std::vector<std::string>> ParseChecks(absl::string_view text) {
   std::vector<std::string> checks;
   for (absl::string_view name : absl::StrSplit(text, ',')) {
@@ -108,8 +121,8 @@ absl::StatusOr<std::vector<std::string>> ParseChecks(absl::string_view text) {
 
 bool IsValueFlag(absl::string_view name) {
   return name == "--server" || name == "--timeout" || name == "--fail-under" ||
-         name == "--checks" || name == "--ca-file" || name == "--cert" ||
-         name == "--key";
+         name == "--window" || name == "--checks" || name == "--ca-file" ||
+         name == "--cert" || name == "--key";
 }
 
 }  // namespace
@@ -175,6 +188,10 @@ absl::StatusOr<CliOptions> ParseArgs(const std::vector<std::string>& args,
       absl::StatusOr<int> n = ParseFailUnder(*value);
       if (!n.ok()) return n.status();
       opts.fail_under = *n;
+    } else if (name == "--window") {
+      absl::StatusOr<int> n = ParseWindow(*value);
+      if (!n.ok()) return n.status();
+      opts.window = *n;
     } else if (name == "--checks") {
       absl::StatusOr<std::vector<std::string>> checks = ParseChecks(*value);
       if (!checks.ok()) return checks.status();

@@ -42,6 +42,10 @@ struct Environment {
   static Environment FromProcess();
 };
 
+// The server's default --fleet_max_inflight; --window's range.
+inline constexpr int kDefaultFleetWindow = 100;
+inline constexpr int kMaxFleetWindow = 100000;
+
 struct CliOptions {
   Command command = Command::kHelp;
   // The domain (check) or the domain-list path, "-" for stdin (fleet).
@@ -53,6 +57,9 @@ struct CliOptions {
   std::optional<absl::Duration> timeout;
   // Exit 3 when any report scores below this (0-100).
   std::optional<int> fail_under;
+  // fleet: entries sent to one server and not yet answered. More than the
+  // server's --fleet_max_inflight only waits in its transport buffers.
+  int window = kDefaultFleetWindow;
   bool json = false;
   // Colour is allowed by flags and environment; the caller still requires a
   // terminal.
