@@ -296,7 +296,7 @@ absl::StatusOr<std::unique_ptr<DnssecValidator>> DnssecValidator::Create(
     return fail("do-not-query-localhost", err);
   }
   if (!opts.unblock_local_zones.empty()) {
-    // LAB-NOTES: libunbound answers RFC 6761 names itself unless "nodefault";
+    // libunbound answers RFC 6761 names itself unless "nodefault";
     // ub_ctx_set_option("local-zone:") accepts but ignores that, a config
     // file works. An anonymous memfd stands in for the file.
     std::string conf = "server:\n";

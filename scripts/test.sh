@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 scripts/ensure_deps.sh
 # No source file over 800 lines, test tables excepted (docs/design.md §10.7).
 tools/check_source_sizes.sh
+# No file points at a document outside the repository.
+tools/check_outside_refs.sh
 bazel test //... "$@"
 # The end-to-end lab (tests/e2e/): real nsd, unbound, nginx and Postfix in a
 # network namespace; needs root, so it runs where CI runs (as root).
